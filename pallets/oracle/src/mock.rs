@@ -1,0 +1,90 @@
+//! A minimal runtime for the oracle pallet's tests.
+
+use crate as pallet_perp_oracle;
+use frame_support::{derive_impl, parameter_types, traits::UnixTime};
+use frame_system::EnsureRoot;
+use perp_primitives::{AssetId, Moment, Price};
+use sp_runtime::BuildStorage;
+
+type Block = frame_system::mocking::MockBlock<Test>;
+
+#[frame_support::runtime]
+mod runtime {
+	#[runtime::runtime]
+	#[runtime::derive(
+		RuntimeCall,
+		RuntimeEvent,
+		RuntimeError,
+		RuntimeOrigin,
+		RuntimeTask,
+		RuntimeViewFunction
+	)]
+	pub struct Test;
+
+	#[runtime::pallet_index(0)]
+	pub type System = frame_system;
+	#[runtime::pallet_index(1)]
+	pub type Oracle = pallet_perp_oracle;
+}
+
+#[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
+impl frame_system::Config for Test {
+	type Block = Block;
+}
+
+parameter_types! {
+	/// The mock wall clock, in milliseconds.
+	pub static Now: Moment = 1_000_000;
+	pub const MaxPrice: Price = Price::from_u32(1_000_000_000);
+}
+
+/// Wall-clock time read from [`Now`].
+pub struct MockTime;
+impl UnixTime for MockTime {
+	fn now() -> core::time::Duration {
+		core::time::Duration::from_millis(Now::get())
+	}
+}
+
+pub const MAX_FEEDERS: u32 = 4;
+pub const MAX_AGE: Moment = 60_000;
+
+impl pallet_perp_oracle::Config for Test {
+	type FeederOrigin = EnsureRoot<u64>;
+	type Time = MockTime;
+	type MaxFeeders = frame_support::traits::ConstU32<MAX_FEEDERS>;
+	type MaxValuesPerFeed = frame_support::traits::ConstU32<3>;
+	type MaxAge = frame_support::traits::ConstU64<MAX_AGE>;
+	type MaxPrice = MaxPrice;
+	type WeightInfo = ();
+}
+
+pub const ALICE: u64 = 1;
+pub const BOB: u64 = 2;
+pub const CHARLIE: u64 = 3;
+pub const EVE: u64 = 99;
+pub const BTC: AssetId = 1;
+pub const ETH: AssetId = 2;
+pub const UNLISTED: AssetId = 77;
+
+/// Alice, Bob and Charlie feed BTC and ETH.
+pub fn new_test_ext() -> sp_io::TestExternalities {
+	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+	pallet_perp_oracle::GenesisConfig::<Test> {
+		feeders: vec![CHARLIE, ALICE, BOB],
+		assets: vec![BTC, ETH],
+	}
+	.assimilate_storage(&mut storage)
+	.unwrap();
+	let mut ext = sp_io::TestExternalities::new(storage);
+	ext.execute_with(|| System::set_block_number(1));
+	ext
+}
+
+/// Runs `test` in a fresh externality and checks the pallet's invariants afterwards.
+pub fn run_test(test: impl FnOnce()) {
+	new_test_ext().execute_with(|| {
+		test();
+		Oracle::do_try_state().expect("invariants hold after the scenario");
+	});
+}

@@ -1,0 +1,158 @@
+//! Shared types and the traits through which the perpchain pallets talk to each other.
+//!
+//! Pallets never name each other in their `Config` bounds or read each other's storage: the oracle
+//! implements [`PriceProvider`], the margin pallet implements [`MarginInspector`], and the runtime
+//! wires them together. This crate holds no storage.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use scale_info::TypeInfo;
+use sp_runtime::FixedU128;
+
+/// Identifier of an asset known to the chain (collateral or an oracle-priced underlying).
+pub type AssetId = u32;
+
+/// An amount of an asset, in its smallest unit.
+pub type Balance = u128;
+
+/// Identifier of a perpetual market.
+pub type MarketId = u32;
+
+/// A price in the settlement asset (USD) per whole unit of an asset, in fixed point.
+pub type Price = FixedU128;
+
+/// Milliseconds since the Unix epoch, as kept by `pallet-timestamp`.
+pub type Moment = u64;
+
+/// How much a consumer may trust a price.
+///
+/// A consumer always receives the verdict with the price: a stale or missing price is an
+/// answer, never a silent fallback to the last value.
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Eq,
+	PartialEq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum PriceStatus {
+	/// Aggregated from a quorum of values younger than the maximum age.
+	Fresh,
+	/// The last aggregate is older than the maximum age (quorum lost).
+	Stale,
+	/// The asset's circuit breaker has tripped; the price must not be used to add risk.
+	Frozen,
+	/// No aggregate has ever been produced for this asset.
+	Missing,
+}
+
+/// A price together with the time it was aggregated and its freshness verdict.
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Eq,
+	PartialEq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct PriceInfo {
+	/// The aggregated price (zero when [`PriceStatus::Missing`]).
+	pub price: Price,
+	/// When the price was aggregated (zero when [`PriceStatus::Missing`]).
+	pub updated_at: Moment,
+	/// Whether the price may be used.
+	pub status: PriceStatus,
+}
+
+impl PriceInfo {
+	/// The answer for an asset that has never been priced.
+	pub fn missing() -> Self {
+		Self { price: Price::from_inner(0), updated_at: 0, status: PriceStatus::Missing }
+	}
+
+	/// The price, only when it is [`PriceStatus::Fresh`].
+	pub fn fresh(&self) -> Option<Price> {
+		(self.status == PriceStatus::Fresh).then_some(self.price)
+	}
+}
+
+/// Read access to oracle prices (implemented by the oracle pallet).
+pub trait PriceProvider {
+	/// The current price of `asset` with its freshness verdict.
+	fn price(asset: AssetId) -> PriceInfo;
+}
+
+/// Where an account stands against its margin requirements.
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Eq,
+	PartialEq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum HealthState {
+	/// Equity at or above the initial margin requirement.
+	Healthy,
+	/// Equity between maintenance and initial margin: the account may only reduce risk.
+	Restricted,
+	/// Equity below the maintenance margin requirement.
+	Liquidatable,
+	/// Equity below zero.
+	Bankrupt,
+}
+
+impl HealthState {
+	/// Whether the account may be liquidated in this state.
+	pub fn is_liquidatable(&self) -> bool {
+		matches!(self, HealthState::Liquidatable | HealthState::Bankrupt)
+	}
+}
+
+/// Read access to margin accounts (implemented by the margin pallet, consumed by liquidation).
+pub trait MarginInspector<AccountId> {
+	/// The health of `who` at current prices, or `None` when `who` has no margin account.
+	fn health(who: &AccountId) -> Option<HealthState>;
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn only_a_fresh_price_is_handed_out_without_asking() {
+		let mut info = PriceInfo {
+			price: Price::from_u32(42),
+			updated_at: 7,
+			status: PriceStatus::Fresh,
+		};
+		assert_eq!(info.fresh(), Some(Price::from_u32(42)));
+		for status in [PriceStatus::Stale, PriceStatus::Frozen, PriceStatus::Missing] {
+			info.status = status;
+			assert_eq!(info.fresh(), None);
+		}
+		assert_eq!(PriceInfo::missing().fresh(), None);
+	}
+
+	#[test]
+	fn liquidatable_states() {
+		assert!(!HealthState::Healthy.is_liquidatable());
+		assert!(!HealthState::Restricted.is_liquidatable());
+		assert!(HealthState::Liquidatable.is_liquidatable());
+		assert!(HealthState::Bankrupt.is_liquidatable());
+	}
+}

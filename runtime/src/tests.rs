@@ -1,0 +1,116 @@
+//! Runtime-level tests: pallet integrity, genesis presets and the block-space policy.
+
+use crate::{
+	asset_ids, configs::RuntimeBlockWeights, genesis_config_presets, AllPalletsWithSystem, Assets,
+	Aura, Balances, Grandpa, Oracle, Runtime, RuntimeGenesisConfig, MAXIMUM_BLOCK_REF_TIME,
+	NORMAL_DISPATCH_RATIO, SLOT_DURATION,
+};
+use frame_support::{
+	dispatch::DispatchClass,
+	traits::{fungibles::Inspect, IntegrityTest},
+};
+use perp_primitives::{PriceProvider, PriceStatus};
+use serde_json::Value;
+use sp_keyring::Sr25519Keyring;
+use sp_runtime::{BuildStorage, Perbill};
+
+/// Applies a genesis patch onto the default genesis config, the way chain-spec building does.
+fn merge(base: &mut Value, patch: Value) {
+	match (base, patch) {
+		(Value::Object(base), Value::Object(patch)) =>
+			for (key, value) in patch {
+				merge(base.entry(key).or_insert(Value::Null), value);
+			},
+		(base, patch) => *base = patch,
+	}
+}
+
+/// Builds the storage of the named preset.
+fn preset_storage(name: &str) -> sp_io::TestExternalities {
+	let patch = genesis_config_presets::get_preset(&name.into()).expect("preset exists");
+	let patch: Value = serde_json::from_slice(&patch).expect("preset is JSON");
+	let mut config = serde_json::to_value(RuntimeGenesisConfig::default()).unwrap();
+	merge(&mut config, patch);
+	let config: RuntimeGenesisConfig = serde_json::from_value(config).expect("preset decodes");
+	config.build_storage().expect("preset builds").into()
+}
+
+#[test]
+fn all_pallets_pass_their_integrity_tests() {
+	sp_io::TestExternalities::default().execute_with(|| {
+		<AllPalletsWithSystem as IntegrityTest>::integrity_test();
+	});
+}
+
+#[test]
+fn presets_are_listed_and_unknown_ones_are_not() {
+	let names = genesis_config_presets::preset_names();
+	assert_eq!(names.len(), 2);
+	assert!(genesis_config_presets::get_preset(&"no-such-preset".into()).is_none());
+}
+
+#[test]
+fn development_preset_builds_a_one_validator_chain_with_funded_accounts() {
+	preset_storage(sp_genesis_builder::DEV_RUNTIME_PRESET).execute_with(|| {
+		assert_eq!(pallet_aura::Authorities::<Runtime>::get().len(), 1);
+		assert_eq!(Grandpa::grandpa_authorities().len(), 1);
+		check_common_genesis();
+	});
+}
+
+#[test]
+fn local_testnet_preset_builds_a_three_validator_chain() {
+	preset_storage(sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET).execute_with(|| {
+		assert_eq!(pallet_aura::Authorities::<Runtime>::get().len(), 3);
+		assert_eq!(Grandpa::grandpa_authorities().len(), 3);
+		check_common_genesis();
+	});
+}
+
+fn check_common_genesis() {
+	for key in Sr25519Keyring::well_known() {
+		let who = key.to_account_id();
+		assert_eq!(Balances::free_balance(&who), genesis_config_presets::ENDOWMENT);
+		assert_eq!(Assets::balance(asset_ids::USD, &who), genesis_config_presets::USD_ENDOWMENT);
+	}
+	let feeders = pallet_perp_oracle::Feeders::<Runtime>::get();
+	for key in [Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie] {
+		assert!(feeders.contains(&key.to_account_id()));
+	}
+	assert_eq!(feeders.len(), 3);
+	for asset in genesis_config_presets::oracle_assets() {
+		assert!(pallet_perp_oracle::Assets::<Runtime>::contains_key(asset));
+		assert_eq!(Oracle::price(asset).status, PriceStatus::Missing);
+	}
+	assert_eq!(pallet_sudo::Key::<Runtime>::get(), Some(Sr25519Keyring::Alice.to_account_id()));
+}
+
+#[test]
+fn blocks_are_six_seconds_with_two_seconds_of_ref_time() {
+	assert_eq!(SLOT_DURATION, 6_000);
+	sp_io::TestExternalities::default().execute_with(|| {
+		assert_eq!(Aura::slot_duration(), 6_000);
+	});
+	let weights = RuntimeBlockWeights::get();
+	assert_eq!(weights.max_block.ref_time(), MAXIMUM_BLOCK_REF_TIME);
+	assert_eq!(MAXIMUM_BLOCK_REF_TIME, 2_000_000_000_000);
+}
+
+#[test]
+fn normal_class_is_limited_to_75_percent_and_the_rest_is_reserved_for_operational() {
+	let weights = RuntimeBlockWeights::get();
+	let max = weights.max_block.ref_time();
+	assert_eq!(NORMAL_DISPATCH_RATIO, Perbill::from_percent(75));
+
+	let normal = weights.get(DispatchClass::Normal);
+	assert_eq!(normal.max_total.expect("normal class is capped").ref_time(), max / 4 * 3);
+	assert_eq!(normal.reserved.map(|w| w.ref_time()).unwrap_or(0), 0);
+
+	let operational = weights.get(DispatchClass::Operational);
+	assert_eq!(operational.max_total.expect("operational class is capped").ref_time(), max);
+	assert_eq!(operational.reserved.expect("operational space is reserved").ref_time(), max / 4);
+	// An operational extrinsic may be larger than any normal one.
+	assert!(
+		operational.max_extrinsic.unwrap().ref_time() > normal.max_extrinsic.unwrap().ref_time()
+	);
+}
