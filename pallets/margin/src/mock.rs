@@ -85,10 +85,10 @@ pub struct AssetsBenchmarkHelper;
 impl crate::BenchmarkHelper<u64> for AssetsBenchmarkHelper {
 	fn fund(asset: AssetId, who: &u64, amount: Balance) {
 		use frame_support::traits::fungibles::{Create, Inspect, Mutate};
-		if !Assets::asset_exists(asset) {
-			Assets::create(asset, ADMIN, true, MIN_BALANCE).expect("asset is new");
+		if !<Assets as Inspect<u64>>::asset_exists(asset) {
+			<Assets as Create<u64>>::create(asset, ADMIN, true, MIN_BALANCE).expect("asset is new");
 		}
-		Assets::mint_into(asset, who, amount).expect("minting into a funded account");
+		<Assets as Mutate<u64>>::mint_into(asset, who, amount).expect("minting into an account");
 	}
 }
 

@@ -1,7 +1,7 @@
 //! Tests of the margin pallet's collateral calls and the health it reports.
 
 use crate::{mock::*, pallet::*, Error, Event};
-use frame_support::{assert_noop, assert_ok, traits::fungibles::Inspect};
+use frame_support::{assert_noop, assert_ok};
 use perp_primitives::{Balance, HealthState, MarginInspector};
 use sp_runtime::{ArithmeticError, DispatchError, TokenError};
 

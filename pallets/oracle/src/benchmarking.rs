@@ -4,7 +4,10 @@ use super::*;
 use crate::pallet::{Assets, Feeders, RawValues};
 use alloc::vec::Vec;
 use frame_benchmarking::v2::*;
-use frame_support::{traits::Get, BoundedVec};
+use frame_support::{
+	traits::{EnsureOrigin, Get},
+	BoundedVec,
+};
 use frame_system::RawOrigin;
 use perp_primitives::{AssetId, Price};
 

@@ -26,10 +26,11 @@ impl pallet_margin::BenchmarkHelper<crate::AccountId> for AssetsBenchmarkHelper 
 	fn fund(asset: crate::AssetId, who: &crate::AccountId, amount: crate::Balance) {
 		use frame_support::traits::fungibles::{Create, Inspect, Mutate};
 		let admin: crate::AccountId = frame_benchmarking::account("asset-admin", 0, 0);
-		if !Assets::asset_exists(asset) {
+		type AccountId = crate::AccountId;
+		if !<Assets as Inspect<AccountId>>::asset_exists(asset) {
 			// Benchmark set-up only: a failure here fails the benchmark, never a block.
-			let _ = Assets::create(asset, admin, true, 1);
+			let _ = <Assets as Create<AccountId>>::create(asset, admin, true, 1);
 		}
-		let _ = Assets::mint_into(asset, who, amount);
+		let _ = <Assets as Mutate<AccountId>>::mint_into(asset, who, amount);
 	}
 }
