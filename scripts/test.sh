@@ -6,6 +6,8 @@ cd "$ROOT"
 
 "$ROOT/scripts/setup.sh" --js
 
+"$ROOT/scripts/check-deps.sh"
+
 log "cargo fmt --check"
 cargo fmt --all --check
 

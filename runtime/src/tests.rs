@@ -17,10 +17,11 @@ use sp_runtime::{BuildStorage, Perbill};
 /// Applies a genesis patch onto the default genesis config, the way chain-spec building does.
 fn merge(base: &mut Value, patch: Value) {
 	match (base, patch) {
-		(Value::Object(base), Value::Object(patch)) =>
+		(Value::Object(base), Value::Object(patch)) => {
 			for (key, value) in patch {
 				merge(base.entry(key).or_insert(Value::Null), value);
-			},
+			}
+		},
 		(base, patch) => *base = patch,
 	}
 }

@@ -102,8 +102,8 @@ pub mod pallet {
 		/// Whether a new liquidation of `who` may start now: the breaker allows it and the
 		/// account is below its maintenance margin.
 		pub fn may_liquidate(who: &T::AccountId) -> bool {
-			Breaker::<T>::get() == BreakerLevel::Running &&
-				T::Margin::health(who).is_some_and(|h| h.is_liquidatable())
+			Breaker::<T>::get() == BreakerLevel::Running
+				&& T::Margin::health(who).is_some_and(|h| h.is_liquidatable())
 		}
 	}
 }

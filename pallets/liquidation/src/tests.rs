@@ -36,7 +36,8 @@ fn only_liquidatable_accounts_pass_the_gate_and_only_while_running() {
 		let gate = || (1..=5).map(|who| Pallet::<Test>::may_liquidate(&who)).collect::<Vec<_>>();
 		assert_eq!(gate(), vec![false, false, true, true, false]);
 		assert_eq!(Asked::get(), vec![1, 2, 3, 4, 5]);
-		for level in [BreakerLevel::NoNewLiquidations, BreakerLevel::NoAuctions, BreakerLevel::Halted]
+		for level in
+			[BreakerLevel::NoNewLiquidations, BreakerLevel::NoAuctions, BreakerLevel::Halted]
 		{
 			assert_ok!(Liquidation::set_breaker(RuntimeOrigin::root(), level));
 			assert_eq!(gate(), vec![false; 5], "{level:?} must stop new liquidations");

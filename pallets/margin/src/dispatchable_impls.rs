@@ -30,16 +30,27 @@ impl<T: Config> Pallet<T> {
 			.unwrap_or_default()
 			.checked_add(amount)
 			.ok_or(ArithmeticError::Overflow)?;
-		let total =
-			TotalCollateral::<T>::get(asset).checked_add(amount).ok_or(ArithmeticError::Overflow)?;
-		T::Assets::transfer(asset, &who, &Self::custody_account(), amount, Preservation::Expendable)?;
+		let total = TotalCollateral::<T>::get(asset)
+			.checked_add(amount)
+			.ok_or(ArithmeticError::Overflow)?;
+		T::Assets::transfer(
+			asset,
+			&who,
+			&Self::custody_account(),
+			amount,
+			Preservation::Expendable,
+		)?;
 		Collateral::<T>::insert(&who, asset, balance);
 		TotalCollateral::<T>::insert(asset, total);
 		Self::deposit_event(Event::Deposited { who, asset, amount });
 		Ok(())
 	}
 
-	pub(crate) fn do_withdraw(who: T::AccountId, asset: AssetId, amount: Balance) -> DispatchResult {
+	pub(crate) fn do_withdraw(
+		who: T::AccountId,
+		asset: AssetId,
+		amount: Balance,
+	) -> DispatchResult {
 		ensure!(amount > 0, Error::<T>::ZeroAmount);
 		Self::ensure_collateral_asset(asset)?;
 		let balance = Collateral::<T>::get(&who, asset)
@@ -48,9 +59,16 @@ impl<T: Config> Pallet<T> {
 			.ok_or(Error::<T>::InsufficientCollateral)?;
 		// `TotalCollateral` is the sum of the accounts' balances (an invariant), so it cannot
 		// fall below one account's withdrawal.
-		let total =
-			TotalCollateral::<T>::get(asset).checked_sub(amount).ok_or(ArithmeticError::Underflow)?;
-		T::Assets::transfer(asset, &Self::custody_account(), &who, amount, Preservation::Expendable)?;
+		let total = TotalCollateral::<T>::get(asset)
+			.checked_sub(amount)
+			.ok_or(ArithmeticError::Underflow)?;
+		T::Assets::transfer(
+			asset,
+			&Self::custody_account(),
+			&who,
+			amount,
+			Preservation::Expendable,
+		)?;
 		if balance == 0 {
 			Collateral::<T>::remove(&who, asset);
 		} else {

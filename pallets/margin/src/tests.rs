@@ -43,7 +43,10 @@ fn withdraw_returns_funds_and_clears_empty_entries() {
 #[test]
 fn bad_deposits_change_nothing() {
 	run_test(|| {
-		assert_noop!(Margin::deposit(RuntimeOrigin::signed(ALICE), USD, 0), Error::<Test>::ZeroAmount);
+		assert_noop!(
+			Margin::deposit(RuntimeOrigin::signed(ALICE), USD, 0),
+			Error::<Test>::ZeroAmount
+		);
 		assert_noop!(
 			Margin::deposit(RuntimeOrigin::signed(ALICE), OTHER, 100),
 			Error::<Test>::UnknownAsset
@@ -81,7 +84,10 @@ fn overflowing_deposit_is_refused() {
 fn bad_withdrawals_change_nothing() {
 	run_test(|| {
 		assert_ok!(Margin::deposit(RuntimeOrigin::signed(ALICE), USD, 1_000));
-		assert_noop!(Margin::withdraw(RuntimeOrigin::signed(ALICE), USD, 0), Error::<Test>::ZeroAmount);
+		assert_noop!(
+			Margin::withdraw(RuntimeOrigin::signed(ALICE), USD, 0),
+			Error::<Test>::ZeroAmount
+		);
 		assert_noop!(
 			Margin::withdraw(RuntimeOrigin::signed(ALICE), OTHER, 1),
 			Error::<Test>::UnknownAsset

@@ -12,10 +12,12 @@ pub trait WeightInfo {
 pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn deposit() -> Weight {
-		Weight::from_parts(50_000_000, 5_000).saturating_add(ParityDbWeight::get().reads_writes(4, 4))
+		Weight::from_parts(50_000_000, 5_000)
+			.saturating_add(ParityDbWeight::get().reads_writes(4, 4))
 	}
 	fn withdraw() -> Weight {
-		Weight::from_parts(50_000_000, 5_000).saturating_add(ParityDbWeight::get().reads_writes(4, 4))
+		Weight::from_parts(50_000_000, 5_000)
+			.saturating_add(ParityDbWeight::get().reads_writes(4, 4))
 	}
 }
 

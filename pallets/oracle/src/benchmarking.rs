@@ -68,14 +68,15 @@ mod benchmarks {
 	}
 
 	#[benchmark]
-	fn feed(
-		v: Linear<1, { T::MaxValuesPerFeed::get() }>,
-		f: Linear<1, { T::MaxFeeders::get() }>,
-	) {
+	fn feed(v: Linear<1, { T::MaxValuesPerFeed::get() }>, f: Linear<1, { T::MaxFeeders::get() }>) {
 		let feeders = setup::<T>(f, v);
 		for feeder in &feeders {
 			for asset in 0..v {
-				RawValues::<T>::insert(asset, feeder, RawValue { price: Price::from_u32(100), at: 1 });
+				RawValues::<T>::insert(
+					asset,
+					feeder,
+					RawValue { price: Price::from_u32(100), at: 1 },
+				);
 			}
 		}
 		let caller = feeders[0].clone();

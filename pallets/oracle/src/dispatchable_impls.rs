@@ -58,7 +58,8 @@ impl<T: Config> Pallet<T> {
 
 	/// Recompute the aggregate of `asset` from its raw values; removes it when none are left.
 	pub(crate) fn update_aggregate(asset: AssetId, now: Moment) -> Option<Price> {
-		let values: Vec<Price> = RawValues::<T>::iter_prefix_values(asset).map(|v| v.price).collect();
+		let values: Vec<Price> =
+			RawValues::<T>::iter_prefix_values(asset).map(|v| v.price).collect();
 		match median(values) {
 			Some(price) => {
 				Aggregates::<T>::insert(asset, Aggregate { price, at: now });

@@ -30,7 +30,16 @@ pub mod pallet {
 
 	/// One feeder's latest value for one asset.
 	#[derive(
-		Clone, Copy, Encode, Decode, DecodeWithMemTracking, Eq, PartialEq, Debug, TypeInfo, MaxEncodedLen,
+		Clone,
+		Copy,
+		Encode,
+		Decode,
+		DecodeWithMemTracking,
+		Eq,
+		PartialEq,
+		Debug,
+		TypeInfo,
+		MaxEncodedLen,
 	)]
 	pub struct RawValue {
 		/// The submitted price.
@@ -41,7 +50,16 @@ pub mod pallet {
 
 	/// The aggregate of an asset's raw values.
 	#[derive(
-		Clone, Copy, Encode, Decode, DecodeWithMemTracking, Eq, PartialEq, Debug, TypeInfo, MaxEncodedLen,
+		Clone,
+		Copy,
+		Encode,
+		Decode,
+		DecodeWithMemTracking,
+		Eq,
+		PartialEq,
+		Debug,
+		TypeInfo,
+		MaxEncodedLen,
 	)]
 	pub struct Aggregate {
 		/// The median of the asset's raw values.

@@ -13,13 +13,16 @@ pub trait WeightInfo {
 pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn add_feeder() -> Weight {
-		Weight::from_parts(20_000_000, 1_000).saturating_add(ParityDbWeight::get().reads_writes(1, 1))
+		Weight::from_parts(20_000_000, 1_000)
+			.saturating_add(ParityDbWeight::get().reads_writes(1, 1))
 	}
 	fn remove_feeder() -> Weight {
-		Weight::from_parts(20_000_000, 1_000).saturating_add(ParityDbWeight::get().reads_writes(1, 1))
+		Weight::from_parts(20_000_000, 1_000)
+			.saturating_add(ParityDbWeight::get().reads_writes(1, 1))
 	}
 	fn feed(_v: u32, _f: u32) -> Weight {
-		Weight::from_parts(20_000_000, 1_000).saturating_add(ParityDbWeight::get().reads_writes(1, 1))
+		Weight::from_parts(20_000_000, 1_000)
+			.saturating_add(ParityDbWeight::get().reads_writes(1, 1))
 	}
 }
 

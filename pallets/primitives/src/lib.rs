@@ -135,11 +135,8 @@ mod tests {
 
 	#[test]
 	fn only_a_fresh_price_is_handed_out_without_asking() {
-		let mut info = PriceInfo {
-			price: Price::from_u32(42),
-			updated_at: 7,
-			status: PriceStatus::Fresh,
-		};
+		let mut info =
+			PriceInfo { price: Price::from_u32(42), updated_at: 7, status: PriceStatus::Fresh };
 		assert_eq!(info.fresh(), Some(Price::from_u32(42)));
 		for status in [PriceStatus::Stale, PriceStatus::Frozen, PriceStatus::Missing] {
 			info.status = status;
