@@ -5,10 +5,7 @@ use crate::{
 	Aura, Balances, Grandpa, Oracle, Runtime, RuntimeGenesisConfig, MAXIMUM_BLOCK_REF_TIME,
 	NORMAL_DISPATCH_RATIO, SLOT_DURATION,
 };
-use frame_support::{
-	dispatch::DispatchClass,
-	traits::{fungibles::Inspect, IntegrityTest},
-};
+use frame_support::{dispatch::DispatchClass, traits::IntegrityTest};
 use perp_primitives::{PriceProvider, PriceStatus};
 use serde_json::Value;
 use sp_keyring::Sr25519Keyring;

@@ -4,10 +4,7 @@ use crate::pallet::*;
 use frame_support::{
 	ensure,
 	pallet_prelude::*,
-	traits::{
-		fungibles::{Inspect, Mutate},
-		tokens::Preservation,
-	},
+	traits::{fungibles::Mutate, tokens::Preservation},
 };
 use perp_primitives::{AssetId, Balance};
 use sp_runtime::{traits::AccountIdConversion, ArithmeticError};
@@ -83,6 +80,7 @@ impl<T: Config> Pallet<T> {
 	#[cfg(any(feature = "try-runtime", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use alloc::collections::btree_map::BTreeMap;
+		use frame_support::traits::fungibles::Inspect;
 		let mut sums: BTreeMap<AssetId, Balance> = BTreeMap::new();
 		for (_, asset, balance) in Collateral::<T>::iter() {
 			ensure!(balance > 0, "zero collateral entry");

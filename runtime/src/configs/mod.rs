@@ -10,6 +10,7 @@ use crate::{
 	System, EXISTENTIAL_DEPOSIT, MAXIMUM_BLOCK_LENGTH, MAXIMUM_BLOCK_REF_TIME, MILLI_UNIT,
 	NORMAL_DISPATCH_RATIO, SLOT_DURATION, VERSION,
 };
+use frame_support::dispatch::DispatchClass;
 use frame_support::{
 	derive_impl, parameter_types,
 	traits::{AsEnsureOriginWithArg, ConstBool, ConstU128, ConstU32, ConstU64, ConstU8},
@@ -24,7 +25,7 @@ use frame_system::{
 };
 use pallet_transaction_payment::{ConstFeeMultiplier, FungibleAdapter, Multiplier};
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
-use sp_runtime::{traits::One, DispatchClass};
+use sp_runtime::traits::One;
 
 const _: () = assert!(MAXIMUM_BLOCK_REF_TIME == 2 * WEIGHT_REF_TIME_PER_SECOND);
 
