@@ -22,6 +22,8 @@ pub mod genesis_config_presets;
 #[cfg(test)]
 mod tests;
 
+// The runtime macros expand to code that names `Vec` unqualified.
+use alloc::vec::Vec;
 use sp_runtime::{
 	generic, impl_opaque_keys,
 	traits::{BlakeTwo256, IdentifyAccount, Verify},
