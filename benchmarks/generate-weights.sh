@@ -14,6 +14,8 @@ if [[ "${1:-}" == "--quick" ]]; then steps=2; repeat=1; fi
 
 "$ROOT/scripts/setup.sh"
 build_node
+# Paths relative to the workspace root, so the generated headers name no machine's directories.
+cd "$ROOT"
 
 declare -A pallets=(
 	[pallet_perp_oracle]=oracle
@@ -22,8 +24,8 @@ declare -A pallets=(
 )
 
 for pallet in "${!pallets[@]}"; do
-	out="$ROOT/pallets/${pallets[$pallet]}/src/weights.rs"
-	log "benchmark pallet $pallet -> ${out#"$ROOT"/}"
+	out="pallets/${pallets[$pallet]}/src/weights.rs"
+	log "benchmark pallet $pallet -> $out"
 	"$NODE_BIN" benchmark pallet \
 		--chain dev \
 		--pallet "$pallet" \
@@ -32,6 +34,6 @@ for pallet in "${!pallets[@]}"; do
 		--repeat "$repeat" \
 		--wasm-execution compiled \
 		--heap-pages 4096 \
-		--template "$ROOT/benchmarks/pallet-weight-template.hbs" \
+		--template benchmarks/pallet-weight-template.hbs \
 		--output "$out"
 done
