@@ -1,6 +1,6 @@
 //! The `do_*` functions behind the calls.
 
-use crate::{median::median, pallet::*};
+use crate::{aggregation::median, pallet::*};
 use alloc::vec::Vec;
 use frame_support::{ensure, pallet_prelude::*, traits::UnixTime};
 use perp_primitives::{AssetId, Moment, Price};

@@ -6,11 +6,11 @@ extern crate alloc;
 pub use pallet::*;
 pub use weights::WeightInfo;
 
+pub mod aggregation;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
 mod dispatchable_impls;
 mod impls;
-pub mod median;
 #[cfg(test)]
 mod mock;
 #[cfg(test)]
