@@ -1,25 +1,42 @@
-//! Benchmarks of the oracle pallet's calls.
+//! Benchmarks of the oracle pallet's calls, each in the worst case of its bounds.
 
 use super::*;
-use crate::pallet::{Assets, Feeders, RawValues};
+use crate::pallet::{Aggregates, Assets, Feeders, Params, RawValues};
 use alloc::vec::Vec;
 use frame_benchmarking::v2::*;
 use frame_support::{
 	traits::{EnsureOrigin, Get},
 	BoundedVec,
 };
-use frame_system::RawOrigin;
+use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
 use perp_primitives::{AssetId, Price};
 
-/// Fill the feeder set with `n` accounts other than `except` and list `assets` assets.
-fn setup<T: Config>(n: u32, assets: u32) -> Vec<T::AccountId> {
+/// A sorted feeder set of `n` accounts.
+fn feeders<T: Config>(n: u32) -> Vec<T::AccountId> {
 	let mut feeders: Vec<T::AccountId> = (0..n).map(|i| account("feeder", i, 0)).collect();
 	feeders.sort();
 	Feeders::<T>::put(BoundedVec::<_, T::MaxFeeders>::truncate_from(feeders.clone()));
-	for asset in 0..assets {
-		Assets::<T>::insert(asset as AssetId, ());
-	}
 	feeders
+}
+
+/// Lists assets `0..n`, and gives each of `feeders` a fresh value for each of them, submitted
+/// in an earlier block so that the benchmarked call may feed again. A quorum of one feeder,
+/// so that every benchmarked call aggregates.
+fn priced<T: Config>(n: u32, feeders: &[T::AccountId]) {
+	Params::<T>::mutate(|params| params.min_feeders = 1);
+	let now = Pallet::<T>::now();
+	for asset in 0..n {
+		Assets::<T>::insert(asset as AssetId, ());
+		for (i, feeder) in feeders.iter().enumerate() {
+			let price = Price::from_u32(1_000 + i as u32 % 3);
+			let block: BlockNumberFor<T> = 0u32.into();
+			RawValues::<T>::insert(asset, feeder, RawValue { price, at: now, block });
+		}
+	}
+}
+
+fn governance<T: Config>() -> Result<T::RuntimeOrigin, BenchmarkError> {
+	T::GovernanceOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)
 }
 
 #[benchmarks]
@@ -28,11 +45,9 @@ mod benchmarks {
 
 	#[benchmark]
 	fn add_feeder() -> Result<(), BenchmarkError> {
-		let max = T::MaxFeeders::get();
-		setup::<T>(max - 1, 0);
+		feeders::<T>(T::MaxFeeders::get() - 1);
 		let who: T::AccountId = account("new", 0, 0);
-		let origin =
-			T::FeederOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		let origin = governance::<T>()?;
 
 		#[extrinsic_call]
 		_(origin as T::RuntimeOrigin, who.clone());
@@ -41,24 +56,17 @@ mod benchmarks {
 		Ok(())
 	}
 
+	/// The removed feeder priced each of `a` assets among `f` feeders: every asset is
+	/// re-aggregated from the remaining values.
 	#[benchmark]
-	fn remove_feeder() -> Result<(), BenchmarkError> {
-		let max_values = T::MaxValuesPerFeed::get();
-		let feeders = setup::<T>(T::MaxFeeders::get(), max_values);
-		// The removed feeder priced every asset, so every aggregate is recomputed from the
-		// values of all other feeders.
-		for feeder in &feeders {
-			for asset in 0..max_values {
-				RawValues::<T>::insert(
-					asset,
-					feeder,
-					RawValue { price: Price::from_u32(100 + asset), at: 1 },
-				);
-			}
-		}
+	fn remove_feeder(
+		a: Linear<1, { T::MaxAssets::get() }>,
+		f: Linear<1, { T::MaxFeeders::get() }>,
+	) -> Result<(), BenchmarkError> {
+		let feeders = feeders::<T>(f);
+		priced::<T>(a, &feeders);
 		let who = feeders[0].clone();
-		let origin =
-			T::FeederOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		let origin = governance::<T>()?;
 
 		#[extrinsic_call]
 		_(origin as T::RuntimeOrigin, who.clone());
@@ -67,27 +75,84 @@ mod benchmarks {
 		Ok(())
 	}
 
+	/// `v` values, each re-aggregating an asset priced by `f` feeders.
 	#[benchmark]
 	fn feed(v: Linear<1, { T::MaxValuesPerFeed::get() }>, f: Linear<1, { T::MaxFeeders::get() }>) {
-		let feeders = setup::<T>(f, v);
-		for feeder in &feeders {
-			for asset in 0..v {
-				RawValues::<T>::insert(
-					asset,
-					feeder,
-					RawValue { price: Price::from_u32(100), at: 1 },
-				);
-			}
-		}
+		let feeders = feeders::<T>(f);
+		priced::<T>(v, &feeders);
 		let caller = feeders[0].clone();
 		let values: FeedValuesOf<T> = BoundedVec::truncate_from(
-			(0..v).map(|asset| (asset as AssetId, Price::from_u32(101))).collect::<Vec<_>>(),
+			(0..v)
+				.map(|asset| (asset as AssetId, Price::from_u32(1_001)))
+				.collect::<Vec<_>>(),
 		);
+		frame_system::Pallet::<T>::set_block_number(1u32.into());
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller), values);
 
 		assert!(Aggregates::<T>::get(0).is_some());
+	}
+
+	#[benchmark]
+	fn add_asset() -> Result<(), BenchmarkError> {
+		let _ = Assets::<T>::clear(u32::MAX, None);
+		for asset in 0..T::MaxAssets::get() - 1 {
+			Assets::<T>::insert(1_000 + asset, ());
+		}
+		let asset = T::MaxAssets::get();
+		let origin = governance::<T>()?;
+
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, asset);
+
+		assert!(Assets::<T>::contains_key(asset));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn remove_asset(f: Linear<1, { T::MaxFeeders::get() }>) -> Result<(), BenchmarkError> {
+		let feeders = feeders::<T>(f);
+		priced::<T>(1, &feeders);
+		Pallet::<T>::aggregate(0, false);
+		let origin = governance::<T>()?;
+
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, 0);
+
+		assert!(!Assets::<T>::contains_key(0));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn set_params() -> Result<(), BenchmarkError> {
+		let mut params = T::DefaultParams::get();
+		params.max_age += 1;
+		let origin = governance::<T>()?;
+
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, params);
+
+		assert_eq!(Params::<T>::get(), params);
+		Ok(())
+	}
+
+	/// The asset is re-aggregated from `f` fresh values after the reset.
+	#[benchmark]
+	fn reset_breaker(f: Linear<1, { T::MaxFeeders::get() }>) -> Result<(), BenchmarkError> {
+		let feeders = feeders::<T>(f);
+		priced::<T>(1, &feeders);
+		Pallet::<T>::aggregate(0, false);
+		let mut aggregate = Aggregates::<T>::get(0).ok_or(BenchmarkError::Weightless)?;
+		aggregate.frozen_since = Some(0);
+		Aggregates::<T>::insert(0, aggregate);
+		let origin = governance::<T>()?;
+
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, 0);
+
+		assert!(Aggregates::<T>::get(0).is_some_and(|a| a.frozen_since.is_none()));
+		Ok(())
 	}
 
 	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);

@@ -1,9 +1,11 @@
-//! The `do_*` functions behind the calls.
+//! The `do_*` functions behind the calls, and aggregation against storage.
 
-use crate::{aggregation::median, pallet::*};
+use crate::{aggregation, pallet::*, types::*};
 use alloc::vec::Vec;
 use frame_support::{ensure, pallet_prelude::*, traits::UnixTime};
+use frame_system::pallet_prelude::BlockNumberFor;
 use perp_primitives::{AssetId, Moment, Price};
+use sp_runtime::Perbill;
 
 impl<T: Config> Pallet<T> {
 	pub(crate) fn do_add_feeder(who: T::AccountId) -> DispatchResult {
@@ -23,15 +25,43 @@ impl<T: Config> Pallet<T> {
 		let at = feeders.binary_search(&who).map_err(|_| Error::<T>::NotFeeder)?;
 		feeders.remove(at);
 		Feeders::<T>::put(feeders);
-		// The asset set is small and bounded by governance; each asset's aggregate is
-		// recomputed without the removed feeder's value.
 		let assets: Vec<AssetId> = Assets::<T>::iter_keys().collect();
 		for asset in assets {
 			if RawValues::<T>::take(asset, &who).is_some() {
-				Self::update_aggregate(asset, Self::now());
+				Self::aggregate(asset, false);
 			}
 		}
 		Self::deposit_event(Event::FeederRemoved { who });
+		Ok(())
+	}
+
+	pub(crate) fn do_add_asset(asset: AssetId) -> DispatchResult {
+		ensure!(!Assets::<T>::contains_key(asset), Error::<T>::AssetAlreadyListed);
+		ensure!(Assets::<T>::count() < T::MaxAssets::get(), Error::<T>::TooManyAssets);
+		Assets::<T>::insert(asset, ());
+		Self::deposit_event(Event::AssetAdded { asset });
+		Ok(())
+	}
+
+	pub(crate) fn do_remove_asset(asset: AssetId) -> DispatchResult {
+		ensure!(Assets::<T>::contains_key(asset), Error::<T>::UnknownAsset);
+		Assets::<T>::remove(asset);
+		// At most one value per feeder: bounded by `MaxFeeders`.
+		let _ = RawValues::<T>::clear_prefix(asset, T::MaxFeeders::get(), None);
+		Aggregates::<T>::remove(asset);
+		Self::deposit_event(Event::AssetRemoved { asset });
+		Ok(())
+	}
+
+	pub(crate) fn do_reset_breaker(asset: AssetId) -> DispatchResult {
+		ensure!(Assets::<T>::contains_key(asset), Error::<T>::UnknownAsset);
+		let mut aggregate = Aggregates::<T>::get(asset).ok_or(Error::<T>::NotFrozen)?;
+		ensure!(aggregate.frozen_since.is_some(), Error::<T>::NotFrozen);
+		aggregate.frozen_since = None;
+		aggregate.base = None;
+		Aggregates::<T>::insert(asset, aggregate);
+		Self::deposit_event(Event::BreakerReset { asset, price: None, by_governance: true });
+		Self::aggregate(asset, false);
 		Ok(())
 	}
 
@@ -39,37 +69,234 @@ impl<T: Config> Pallet<T> {
 		ensure!(Feeders::<T>::get().binary_search(&who).is_ok(), Error::<T>::NoPermission);
 		ensure!(!values.is_empty(), Error::<T>::EmptyFeed);
 		let max_price = T::MaxPrice::get();
+		let block = frame_system::Pallet::<T>::block_number();
 		let mut seen: Vec<AssetId> = Vec::with_capacity(values.len());
 		for (asset, price) in values.iter() {
 			ensure!(Assets::<T>::contains_key(asset), Error::<T>::UnknownAsset);
 			ensure!(!price.is_zero() && *price <= max_price, Error::<T>::InvalidPrice);
 			ensure!(!seen.contains(asset), Error::<T>::DuplicateAsset);
+			ensure!(
+				RawValues::<T>::get(asset, &who).is_none_or(|v| v.block != block),
+				Error::<T>::AlreadyFed
+			);
 			seen.push(*asset);
 		}
 
 		let now = Self::now();
 		for (asset, price) in values {
-			RawValues::<T>::insert(asset, &who, RawValue { price, at: now });
-			let aggregate = Self::update_aggregate(asset, now).unwrap_or(price);
-			Self::deposit_event(Event::PriceFed { feeder: who.clone(), asset, price, aggregate });
+			RawValues::<T>::insert(asset, &who, RawValue { price, at: now, block });
+			Self::deposit_event(Event::PriceFed { feeder: who.clone(), asset, price });
+			Self::aggregate(asset, true);
 		}
 		Ok(())
 	}
 
-	/// Recompute the aggregate of `asset` from its raw values; removes it when none are left.
-	pub(crate) fn update_aggregate(asset: AssetId, now: Moment) -> Option<Price> {
-		let values: Vec<Price> =
-			RawValues::<T>::iter_prefix_values(asset).map(|v| v.price).collect();
-		match median(values) {
-			Some(price) => {
-				Aggregates::<T>::insert(asset, Aggregate { price, at: now });
-				Some(price)
-			},
-			None => {
-				Aggregates::<T>::remove(asset);
-				None
-			},
+	/// The values of `asset` newer than `max_age` (and, with `after`, submitted after that
+	/// moment), with their feeders.
+	fn fresh_values(
+		asset: AssetId,
+		now: Moment,
+		params: &OracleParams,
+		after: Option<Moment>,
+	) -> Vec<(T::AccountId, Price)> {
+		RawValues::<T>::iter_prefix(asset)
+			.filter(|(_, v)| now.saturating_sub(v.at) <= params.max_age)
+			.filter(|(_, v)| after.is_none_or(|tripped| v.at > tripped))
+			.map(|(who, v)| (who, v.price))
+			.collect()
+	}
+
+	/// Recomputes the aggregate of `asset` from its fresh values and applies the circuit
+	/// breaker. `report_quorum` emits `QuorumNotMet` when there are too few values (on feeds;
+	/// not when a feeder or asset is being removed).
+	pub(crate) fn aggregate(asset: AssetId, report_quorum: bool) {
+		let params = Params::<T>::get();
+		let now = Self::now();
+		let block = frame_system::Pallet::<T>::block_number();
+		let previous = Aggregates::<T>::get(asset);
+		let frozen_since = previous.and_then(|a| a.frozen_since);
+
+		// While frozen, only a quorum of values submitted after the trip may reset the breaker;
+		// the price it resets to is then the ordinary aggregate of all fresh values.
+		if let Some(since) = frozen_since {
+			let confirming = Self::fresh_values(asset, now, &params, Some(since));
+			let confirmed = aggregation::filter_and_aggregate(
+				&confirming,
+				params.min_feeders,
+				params.max_deviation,
+			)
+			.is_some();
+			if !confirmed {
+				if report_quorum {
+					let fresh = confirming.len() as u32;
+					Self::deposit_event(Event::QuorumNotMet { asset, fresh });
+				}
+				return;
+			}
 		}
+		let fresh = Self::fresh_values(asset, now, &params, None);
+		let fresh_count = fresh.len() as u32;
+		let Some(filtered) =
+			aggregation::filter_and_aggregate(&fresh, params.min_feeders, params.max_deviation)
+		else {
+			if report_quorum {
+				Self::deposit_event(Event::QuorumNotMet { asset, fresh: fresh_count });
+			}
+			return;
+		};
+		if !filtered.excluded.is_empty() {
+			let feeders = BoundedVec::truncate_from(filtered.excluded);
+			Self::deposit_event(Event::ValuesExcluded { asset, feeders });
+		}
+		let median = filtered.median;
+		let feeders = filtered.kept.len() as u32;
+
+		let next = match previous {
+			None => {
+				let first = Aggregate {
+					price: median,
+					at: now,
+					feeders,
+					index: median,
+					variance_rate: Default::default(),
+					base: None,
+					frozen_since: None,
+				};
+				Self::restart_from(first, block)
+			},
+			Some(aggregate) if aggregate.frozen_since.is_some() => {
+				Self::deposit_event(Event::BreakerReset {
+					asset,
+					price: Some(median),
+					by_governance: false,
+				});
+				let accepted =
+					Self::accept_from_own_state(aggregate, median, feeders, now, &params);
+				Self::restart_from(accepted, block)
+			},
+			Some(aggregate) => match Self::base_for(&aggregate, block) {
+				None => {
+					let accepted =
+						Self::accept_from_own_state(aggregate, median, feeders, now, &params);
+					Self::restart_from(accepted, block)
+				},
+				Some(base) => {
+					if aggregation::exceeds(median, base.price, params.max_change_per_block) {
+						let tripped =
+							Aggregate { base: Some(base), frozen_since: Some(now), ..aggregate };
+						Aggregates::<T>::insert(asset, tripped);
+						Self::deposit_event(Event::BreakerTripped {
+							asset,
+							reference: base.price,
+							rejected: median,
+						});
+						return;
+					}
+					Self::accept_from_base(base, median, feeders, now, &params)
+				},
+			},
+		};
+		Aggregates::<T>::insert(asset, next);
+		Self::deposit_event(Event::PriceAggregated {
+			asset,
+			price: next.price,
+			feeders,
+			index: next.index,
+		});
+	}
+
+	/// The base a median in `block` is measured from: the aggregate's state as the block
+	/// started. `None` when there is none (after a governance reset without quorum).
+	fn base_for(
+		aggregate: &AggregateOf<T>,
+		block: BlockNumberFor<T>,
+	) -> Option<Base<BlockNumberFor<T>>> {
+		match aggregate.base {
+			None => None,
+			Some(base) if base.block == block => Some(base),
+			Some(_) => Some(Base {
+				block,
+				price: aggregate.price,
+				at: aggregate.at,
+				index: aggregate.index,
+				variance_rate: aggregate.variance_rate,
+			}),
+		}
+	}
+
+	/// A price accepted in `base.block`, with index and volatility computed from the base.
+	fn accept_from_base(
+		base: Base<BlockNumberFor<T>>,
+		price: Price,
+		feeders: u32,
+		now: Moment,
+		params: &OracleParams,
+	) -> AggregateOf<T> {
+		let variance_rate = aggregation::variance_rate_step(
+			base.variance_rate,
+			base.price,
+			price,
+			now.saturating_sub(base.at),
+			params.volatility_decay,
+		)
+		.unwrap_or(base.variance_rate);
+		Aggregate {
+			price,
+			at: now,
+			feeders,
+			index: aggregation::ema(base.index, price, params.index_smoothing),
+			variance_rate,
+			base: Some(base),
+			frozen_since: None,
+		}
+	}
+
+	/// A price accepted after a reset, measured from the aggregate's own last state.
+	fn accept_from_own_state(
+		aggregate: AggregateOf<T>,
+		price: Price,
+		feeders: u32,
+		now: Moment,
+		params: &OracleParams,
+	) -> AggregateOf<T> {
+		let own = Base {
+			block: Default::default(),
+			price: aggregate.price,
+			at: aggregate.at,
+			index: aggregate.index,
+			variance_rate: aggregate.variance_rate,
+		};
+		Self::accept_from_base(own, price, feeders, now, params)
+	}
+
+	/// Makes the accepted state the base of `block`: the reference for the rest of the block.
+	fn restart_from(aggregate: AggregateOf<T>, block: BlockNumberFor<T>) -> AggregateOf<T> {
+		let base = Base {
+			block,
+			price: aggregate.price,
+			at: aggregate.at,
+			index: aggregate.index,
+			variance_rate: aggregate.variance_rate,
+		};
+		Aggregate { base: Some(base), frozen_since: None, ..aggregate }
+	}
+
+	/// Checks every parameter against its bounds.
+	pub fn ensure_valid_params(params: &OracleParams) -> DispatchResult {
+		let positive = |p: Perbill| !p.is_zero();
+		ensure!(params.max_age > 0 && params.max_age <= MAX_AGE_LIMIT, Error::<T>::InvalidParams);
+		ensure!(
+			params.min_feeders >= 1 && params.min_feeders <= T::MaxFeeders::get(),
+			Error::<T>::InvalidParams
+		);
+		ensure!(
+			positive(params.max_deviation) && params.max_deviation <= MAX_DEVIATION_LIMIT,
+			Error::<T>::InvalidParams
+		);
+		ensure!(positive(params.max_change_per_block), Error::<T>::InvalidParams);
+		ensure!(positive(params.index_smoothing), Error::<T>::InvalidParams);
+		ensure!(params.volatility_decay < Perbill::one(), Error::<T>::InvalidParams);
+		Ok(())
 	}
 
 	/// Milliseconds since the Unix epoch; saturates, a clock beyond `u64` milliseconds is
@@ -83,19 +310,37 @@ impl<T: Config> Pallet<T> {
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		let feeders = Feeders::<T>::get();
 		ensure!(feeders.windows(2).all(|w| w[0] < w[1]), "feeder set not sorted or has duplicates");
+		ensure!(Assets::<T>::count() <= T::MaxAssets::get(), "more assets than MaxAssets");
+		ensure!(Self::ensure_valid_params(&Params::<T>::get()).is_ok(), "parameters out of bounds");
 		for (asset, feeder, value) in RawValues::<T>::iter() {
 			ensure!(feeders.binary_search(&feeder).is_ok(), "raw value from a non-feeder");
 			ensure!(Assets::<T>::contains_key(asset), "raw value for an unlisted asset");
-			ensure!(!value.price.is_zero(), "zero raw value");
-		}
-		for asset in Assets::<T>::iter_keys() {
-			let values: Vec<Price> =
-				RawValues::<T>::iter_prefix_values(asset).map(|v| v.price).collect();
-			let expected = median(values);
 			ensure!(
-				Aggregates::<T>::get(asset).map(|a| a.price) == expected,
-				"aggregate is not the median of the stored values"
+				!value.price.is_zero() && value.price <= T::MaxPrice::get(),
+				"raw value out of bounds"
 			);
+		}
+		let params = Params::<T>::get();
+		let now = Self::now();
+		for (asset, aggregate) in Aggregates::<T>::iter() {
+			ensure!(Assets::<T>::contains_key(asset), "aggregate for an unlisted asset");
+			ensure!(!aggregate.price.is_zero(), "zero aggregate");
+			ensure!(aggregate.feeders as usize <= feeders.len(), "more feeders than exist");
+			// An aggregate accepted now is the median of the fresh, non-outlying values; later
+			// its values age, and a frozen one keeps the price from before the trip.
+			if aggregate.at == now && aggregate.frozen_since.is_none() {
+				let fresh = Self::fresh_values(asset, now, &params, None);
+				if let Some(f) = aggregation::filter_and_aggregate(
+					&fresh,
+					params.min_feeders,
+					params.max_deviation,
+				) {
+					ensure!(
+						f.median == aggregate.price,
+						"aggregate is not the median of fresh values"
+					);
+				}
+			}
 		}
 		Ok(())
 	}

@@ -4,6 +4,7 @@
 extern crate alloc;
 
 pub use pallet::*;
+pub use types::*;
 pub use weights::WeightInfo;
 
 pub mod aggregation;
@@ -15,92 +16,66 @@ mod impls;
 mod mock;
 #[cfg(test)]
 mod tests;
+pub mod types;
 pub mod weights;
 
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
 	use alloc::vec::Vec;
-	use frame_support::{pallet_prelude::*, traits::UnixTime};
+	use frame_support::{
+		dispatch::{DispatchClass, Pays},
+		pallet_prelude::*,
+		traits::UnixTime,
+	};
 	use frame_system::pallet_prelude::*;
-	use perp_primitives::{AssetId, Moment, Price};
+	use perp_primitives::{AssetId, Price};
 
 	/// A feeder's submission: at most `MaxValuesPerFeed` `(asset, price)` pairs.
 	pub type FeedValuesOf<T> = BoundedVec<(AssetId, Price), <T as Config>::MaxValuesPerFeed>;
-
-	/// One feeder's latest value for one asset.
-	#[derive(
-		Clone,
-		Copy,
-		Encode,
-		Decode,
-		DecodeWithMemTracking,
-		Eq,
-		PartialEq,
-		Debug,
-		TypeInfo,
-		MaxEncodedLen,
-	)]
-	pub struct RawValue {
-		/// The submitted price.
-		pub price: Price,
-		/// When it was submitted (milliseconds since the Unix epoch).
-		pub at: Moment,
-	}
-
-	/// The aggregate of an asset's raw values.
-	#[derive(
-		Clone,
-		Copy,
-		Encode,
-		Decode,
-		DecodeWithMemTracking,
-		Eq,
-		PartialEq,
-		Debug,
-		TypeInfo,
-		MaxEncodedLen,
-	)]
-	pub struct Aggregate {
-		/// The median of the asset's raw values.
-		pub price: Price,
-		/// When it was computed (milliseconds since the Unix epoch).
-		pub at: Moment,
-	}
+	/// A raw value with this runtime's block number.
+	pub type RawValueOf<T> = RawValue<BlockNumberFor<T>>;
+	/// An aggregate with this runtime's block number.
+	pub type AggregateOf<T> = Aggregate<BlockNumberFor<T>>;
+	/// A list of feeders, as long as the feeder set at most.
+	pub type FeederListOf<T> =
+		BoundedVec<<T as frame_system::Config>::AccountId, <T as Config>::MaxFeeders>;
 
 	#[pallet::pallet]
 	pub struct Pallet<T>(_);
 
 	#[pallet::config]
 	pub trait Config: frame_system::Config {
-		/// The origin that manages the feeder set (governance).
-		type FeederOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+		/// The origin that manages feeders, assets, parameters and breaker resets (governance).
+		type GovernanceOrigin: EnsureOrigin<Self::RuntimeOrigin>;
 		/// Wall-clock time, for timestamping values.
 		type Time: UnixTime;
 		/// The largest feeder set.
 		#[pallet::constant]
 		type MaxFeeders: Get<u32>;
+		/// The most assets the oracle prices.
+		#[pallet::constant]
+		type MaxAssets: Get<u32>;
 		/// The most `(asset, price)` pairs in one feed.
 		#[pallet::constant]
 		type MaxValuesPerFeed: Get<u32>;
-		/// How long an aggregate stays `Fresh` (milliseconds); older ones are `Stale`.
-		#[pallet::constant]
-		type MaxAge: Get<Moment>;
 		/// The highest price accepted for any asset; anything above is malformed input.
 		#[pallet::constant]
 		type MaxPrice: Get<Price>;
+		/// The parameters in force until governance sets others.
+		#[pallet::constant]
+		type DefaultParams: Get<OracleParams>;
 		/// Weights of this pallet's calls, from its benchmarks.
 		type WeightInfo: WeightInfo;
 	}
 
 	/// The accounts allowed to feed prices, sorted.
 	#[pallet::storage]
-	pub type Feeders<T: Config> =
-		StorageValue<_, BoundedVec<T::AccountId, T::MaxFeeders>, ValueQuery>;
+	pub type Feeders<T: Config> = StorageValue<_, FeederListOf<T>, ValueQuery>;
 
 	/// The assets the oracle prices.
 	#[pallet::storage]
-	pub type Assets<T: Config> = StorageMap<_, Twox64Concat, AssetId, (), OptionQuery>;
+	pub type Assets<T: Config> = CountedStorageMap<_, Twox64Concat, AssetId, (), OptionQuery>;
 
 	/// Each feeder's latest value per asset.
 	#[pallet::storage]
@@ -110,13 +85,18 @@ pub mod pallet {
 		AssetId,
 		Blake2_128Concat,
 		T::AccountId,
-		RawValue,
+		RawValueOf<T>,
 		OptionQuery,
 	>;
 
 	/// The current aggregate per asset.
 	#[pallet::storage]
-	pub type Aggregates<T: Config> = StorageMap<_, Twox64Concat, AssetId, Aggregate, OptionQuery>;
+	pub type Aggregates<T: Config> =
+		StorageMap<_, Twox64Concat, AssetId, AggregateOf<T>, OptionQuery>;
+
+	/// The aggregation parameters in force.
+	#[pallet::storage]
+	pub type Params<T: Config> = StorageValue<_, OracleParams, ValueQuery, T::DefaultParams>;
 
 	#[pallet::genesis_config]
 	#[derive(frame_support::DefaultNoBound)]
@@ -133,9 +113,10 @@ pub mod pallet {
 			let mut feeders = self.feeders.clone();
 			feeders.sort();
 			feeders.dedup();
-			let feeders: BoundedVec<_, T::MaxFeeders> =
+			let feeders: FeederListOf<T> =
 				feeders.try_into().expect("genesis feeder set exceeds MaxFeeders");
 			Feeders::<T>::put(feeders);
+			assert!(self.assets.len() <= T::MaxAssets::get() as usize, "too many genesis assets");
 			for asset in &self.assets {
 				Assets::<T>::insert(asset, ());
 			}
@@ -149,8 +130,26 @@ pub mod pallet {
 		FeederAdded { who: T::AccountId },
 		/// A feeder left the feeder set; its values were dropped.
 		FeederRemoved { who: T::AccountId },
-		/// A feeder submitted a value and the asset's aggregate was recomputed.
-		PriceFed { feeder: T::AccountId, asset: AssetId, price: Price, aggregate: Price },
+		/// The oracle now prices an asset.
+		AssetAdded { asset: AssetId },
+		/// The oracle no longer prices an asset; its values and aggregate were dropped.
+		AssetRemoved { asset: AssetId },
+		/// Governance set new aggregation parameters.
+		ParamsSet { params: OracleParams },
+		/// A feeder submitted a value.
+		PriceFed { feeder: T::AccountId, asset: AssetId, price: Price },
+		/// A new aggregate was accepted.
+		PriceAggregated { asset: AssetId, price: Price, feeders: u32, index: Price },
+		/// Values further than `max_deviation` from the median were left out of the aggregate.
+		ValuesExcluded { asset: AssetId, feeders: FeederListOf<T> },
+		/// Too few fresh values to aggregate: the price keeps ageing towards `Stale`.
+		QuorumNotMet { asset: AssetId, fresh: u32 },
+		/// A median moved further than `max_change_per_block` from the block's reference: the
+		/// price is `Frozen` at its last accepted value.
+		BreakerTripped { asset: AssetId, reference: Price, rejected: Price },
+		/// The breaker was reset, by a fresh quorum (with the price it agreed on) or by
+		/// governance.
+		BreakerReset { asset: AssetId, price: Option<Price>, by_governance: bool },
 	}
 
 	#[pallet::error]
@@ -165,21 +164,35 @@ pub mod pallet {
 		TooManyFeeders,
 		/// The asset is not priced by the oracle.
 		UnknownAsset,
+		/// The asset is already priced by the oracle.
+		AssetAlreadyListed,
+		/// The oracle prices `MaxAssets` assets already.
+		TooManyAssets,
 		/// The price is zero or above `MaxPrice`.
 		InvalidPrice,
 		/// The feed names the same asset twice.
 		DuplicateAsset,
 		/// The feed is empty.
 		EmptyFeed,
+		/// The feeder already submitted a value for this asset in this block.
+		AlreadyFed,
+		/// A parameter is out of its bounds.
+		InvalidParams,
+		/// The asset's circuit breaker has not tripped.
+		NotFrozen,
 	}
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
 		fn integrity_test() {
 			assert!(T::MaxFeeders::get() > 0, "MaxFeeders must be positive");
+			assert!(T::MaxAssets::get() > 0, "MaxAssets must be positive");
 			assert!(T::MaxValuesPerFeed::get() > 0, "MaxValuesPerFeed must be positive");
 			assert!(!T::MaxPrice::get().is_zero(), "MaxPrice must be positive");
-			assert!(T::MaxAge::get() > 0, "MaxAge must be positive");
+			assert!(
+				Self::ensure_valid_params(&T::DefaultParams::get()).is_ok(),
+				"DefaultParams out of bounds"
+			);
 		}
 
 		#[cfg(feature = "try-runtime")]
@@ -192,34 +205,87 @@ pub mod pallet {
 	impl<T: Config> Pallet<T> {
 		/// Add `who` to the feeder set.
 		///
-		/// Origin: `FeederOrigin`. Emits `FeederAdded`.
+		/// Origin: `GovernanceOrigin`. Emits `FeederAdded`.
 		/// Errors: `AlreadyFeeder`, `TooManyFeeders`.
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::add_feeder())]
 		pub fn add_feeder(origin: OriginFor<T>, who: T::AccountId) -> DispatchResult {
-			T::FeederOrigin::ensure_origin(origin)?;
+			T::GovernanceOrigin::ensure_origin(origin)?;
 			Self::do_add_feeder(who)
 		}
 
-		/// Remove `who` from the feeder set and drop every value it submitted.
+		/// Remove `who` from the feeder set, drop every value it submitted and re-aggregate.
 		///
-		/// Origin: `FeederOrigin`. Emits `FeederRemoved`. Errors: `NotFeeder`.
+		/// Origin: `GovernanceOrigin`. Emits `FeederRemoved`. Errors: `NotFeeder`.
 		#[pallet::call_index(1)]
-		#[pallet::weight(T::WeightInfo::remove_feeder())]
+		#[pallet::weight(T::WeightInfo::remove_feeder(T::MaxAssets::get(), T::MaxFeeders::get()))]
 		pub fn remove_feeder(origin: OriginFor<T>, who: T::AccountId) -> DispatchResult {
-			T::FeederOrigin::ensure_origin(origin)?;
+			T::GovernanceOrigin::ensure_origin(origin)?;
 			Self::do_remove_feeder(who)
 		}
 
-		/// Submit prices: one value per asset, each replacing the sender's previous value.
+		/// Submit prices: one value per asset, each replacing the sender's previous value, and
+		/// re-aggregate each asset.
 		///
-		/// Origin: signed by a feeder. Emits `PriceFed` per value.
-		/// Errors: `NoPermission`, `EmptyFeed`, `UnknownAsset`, `InvalidPrice`, `DuplicateAsset`.
+		/// Origin: signed by a feeder. Operational class; an accepted feed pays no fee.
+		/// Emits `PriceFed` per value, and `PriceAggregated`, `ValuesExcluded`, `QuorumNotMet`,
+		/// `BreakerTripped` or `BreakerReset` as aggregation goes.
+		/// Errors: `NoPermission`, `EmptyFeed`, `UnknownAsset`, `InvalidPrice`,
+		/// `DuplicateAsset`, `AlreadyFed`.
 		#[pallet::call_index(2)]
-		#[pallet::weight(T::WeightInfo::feed(values.len() as u32, T::MaxFeeders::get()))]
-		pub fn feed(origin: OriginFor<T>, values: FeedValuesOf<T>) -> DispatchResult {
+		#[pallet::weight((
+			T::WeightInfo::feed(values.len() as u32, T::MaxFeeders::get()),
+			DispatchClass::Operational,
+		))]
+		pub fn feed(origin: OriginFor<T>, values: FeedValuesOf<T>) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
-			Self::do_feed(who, values)
+			Self::do_feed(who, values)?;
+			Ok(Pays::No.into())
+		}
+
+		/// Start pricing `asset`.
+		///
+		/// Origin: `GovernanceOrigin`. Emits `AssetAdded`.
+		/// Errors: `AssetAlreadyListed`, `TooManyAssets`.
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::add_asset())]
+		pub fn add_asset(origin: OriginFor<T>, asset: AssetId) -> DispatchResult {
+			T::GovernanceOrigin::ensure_origin(origin)?;
+			Self::do_add_asset(asset)
+		}
+
+		/// Stop pricing `asset`, dropping its values and aggregate.
+		///
+		/// Origin: `GovernanceOrigin`. Emits `AssetRemoved`. Errors: `UnknownAsset`.
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::remove_asset(T::MaxFeeders::get()))]
+		pub fn remove_asset(origin: OriginFor<T>, asset: AssetId) -> DispatchResult {
+			T::GovernanceOrigin::ensure_origin(origin)?;
+			Self::do_remove_asset(asset)
+		}
+
+		/// Set the aggregation parameters.
+		///
+		/// Origin: `GovernanceOrigin`. Emits `ParamsSet`. Errors: `InvalidParams`.
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::set_params())]
+		pub fn set_params(origin: OriginFor<T>, params: OracleParams) -> DispatchResult {
+			T::GovernanceOrigin::ensure_origin(origin)?;
+			Self::ensure_valid_params(&params)?;
+			Params::<T>::put(params);
+			Self::deposit_event(Event::ParamsSet { params });
+			Ok(())
+		}
+
+		/// Reset a tripped circuit breaker: the asset is re-aggregated from its fresh values
+		/// with no change limit, and the next accepted median becomes the new reference.
+		///
+		/// Origin: `GovernanceOrigin`. Emits `BreakerReset`. Errors: `UnknownAsset`, `NotFrozen`.
+		#[pallet::call_index(6)]
+		#[pallet::weight(T::WeightInfo::reset_breaker(T::MaxFeeders::get()))]
+		pub fn reset_breaker(origin: OriginFor<T>, asset: AssetId) -> DispatchResult {
+			T::GovernanceOrigin::ensure_origin(origin)?;
+			Self::do_reset_breaker(asset)
 		}
 	}
 }

@@ -1,10 +1,11 @@
 //! A minimal runtime for the oracle pallet's tests.
 
 use crate as pallet_perp_oracle;
+use crate::OracleParams;
 use frame_support::{derive_impl, parameter_types, traits::UnixTime};
 use frame_system::EnsureRoot;
 use perp_primitives::{AssetId, Moment, Price};
-use sp_runtime::BuildStorage;
+use sp_runtime::{BuildStorage, Perbill};
 
 type Block = frame_system::mocking::MockBlock<Test>;
 
@@ -36,6 +37,14 @@ parameter_types! {
 	/// The mock wall clock, in milliseconds.
 	pub static Now: Moment = 1_000_000;
 	pub const MaxPrice: Price = Price::from_u32(1_000_000_000);
+	pub const DefaultParams: OracleParams = OracleParams {
+		max_age: MAX_AGE,
+		min_feeders: 2,
+		max_deviation: Perbill::from_percent(5),
+		max_change_per_block: Perbill::from_percent(20),
+		index_smoothing: Perbill::from_percent(50),
+		volatility_decay: Perbill::from_percent(90),
+	};
 }
 
 /// Wall-clock time read from [`Now`].
@@ -49,13 +58,16 @@ impl UnixTime for MockTime {
 pub const MAX_FEEDERS: u32 = 4;
 pub const MAX_AGE: Moment = 60_000;
 
+pub const MAX_ASSETS: u32 = 3;
+
 impl pallet_perp_oracle::Config for Test {
-	type FeederOrigin = EnsureRoot<u64>;
+	type GovernanceOrigin = EnsureRoot<u64>;
 	type Time = MockTime;
 	type MaxFeeders = frame_support::traits::ConstU32<MAX_FEEDERS>;
+	type MaxAssets = frame_support::traits::ConstU32<MAX_ASSETS>;
 	type MaxValuesPerFeed = frame_support::traits::ConstU32<3>;
-	type MaxAge = frame_support::traits::ConstU64<MAX_AGE>;
 	type MaxPrice = MaxPrice;
+	type DefaultParams = DefaultParams;
 	type WeightInfo = ();
 }
 
@@ -67,7 +79,7 @@ pub const BTC: AssetId = 1;
 pub const ETH: AssetId = 2;
 pub const UNLISTED: AssetId = 77;
 
-/// Alice, Bob and Charlie feed BTC and ETH.
+/// Alice, Bob and Charlie feed BTC and ETH; a quorum is two of them.
 pub fn new_test_ext() -> sp_io::TestExternalities {
 	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 	pallet_perp_oracle::GenesisConfig::<Test> {
@@ -78,10 +90,17 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 	.unwrap();
 	let mut ext = sp_io::TestExternalities::new(storage);
 	ext.execute_with(|| System::set_block_number(1));
+	Now::set(1_000_000);
 	ext
 }
 
 /// Runs `test` in a fresh externality and checks the pallet's invariants afterwards.
+/// Moves to the next block, `ms` milliseconds later.
+pub fn next_block(ms: Moment) {
+	System::set_block_number(System::block_number() + 1);
+	Now::set(Now::get() + ms);
+}
+
 pub fn run_test(test: impl FnOnce()) {
 	new_test_ext().execute_with(|| {
 		test();

@@ -86,10 +86,34 @@ impl PriceInfo {
 	}
 }
 
+/// Slow-moving statistics of an asset's price, for risk parameters (e.g. volatility-based
+/// margin).
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Eq,
+	PartialEq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct PriceStats {
+	/// Exponential moving average of the aggregate price.
+	pub index: Price,
+	/// Realized volatility: annualized standard deviation of log returns (1 = 100%).
+	pub volatility: FixedU128,
+}
+
 /// Read access to oracle prices (implemented by the oracle pallet).
 pub trait PriceProvider {
 	/// The current price of `asset` with its freshness verdict.
 	fn price(asset: AssetId) -> PriceInfo;
+
+	/// The index price and realized volatility of `asset`, once it has been priced.
+	fn stats(asset: AssetId) -> Option<PriceStats>;
 }
 
 /// Where an account stands against its margin requirements.
