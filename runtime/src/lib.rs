@@ -19,6 +19,7 @@ pub mod apis;
 mod benchmarks;
 pub mod configs;
 pub mod genesis_config_presets;
+pub mod priority;
 #[cfg(test)]
 mod tests;
 
@@ -144,7 +145,7 @@ pub type TxExtension = (
 	frame_system::CheckEra<Runtime>,
 	frame_system::CheckNonce<Runtime>,
 	frame_system::CheckWeight<Runtime>,
-	pallet_transaction_payment::ChargeTransactionPayment<Runtime>,
+	priority::ChargeFeeWithPriority,
 );
 
 /// Unchecked extrinsic type as expected by this runtime.

@@ -112,3 +112,50 @@ fn normal_class_is_limited_to_75_percent_and_the_rest_is_reserved_for_operationa
 		operational.max_extrinsic.unwrap().ref_time() > normal.max_extrinsic.unwrap().ref_time()
 	);
 }
+
+#[test]
+fn an_oracle_feed_outranks_any_normal_transaction_whatever_its_tip() {
+	use crate::{
+		priority::{ChargeFeeWithPriority, MAX_NORMAL_PRIORITY},
+		RuntimeCall, RuntimeOrigin,
+	};
+	use codec::Encode;
+	use frame_support::dispatch::GetDispatchInfo;
+	use perp_primitives::Price;
+	use sp_runtime::{
+		traits::{TransactionExtension, TxBaseImplication},
+		transaction_validity::TransactionSource,
+	};
+
+	preset_storage(sp_genesis_builder::DEV_RUNTIME_PRESET).execute_with(|| {
+		let priority = |who: Sr25519Keyring, call: RuntimeCall, tip: u128| {
+			let info = call.get_dispatch_info();
+			let len = call.encoded_size();
+			let (valid, _, _) = ChargeFeeWithPriority::from_tip(tip)
+				.validate(
+					RuntimeOrigin::signed(who.to_account_id()),
+					&call,
+					&info,
+					len,
+					(),
+					&TxBaseImplication(&call),
+					TransactionSource::External,
+				)
+				.expect("the signer can pay");
+			valid.priority
+		};
+		let feed = RuntimeCall::Oracle(pallet_perp_oracle::Call::feed {
+			values: vec![(asset_ids::BTC, Price::from_u32(60_000))].try_into().unwrap(),
+		});
+		let transfer = RuntimeCall::Balances(pallet_balances::Call::transfer_keep_alive {
+			dest: Sr25519Keyring::Bob.to_account_id().into(),
+			value: 1,
+		});
+		// Eve tips her whole balance; Alice's feed tips nothing.
+		let rich_tip = genesis_config_presets::ENDOWMENT / 2;
+		let normal = priority(Sr25519Keyring::Eve, transfer, rich_tip);
+		let feed = priority(Sr25519Keyring::Alice, feed, 0);
+		assert!(normal <= MAX_NORMAL_PRIORITY, "normal priority {normal} escaped its band");
+		assert!(feed > normal, "feed priority {feed} <= normal priority {normal}");
+	});
+}
