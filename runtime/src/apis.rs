@@ -186,6 +186,20 @@ impl_runtime_apis! {
 		}
 	}
 
+	impl pallet_perp_oracle_runtime_api::OracleApi<Block, AccountId> for Runtime {
+		fn prices() -> Vec<pallet_perp_oracle::AssetView> {
+			crate::Oracle::asset_views()
+		}
+
+		fn raw_values(asset: crate::AssetId) -> Vec<pallet_perp_oracle::RawValueView<AccountId>> {
+			crate::Oracle::raw_value_views(asset)
+		}
+
+		fn params() -> pallet_perp_oracle::OracleParams {
+			pallet_perp_oracle::Params::<Runtime>::get()
+		}
+	}
+
 	impl sp_genesis_builder::GenesisBuilder<Block> for Runtime {
 		fn build_state(config: Vec<u8>) -> sp_genesis_builder::Result {
 			build_state::<RuntimeGenesisConfig>(config)

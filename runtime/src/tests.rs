@@ -80,6 +80,10 @@ fn check_common_genesis() {
 		assert!(pallet_perp_oracle::Assets::<Runtime>::contains_key(asset));
 		assert_eq!(Oracle::price(asset).status, PriceStatus::Missing);
 	}
+	// What `OracleApi::prices` reports: every listed asset, none priced yet.
+	let views = Oracle::asset_views();
+	assert_eq!(views.len(), genesis_config_presets::oracle_assets().len());
+	assert!(views.iter().all(|v| v.price.status == PriceStatus::Missing && v.feeders == 0));
 	assert_eq!(pallet_sudo::Key::<Runtime>::get(), Some(Sr25519Keyring::Alice.to_account_id()));
 }
 

@@ -24,3 +24,31 @@ impl<T: Config> PriceProvider for Pallet<T> {
 		})
 	}
 }
+
+impl<T: Config> Pallet<T> {
+	/// Every listed asset with its price, status and statistics (for the runtime API).
+	pub fn asset_views() -> alloc::vec::Vec<crate::AssetView> {
+		Assets::<T>::iter_keys()
+			.map(|asset| crate::AssetView {
+				asset,
+				price: Self::price(asset),
+				stats: Self::stats(asset),
+				feeders: Aggregates::<T>::get(asset).map_or(0, |a| a.feeders),
+			})
+			.collect()
+	}
+
+	/// The feeders' current values for `asset` (for the runtime API).
+	pub fn raw_value_views(asset: AssetId) -> alloc::vec::Vec<crate::RawValueView<T::AccountId>> {
+		let now = Self::now();
+		let max_age = Params::<T>::get().max_age;
+		RawValues::<T>::iter_prefix(asset)
+			.map(|(feeder, v)| crate::RawValueView {
+				feeder,
+				price: v.price,
+				at: v.at,
+				fresh: now.saturating_sub(v.at) <= max_age,
+			})
+			.collect()
+	}
+}

@@ -121,3 +121,29 @@ pub struct OracleParams {
 pub const MAX_AGE_LIMIT: Moment = 24 * 60 * 60 * 1000;
 /// The widest `max_deviation` governance may set: beyond half the price, "outlier" means nothing.
 pub const MAX_DEVIATION_LIMIT: Perbill = Perbill::from_percent(50);
+
+/// What the runtime API reports for one asset.
+#[derive(Clone, Encode, Decode, Eq, PartialEq, Debug, TypeInfo)]
+pub struct AssetView {
+	/// The asset.
+	pub asset: perp_primitives::AssetId,
+	/// Its price, aggregation time and status, as `PriceProvider` reports them.
+	pub price: perp_primitives::PriceInfo,
+	/// Its index price and annualized volatility, once priced.
+	pub stats: Option<perp_primitives::PriceStats>,
+	/// How many feeders the current aggregate was computed from.
+	pub feeders: u32,
+}
+
+/// What the runtime API reports for one feeder's value.
+#[derive(Clone, Encode, Decode, Eq, PartialEq, Debug, TypeInfo)]
+pub struct RawValueView<AccountId> {
+	/// The feeder.
+	pub feeder: AccountId,
+	/// The submitted price.
+	pub price: Price,
+	/// When it was submitted.
+	pub at: Moment,
+	/// Whether it is younger than `max_age` now.
+	pub fresh: bool,
+}
