@@ -1,6 +1,7 @@
 // End-to-end smoke test of a running dev node through @polkadot/api:
-// waits for finality, decodes the metadata and every block and its events so far, then submits
-// one signed transfer and checks it is included and succeeded.
+// waits for finality, decodes the metadata and every block and its events so far, submits one
+// signed transfer and checks it is included and succeeded, then has the three dev feeders feed a
+// price and reads the aggregate back through the OracleApi runtime API.
 //
 // Usage: node smoke-dev.mjs ws://127.0.0.1:PORT
 import { ApiPromise, Keyring, WsProvider } from '@polkadot/api';
@@ -91,6 +92,51 @@ async function transfer(api) {
   return included;
 }
 
+// Sends `tx` signed by `signer` and resolves with the events once it is in a block.
+function sendAndWait(api, tx, signer) {
+  return new Promise((resolve, reject) => {
+    tx.signAndSend(signer, ({ status, events, dispatchError }) => {
+      if (dispatchError) reject(new Error(`${tx.method.section}.${tx.method.method} failed: ${dispatchError.toString()}`));
+      if (status.isInBlock) resolve(events);
+    }).catch(reject);
+  });
+}
+
+const BTC = 2;
+const UNIT = 10n ** 18n; // FixedU128
+
+async function feedAndReadPrices(api) {
+  const keyring = new Keyring({ type: 'sr25519' });
+  const feeders = ['//Alice', '//Bob', '//Charlie'].map((uri) => keyring.addFromUri(uri));
+  const prices = [64_900n, 65_100n, 65_000n];
+  const before = await Promise.all(
+    feeders.map(async (f) => (await api.query.system.account(f.address)).data.free.toBigInt()),
+  );
+  const results = await Promise.all(
+    feeders.map((f, i) => sendAndWait(api, api.tx.oracle.feed([[BTC, prices[i] * UNIT]]), f)),
+  );
+  const aggregated = results.flat().filter(({ event }) => api.events.oracle.PriceAggregated.is(event));
+  if (aggregated.length === 0) fail('no PriceAggregated event after three feeds');
+
+  // Accepted feeds pay no fee.
+  for (const [i, f] of feeders.entries()) {
+    const after = (await api.query.system.account(f.address)).data.free.toBigInt();
+    if (after !== before[i]) fail(`feeder ${i} paid ${before[i] - after} for an accepted feed`);
+  }
+
+  const views = await api.call.oracleApi.prices();
+  const btc = views.find((v) => v.asset.toNumber() === BTC);
+  if (!btc) fail('OracleApi.prices lacks BTC');
+  const status = btc.price.status.toString();
+  const price = btc.price.price.toBigInt();
+  if (status !== 'Fresh' || price !== 65_000n * UNIT) {
+    fail(`BTC is ${status} at ${price}, expected Fresh at the median 65000`);
+  }
+  const raw = await api.call.oracleApi.rawValues(BTC);
+  if (raw.length !== 3 || !raw.every((v) => v.fresh.isTrue)) fail('expected three fresh raw values');
+  return btc.feeders.toNumber();
+}
+
 async function main() {
   const api = await ApiPromise.create({ provider: new WsProvider(endpoint), throwOnConnect: true });
   const chain = await api.rpc.system.chain();
@@ -109,6 +155,9 @@ async function main() {
 
   const block = await transfer(api);
   console.log(`smoke: signed transfer included in ${block}`);
+
+  const feeders = await feedAndReadPrices(api);
+  console.log(`smoke: BTC fed by Alice, Bob and Charlie: Fresh at the median, from ${feeders} feeders, no fees`);
 
   await api.disconnect();
   clearTimeout(timer);
