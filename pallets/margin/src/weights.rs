@@ -55,8 +55,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn deposit() -> Weight {
 		// Proof size, measured: `993`
 		// Proof size, estimated: `6208`
-		// Fastest run: 423_515_000 ps.
-		Weight::from_parts(457_699_000, 6208)
+		// Fastest run: 434_736_000 ps.
+		Weight::from_parts(484_529_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().writes(5))
 	}
@@ -71,8 +71,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn withdraw() -> Weight {
 		// Proof size, measured: `956`
 		// Proof size, estimated: `6208`
-		// Fastest run: 416_552_000 ps.
-		Weight::from_parts(446_849_000, 6208)
+		// Fastest run: 432_251_000 ps.
+		Weight::from_parts(495_270_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().writes(5))
 	}
@@ -91,8 +91,8 @@ impl WeightInfo for () {
 	fn deposit() -> Weight {
 		// Proof size, measured: `993`
 		// Proof size, estimated: `6208`
-		// Fastest run: 423_515_000 ps.
-		Weight::from_parts(457_699_000, 6208)
+		// Fastest run: 434_736_000 ps.
+		Weight::from_parts(484_529_000, 6208)
 			.saturating_add(ParityDbWeight::get().reads(5))
 			.saturating_add(ParityDbWeight::get().writes(5))
 	}
@@ -107,8 +107,8 @@ impl WeightInfo for () {
 	fn withdraw() -> Weight {
 		// Proof size, measured: `956`
 		// Proof size, estimated: `6208`
-		// Fastest run: 416_552_000 ps.
-		Weight::from_parts(446_849_000, 6208)
+		// Fastest run: 432_251_000 ps.
+		Weight::from_parts(495_270_000, 6208)
 			.saturating_add(ParityDbWeight::get().reads(5))
 			.saturating_add(ParityDbWeight::get().writes(5))
 	}
