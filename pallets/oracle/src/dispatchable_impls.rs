@@ -214,13 +214,18 @@ impl<T: Config> Pallet<T> {
 		match aggregate.base {
 			None => None,
 			Some(base) if base.block == block => Some(base),
-			Some(_) => Some(Base {
-				block,
-				price: aggregate.price,
-				at: aggregate.at,
-				index: aggregate.index,
-				variance_rate: aggregate.variance_rate,
-			}),
+			Some(_) => Some(Self::state_of(aggregate, block)),
+		}
+	}
+
+	/// The aggregate's current state, as the base of `block`.
+	fn state_of(aggregate: &AggregateOf<T>, block: BlockNumberFor<T>) -> Base<BlockNumberFor<T>> {
+		Base {
+			block,
+			price: aggregate.price,
+			at: aggregate.at,
+			index: aggregate.index,
+			variance_rate: aggregate.variance_rate,
 		}
 	}
 
@@ -259,26 +264,13 @@ impl<T: Config> Pallet<T> {
 		now: Moment,
 		params: &OracleParams,
 	) -> AggregateOf<T> {
-		let own = Base {
-			block: Default::default(),
-			price: aggregate.price,
-			at: aggregate.at,
-			index: aggregate.index,
-			variance_rate: aggregate.variance_rate,
-		};
+		let own = Self::state_of(&aggregate, Default::default());
 		Self::accept_from_base(own, price, feeders, now, params)
 	}
 
 	/// Makes the accepted state the base of `block`: the reference for the rest of the block.
 	fn restart_from(aggregate: AggregateOf<T>, block: BlockNumberFor<T>) -> AggregateOf<T> {
-		let base = Base {
-			block,
-			price: aggregate.price,
-			at: aggregate.at,
-			index: aggregate.index,
-			variance_rate: aggregate.variance_rate,
-		};
-		Aggregate { base: Some(base), frozen_since: None, ..aggregate }
+		Aggregate { base: Some(Self::state_of(&aggregate, block)), frozen_since: None, ..aggregate }
 	}
 
 	/// Checks every parameter against its bounds.
