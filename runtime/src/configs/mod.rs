@@ -14,10 +14,7 @@ use frame_support::dispatch::DispatchClass;
 use frame_support::{
 	derive_impl, parameter_types,
 	traits::{AsEnsureOriginWithArg, ConstBool, ConstU128, ConstU32, ConstU64, ConstU8},
-	weights::{
-		constants::{ParityDbWeight, WEIGHT_REF_TIME_PER_SECOND},
-		IdentityFee, Weight,
-	},
+	weights::{constants::ParityDbWeight, IdentityFee, Weight},
 };
 use frame_system::{
 	limits::{BlockLength, BlockWeights},
@@ -26,8 +23,6 @@ use frame_system::{
 use pallet_transaction_payment::{ConstFeeMultiplier, FungibleAdapter, Multiplier};
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
 use sp_runtime::traits::One;
-
-const _: () = assert!(MAXIMUM_BLOCK_REF_TIME == 2 * WEIGHT_REF_TIME_PER_SECOND);
 
 parameter_types! {
 	pub const BlockHashCount: BlockNumber = 2400;
