@@ -1,14 +1,15 @@
 // End-to-end smoke test of a running dev node through @polkadot/api:
 // waits for finality, decodes the metadata and every block and its events so far, submits one
-// signed transfer and checks it is included and succeeded, then has the three dev feeders feed a
-// price and reads the aggregate back through the OracleApi runtime API.
+// signed transfer and checks it is included and succeeded, then exercises the oracle: the three
+// dev feeders feed a price, read back through the OracleApi runtime API at their median; a lying
+// feeder is excluded; with two feeders silent the price turns Stale after its max age.
 //
 // Usage: node smoke-dev.mjs ws://127.0.0.1:PORT
 import { ApiPromise, Keyring, WsProvider } from '@polkadot/api';
 
 const endpoint = process.argv[2] ?? 'ws://127.0.0.1:9944';
 const MIN_FINALIZED = 3;
-const DEADLINE_MS = 300_000;
+const DEADLINE_MS = 420_000;
 
 function fail(message) {
   console.error(`smoke: FAIL: ${message}`);
@@ -33,15 +34,21 @@ for (const level of ['warn', 'error']) {
 const timer = setTimeout(() => fail(`not done within ${DEADLINE_MS / 1000} s`), DEADLINE_MS);
 
 async function waitForFinalized(api, height) {
-  return new Promise((resolve, reject) => {
+  let unsubscribe = () => {};
+  const reached = await new Promise((resolve, reject) => {
     api.rpc.chain
       .subscribeFinalizedHeads((header) => {
         const n = header.number.toNumber();
         console.log(`smoke: finalized #${n}`);
         if (n >= height) resolve(n);
       })
+      .then((unsub) => {
+        unsubscribe = unsub;
+      })
       .catch(reject);
   });
+  unsubscribe();
+  return reached;
 }
 
 async function decodeAllBlocks(api, upTo) {
@@ -137,6 +144,50 @@ async function feedAndReadPrices(api) {
   return btc.feeders.toNumber();
 }
 
+async function btcView(api) {
+  const views = await api.call.oracleApi.prices();
+  return views.find((v) => v.asset.toNumber() === BTC);
+}
+
+// Charlie lies by 20%: his value is excluded and the price stays at the honest median.
+async function lyingFeederIsExcluded(api) {
+  const keyring = new Keyring({ type: 'sr25519' });
+  const charlie = keyring.addFromUri('//Charlie');
+  const events = await sendAndWait(api, api.tx.oracle.feed([[BTC, 78_000n * UNIT]]), charlie);
+  const excluded = events.find(({ event }) => api.events.oracle.ValuesExcluded.is(event));
+  if (!excluded) fail('no ValuesExcluded event for a 20% outlier');
+  const who = excluded.event.data.feeders.map((a) => a.toString());
+  if (who.length !== 1 || who[0] !== charlie.address) fail(`excluded ${who}, expected Charlie`);
+  // Alice's 64,900 and Bob's 65,100 remain: the price is their (lower) median.
+  const price = (await btcView(api)).price.price.toBigInt();
+  if (price < 64_900n * UNIT || price > 65_100n * UNIT) fail(`the outlier moved the price to ${price}`);
+}
+
+// Only Alice keeps feeding: no quorum, and once the last aggregate is older than max_age the
+// status turns Stale; the stale price is still reported, but never as Fresh.
+async function priceTurnsStaleWithoutQuorum(api) {
+  const keyring = new Keyring({ type: 'sr25519' });
+  const alice = keyring.addFromUri('//Alice');
+  const maxAge = (await api.call.oracleApi.params()).maxAge.toNumber();
+  const started = Date.now();
+  let fed = false;
+  for (;;) {
+    const btc = await btcView(api);
+    const status = btc.price.status.toString();
+    if (status === 'Stale') return (Date.now() - started) / 1000;
+    if (status !== 'Fresh') fail(`BTC turned ${status}, expected Fresh then Stale`);
+    if (Date.now() - started > maxAge + 60_000) fail(`BTC still Fresh ${maxAge / 1000 + 60} s after the feeds stopped`);
+    if (!fed && Date.now() - started > maxAge / 2) {
+      const events = await sendAndWait(api, api.tx.oracle.feed([[BTC, 60_000n * UNIT]]), alice);
+      if (!events.some(({ event }) => api.events.oracle.QuorumNotMet.is(event))) {
+        fail('a lone feeder produced a price');
+      }
+      fed = true;
+    }
+    await new Promise((r) => setTimeout(r, 3_000));
+  }
+}
+
 async function main() {
   const api = await ApiPromise.create({ provider: new WsProvider(endpoint), throwOnConnect: true });
   const chain = await api.rpc.system.chain();
@@ -158,6 +209,12 @@ async function main() {
 
   const feeders = await feedAndReadPrices(api);
   console.log(`smoke: BTC fed by Alice, Bob and Charlie: Fresh at the median, from ${feeders} feeders, no fees`);
+
+  await lyingFeederIsExcluded(api);
+  console.log('smoke: a feeder 20% off the median was excluded; the price held');
+
+  const waited = await priceTurnsStaleWithoutQuorum(api);
+  console.log(`smoke: with two feeders silent, BTC turned Stale after ${waited.toFixed(0)} s`);
 
   await api.disconnect();
   clearTimeout(timer);
