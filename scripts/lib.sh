@@ -2,6 +2,12 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+HOME="${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}"
+export HOME
+# rustup installs cargo in ~/.cargo/bin; a non-login shell (CI) may not have it on PATH.
+if ! command -v cargo >/dev/null && [[ -x "$HOME/.cargo/bin/cargo" ]]; then
+	export PATH="$HOME/.cargo/bin:$PATH"
+fi
 # A persistent target directory outside the clone: every clone on this machine, and CI, reuses
 # the compiled dependencies instead of rebuilding the stack from cold.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/perpchain/target}"
