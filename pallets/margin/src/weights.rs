@@ -55,8 +55,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn deposit() -> Weight {
 		// Proof size, measured: `993`
 		// Proof size, estimated: `6208`
-		// Fastest run: 434_736_000 ps.
-		Weight::from_parts(484_529_000, 6208)
+		// Fastest run: 421_982_000 ps.
+		Weight::from_parts(448_170_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().writes(5))
 	}
@@ -71,8 +71,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn withdraw() -> Weight {
 		// Proof size, measured: `956`
 		// Proof size, estimated: `6208`
-		// Fastest run: 432_251_000 ps.
-		Weight::from_parts(495_270_000, 6208)
+		// Fastest run: 415_409_000 ps.
+		Weight::from_parts(448_001_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().writes(5))
 	}
@@ -91,8 +91,8 @@ impl WeightInfo for () {
 	fn deposit() -> Weight {
 		// Proof size, measured: `993`
 		// Proof size, estimated: `6208`
-		// Fastest run: 434_736_000 ps.
-		Weight::from_parts(484_529_000, 6208)
+		// Fastest run: 421_982_000 ps.
+		Weight::from_parts(448_170_000, 6208)
 			.saturating_add(ParityDbWeight::get().reads(5))
 			.saturating_add(ParityDbWeight::get().writes(5))
 	}
@@ -107,8 +107,8 @@ impl WeightInfo for () {
 	fn withdraw() -> Weight {
 		// Proof size, measured: `956`
 		// Proof size, estimated: `6208`
-		// Fastest run: 432_251_000 ps.
-		Weight::from_parts(495_270_000, 6208)
+		// Fastest run: 415_409_000 ps.
+		Weight::from_parts(448_001_000, 6208)
 			.saturating_add(ParityDbWeight::get().reads(5))
 			.saturating_add(ParityDbWeight::get().writes(5))
 	}

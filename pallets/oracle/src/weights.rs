@@ -54,8 +54,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn add_feeder() -> Weight {
 		// Proof size, measured: `607`
 		// Proof size, estimated: `1998`
-		// Fastest run: 108_303_000 ps.
-		Weight::from_parts(116_479_000, 1998)
+		// Fastest run: 105_328_000 ps.
+		Weight::from_parts(108_774_000, 1998)
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -76,12 +76,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn remove_feeder(a: u32, f: u32, ) -> Weight {
 		// Proof size, measured: `0 + a * (428 ±0) + f * (447 ±0)`
 		// Proof size, estimated: `52250 + a * (15348 ±0) + f * (13034 ±1_660)`
-		// Fastest run: 1_117_588_000 ps.
-		Weight::from_parts(1_147_133_000, 52250)
-			// Standard error: 18_185_642
-			.saturating_add(Weight::from_parts(587_670_396, 0).saturating_mul(a.into()))
-			// Standard error: 18_185_642
-			.saturating_add(Weight::from_parts(289_406_147, 0).saturating_mul(f.into()))
+		// Fastest run: 1_089_144_000 ps.
+		Weight::from_parts(1_100_316_000, 52250)
+			// Standard error: 7_506_398
+			.saturating_add(Weight::from_parts(328_910_189, 0).saturating_mul(a.into()))
+			// Standard error: 7_506_398
+			.saturating_add(Weight::from_parts(191_817_237, 0).saturating_mul(f.into()))
 			.saturating_add(T::DbWeight::get().reads(29))
 			.saturating_add(T::DbWeight::get().reads((8_u64).saturating_mul(a.into())))
 			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(f.into())))
@@ -106,13 +106,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Component `f` ranges over `[1, 16]`.
 	fn feed(v: u32, f: u32, ) -> Weight {
 		// Proof size, measured: `0 + f * (270 ±0) + v * (421 ±0)`
-		// Proof size, estimated: `41998 + f * (6235 ±900) + v * (13220 ±1_745)`
-		// Fastest run: 1_035_193_000 ps.
-		Weight::from_parts(1_071_180_000, 41998)
-			// Standard error: 18_533_710
-			.saturating_add(Weight::from_parts(671_573_469, 0).saturating_mul(v.into()))
-			// Standard error: 9_260_039
-			.saturating_add(Weight::from_parts(94_353_264, 0).saturating_mul(f.into()))
+		// Proof size, estimated: `41998 + f * (6235 ±900) + v * (13220 ±0)`
+		// Fastest run: 1_010_727_000 ps.
+		Weight::from_parts(1_029_953_000, 41998)
+			// Standard error: 7_523_133
+			.saturating_add(Weight::from_parts(314_143_810, 0).saturating_mul(v.into()))
+			// Standard error: 3_758_800
+			.saturating_add(Weight::from_parts(85_040_216, 0).saturating_mul(f.into()))
 			.saturating_add(T::DbWeight::get().reads(22))
 			.saturating_add(T::DbWeight::get().reads((7_u64).saturating_mul(v.into())))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(f.into())))
@@ -127,8 +127,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn add_asset() -> Weight {
 		// Proof size, measured: `330`
 		// Proof size, estimated: `3477`
-		// Fastest run: 169_528_000 ps.
-		Weight::from_parts(191_089_000, 3477)
+		// Fastest run: 164_148_000 ps.
+		Weight::from_parts(168_586_000, 3477)
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(2))
 	}
@@ -144,10 +144,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn remove_asset(f: u32, ) -> Weight {
 		// Proof size, measured: `283 + f * (83 ±0)`
 		// Proof size, estimated: `3477 + f * (2563 ±0)`
-		// Fastest run: 193_263_000 ps.
-		Weight::from_parts(206_584_160, 3477)
-			// Standard error: 78_550
-			.saturating_add(Weight::from_parts(6_807_391, 0).saturating_mul(f.into()))
+		// Fastest run: 188_914_000 ps.
+		Weight::from_parts(195_540_936, 3477)
+			// Standard error: 33_101
+			.saturating_add(Weight::from_parts(5_120_206, 0).saturating_mul(f.into()))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(f.into())))
 			.saturating_add(T::DbWeight::get().writes(3))
@@ -159,8 +159,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn set_params() -> Weight {
 		// Proof size, measured: `0`
 		// Proof size, estimated: `0`
-		// Fastest run: 53_210_000 ps.
-		Weight::from_parts(56_797_000, 0)
+		// Fastest run: 51_577_000 ps.
+		Weight::from_parts(53_210_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 	/// Storage: `Oracle::Assets` (r:1 w:0)
@@ -177,10 +177,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn reset_breaker(f: u32, ) -> Weight {
 		// Proof size, measured: `436 + f * (83 ±0)`
 		// Proof size, estimated: `3607 + f * (2563 ±0)`
-		// Fastest run: 325_841_000 ps.
-		Weight::from_parts(322_332_204, 3607)
-			// Standard error: 147_918
-			.saturating_add(Weight::from_parts(46_022_545, 0).saturating_mul(f.into()))
+		// Fastest run: 318_157_000 ps.
+		Weight::from_parts(304_461_259, 3607)
+			// Standard error: 49_983
+			.saturating_add(Weight::from_parts(42_689_063, 0).saturating_mul(f.into()))
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(f.into())))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -195,8 +195,8 @@ impl WeightInfo for () {
 	fn add_feeder() -> Weight {
 		// Proof size, measured: `607`
 		// Proof size, estimated: `1998`
-		// Fastest run: 108_303_000 ps.
-		Weight::from_parts(116_479_000, 1998)
+		// Fastest run: 105_328_000 ps.
+		Weight::from_parts(108_774_000, 1998)
 			.saturating_add(ParityDbWeight::get().reads(1))
 			.saturating_add(ParityDbWeight::get().writes(1))
 	}
@@ -217,12 +217,12 @@ impl WeightInfo for () {
 	fn remove_feeder(a: u32, f: u32, ) -> Weight {
 		// Proof size, measured: `0 + a * (428 ±0) + f * (447 ±0)`
 		// Proof size, estimated: `52250 + a * (15348 ±0) + f * (13034 ±1_660)`
-		// Fastest run: 1_117_588_000 ps.
-		Weight::from_parts(1_147_133_000, 52250)
-			// Standard error: 18_185_642
-			.saturating_add(Weight::from_parts(587_670_396, 0).saturating_mul(a.into()))
-			// Standard error: 18_185_642
-			.saturating_add(Weight::from_parts(289_406_147, 0).saturating_mul(f.into()))
+		// Fastest run: 1_089_144_000 ps.
+		Weight::from_parts(1_100_316_000, 52250)
+			// Standard error: 7_506_398
+			.saturating_add(Weight::from_parts(328_910_189, 0).saturating_mul(a.into()))
+			// Standard error: 7_506_398
+			.saturating_add(Weight::from_parts(191_817_237, 0).saturating_mul(f.into()))
 			.saturating_add(ParityDbWeight::get().reads(29))
 			.saturating_add(ParityDbWeight::get().reads((8_u64).saturating_mul(a.into())))
 			.saturating_add(ParityDbWeight::get().reads((5_u64).saturating_mul(f.into())))
@@ -247,13 +247,13 @@ impl WeightInfo for () {
 	/// Component `f` ranges over `[1, 16]`.
 	fn feed(v: u32, f: u32, ) -> Weight {
 		// Proof size, measured: `0 + f * (270 ±0) + v * (421 ±0)`
-		// Proof size, estimated: `41998 + f * (6235 ±900) + v * (13220 ±1_745)`
-		// Fastest run: 1_035_193_000 ps.
-		Weight::from_parts(1_071_180_000, 41998)
-			// Standard error: 18_533_710
-			.saturating_add(Weight::from_parts(671_573_469, 0).saturating_mul(v.into()))
-			// Standard error: 9_260_039
-			.saturating_add(Weight::from_parts(94_353_264, 0).saturating_mul(f.into()))
+		// Proof size, estimated: `41998 + f * (6235 ±900) + v * (13220 ±0)`
+		// Fastest run: 1_010_727_000 ps.
+		Weight::from_parts(1_029_953_000, 41998)
+			// Standard error: 7_523_133
+			.saturating_add(Weight::from_parts(314_143_810, 0).saturating_mul(v.into()))
+			// Standard error: 3_758_800
+			.saturating_add(Weight::from_parts(85_040_216, 0).saturating_mul(f.into()))
 			.saturating_add(ParityDbWeight::get().reads(22))
 			.saturating_add(ParityDbWeight::get().reads((7_u64).saturating_mul(v.into())))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(f.into())))
@@ -268,8 +268,8 @@ impl WeightInfo for () {
 	fn add_asset() -> Weight {
 		// Proof size, measured: `330`
 		// Proof size, estimated: `3477`
-		// Fastest run: 169_528_000 ps.
-		Weight::from_parts(191_089_000, 3477)
+		// Fastest run: 164_148_000 ps.
+		Weight::from_parts(168_586_000, 3477)
 			.saturating_add(ParityDbWeight::get().reads(2))
 			.saturating_add(ParityDbWeight::get().writes(2))
 	}
@@ -285,10 +285,10 @@ impl WeightInfo for () {
 	fn remove_asset(f: u32, ) -> Weight {
 		// Proof size, measured: `283 + f * (83 ±0)`
 		// Proof size, estimated: `3477 + f * (2563 ±0)`
-		// Fastest run: 193_263_000 ps.
-		Weight::from_parts(206_584_160, 3477)
-			// Standard error: 78_550
-			.saturating_add(Weight::from_parts(6_807_391, 0).saturating_mul(f.into()))
+		// Fastest run: 188_914_000 ps.
+		Weight::from_parts(195_540_936, 3477)
+			// Standard error: 33_101
+			.saturating_add(Weight::from_parts(5_120_206, 0).saturating_mul(f.into()))
 			.saturating_add(ParityDbWeight::get().reads(2))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(f.into())))
 			.saturating_add(ParityDbWeight::get().writes(3))
@@ -300,8 +300,8 @@ impl WeightInfo for () {
 	fn set_params() -> Weight {
 		// Proof size, measured: `0`
 		// Proof size, estimated: `0`
-		// Fastest run: 53_210_000 ps.
-		Weight::from_parts(56_797_000, 0)
+		// Fastest run: 51_577_000 ps.
+		Weight::from_parts(53_210_000, 0)
 			.saturating_add(ParityDbWeight::get().writes(1))
 	}
 	/// Storage: `Oracle::Assets` (r:1 w:0)
@@ -318,10 +318,10 @@ impl WeightInfo for () {
 	fn reset_breaker(f: u32, ) -> Weight {
 		// Proof size, measured: `436 + f * (83 ±0)`
 		// Proof size, estimated: `3607 + f * (2563 ±0)`
-		// Fastest run: 325_841_000 ps.
-		Weight::from_parts(322_332_204, 3607)
-			// Standard error: 147_918
-			.saturating_add(Weight::from_parts(46_022_545, 0).saturating_mul(f.into()))
+		// Fastest run: 318_157_000 ps.
+		Weight::from_parts(304_461_259, 3607)
+			// Standard error: 49_983
+			.saturating_add(Weight::from_parts(42_689_063, 0).saturating_mul(f.into()))
 			.saturating_add(ParityDbWeight::get().reads(5))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(f.into())))
 			.saturating_add(ParityDbWeight::get().writes(1))
