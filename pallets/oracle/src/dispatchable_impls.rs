@@ -91,18 +91,14 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// The values of `asset` newer than `max_age` (and, with `after`, submitted after that
-	/// moment), with their feeders.
+	/// The values of `asset` newer than `max_age`, with their feeders.
 	fn fresh_values(
 		asset: AssetId,
 		now: Moment,
 		params: &OracleParams,
-		after: Option<Moment>,
-	) -> Vec<(T::AccountId, Price)> {
+	) -> Vec<(T::AccountId, RawValueOf<T>)> {
 		RawValues::<T>::iter_prefix(asset)
 			.filter(|(_, v)| now.saturating_sub(v.at) <= params.max_age)
-			.filter(|(_, v)| after.is_none_or(|tripped| v.at > tripped))
-			.map(|(who, v)| (who, v.price))
 			.collect()
 	}
 
@@ -115,11 +111,16 @@ impl<T: Config> Pallet<T> {
 		let block = frame_system::Pallet::<T>::block_number();
 		let previous = Aggregates::<T>::get(asset);
 		let frozen_since = previous.and_then(|a| a.frozen_since);
+		let fresh = Self::fresh_values(asset, now, &params);
 
 		// While frozen, only a quorum of values submitted after the trip may reset the breaker;
 		// the price it resets to is then the ordinary aggregate of all fresh values.
 		if let Some(since) = frozen_since {
-			let confirming = Self::fresh_values(asset, now, &params, Some(since));
+			let confirming: Vec<_> = fresh
+				.iter()
+				.filter(|(_, v)| v.at > since)
+				.map(|(who, v)| (who.clone(), v.price))
+				.collect();
 			let confirmed = aggregation::filter_and_aggregate(
 				&confirming,
 				params.min_feeders,
@@ -134,13 +135,12 @@ impl<T: Config> Pallet<T> {
 				return;
 			}
 		}
-		let fresh = Self::fresh_values(asset, now, &params, None);
-		let fresh_count = fresh.len() as u32;
+		let all: Vec<_> = fresh.into_iter().map(|(who, v)| (who, v.price)).collect();
 		let Some(filtered) =
-			aggregation::filter_and_aggregate(&fresh, params.min_feeders, params.max_deviation)
+			aggregation::filter_and_aggregate(&all, params.min_feeders, params.max_deviation)
 		else {
 			if report_quorum {
-				Self::deposit_event(Event::QuorumNotMet { asset, fresh: fresh_count });
+				Self::deposit_event(Event::QuorumNotMet { asset, fresh: all.len() as u32 });
 			}
 			return;
 		};
@@ -164,36 +164,43 @@ impl<T: Config> Pallet<T> {
 				};
 				Self::restart_from(first, block)
 			},
-			Some(aggregate) if aggregate.frozen_since.is_some() => {
-				Self::deposit_event(Event::BreakerReset {
-					asset,
-					price: Some(median),
-					by_governance: false,
-				});
-				let accepted =
-					Self::accept_from_own_state(aggregate, median, feeders, now, &params);
-				Self::restart_from(accepted, block)
-			},
-			Some(aggregate) => match Self::base_for(&aggregate, block) {
-				None => {
-					let accepted =
-						Self::accept_from_own_state(aggregate, median, feeders, now, &params);
-					Self::restart_from(accepted, block)
-				},
-				Some(base) => {
-					if aggregation::exceeds(median, base.price, params.max_change_per_block) {
-						let tripped =
-							Aggregate { base: Some(base), frozen_since: Some(now), ..aggregate };
-						Aggregates::<T>::insert(asset, tripped);
-						Self::deposit_event(Event::BreakerTripped {
-							asset,
-							reference: base.price,
-							rejected: median,
-						});
-						return;
-					}
-					Self::accept_from_base(base, median, feeders, now, &params)
-				},
+			Some(aggregate) => {
+				// A confirmed reset (or a governance reset that left no base) restarts from the
+				// aggregate's own last state, without the change limit.
+				let base = if aggregate.frozen_since.is_some() {
+					Self::deposit_event(Event::BreakerReset {
+						asset,
+						price: Some(median),
+						by_governance: false,
+					});
+					None
+				} else {
+					Self::base_for(&aggregate, block)
+				};
+				match base {
+					None => {
+						let accepted =
+							Self::accept_from_own_state(aggregate, median, feeders, now, &params);
+						Self::restart_from(accepted, block)
+					},
+					Some(base) => {
+						if aggregation::exceeds(median, base.price, params.max_change_per_block) {
+							let tripped = Aggregate {
+								base: Some(base),
+								frozen_since: Some(now),
+								..aggregate
+							};
+							Aggregates::<T>::insert(asset, tripped);
+							Self::deposit_event(Event::BreakerTripped {
+								asset,
+								reference: base.price,
+								rejected: median,
+							});
+							return;
+						}
+						Self::accept_from_base(base, median, feeders, now, &params)
+					},
+				}
 			},
 		};
 		Aggregates::<T>::insert(asset, next);
@@ -321,7 +328,10 @@ impl<T: Config> Pallet<T> {
 			// An aggregate accepted now is the median of the fresh, non-outlying values; later
 			// its values age, and a frozen one keeps the price from before the trip.
 			if aggregate.at == now && aggregate.frozen_since.is_none() {
-				let fresh = Self::fresh_values(asset, now, &params, None);
+				let fresh: Vec<_> = Self::fresh_values(asset, now, &params)
+					.into_iter()
+					.map(|(who, v)| (who, v.price))
+					.collect();
 				if let Some(f) = aggregation::filter_and_aggregate(
 					&fresh,
 					params.min_feeders,
