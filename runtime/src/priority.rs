@@ -15,7 +15,7 @@
 use crate::{Runtime, RuntimeCall, RuntimeOrigin};
 use codec::{Decode, DecodeWithMemTracking, Encode};
 use frame_support::{
-	dispatch::{DispatchClass, DispatchInfo, PostDispatchInfo},
+	dispatch::{DispatchClass, DispatchInfo},
 	pallet_prelude::TransactionSource,
 	weights::Weight,
 };
@@ -125,10 +125,6 @@ impl TransactionExtension<RuntimeCall> for ChargeFeeWithPriority {
 		)
 	}
 }
-
-// `PostDispatchInfo` is what `RuntimeCall` dispatches to; named here so a change of the call's
-// post-dispatch type fails to compile in this module rather than somewhere less obvious.
-const _: fn(PostDispatchInfo) -> PostDispatchInfoOf<RuntimeCall> = |p| p;
 
 #[cfg(test)]
 mod tests {
