@@ -74,6 +74,17 @@ async function decodeAllBlocks(api, upTo) {
   return { extrinsics, events };
 }
 
+// Sends `tx` signed by `signer`; resolves with `{ events, blockHash }` once it is in a block,
+// rejects if it failed.
+function sendAndWait(api, tx, signer) {
+  return new Promise((resolve, reject) => {
+    tx.signAndSend(signer, ({ status, events, dispatchError }) => {
+      if (dispatchError) reject(new Error(`${tx.method.section}.${tx.method.method} failed: ${dispatchError.toString()}`));
+      if (status.isInBlock) resolve({ events, blockHash: status.asInBlock.toHex() });
+    }).catch(reject);
+  });
+}
+
 async function transfer(api) {
   const keyring = new Keyring({ type: 'sr25519' });
   const alice = keyring.addFromUri('//Alice');
@@ -81,32 +92,17 @@ async function transfer(api) {
   const amount = 1_000_000_000_000n;
   const before = (await api.query.system.account(bob.address)).data.free.toBigInt();
 
-  const included = await new Promise((resolve, reject) => {
-    api.tx.balances
-      .transferKeepAlive(bob.address, amount)
-      .signAndSend(alice, ({ status, events, dispatchError }) => {
-        if (dispatchError) reject(new Error(`transfer failed: ${dispatchError.toString()}`));
-        if (status.isInBlock) {
-          const ok = events.some(({ event }) => api.events.system.ExtrinsicSuccess.is(event));
-          if (!ok) reject(new Error('transfer included without ExtrinsicSuccess'));
-          resolve(status.asInBlock.toHex());
-        }
-      })
-      .catch(reject);
-  });
+  const { events, blockHash } = await sendAndWait(
+    api,
+    api.tx.balances.transferKeepAlive(bob.address, amount),
+    alice,
+  );
+  if (!events.some(({ event }) => api.events.system.ExtrinsicSuccess.is(event))) {
+    fail('transfer included without ExtrinsicSuccess');
+  }
   const after = (await api.query.system.account(bob.address)).data.free.toBigInt();
   if (after - before !== amount) fail(`Bob's balance moved by ${after - before}, not ${amount}`);
-  return included;
-}
-
-// Sends `tx` signed by `signer` and resolves with the events once it is in a block.
-function sendAndWait(api, tx, signer) {
-  return new Promise((resolve, reject) => {
-    tx.signAndSend(signer, ({ status, events, dispatchError }) => {
-      if (dispatchError) reject(new Error(`${tx.method.section}.${tx.method.method} failed: ${dispatchError.toString()}`));
-      if (status.isInBlock) resolve(events);
-    }).catch(reject);
-  });
+  return blockHash;
 }
 
 const BTC = 2;
@@ -122,7 +118,7 @@ async function feedAndReadPrices(api) {
   const results = await Promise.all(
     feeders.map((f, i) => sendAndWait(api, api.tx.oracle.feed([[BTC, prices[i] * UNIT]]), f)),
   );
-  const aggregated = results.flat().filter(({ event }) => api.events.oracle.PriceAggregated.is(event));
+  const aggregated = results.flatMap((r) => r.events).filter(({ event }) => api.events.oracle.PriceAggregated.is(event));
   if (aggregated.length === 0) fail('no PriceAggregated event after three feeds');
 
   // Accepted feeds pay no fee.
@@ -131,8 +127,7 @@ async function feedAndReadPrices(api) {
     if (after !== before[i]) fail(`feeder ${i} paid ${before[i] - after} for an accepted feed`);
   }
 
-  const views = await api.call.oracleApi.prices();
-  const btc = views.find((v) => v.asset.toNumber() === BTC);
+  const btc = await btcView(api);
   if (!btc) fail('OracleApi.prices lacks BTC');
   const status = btc.price.status.toString();
   const price = btc.price.price.toBigInt();
@@ -153,7 +148,7 @@ async function btcView(api) {
 async function lyingFeederIsExcluded(api) {
   const keyring = new Keyring({ type: 'sr25519' });
   const charlie = keyring.addFromUri('//Charlie');
-  const events = await sendAndWait(api, api.tx.oracle.feed([[BTC, 78_000n * UNIT]]), charlie);
+  const { events } = await sendAndWait(api, api.tx.oracle.feed([[BTC, 78_000n * UNIT]]), charlie);
   const excluded = events.find(({ event }) => api.events.oracle.ValuesExcluded.is(event));
   if (!excluded) fail('no ValuesExcluded event for a 20% outlier');
   const who = excluded.event.data.feeders.map((a) => a.toString());
@@ -178,7 +173,7 @@ async function priceTurnsStaleWithoutQuorum(api) {
     if (status !== 'Fresh') fail(`BTC turned ${status}, expected Fresh then Stale`);
     if (Date.now() - started > maxAge + 60_000) fail(`BTC still Fresh ${maxAge / 1000 + 60} s after the feeds stopped`);
     if (!fed && Date.now() - started > maxAge / 2) {
-      const events = await sendAndWait(api, api.tx.oracle.feed([[BTC, 60_000n * UNIT]]), alice);
+      const { events } = await sendAndWait(api, api.tx.oracle.feed([[BTC, 60_000n * UNIT]]), alice);
       if (!events.some(({ event }) => api.events.oracle.QuorumNotMet.is(event))) {
         fail('a lone feeder produced a price');
       }
