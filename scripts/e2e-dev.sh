@@ -46,6 +46,16 @@ if [[ $status -ne 0 ]]; then
 	log "node log (last 60 lines):"
 	tail -n 60 "$work/node.log" >&2
 fi
+# The smoke test's price sources include one answering 500 and one refusing connections: the
+# offchain worker must have skipped both with a log line.
+if [[ $status -eq 0 ]]; then
+	for skipped in "/broken for asset 3 skipped: Status(500)" "/closed for asset 3 skipped: Io"; do
+		if ! grep -qF "$skipped" "$work/node.log"; then
+			log "no '$skipped' line in the node log"
+			status=1
+		fi
+	done
+fi
 if grep -q "panicked at" "$work/node.log"; then
 	log "the node panicked:"
 	grep -A5 "panicked at" "$work/node.log" >&2

@@ -53,10 +53,12 @@ pub mod opaque {
 }
 
 impl_opaque_keys! {
-	/// The session keys of a validator: block authoring and finality.
+	/// The session keys of a validator: block authoring, finality, and the oracle feeder key
+	/// its offchain worker signs price feeds with.
 	pub struct SessionKeys {
 		pub aura: Aura,
 		pub grandpa: Grandpa,
+		pub oracle: Oracle,
 	}
 }
 

@@ -163,3 +163,62 @@ fn an_oracle_feed_outranks_any_normal_transaction_whatever_its_tip() {
 		assert!(feed > normal, "feed priority {feed} <= normal priority {normal}");
 	});
 }
+
+#[test]
+fn an_offchain_worker_feed_is_a_valid_operational_transaction() {
+	use crate::{priority::MAX_NORMAL_PRIORITY, Executive, System, UncheckedExtrinsic};
+	use codec::Decode;
+	use frame_system::offchain::{SendSignedTransaction, Signer};
+	use pallet_perp_oracle::offchain::{crypto::FeederId, KEY_TYPE};
+	use perp_primitives::Price;
+	use sp_core::offchain::{testing::TestTransactionPoolExt, TransactionPoolExt};
+	use sp_keystore::{testing::MemoryKeystore, Keystore, KeystoreExt};
+	use sp_runtime::{
+		generic::Preamble, traits::Header as _, transaction_validity::TransactionSource,
+	};
+
+	let mut ext = preset_storage(sp_genesis_builder::DEV_RUNTIME_PRESET);
+	let keystore = MemoryKeystore::new();
+	keystore.sr25519_generate_new(KEY_TYPE, Some("//Alice")).unwrap();
+	ext.register_extension(KeystoreExt::new(keystore));
+	let (pool, pool_state) = TestTransactionPoolExt::new();
+	ext.register_extension(TransactionPoolExt::new(pool));
+
+	ext.execute_with(|| {
+		let values = vec![(asset_ids::BTC, Price::from_u32(60_000))];
+		let sent = Signer::<Runtime, FeederId>::all_accounts().send_signed_transaction(|_| {
+			pallet_perp_oracle::Call::feed { values: values.clone().try_into().unwrap() }
+		});
+		assert_eq!(sent.len(), 1);
+		assert_eq!(sent[0].1, Ok(()));
+		assert_eq!(sent[0].0.id, Sr25519Keyring::Alice.to_account_id());
+
+		let raw = pool_state.write().transactions.pop().expect("one feed submitted");
+		let xt = UncheckedExtrinsic::decode(&mut &raw[..]).expect("a runtime extrinsic");
+		let Preamble::Signed(ref address, ..) = xt.preamble else { panic!("not signed") };
+		assert_eq!(*address, Sr25519Keyring::Alice.to_account_id().into());
+
+		// The pool's checks: signature, era, nonce, weight, fee, and the operational band.
+		let parent = System::block_hash(0);
+		let validity =
+			Executive::validate_transaction(TransactionSource::Local, xt.clone(), parent)
+				.expect("the worker's feed is valid");
+		assert!(validity.priority > MAX_NORMAL_PRIORITY);
+
+		// Included in a block, it dispatches and records Alice's value.
+		let header = crate::Header::new(
+			1,
+			Default::default(),
+			Default::default(),
+			parent,
+			Default::default(),
+		);
+		Executive::initialize_block(&header);
+		assert_eq!(Executive::apply_extrinsic(xt), Ok(Ok(())));
+		let alice = Sr25519Keyring::Alice.to_account_id();
+		assert_eq!(
+			pallet_perp_oracle::RawValues::<Runtime>::get(asset_ids::BTC, alice).map(|v| v.price),
+			Some(Price::from_u32(60_000))
+		);
+	});
+}

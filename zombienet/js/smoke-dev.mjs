@@ -2,14 +2,17 @@
 // waits for finality, decodes the metadata and every block and its events so far, submits one
 // signed transfer and checks it is included and succeeded, then exercises the oracle: the three
 // dev feeders feed a price, read back through the OracleApi runtime API at their median; a lying
-// feeder is excluded; with two feeders silent the price turns Stale after its max age.
+// feeder is excluded; with two feeders silent the price turns Stale after its max age. Last, the
+// validator's offchain worker feeds: a local HTTP price server is started, the node is given its
+// URLs (offchain local storage) and the feeders' `orcl` keys, and ETH follows the server's price.
 //
 // Usage: node smoke-dev.mjs ws://127.0.0.1:PORT
+import http from 'node:http';
 import { ApiPromise, Keyring, WsProvider } from '@polkadot/api';
 
 const endpoint = process.argv[2] ?? 'ws://127.0.0.1:9944';
 const MIN_FINALIZED = 3;
-const DEADLINE_MS = 420_000;
+const DEADLINE_MS = 600_000;
 
 function fail(message) {
   console.error(`smoke: FAIL: ${message}`);
@@ -183,6 +186,82 @@ async function priceTurnsStaleWithoutQuorum(api) {
   }
 }
 
+const ETH = 3;
+const hex = (bytes) => `0x${Buffer.from(bytes).toString('hex')}`;
+
+// A price server with three routes: `/a` answers the price as a string, `/b` a little higher as
+// a number in a nested document, `/broken` a 500. `set(cents)` moves the price.
+async function startPriceServer() {
+  let cents = 300_025n;
+  const decimal = (c) => `${c / 100n}.${(c % 100n).toString().padStart(2, '0')}`;
+  const server = http.createServer((req, res) => {
+    const reply = (status, body) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(body);
+    };
+    if (req.url === '/a') reply(200, JSON.stringify({ symbol: 'ETHUSD', price: decimal(cents) }));
+    else if (req.url === '/b') reply(200, `{"data": [{"last": ${decimal(cents + 1_000n)}}]}`);
+    else reply(500, '{"error": "upstream down"}');
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    set: (c) => {
+      cents = c;
+    },
+    // The chain's price: the lower median of `/a` and `/b`, i.e. `/a`.
+    expected: () => cents * 10n ** 16n,
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
+}
+
+async function ethView(api) {
+  const views = await api.call.oracleApi.prices();
+  return views.find((v) => v.asset.toNumber() === ETH);
+}
+
+async function waitForEth(api, expected, what) {
+  const started = Date.now();
+  for (;;) {
+    const eth = await ethView(api);
+    if (eth && eth.price.status.toString() === 'Fresh' && eth.price.price.toBigInt() === expected) {
+      return { seconds: (Date.now() - started) / 1000, feeders: eth.feeders.toNumber() };
+    }
+    if (Date.now() - started > 90_000) {
+      fail(`ETH did not reach ${what} (${expected}) within 90 s: ${eth ? JSON.stringify(eth.price.toHuman()) : 'no view'}`);
+    }
+    await new Promise((r) => setTimeout(r, 2_000));
+  }
+}
+
+// The node already holds Alice's `orcl` key (the dev seed's session keys); Bob's and Charlie's
+// are inserted over RPC. Sources: two that answer, one that fails with a 500 and one whose port
+// refuses connections; the failing ones are skipped (e2e-dev.sh checks the node's log line).
+async function offchainWorkersFeed(api) {
+  const server = await startPriceServer();
+  const keyring = new Keyring({ type: 'sr25519' });
+  for (const uri of ['//Bob', '//Charlie']) {
+    await api.rpc.author.insertKey('orcl', uri, hex(keyring.addFromUri(uri).publicKey));
+  }
+  const sources = [
+    { asset: ETH, url: `${server.url}/a`, path: 'price' },
+    { asset: ETH, url: `${server.url}/b`, path: 'data.0.last' },
+    { asset: ETH, url: `${server.url}/broken`, path: 'price' },
+    { asset: ETH, url: 'http://127.0.0.1:1/closed', path: 'price' },
+  ];
+  await api.rpc.offchain.localStorageSet('PERSISTENT', hex('perp-oracle::sources'), hex(JSON.stringify(sources)));
+
+  const first = await waitForEth(api, server.expected(), 'the server price');
+  if (first.feeders !== 3) fail(`ETH aggregated from ${first.feeders} feeders, expected 3 offchain workers`);
+  const raw = await api.call.oracleApi.rawValues(ETH);
+  if (raw.length !== 3) fail(`expected raw ETH values from 3 feeders, got ${raw.length}`);
+
+  server.set(315_050n); // +5%: inside the circuit breaker's limit.
+  const moved = await waitForEth(api, server.expected(), 'the moved server price');
+  await server.close();
+  return { first: first.seconds, moved: moved.seconds };
+}
+
 async function main() {
   const api = await ApiPromise.create({ provider: new WsProvider(endpoint), throwOnConnect: true });
   const chain = await api.rpc.system.chain();
@@ -210,6 +289,12 @@ async function main() {
 
   const waited = await priceTurnsStaleWithoutQuorum(api);
   console.log(`smoke: with two feeders silent, BTC turned Stale after ${waited.toFixed(0)} s`);
+
+  const ocw = await offchainWorkersFeed(api);
+  console.log(
+    `smoke: offchain workers of Alice, Bob and Charlie fed ETH from the local price server ` +
+      `(${ocw.first.toFixed(0)} s) and followed its move (${ocw.moved.toFixed(0)} s); failing sources skipped`,
+  );
 
   await api.disconnect();
   clearTimeout(timer);

@@ -52,3 +52,8 @@ impl<T: Config> Pallet<T> {
 			.collect()
 	}
 }
+
+/// The oracle's key in a validator's session keys: the `orcl` feeder key of its offchain worker.
+impl<T: Config> sp_runtime::BoundToRuntimeAppPublic for Pallet<T> {
+	type Public = crate::offchain::crypto::Public;
+}

@@ -14,6 +14,7 @@ mod dispatchable_impls;
 mod impls;
 #[cfg(test)]
 mod mock;
+pub mod offchain;
 #[cfg(test)]
 mod tests;
 pub mod types;
@@ -28,7 +29,10 @@ pub mod pallet {
 		pallet_prelude::*,
 		traits::UnixTime,
 	};
-	use frame_system::pallet_prelude::*;
+	use frame_system::{
+		offchain::{AppCrypto, CreateSignedTransaction},
+		pallet_prelude::*,
+	};
 	use perp_primitives::{AssetId, Price};
 
 	/// A feeder's submission: at most `MaxValuesPerFeed` `(asset, price)` pairs.
@@ -45,7 +49,7 @@ pub mod pallet {
 	pub struct Pallet<T>(_);
 
 	#[pallet::config]
-	pub trait Config: frame_system::Config {
+	pub trait Config: frame_system::Config + CreateSignedTransaction<Call<Self>> {
 		/// The origin that manages feeders, assets, parameters and breaker resets (governance).
 		type GovernanceOrigin: EnsureOrigin<Self::RuntimeOrigin>;
 		/// Wall-clock time, for timestamping values.
@@ -65,6 +69,11 @@ pub mod pallet {
 		/// The parameters in force until governance sets others.
 		#[pallet::constant]
 		type DefaultParams: Get<OracleParams>;
+		/// The crypto of the `orcl` keys with which offchain workers sign feeds.
+		type AuthorityId: AppCrypto<Self::Public, Self::Signature>;
+		/// The fewest blocks between two feeds of one node's offchain worker.
+		#[pallet::constant]
+		type OffchainFeedInterval: Get<BlockNumberFor<Self>>;
 		/// Weights of this pallet's calls, from its benchmarks.
 		type WeightInfo: WeightInfo;
 	}
@@ -193,6 +202,23 @@ pub mod pallet {
 				Self::ensure_valid_params(&T::DefaultParams::get()).is_ok(),
 				"DefaultParams out of bounds"
 			);
+		}
+
+		/// Feeds the prices of the sources configured in this node's offchain storage, signed
+		/// with each of the keystore's `orcl` keys that belongs to a feeder (see `offchain`).
+		fn offchain_worker(now: BlockNumberFor<T>) {
+			match Self::offchain_feed(now) {
+				Ok(assets) => {
+					log::info!(target: offchain::LOG_TARGET, "fed {assets} assets at #{now:?}")
+				},
+				// The common cases of a node that does not feed, or not in this block.
+				Err(
+					e @ (offchain::OffchainError::NoSources
+					| offchain::OffchainError::NoFeederKey
+					| offchain::OffchainError::TooSoon),
+				) => log::debug!(target: offchain::LOG_TARGET, "no feed at #{now:?}: {e:?}"),
+				Err(e) => log::warn!(target: offchain::LOG_TARGET, "no feed at #{now:?}: {e:?}"),
+			}
 		}
 
 		#[cfg(feature = "try-runtime")]

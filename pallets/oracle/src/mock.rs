@@ -2,12 +2,21 @@
 
 use crate as pallet_perp_oracle;
 use crate::OracleParams;
+use codec::Encode;
 use frame_support::{derive_impl, parameter_types, traits::UnixTime};
-use frame_system::EnsureRoot;
+use frame_system::{
+	offchain::{AppCrypto, CreateSignedTransaction, CreateTransactionBase, SigningTypes},
+	EnsureRoot,
+};
 use perp_primitives::{AssetId, Moment, Price};
-use sp_runtime::{BuildStorage, Perbill};
+use sp_runtime::{
+	testing::{TestSignature, UintAuthorityId},
+	BuildStorage, Perbill,
+};
 
 type Block = frame_system::mocking::MockBlock<Test>;
+/// What the offchain worker submits: signed by a `u64` account with a [`TestSignature`].
+pub type Extrinsic = sp_runtime::generic::UncheckedExtrinsic<u64, RuntimeCall, TestSignature, ()>;
 
 #[frame_support::runtime]
 mod runtime {
@@ -60,6 +69,45 @@ pub const MAX_AGE: Moment = 60_000;
 
 pub const MAX_ASSETS: u32 = 3;
 
+impl SigningTypes for Test {
+	type Public = UintAuthorityId;
+	type Signature = TestSignature;
+}
+
+impl<C> CreateTransactionBase<C> for Test
+where
+	RuntimeCall: From<C>,
+{
+	type Extrinsic = Extrinsic;
+	type RuntimeCall = RuntimeCall;
+}
+
+impl<C> CreateSignedTransaction<C> for Test
+where
+	RuntimeCall: From<C>,
+{
+	/// Signs `(call, nonce)`: enough for the tests to check who signed what.
+	fn create_signed_transaction<A: AppCrypto<UintAuthorityId, TestSignature>>(
+		call: RuntimeCall,
+		public: UintAuthorityId,
+		account: u64,
+		nonce: <Test as frame_system::Config>::Nonce,
+	) -> Option<Extrinsic> {
+		let signature = A::sign(&(&call, nonce).encode(), public)?;
+		Some(Extrinsic::new_signed(call, account, signature, ()))
+	}
+}
+
+/// Feeder keys are the test keystore's `UintAuthorityId`s (see `UintAuthorityId::set_all_keys`).
+pub struct FeederKey;
+impl AppCrypto<UintAuthorityId, TestSignature> for FeederKey {
+	type RuntimeAppPublic = UintAuthorityId;
+	type GenericPublic = UintAuthorityId;
+	type GenericSignature = TestSignature;
+}
+
+pub const FEED_INTERVAL: u64 = 2;
+
 impl pallet_perp_oracle::Config for Test {
 	type GovernanceOrigin = EnsureRoot<u64>;
 	type Time = MockTime;
@@ -68,6 +116,8 @@ impl pallet_perp_oracle::Config for Test {
 	type MaxValuesPerFeed = frame_support::traits::ConstU32<3>;
 	type MaxPrice = MaxPrice;
 	type DefaultParams = DefaultParams;
+	type AuthorityId = FeederKey;
+	type OffchainFeedInterval = frame_support::traits::ConstU64<FEED_INTERVAL>;
 	type WeightInfo = ();
 }
 

@@ -3,6 +3,7 @@
 mod liquidation;
 mod margin;
 mod oracle;
+mod transactions;
 
 use crate::{
 	AccountId, Aura, Balance, Balances, Block, BlockNumber, Hash, Nonce, PalletInfo, Runtime,

@@ -33,5 +33,9 @@ impl pallet_perp_oracle::Config for Runtime {
 	type MaxValuesPerFeed = ConstU32<8>;
 	type MaxPrice = MaxPrice;
 	type DefaultParams = DefaultOracleParams;
+	type AuthorityId = pallet_perp_oracle::offchain::crypto::FeederId;
+	// Every other block: a fresh value well within `max_age`, and the previous feed included
+	// before the next one takes the following nonce.
+	type OffchainFeedInterval = ConstU32<2>;
 	type WeightInfo = pallet_perp_oracle::weights::SubstrateWeight<Runtime>;
 }

@@ -1,5 +1,6 @@
 //! Tests of the oracle pallet: feeds, aggregation, freshness, breaker, governance.
 
+use super::p;
 use crate::{mock::*, pallet::*, Error, Event, OracleParams};
 use frame_support::{
 	assert_noop, assert_ok,
@@ -9,10 +10,6 @@ use frame_support::{
 use frame_system::RawOrigin;
 use perp_primitives::{Price, PriceProvider, PriceStatus};
 use sp_runtime::{DispatchError, FixedU128, Perbill};
-
-fn p(n: u32) -> Price {
-	Price::from_u32(n)
-}
 
 fn values(v: Vec<(u32, Price)>) -> FeedValuesOf<Test> {
 	BoundedVec::try_from(v).expect("test feeds fit the bound")
