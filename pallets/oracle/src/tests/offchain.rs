@@ -70,11 +70,14 @@ fn expect_get(state: &Shared<OffchainState>, url: &str, body: &str) {
 	});
 }
 
+/// A submitted feed: its sender, its values, and the call to dispatch.
+type SubmittedFeed = (u64, Vec<(AssetId, Price)>, RuntimeCall);
+
 /// Pops every submitted extrinsic, checks it is a `feed` signed by a key of its sender over
 /// `(call, nonce)`, and returns the senders with their feeds. Call it after every run: the
 /// signer bumps the sender's nonce after each submission, so the nonce signed is the current
 /// one less one.
-fn submitted_feeds(pool: &Shared<PoolState>) -> Vec<(u64, Vec<(AssetId, Price)>, RuntimeCall)> {
+fn submitted_feeds(pool: &Shared<PoolState>) -> Vec<SubmittedFeed> {
 	let mut feeds = Vec::new();
 	for raw in pool.write().transactions.drain(..) {
 		let tx = Extrinsic::decode(&mut &raw[..]).expect("the pool holds our extrinsics");
