@@ -186,9 +186,17 @@ fn an_offchain_worker_feed_is_a_valid_operational_transaction() {
 
 	ext.execute_with(|| {
 		let values = vec![(asset_ids::BTC, Price::from_u32(60_000))];
-		let sent = Signer::<Runtime, FeederId>::all_accounts().send_signed_transaction(|_| {
-			pallet_perp_oracle::Call::feed { values: values.clone().try_into().unwrap() }
-		});
+		// An offchain worker's state changes are thrown away (the signer bumps the sender's
+		// nonce after submitting): roll them back, keep what reached the pool.
+		let sent = frame_support::storage::with_transaction(|| {
+			let sent = Signer::<Runtime, FeederId>::all_accounts().send_signed_transaction(|_| {
+				pallet_perp_oracle::Call::feed { values: values.clone().try_into().unwrap() }
+			});
+			frame_support::storage::TransactionOutcome::Rollback(
+				Ok::<_, sp_runtime::DispatchError>(sent),
+			)
+		})
+		.unwrap();
 		assert_eq!(sent.len(), 1);
 		assert_eq!(sent[0].1, Ok(()));
 		assert_eq!(sent[0].0.id, Sr25519Keyring::Alice.to_account_id());
