@@ -207,10 +207,17 @@ fn an_offchain_worker_feed_is_a_valid_operational_transaction() {
 		assert_eq!(*address, Sr25519Keyring::Alice.to_account_id().into());
 
 		// The pool's checks: signature, era, nonce, weight, fee, and the operational band.
+		// Validated on a throwaway state, as the pool does.
 		let parent = System::block_hash(0);
-		let validity =
-			Executive::validate_transaction(TransactionSource::Local, xt.clone(), parent)
-				.expect("the worker's feed is valid");
+		let validity = frame_support::storage::with_transaction(|| {
+			let validity =
+				Executive::validate_transaction(TransactionSource::Local, xt.clone(), parent);
+			frame_support::storage::TransactionOutcome::Rollback(
+				Ok::<_, sp_runtime::DispatchError>(validity),
+			)
+		})
+		.unwrap()
+		.expect("the worker's feed is valid");
 		assert!(validity.priority > MAX_NORMAL_PRIORITY);
 
 		// Included in a block, it dispatches and records Alice's value.

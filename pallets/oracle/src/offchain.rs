@@ -227,7 +227,7 @@ pub fn median_per_asset(mut prices: Vec<(AssetId, Price)>) -> Vec<(AssetId, Pric
 	prices.sort_unstable_by_key(|(asset, _)| *asset);
 	let mut medians = Vec::new();
 	for group in prices.chunk_by(|a, b| a.0 == b.0) {
-		let asset = group[0].0;
+		let Some(&(asset, _)) = group.first() else { continue };
 		if let Some(median) = aggregation::median(group.iter().map(|(_, p)| *p).collect()) {
 			medians.push((asset, median));
 		}
