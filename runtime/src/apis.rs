@@ -200,6 +200,16 @@ impl_runtime_apis! {
 		}
 	}
 
+	impl pallet_margin_runtime_api::MarginApi<Block, AccountId> for Runtime {
+		fn account(who: AccountId) -> Option<pallet_margin::AccountSummary> {
+			crate::Margin::account_summary(&who)
+		}
+
+		fn markets() -> Vec<pallet_margin::MarketView> {
+			crate::Margin::market_views()
+		}
+	}
+
 	impl sp_genesis_builder::GenesisBuilder<Block> for Runtime {
 		fn build_state(config: Vec<u8>) -> sp_genesis_builder::Result {
 			build_state::<RuntimeGenesisConfig>(config)

@@ -18,6 +18,55 @@ pub const ENDOWMENT: Balance = 1_000_000 * UNIT;
 pub const USD_ENDOWMENT: Balance = 1_000_000 * USD_UNIT;
 /// The smallest USD balance an account may hold.
 pub const USD_MIN_BALANCE: Balance = USD_UNIT / 100;
+/// Smallest units per DOT (10 decimals).
+pub const DOT_UNIT: Balance = 10_000_000_000;
+/// DOT each dev account starts with.
+pub const DOT_ENDOWMENT: Balance = 100_000 * DOT_UNIT;
+/// The smallest DOT balance an account may hold.
+pub const DOT_MIN_BALANCE: Balance = DOT_UNIT / 100;
+/// USD the margin vault (the counterparty of every trade) starts with.
+pub const VAULT_USD: Balance = 10_000_000 * USD_UNIT;
+/// Smallest units of position size per BTC (8 decimals) and per ETH (18 decimals).
+pub const BTC_UNIT: Balance = 100_000_000;
+pub const ETH_UNIT: Balance = 1_000_000_000_000_000_000;
+
+/// The margin markets at genesis: BTC-PERP (market 0) and ETH-PERP (market 1), 20x at most,
+/// initial/maintenance margin 5%/2.5% up to 1M USD notional, 10%/5% up to 10M, 20%/10% above.
+pub fn markets() -> Vec<pallet_margin::MarketParams<crate::configs::MaxTiers>> {
+	use pallet_margin::{MarketParams, Tier};
+	use sp_runtime::Perbill;
+	let tiers = vec![
+		Tier {
+			up_to: 1_000_000 * USD_UNIT,
+			initial: Perbill::from_percent(5),
+			maintenance: Perbill::from_rational(25u32, 1_000u32),
+		},
+		Tier {
+			up_to: 10_000_000 * USD_UNIT,
+			initial: Perbill::from_percent(10),
+			maintenance: Perbill::from_percent(5),
+		},
+		Tier {
+			up_to: 100_000_000 * USD_UNIT,
+			initial: Perbill::from_percent(20),
+			maintenance: Perbill::from_percent(10),
+		},
+	];
+	[(asset_ids::BTC, BTC_UNIT, 1_000 * BTC_UNIT), (asset_ids::ETH, ETH_UNIT, 20_000 * ETH_UNIT)]
+		.into_iter()
+		.map(|(asset, unit, cap)| MarketParams {
+			asset,
+			unit,
+			tiers: tiers.clone().try_into().expect("three tiers fit"),
+			max_leverage: 20,
+			max_open_interest_long: cap,
+			max_open_interest_short: cap,
+			trading_fee: Perbill::from_parts(500_000), // 0.05%
+			liquidation_discount: Perbill::from_percent(1),
+			max_partial_liquidation: Perbill::from_percent(25),
+		})
+		.collect()
+}
 
 /// The assets the oracle prices from genesis on.
 pub fn oracle_assets() -> Vec<crate::AssetId> {
@@ -30,9 +79,17 @@ fn genesis(
 	feeders: Vec<AccountId>,
 	root: AccountId,
 ) -> Value {
+	// The margin custody account holds each collateral asset's minimum balance (so that it
+	// can never be reaped) and the vault's USD.
+	let custody = pallet_margin::Pallet::<crate::Runtime>::custody_account();
 	build_struct_json_patch!(RuntimeGenesisConfig {
 		balances: BalancesConfig {
-			balances: endowed.iter().cloned().map(|k| (k, ENDOWMENT)).collect::<Vec<_>>(),
+			balances: endowed
+				.iter()
+				.cloned()
+				.map(|k| (k, ENDOWMENT))
+				.chain([(custody.clone(), crate::EXISTENTIAL_DEPOSIT)])
+				.collect::<Vec<_>>(),
 		},
 		aura: pallet_aura::GenesisConfig {
 			authorities: authorities.iter().map(|x| x.0.clone()).collect::<Vec<_>>(),
@@ -42,15 +99,47 @@ fn genesis(
 		},
 		sudo: SudoConfig { key: Some(root.clone()) },
 		assets: pallet_assets::GenesisConfig {
-			assets: vec![(asset_ids::USD, root, true, USD_MIN_BALANCE)],
-			metadata: vec![(asset_ids::USD, b"US Dollar".to_vec(), b"USD".to_vec(), 6)],
+			assets: vec![
+				(asset_ids::USD, root.clone(), true, USD_MIN_BALANCE),
+				(asset_ids::DOT, root, true, DOT_MIN_BALANCE),
+			],
+			metadata: vec![
+				(asset_ids::USD, b"US Dollar".to_vec(), b"USD".to_vec(), 6),
+				(asset_ids::DOT, b"Polkadot".to_vec(), b"DOT".to_vec(), 10),
+			],
 			accounts: endowed
 				.iter()
 				.cloned()
-				.map(|k| (asset_ids::USD, k, USD_ENDOWMENT))
+				.flat_map(|k| {
+					[(asset_ids::USD, k.clone(), USD_ENDOWMENT), (asset_ids::DOT, k, DOT_ENDOWMENT)]
+				})
+				.chain([
+					(asset_ids::USD, custody.clone(), VAULT_USD + USD_MIN_BALANCE),
+					(asset_ids::DOT, custody, DOT_MIN_BALANCE),
+				])
 				.collect::<Vec<_>>(),
 		},
 		oracle: pallet_perp_oracle::GenesisConfig { feeders, assets: oracle_assets() },
+		margin: pallet_margin::GenesisConfig {
+			collateral: vec![
+				(
+					asset_ids::DOT,
+					pallet_margin::CollateralParams {
+						unit: DOT_UNIT,
+						weight: sp_runtime::Perbill::from_percent(80),
+					}
+				),
+				(
+					asset_ids::NATIVE,
+					pallet_margin::CollateralParams {
+						unit: UNIT,
+						weight: sp_runtime::Perbill::from_percent(50),
+					}
+				),
+			],
+			markets: markets(),
+			vault: VAULT_USD,
+		},
 	})
 }
 

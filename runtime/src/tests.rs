@@ -85,6 +85,35 @@ fn check_common_genesis() {
 	assert_eq!(views.len(), genesis_config_presets::oracle_assets().len());
 	assert!(views.iter().all(|v| v.price.status == PriceStatus::Missing && v.feeders == 0));
 	assert_eq!(pallet_sudo::Key::<Runtime>::get(), Some(Sr25519Keyring::Alice.to_account_id()));
+	check_margin_genesis();
+}
+
+/// Margin: BTC-PERP and ETH-PERP, DOT and native collateral, the vault funded, and the custody
+/// account holding exactly the vault plus each asset's reserve.
+fn check_margin_genesis() {
+	use frame_support::traits::fungibles::Inspect;
+	use genesis_config_presets::{DOT_ENDOWMENT, DOT_MIN_BALANCE, USD_MIN_BALANCE, VAULT_USD};
+	let markets = crate::Margin::market_views();
+	assert_eq!(
+		markets.iter().map(|m| (m.market, m.asset)).collect::<Vec<_>>(),
+		vec![(0, asset_ids::BTC), (1, asset_ids::ETH)]
+	);
+	for asset in [asset_ids::DOT, asset_ids::NATIVE] {
+		assert!(pallet_margin::CollateralAssets::<Runtime>::contains_key(asset));
+	}
+	assert_eq!(pallet_margin::Vault::<Runtime>::get(), VAULT_USD as i128);
+	let custody = crate::Margin::custody_account();
+	type Funds = crate::configs::NativeAndAssets;
+	assert_eq!(Funds::balance(asset_ids::USD, &custody), VAULT_USD + USD_MIN_BALANCE);
+	assert_eq!(pallet_margin::CustodyReserve::<Runtime>::get(asset_ids::USD), USD_MIN_BALANCE);
+	assert_eq!(pallet_margin::CustodyReserve::<Runtime>::get(asset_ids::DOT), DOT_MIN_BALANCE);
+	assert_eq!(
+		pallet_margin::CustodyReserve::<Runtime>::get(asset_ids::NATIVE),
+		crate::EXISTENTIAL_DEPOSIT
+	);
+	for key in Sr25519Keyring::well_known() {
+		assert_eq!(Funds::balance(asset_ids::DOT, &key.to_account_id()), DOT_ENDOWMENT);
+	}
 }
 
 #[test]

@@ -82,7 +82,12 @@ async function decodeAllBlocks(api, upTo) {
 function sendAndWait(api, tx, signer) {
   return new Promise((resolve, reject) => {
     tx.signAndSend(signer, ({ status, events, dispatchError }) => {
-      if (dispatchError) reject(new Error(`${tx.method.section}.${tx.method.method} failed: ${dispatchError.toString()}`));
+      if (dispatchError) {
+        const reason = dispatchError.isModule
+          ? (({ section, name }) => `${section}.${name}`)(api.registry.findMetaError(dispatchError.asModule))
+          : dispatchError.toString();
+        reject(new Error(`${tx.method.section}.${tx.method.method} failed: ${reason}`));
+      }
       if (status.isInBlock) resolve({ events, blockHash: status.asInBlock.toHex() });
     }).catch(reject);
   });
@@ -109,6 +114,7 @@ async function transfer(api) {
 }
 
 const BTC = 2;
+const DOT = 4;
 const UNIT = 10n ** 18n; // FixedU128
 
 async function feedAndReadPrices(api) {
@@ -189,54 +195,62 @@ async function priceTurnsStaleWithoutQuorum(api) {
 const ETH = 3;
 const hex = (bytes) => `0x${Buffer.from(bytes).toString('hex')}`;
 
-// A price server with three routes: `/a` answers the price as a string, `/b` a little higher as
-// a number in a nested document, `/broken` a 500. `set(cents)` moves the price.
+// A price server. ETH: `/a` answers the price as a string, `/b` ten dollars higher as a number
+// in a nested document, `/broken` a 500; BTC at `/btc`, DOT at `/dot`. `set(asset, cents)` moves
+// a price.
 async function startPriceServer() {
-  let cents = 300_025n;
+  const cents = new Map([
+    [ETH, 300_025n],
+    [BTC, 6_500_000n],
+    [DOT, 500n],
+  ]);
   const decimal = (c) => `${c / 100n}.${(c % 100n).toString().padStart(2, '0')}`;
   const server = http.createServer((req, res) => {
     const reply = (status, body) => {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(body);
     };
-    if (req.url === '/a') reply(200, JSON.stringify({ symbol: 'ETHUSD', price: decimal(cents) }));
-    else if (req.url === '/b') reply(200, `{"data": [{"last": ${decimal(cents + 1_000n)}}]}`);
+    if (req.url === '/a') reply(200, JSON.stringify({ symbol: 'ETHUSD', price: decimal(cents.get(ETH)) }));
+    else if (req.url === '/b') reply(200, `{"data": [{"last": ${decimal(cents.get(ETH) + 1_000n)}}]}`);
+    else if (req.url === '/btc') reply(200, JSON.stringify({ price: decimal(cents.get(BTC)) }));
+    else if (req.url === '/dot') reply(200, `{"polkadot": {"usd": ${decimal(cents.get(DOT))}}}`);
     else reply(500, '{"error": "upstream down"}');
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${server.address().port}`,
-    set: (c) => {
-      cents = c;
+    set: (asset, c) => {
+      cents.set(asset, c);
     },
-    // The chain's price: the lower median of `/a` and `/b`, i.e. `/a`.
-    expected: () => cents * 10n ** 16n,
+    // The chain's price; for ETH the lower median of `/a` and `/b`, i.e. `/a`.
+    expected: (asset) => cents.get(asset) * 10n ** 16n,
     close: () => new Promise((resolve) => server.close(resolve)),
   };
 }
 
-async function ethView(api) {
+async function assetView(api, asset) {
   const views = await api.call.oracleApi.prices();
-  return views.find((v) => v.asset.toNumber() === ETH);
+  return views.find((v) => v.asset.toNumber() === asset);
 }
 
-async function waitForEth(api, expected, what) {
+async function waitForPrice(api, asset, expected, what) {
   const started = Date.now();
   for (;;) {
-    const eth = await ethView(api);
-    if (eth && eth.price.status.toString() === 'Fresh' && eth.price.price.toBigInt() === expected) {
-      return { seconds: (Date.now() - started) / 1000, feeders: eth.feeders.toNumber() };
+    const view = await assetView(api, asset);
+    if (view && view.price.status.toString() === 'Fresh' && view.price.price.toBigInt() === expected) {
+      return { seconds: (Date.now() - started) / 1000, feeders: view.feeders.toNumber() };
     }
     if (Date.now() - started > 90_000) {
-      fail(`ETH did not reach ${what} (${expected}) within 90 s: ${eth ? JSON.stringify(eth.price.toHuman()) : 'no view'}`);
+      fail(`asset ${asset} did not reach ${what} (${expected}) within 90 s: ${view ? JSON.stringify(view.price.toHuman()) : 'no view'}`);
     }
     await new Promise((r) => setTimeout(r, 2_000));
   }
 }
 
 // The node already holds Alice's `orcl` key (the dev seed's session keys); Bob's and Charlie's
-// are inserted over RPC. Sources: two that answer, one that fails with a 500 and one whose port
-// refuses connections; the failing ones are skipped (e2e-dev.sh checks the node's log line).
+// are inserted over RPC. ETH sources: two that answer, one that fails with a 500 and one whose
+// port refuses connections; the failing ones are skipped (e2e-dev.sh checks the node's log
+// lines). BTC and DOT have one source each. The server stays up for the margin phase.
 async function offchainWorkersFeed(api) {
   const server = await startPriceServer();
   const keyring = new Keyring({ type: 'sr25519' });
@@ -248,18 +262,75 @@ async function offchainWorkersFeed(api) {
     { asset: ETH, url: `${server.url}/b`, path: 'data.0.last' },
     { asset: ETH, url: `${server.url}/broken`, path: 'price' },
     { asset: ETH, url: 'http://127.0.0.1:1/closed', path: 'price' },
+    { asset: BTC, url: `${server.url}/btc`, path: 'price' },
+    { asset: DOT, url: `${server.url}/dot`, path: 'polkadot.usd' },
   ];
   await api.rpc.offchain.localStorageSet('PERSISTENT', hex('perp-oracle::sources'), hex(JSON.stringify(sources)));
 
-  const first = await waitForEth(api, server.expected(), 'the server price');
+  const first = await waitForPrice(api, ETH, server.expected(ETH), 'the server price');
   if (first.feeders !== 3) fail(`ETH aggregated from ${first.feeders} feeders, expected 3 offchain workers`);
   const raw = await api.call.oracleApi.rawValues(ETH);
   if (raw.length !== 3) fail(`expected raw ETH values from 3 feeders, got ${raw.length}`);
 
-  server.set(315_050n); // +5%: inside the circuit breaker's limit.
-  const moved = await waitForEth(api, server.expected(), 'the moved server price');
+  server.set(ETH, 315_050n); // +5%: inside the circuit breaker's limit.
+  const moved = await waitForPrice(api, ETH, server.expected(ETH), 'the moved server price');
+  return { server, first: first.seconds, moved: moved.seconds };
+}
+
+const USD = 1;
+const USD_UNIT = 10n ** 6n;
+const DOT_UNIT = 10n ** 10n;
+const BTC_PERP = 0;
+const ETH_PERP = 1;
+
+function summary(account) {
+  if (account.isNone) fail('MarginApi.account returned nothing for a trader');
+  return account.unwrap();
+}
+
+// Eve deposits USD and DOT, goes long BTC and short ETH with leverage, and watches MarginApi as
+// the price server moves BTC; she cannot withdraw below her initial margin.
+async function marginTrading(api, server) {
+  const eve = new Keyring({ type: 'sr25519' }).addFromUri('//Eve');
+  await waitForPrice(api, BTC, server.expected(BTC), 'the server BTC price');
+  await waitForPrice(api, DOT, server.expected(DOT), 'the server DOT price');
+  await sendAndWait(api, api.tx.margin.deposit(USD, 10_000n * USD_UNIT), eve);
+  await sendAndWait(api, api.tx.margin.deposit(DOT, 100n * DOT_UNIT), eve);
+  // 0.5 BTC long (32,500 USD) and 5 ETH short (15,752 USD) on about 10,400 USD of equity.
+  await sendAndWait(api, api.tx.margin.trade(BTC_PERP, 50_000_000n), eve);
+  await sendAndWait(api, api.tx.margin.trade(ETH_PERP, -(5n * 10n ** 18n)), eve);
+
+  const before = summary(await api.call.marginApi.account(eve.address));
+  if (before.positions.length !== 2) fail(`expected 2 positions, got ${before.positions.length}`);
+  if (before.state.toString() !== 'Healthy' || !before.pricesFresh.isTrue) fail(`account ${JSON.stringify(before.toHuman())}`);
+  const [btc, eth] = [BTC_PERP, ETH_PERP].map((m) => before.positions.find((p) => p.market.toNumber() === m));
+  const btcLiq = btc.liquidationPrice.unwrap().toBigInt();
+  const ethLiq = eth.liquidationPrice.unwrap().toBigInt();
+  if (btcLiq >= server.expected(BTC)) fail(`a long's liquidation price ${btcLiq} is not below the price`);
+  if (ethLiq <= server.expected(ETH)) fail(`a short's liquidation price ${ethLiq} is not above the price`);
+
+  server.set(BTC, 6_175_000n); // -5%
+  await waitForPrice(api, BTC, server.expected(BTC), 'the lower BTC price');
+  const after = summary(await api.call.marginApi.account(eve.address));
+  const btcAfter = after.positions.find((p) => p.market.toNumber() === BTC_PERP);
+  const ethAfter = after.positions.find((p) => p.market.toNumber() === ETH_PERP);
+  // 0.5 BTC × -3,250 USD.
+  const pnl = btcAfter.pnl.toBigInt();
+  if (pnl > -1_624n * USD_UNIT || pnl < -1_626n * USD_UNIT) fail(`BTC PnL ${pnl} after a 3,250 USD fall`);
+  const drop = before.equity.toBigInt() - after.equity.toBigInt();
+  if (drop < 1_600n * USD_UNIT) fail(`equity fell by ${drop} only`);
+  // With less equity, the short's liquidation price comes closer to the ETH price.
+  const ethLiqAfter = ethAfter.liquidationPrice.unwrap().toBigInt();
+  if (ethLiqAfter >= ethLiq) fail(`ETH liquidation price ${ethLiqAfter} did not come closer than ${ethLiq}`);
+
+  // 9,000 of the ~9,976 USD cash would leave equity far below the initial margin.
+  let refused = '';
+  await sendAndWait(api, api.tx.margin.withdraw(USD, 9_000n * USD_UNIT), eve).catch((e) => {
+    refused = e.message;
+  });
+  if (!refused.includes('margin.InsufficientMargin')) fail(`withdrawal into unsafety: ${refused || 'accepted'}`);
   await server.close();
-  return { first: first.seconds, moved: moved.seconds };
+  return { equity: after.equity.toBigInt(), btcLiq, ethLiq, ethLiqAfter };
 }
 
 async function main() {
@@ -294,6 +365,13 @@ async function main() {
   console.log(
     `smoke: offchain workers of Alice, Bob and Charlie fed ETH from the local price server ` +
       `(${ocw.first.toFixed(0)} s) and followed its move (${ocw.moved.toFixed(0)} s); failing sources skipped`,
+  );
+
+  const margin = await marginTrading(api, ocw.server);
+  console.log(
+    `smoke: Eve deposited USD and DOT, went long BTC and short ETH; after BTC fell 5% her equity ` +
+      `is ${margin.equity} and her ETH liquidation price moved from ${margin.ethLiq} to ${margin.ethLiqAfter}; ` +
+      `a withdrawal below initial margin was refused`,
   );
 
   await api.disconnect();

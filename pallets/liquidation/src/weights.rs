@@ -48,8 +48,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn set_breaker() -> Weight {
 		// Proof size, measured: `6`
 		// Proof size, estimated: `1486`
-		// Fastest run: 72_186_000 ps.
-		Weight::from_parts(74_400_000, 1486)
+		// Fastest run: 28_102_000 ps.
+		Weight::from_parts(30_075_000, 1486)
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -62,8 +62,8 @@ impl WeightInfo for () {
 	fn set_breaker() -> Weight {
 		// Proof size, measured: `6`
 		// Proof size, estimated: `1486`
-		// Fastest run: 72_186_000 ps.
-		Weight::from_parts(74_400_000, 1486)
+		// Fastest run: 28_102_000 ps.
+		Weight::from_parts(30_075_000, 1486)
 			.saturating_add(ParityDbWeight::get().reads(1))
 			.saturating_add(ParityDbWeight::get().writes(1))
 	}

@@ -1,12 +1,85 @@
-//! Benchmarks of the margin pallet's calls.
+//! Benchmarks of the margin pallet's calls, each in the worst case of its bounds: an account
+//! with `p` positions and `c` collateral assets, every price fresh, every check run.
 
 use super::*;
 use frame_benchmarking::v2::*;
-use frame_support::traits::Get;
+use frame_support::{
+	traits::{fungibles::Inspect, EnsureOrigin, Get},
+	BoundedVec,
+};
 use frame_system::RawOrigin;
-use perp_primitives::Balance;
+use perp_primitives::{AssetId, Balance, MarketId, Price};
+use sp_runtime::Perbill;
 
-const AMOUNT: Balance = 1_000_000_000;
+/// Collateral asset ids used by the benchmarks, clear of the chain's own.
+const FIRST_ASSET: AssetId = 1_000;
+/// The market asset of every benchmark market: above the collateral ids, so that its band is
+/// the last one `refresh` examines.
+const MARKET_ASSET: AssetId = 2_000;
+
+fn governance<T: Config>() -> Result<T::RuntimeOrigin, BenchmarkError> {
+	T::GovernanceOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)
+}
+
+/// Market parameters with `MaxTiers` tiers and caps that no benchmark reaches.
+fn market_params<T: Config>() -> MarketParamsOf<T> {
+	let tiers: alloc::vec::Vec<Tier> = (0..T::MaxTiers::get())
+		.map(|i| Tier {
+			up_to: (Balance::from(i) + 1) * 1_000_000 * T::SettlementUnit::get(),
+			initial: Perbill::from_percent(10 + i),
+			maintenance: Perbill::from_percent(5 + i),
+		})
+		.collect();
+	MarketParams {
+		asset: MARKET_ASSET,
+		unit: 100_000_000,
+		tiers: BoundedVec::truncate_from(tiers),
+		max_leverage: 10,
+		max_open_interest_long: Balance::MAX / 4,
+		max_open_interest_short: Balance::MAX / 4,
+		trading_fee: Perbill::from_parts(1_000_000),
+		liquidation_discount: Perbill::from_percent(2),
+		max_partial_liquidation: Perbill::from_percent(25),
+	}
+}
+
+/// Lists `c` collateral assets (the custody seeded, prices fresh) and creates `p` markets.
+fn setup<T: Config>(p: u32, c: u32) -> alloc::vec::Vec<MarketId> {
+	let custody = Pallet::<T>::custody_account();
+	// Room for `MaxCollateralAssets` benchmark assets: nobody holds the genesis ones here.
+	let _ = CollateralAssets::<T>::clear(u32::MAX, None);
+	for i in 0..c {
+		let asset = FIRST_ASSET + i;
+		T::BenchmarkHelper::fund(asset, &custody, 1_000_000);
+		T::BenchmarkHelper::set_price(asset, Price::from_u32(5));
+		let params = CollateralParams { unit: 10_000_000_000, weight: Perbill::from_percent(80) };
+		if !CollateralAssets::<T>::contains_key(asset) {
+			Pallet::<T>::do_set_collateral(asset, Some(params)).expect("room for c assets");
+		}
+	}
+	T::BenchmarkHelper::set_price(MARKET_ASSET, Price::from_u32(50_000));
+	(0..p)
+		.map(|_| Pallet::<T>::do_create_market(market_params::<T>()).expect("room"))
+		.collect()
+}
+
+/// A trader holding `c` collateral assets, plenty of USD, and a position in each of `markets`.
+fn trader<T: Config>(c: u32, markets: &[MarketId]) -> T::AccountId {
+	let who: T::AccountId = whitelisted_caller();
+	let settlement = T::SettlementAsset::get();
+	let usd = 10_000_000 * T::SettlementUnit::get();
+	T::BenchmarkHelper::fund(settlement, &who, 2 * usd);
+	Pallet::<T>::do_deposit(who.clone(), settlement, usd).expect("funded");
+	for i in 0..c {
+		let asset = FIRST_ASSET + i;
+		T::BenchmarkHelper::fund(asset, &who, 1_000 * 10_000_000_000);
+		Pallet::<T>::do_deposit(who.clone(), asset, 100 * 10_000_000_000).expect("funded");
+	}
+	for market in markets {
+		Pallet::<T>::do_trade(who.clone(), *market, 1_000_000).expect("margin is ample");
+	}
+	who
+}
 
 #[benchmarks]
 mod benchmarks {
@@ -16,27 +89,119 @@ mod benchmarks {
 	fn deposit() {
 		let asset = T::SettlementAsset::get();
 		let caller: T::AccountId = whitelisted_caller();
-		T::BenchmarkHelper::fund(asset, &caller, AMOUNT * 2);
-		// The worst case adds to an existing balance.
-		Pallet::<T>::do_deposit(caller.clone(), asset, AMOUNT).expect("funded above");
+		let amount = 1_000 * T::SettlementUnit::get();
+		T::BenchmarkHelper::fund(asset, &caller, amount * 2);
+		// The worst case adds to an existing account.
+		Pallet::<T>::do_deposit(caller.clone(), asset, amount).expect("funded above");
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(caller.clone()), asset, AMOUNT);
+		_(RawOrigin::Signed(caller.clone()), asset, amount);
 
-		assert_eq!(Collateral::<T>::get(&caller, asset), Some(AMOUNT * 2));
+		assert_eq!(Accounts::<T>::get(&caller).map(|a| a.cash), Some(2 * amount as i128));
 	}
 
 	#[benchmark]
-	fn withdraw() {
+	fn withdraw(
+		p: Linear<1, { T::MaxPositions::get() }>,
+		c: Linear<0, { T::MaxCollateralAssets::get() }>,
+	) {
+		let markets = setup::<T>(p, c);
+		let caller = trader::<T>(c, &markets);
 		let asset = T::SettlementAsset::get();
-		let caller: T::AccountId = whitelisted_caller();
-		T::BenchmarkHelper::fund(asset, &caller, AMOUNT * 2);
-		Pallet::<T>::do_deposit(caller.clone(), asset, AMOUNT * 2).expect("funded above");
+		let before = T::Assets::balance(asset, &caller);
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(caller.clone()), asset, AMOUNT);
+		_(RawOrigin::Signed(caller.clone()), asset, 1_000);
 
-		assert_eq!(Collateral::<T>::get(&caller, asset), Some(AMOUNT));
+		assert_eq!(T::Assets::balance(asset, &caller), before + 1_000);
+	}
+
+	#[benchmark]
+	fn trade(
+		p: Linear<1, { T::MaxPositions::get() }>,
+		c: Linear<0, { T::MaxCollateralAssets::get() }>,
+	) {
+		let markets = setup::<T>(p, c);
+		let (last, held) = markets.split_last().expect("p >= 1");
+		let caller = trader::<T>(c, held);
+
+		// Opens the p-th position: every check of adding risk runs over all p positions.
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller.clone()), *last, 1_000_000);
+
+		assert_eq!(Accounts::<T>::get(&caller).map(|a| a.positions.len() as u32), Some(p));
+	}
+
+	#[benchmark]
+	fn create_market() -> Result<(), BenchmarkError> {
+		let origin = governance::<T>()?;
+		let next = NextMarketId::<T>::get();
+
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, market_params::<T>());
+
+		assert!(Markets::<T>::contains_key(next));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn update_market() -> Result<(), BenchmarkError> {
+		let origin = governance::<T>()?;
+		let market = setup::<T>(1, 0)[0];
+		let params = MarketParams { trading_fee: Perbill::zero(), ..market_params::<T>() };
+
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, market, params.clone());
+
+		assert_eq!(Markets::<T>::get(market), Some(params));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn set_collateral() -> Result<(), BenchmarkError> {
+		let origin = governance::<T>()?;
+		let asset = FIRST_ASSET + T::MaxCollateralAssets::get();
+		T::BenchmarkHelper::fund(asset, &Pallet::<T>::custody_account(), 1_000_000);
+		// Listing a new asset is the worst case: it seeds the reserve.
+		let params = CollateralParams { unit: 1_000, weight: Perbill::from_percent(50) };
+
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, asset, Some(params));
+
+		assert_eq!(CollateralAssets::<T>::get(asset), Some(params));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn fund_vault() {
+		let asset = T::SettlementAsset::get();
+		let caller: T::AccountId = whitelisted_caller();
+		let amount = 1_000 * T::SettlementUnit::get();
+		T::BenchmarkHelper::fund(asset, &caller, amount * 2);
+		let before = Vault::<T>::get();
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller), amount);
+
+		assert_eq!(Vault::<T>::get(), before + amount as i128);
+	}
+
+	#[benchmark]
+	fn refresh(
+		p: Linear<1, { T::MaxPositions::get() }>,
+		c: Linear<0, { T::MaxCollateralAssets::get() }>,
+	) {
+		let markets = setup::<T>(p, c);
+		let trader = trader::<T>(c, &markets);
+		// Far above every band's upper end; only the last band examined is crossed.
+		T::BenchmarkHelper::set_price(MARKET_ASSET, Price::from_u32(999_000_000));
+		assert!(Pallet::<T>::is_crossed(&trader));
+		let caller: T::AccountId = account("keeper", 0, 0);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller), trader.clone());
+
+		assert!(Triggers::<T>::contains_key(&trader));
 	}
 
 	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);

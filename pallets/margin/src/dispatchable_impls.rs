@@ -1,13 +1,78 @@
-//! The `do_*` functions behind the calls.
+//! The `do_*` functions behind the calls, and the account evaluation they share.
 
-use crate::pallet::*;
+use crate::{
+	pallet::*,
+	risk::{self, CollateralLine, Health, PositionLine},
+	CollateralParams, Position,
+};
+use alloc::vec::Vec;
 use frame_support::{
 	ensure,
 	pallet_prelude::*,
-	traits::{fungibles::Mutate, tokens::Preservation},
+	traits::{
+		fungibles::{Inspect, Mutate},
+		tokens::Preservation,
+	},
 };
-use perp_primitives::{AssetId, Balance};
-use sp_runtime::{traits::AccountIdConversion, ArithmeticError};
+use perp_primitives::{AssetId, Balance, MarketId, Price, PriceProvider, PriceStatus};
+use sp_runtime::{traits::AccountIdConversion, ArithmeticError, Perbill, Rounding};
+
+/// How prices are taken when an account is evaluated.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Pricing {
+	/// Every price involved must be `Fresh` (adding risk, withdrawing, liquidating).
+	FreshOnly,
+	/// The last known prices, whatever their status (reporting).
+	LastKnown,
+}
+
+/// An account's collateral and positions with the prices they were valued at.
+pub struct Snapshot<T: Config> {
+	/// USD cash.
+	pub cash: i128,
+	/// Collateral holdings by asset.
+	pub collateral: Vec<(AssetId, CollateralLine)>,
+	/// Positions with their market and its price.
+	pub markets: Vec<(Position, MarketParamsOf<T>, Price)>,
+	/// Whether every price taken was fresh.
+	pub all_fresh: bool,
+}
+
+impl<T: Config> Snapshot<T> {
+	/// The positions as `risk` takes them.
+	pub fn position_lines(&self) -> Vec<PositionLine<'_>> {
+		self.markets
+			.iter()
+			.map(|(position, params, price)| PositionLine {
+				size: position.size,
+				cost: position.cost,
+				unit: params.unit,
+				price: *price,
+				tiers: &params.tiers,
+			})
+			.collect()
+	}
+
+	/// The collateral as `risk` takes it.
+	pub fn collateral_lines(&self) -> Vec<CollateralLine> {
+		self.collateral.iter().map(|(_, line)| *line).collect()
+	}
+
+	/// Equity and requirements; `None` on overflow.
+	pub fn health(&self) -> Option<Health> {
+		risk::evaluate(
+			self.cash,
+			&self.collateral_lines(),
+			&self.position_lines(),
+			T::SettlementUnit::get(),
+		)
+	}
+}
+
+/// The largest leverage a market may allow.
+pub const MAX_LEVERAGE: u32 = 1_000;
+/// The highest trading fee a market may charge.
+pub const MAX_TRADING_FEE: Perbill = Perbill::from_percent(10);
 
 impl<T: Config> Pallet<T> {
 	/// The account that holds all collateral.
@@ -15,31 +80,64 @@ impl<T: Config> Pallet<T> {
 		T::PalletId::get().into_account_truncating()
 	}
 
-	fn ensure_collateral_asset(asset: AssetId) -> DispatchResult {
-		ensure!(asset == T::SettlementAsset::get(), Error::<T>::UnknownAsset);
+	/// `who`'s position in `market`, if any.
+	pub fn position(who: &T::AccountId, market: MarketId) -> Option<Position> {
+		Accounts::<T>::get(who)?.positions.into_iter().find(|p| p.market == market)
+	}
+
+	/// Records what the custody account holds of `asset` as its reserve, once it holds at
+	/// least the asset's minimum balance: withdrawals keep the custody alive, so the reserve
+	/// guarantees every recorded unit can leave.
+	pub(crate) fn seed_reserve(asset: AssetId) -> DispatchResult {
+		ensure!(T::Assets::asset_exists(asset), Error::<T>::UnknownAsset);
+		let held = T::Assets::balance(asset, &Self::custody_account());
+		let owed = TotalCollateral::<T>::get(asset);
+		let reserve = held.checked_sub(owed).ok_or(ArithmeticError::Underflow)?;
+		ensure!(reserve >= T::Assets::minimum_balance(asset).max(1), Error::<T>::CustodyNotSeeded);
+		CustodyReserve::<T>::insert(asset, reserve);
+		Ok(())
+	}
+
+	/// Moves `amount` of `asset` from `who` into custody; returns what custody received (the
+	/// amount, plus any dust the asset's rules sweep along when `who` is emptied).
+	fn pull(asset: AssetId, who: &T::AccountId, amount: Balance) -> Result<Balance, DispatchError> {
+		ensure!(CustodyReserve::<T>::contains_key(asset), Error::<T>::CustodyNotSeeded);
+		let custody = Self::custody_account();
+		let before = T::Assets::balance(asset, &custody);
+		T::Assets::transfer(asset, who, &custody, amount, Preservation::Expendable)?;
+		let after = T::Assets::balance(asset, &custody);
+		Ok(after.checked_sub(before).ok_or(ArithmeticError::Underflow)?)
+	}
+
+	/// Moves `amount` of `asset` from custody to `who`; the custody account is kept alive.
+	fn push(asset: AssetId, who: &T::AccountId, amount: Balance) -> DispatchResult {
+		T::Assets::transfer(asset, &Self::custody_account(), who, amount, Preservation::Preserve)?;
 		Ok(())
 	}
 
 	pub(crate) fn do_deposit(who: T::AccountId, asset: AssetId, amount: Balance) -> DispatchResult {
 		ensure!(amount > 0, Error::<T>::ZeroAmount);
-		Self::ensure_collateral_asset(asset)?;
-		let balance = Collateral::<T>::get(&who, asset)
-			.unwrap_or_default()
-			.checked_add(amount)
-			.ok_or(ArithmeticError::Overflow)?;
-		let total = TotalCollateral::<T>::get(asset)
-			.checked_add(amount)
-			.ok_or(ArithmeticError::Overflow)?;
-		T::Assets::transfer(
-			asset,
-			&who,
-			&Self::custody_account(),
-			amount,
-			Preservation::Expendable,
-		)?;
-		Collateral::<T>::insert(&who, asset, balance);
-		TotalCollateral::<T>::insert(asset, total);
-		Self::deposit_event(Event::Deposited { who, asset, amount });
+		let settlement = asset == T::SettlementAsset::get();
+		ensure!(settlement || CollateralAssets::<T>::contains_key(asset), Error::<T>::UnknownAsset);
+		let received = Self::pull(asset, &who, amount)?;
+		let credit = i128::try_from(received).map_err(|_| ArithmeticError::Overflow)?;
+		if settlement {
+			let mut account = Accounts::<T>::get(&who).unwrap_or_default();
+			account.cash = account.cash.checked_add(credit).ok_or(ArithmeticError::Overflow)?;
+			Accounts::<T>::insert(&who, account);
+		} else {
+			let balance = Collateral::<T>::get(&who, asset)
+				.unwrap_or_default()
+				.checked_add(received)
+				.ok_or(ArithmeticError::Overflow)?;
+			let total = TotalCollateral::<T>::get(asset)
+				.checked_add(received)
+				.ok_or(ArithmeticError::Overflow)?;
+			Collateral::<T>::insert(&who, asset, balance);
+			TotalCollateral::<T>::insert(asset, total);
+		}
+		Self::reindex(&who);
+		Self::deposit_event(Event::Deposited { who, asset, amount: received });
 		Ok(())
 	}
 
@@ -49,30 +147,452 @@ impl<T: Config> Pallet<T> {
 		amount: Balance,
 	) -> DispatchResult {
 		ensure!(amount > 0, Error::<T>::ZeroAmount);
-		Self::ensure_collateral_asset(asset)?;
-		let balance = Collateral::<T>::get(&who, asset)
+		let settlement = asset == T::SettlementAsset::get();
+		ensure!(settlement || CollateralAssets::<T>::contains_key(asset), Error::<T>::UnknownAsset);
+		let mut account = Accounts::<T>::get(&who).unwrap_or_default();
+		let mut collateral: Option<(Balance, Balance)> = None;
+		if settlement {
+			let debit = i128::try_from(amount).map_err(|_| Error::<T>::InsufficientCollateral)?;
+			// Cash can pay out only what it holds: no withdrawal into debt.
+			ensure!(account.cash >= debit, Error::<T>::InsufficientCollateral);
+			account.cash -= debit;
+		} else {
+			let balance = Collateral::<T>::get(&who, asset)
+				.unwrap_or_default()
+				.checked_sub(amount)
+				.ok_or(Error::<T>::InsufficientCollateral)?;
+			// `TotalCollateral` is the sum of the accounts' balances (an invariant).
+			let total = TotalCollateral::<T>::get(asset)
+				.checked_sub(amount)
+				.ok_or(ArithmeticError::Underflow)?;
+			collateral = Some((balance, total));
+		}
+
+		// With positions or debt, what is left must cover the initial margin at fresh prices.
+		if !account.positions.is_empty() || account.cash < 0 {
+			let override_ = collateral.map(|(balance, _)| (asset, balance));
+			let health = Self::evaluate(&who, &account, override_, Pricing::FreshOnly)?;
+			ensure!(health.free_margin() >= 0, Error::<T>::InsufficientMargin);
+		}
+
+		Self::push(asset, &who, amount)?;
+		match collateral {
+			Some((balance, total)) => {
+				if balance == 0 {
+					Collateral::<T>::remove(&who, asset);
+				} else {
+					Collateral::<T>::insert(&who, asset, balance);
+				}
+				TotalCollateral::<T>::insert(asset, total);
+			},
+			None => Self::store_account(&who, account),
+		}
+		Self::reindex(&who);
+		Self::deposit_event(Event::Withdrawn { who, asset, amount });
+		Ok(())
+	}
+
+	pub(crate) fn do_trade(who: T::AccountId, market: MarketId, delta: i128) -> DispatchResult {
+		ensure!(delta != 0, Error::<T>::ZeroAmount);
+		let params = Markets::<T>::get(market).ok_or(Error::<T>::UnknownMarket)?;
+		let info = T::Prices::price(params.asset);
+		let price = info.fresh().ok_or(Error::<T>::PriceNotFresh)?;
+		let su = T::SettlementUnit::get();
+
+		let mut account = Accounts::<T>::get(&who).unwrap_or_default();
+		let index = account.positions.iter().position(|p| p.market == market);
+		let old = match index.and_then(|i| account.positions.get(i)) {
+			Some(position) => *position,
+			None => Position { market, size: 0, cost: 0 },
+		};
+		let size = old.size.checked_add(delta).ok_or(ArithmeticError::Overflow)?;
+		// Sizes are negated below; `i128::MIN` has no negation.
+		ensure!(delta != i128::MIN && size != i128::MIN, ArithmeticError::Overflow);
+
+		// Split the trade into the part that closes the old position and the part that opens
+		// (or extends) the new one.
+		let reduces = old.size != 0 && (old.size > 0) != (delta > 0);
+		let closed = if reduces { delta.unsigned_abs().min(old.size.unsigned_abs()) } else { 0 };
+		let opened = delta.unsigned_abs() - closed;
+		let overflow = || DispatchError::from(ArithmeticError::Overflow);
+
+		let (mut long, mut short) = OpenInterest::<T>::get(market);
+		let side = |s: i128| (s.max(0).unsigned_abs(), s.min(0).unsigned_abs());
+		let (old_long, old_short) = side(old.size);
+		let (new_long, new_short) = side(size);
+		long = long
+			.checked_sub(old_long)
+			.and_then(|l| l.checked_add(new_long))
+			.ok_or_else(overflow)?;
+		short = short
+			.checked_sub(old_short)
+			.and_then(|s| s.checked_add(new_short))
+			.ok_or_else(overflow)?;
+		if opened > 0 {
+			let (open, cap) = if size > 0 {
+				(long, params.max_open_interest_long)
+			} else {
+				(short, params.max_open_interest_short)
+			};
+			ensure!(open <= cap, Error::<T>::OpenInterestCapExceeded);
+		}
+
+		let (mut cost, realized) = if closed > 0 {
+			let (part, rest) = risk::split_cost(old.cost, old.size, closed).ok_or_else(overflow)?;
+			let closed_signed = if old.size > 0 { closed as i128 } else { -(closed as i128) };
+			let value = risk::signed_value_floor(closed_signed, params.unit, price, su)
+				.ok_or_else(overflow)?;
+			(rest, value.checked_sub(part).ok_or_else(overflow)?)
+		} else {
+			(old.cost, 0)
+		};
+		if opened > 0 {
+			let opened_signed = if size > 0 { opened as i128 } else { -(opened as i128) };
+			let entry = risk::signed_value_ceil(opened_signed, params.unit, price, su)
+				.ok_or_else(overflow)?;
+			cost = cost.checked_add(entry).ok_or_else(overflow)?;
+		}
+		let traded = risk::value(delta.unsigned_abs(), params.unit, price, su, Rounding::Up)
+			.ok_or_else(overflow)?;
+		let fee = risk::fee(traded, params.trading_fee);
+		let fee_signed = i128::try_from(fee).map_err(|_| overflow())?;
+
+		account.cash = account
+			.cash
+			.checked_add(realized)
+			.and_then(|c| c.checked_sub(fee_signed))
+			.ok_or_else(overflow)?;
+		let vault = Vault::<T>::get().checked_sub(realized).ok_or_else(overflow)?;
+		let fees = Fees::<T>::get().checked_add(fee).ok_or_else(overflow)?;
+
+		let position = Position { market, size, cost };
+		match (index, size) {
+			(Some(i), 0) => {
+				account.positions.remove(i);
+			},
+			(Some(i), _) => {
+				if let Some(slot) = account.positions.get_mut(i) {
+					*slot = position;
+				}
+			},
+			(None, _) => {
+				account.positions.try_push(position).map_err(|_| Error::<T>::TooManyPositions)?
+			},
+		}
+
+		if opened > 0 {
+			let health = Self::evaluate(&who, &account, None, Pricing::FreshOnly)?;
+			let notional = risk::value(size.unsigned_abs(), params.unit, price, su, Rounding::Up)
+				.ok_or_else(overflow)?;
+			let limit =
+				health.equity.max(0).unsigned_abs().saturating_mul(params.max_leverage.into());
+			ensure!(notional <= limit, Error::<T>::LeverageTooHigh);
+			ensure!(health.free_margin() >= 0, Error::<T>::InsufficientMargin);
+		}
+
+		Self::store_account(&who, account);
+		OpenInterest::<T>::insert(market, (long, short));
+		Vault::<T>::put(vault);
+		Fees::<T>::put(fees);
+		Self::reindex(&who);
+		Self::deposit_event(Event::Traded { who, market, delta, size, price, fee, realized });
+		Ok(())
+	}
+
+	/// Closes up to `amount` units of `who`'s position in `market` at `price`, without a fee;
+	/// realized PnL settles with the vault; `penalty` of the closed notional moves from `who`'s
+	/// cash to `beneficiary`'s. For liquidation: no margin check, the caller decides.
+	pub(crate) fn do_reduce_position(
+		who: &T::AccountId,
+		market: MarketId,
+		amount: Balance,
+		price: Price,
+		penalty: Perbill,
+		beneficiary: &T::AccountId,
+	) -> Result<perp_primitives::Reduction, DispatchError> {
+		ensure!(amount > 0, Error::<T>::ZeroAmount);
+		ensure!(who != beneficiary, Error::<T>::InvalidBeneficiary);
+		let params = Markets::<T>::get(market).ok_or(Error::<T>::UnknownMarket)?;
+		let mut account = Accounts::<T>::get(who).ok_or(Error::<T>::NoPosition)?;
+		let index = account
+			.positions
+			.iter()
+			.position(|p| p.market == market)
+			.ok_or(Error::<T>::NoPosition)?;
+		let old = *account.positions.get(index).ok_or(Error::<T>::NoPosition)?;
+		let su = T::SettlementUnit::get();
+		let overflow = || DispatchError::from(ArithmeticError::Overflow);
+
+		let closed = amount.min(old.size.unsigned_abs());
+		let closed_signed = i128::try_from(closed).map_err(|_| overflow())?;
+		let closed_signed = if old.size > 0 { closed_signed } else { -closed_signed };
+		let remaining = old.size.checked_sub(closed_signed).ok_or_else(overflow)?;
+		let (part, rest) = risk::split_cost(old.cost, old.size, closed).ok_or_else(overflow)?;
+		let realized = risk::signed_value_floor(closed_signed, params.unit, price, su)
+			.and_then(|value| value.checked_sub(part))
+			.ok_or_else(overflow)?;
+		let notional =
+			risk::value(closed, params.unit, price, su, Rounding::Up).ok_or_else(overflow)?;
+		let penalty = penalty.mul_ceil(notional);
+		let penalty_signed = i128::try_from(penalty).map_err(|_| overflow())?;
+
+		account.cash = account
+			.cash
+			.checked_add(realized)
+			.and_then(|c| c.checked_sub(penalty_signed))
+			.ok_or_else(overflow)?;
+		let mut receiver = Accounts::<T>::get(beneficiary).unwrap_or_default();
+		receiver.cash = receiver.cash.checked_add(penalty_signed).ok_or_else(overflow)?;
+		let vault = Vault::<T>::get().checked_sub(realized).ok_or_else(overflow)?;
+		let (mut long, mut short) = OpenInterest::<T>::get(market);
+		if old.size > 0 {
+			long = long.checked_sub(closed).ok_or_else(overflow)?;
+		} else {
+			short = short.checked_sub(closed).ok_or_else(overflow)?;
+		}
+
+		if remaining == 0 {
+			account.positions.remove(index);
+		} else if let Some(slot) = account.positions.get_mut(index) {
+			*slot = Position { market, size: remaining, cost: rest };
+		}
+		Self::store_account(who, account);
+		Self::store_account(beneficiary, receiver);
+		OpenInterest::<T>::insert(market, (long, short));
+		Vault::<T>::put(vault);
+		Self::reindex(who);
+		Self::reindex(beneficiary);
+		Self::deposit_event(Event::PositionLiquidated {
+			who: who.clone(),
+			market,
+			closed: closed_signed,
+			price,
+			realized,
+			penalty,
+		});
+		Ok(perp_primitives::Reduction { closed, remaining, realized, penalty })
+	}
+
+	/// Moves `amount` of `who`'s collateral `asset` to `to`.
+	pub(crate) fn do_seize_collateral(
+		who: &T::AccountId,
+		asset: AssetId,
+		amount: Balance,
+		to: &T::AccountId,
+	) -> DispatchResult {
+		ensure!(amount > 0, Error::<T>::ZeroAmount);
+		ensure!(who != to, Error::<T>::InvalidBeneficiary);
+		let left = Collateral::<T>::get(who, asset)
 			.unwrap_or_default()
 			.checked_sub(amount)
 			.ok_or(Error::<T>::InsufficientCollateral)?;
-		// `TotalCollateral` is the sum of the accounts' balances (an invariant), so it cannot
-		// fall below one account's withdrawal.
-		let total = TotalCollateral::<T>::get(asset)
-			.checked_sub(amount)
-			.ok_or(ArithmeticError::Underflow)?;
-		T::Assets::transfer(
-			asset,
-			&Self::custody_account(),
-			&who,
-			amount,
-			Preservation::Expendable,
-		)?;
-		if balance == 0 {
-			Collateral::<T>::remove(&who, asset);
+		let received = Collateral::<T>::get(to, asset)
+			.unwrap_or_default()
+			.checked_add(amount)
+			.ok_or(ArithmeticError::Overflow)?;
+		if left == 0 {
+			Collateral::<T>::remove(who, asset);
 		} else {
-			Collateral::<T>::insert(&who, asset, balance);
+			Collateral::<T>::insert(who, asset, left);
 		}
-		TotalCollateral::<T>::insert(asset, total);
-		Self::deposit_event(Event::Withdrawn { who, asset, amount });
+		Collateral::<T>::insert(to, asset, received);
+		Self::reindex(who);
+		Self::reindex(to);
+		Self::deposit_event(Event::CollateralSeized {
+			who: who.clone(),
+			asset,
+			amount,
+			to: to.clone(),
+		});
+		Ok(())
+	}
+
+	/// Covers `who`'s negative cash from `from`'s positive cash; returns what stays uncovered.
+	pub(crate) fn do_cover_shortfall(
+		who: &T::AccountId,
+		from: &T::AccountId,
+	) -> Result<Balance, DispatchError> {
+		ensure!(who != from, Error::<T>::InvalidBeneficiary);
+		let Some(mut account) = Accounts::<T>::get(who) else { return Ok(0) };
+		if account.cash >= 0 {
+			return Ok(0);
+		}
+		let deficit = account.cash.unsigned_abs();
+		let mut payer = Accounts::<T>::get(from).unwrap_or_default();
+		let available = payer.cash.max(0).unsigned_abs();
+		let covered = deficit.min(available);
+		let covered_signed = i128::try_from(covered).map_err(|_| ArithmeticError::Overflow)?;
+		account.cash += covered_signed;
+		payer.cash -= covered_signed;
+		Self::store_account(who, account);
+		Self::store_account(from, payer);
+		Self::reindex(who);
+		Self::reindex(from);
+		let uncovered = deficit - covered;
+		Self::deposit_event(Event::ShortfallCovered {
+			who: who.clone(),
+			from: from.clone(),
+			covered,
+			uncovered,
+		});
+		Ok(uncovered)
+	}
+
+	/// Stores `account`, or removes it when it holds nothing.
+	fn store_account(who: &T::AccountId, account: MarginAccountOf<T>) {
+		if account.is_empty() {
+			Accounts::<T>::remove(who);
+		} else {
+			Accounts::<T>::insert(who, account);
+		}
+	}
+
+	/// The collateral and positions of `who`, with `account` as its cash and positions and
+	/// `override_` replacing one collateral asset's amount, at prices taken as `pricing` says.
+	pub(crate) fn snapshot(
+		who: &T::AccountId,
+		account: &MarginAccountOf<T>,
+		override_: Option<(AssetId, Balance)>,
+		pricing: Pricing,
+	) -> Result<Snapshot<T>, DispatchError> {
+		let mut all_fresh = true;
+		let mut price_of = |asset: AssetId| -> Result<Price, DispatchError> {
+			let info = T::Prices::price(asset);
+			let fresh = info.status == PriceStatus::Fresh;
+			all_fresh &= fresh;
+			match pricing {
+				Pricing::FreshOnly if !fresh => Err(Error::<T>::PriceNotFresh.into()),
+				_ => Ok(info.price),
+			}
+		};
+		let mut holdings: Vec<(AssetId, Balance)> = Collateral::<T>::iter_prefix(who).collect();
+		if let Some((asset, amount)) = override_ {
+			holdings.retain(|(a, _)| *a != asset);
+			holdings.push((asset, amount));
+		}
+		let mut collateral = Vec::with_capacity(holdings.len());
+		for (asset, amount) in holdings.into_iter().filter(|(_, amount)| *amount > 0) {
+			let params = CollateralAssets::<T>::get(asset).ok_or(Error::<T>::UnknownAsset)?;
+			let line = CollateralLine {
+				amount,
+				unit: params.unit,
+				price: price_of(asset)?,
+				weight: params.weight,
+			};
+			collateral.push((asset, line));
+		}
+		let mut markets = Vec::with_capacity(account.positions.len());
+		for position in &account.positions {
+			let params = Markets::<T>::get(position.market).ok_or(Error::<T>::UnknownMarket)?;
+			let price = price_of(params.asset)?;
+			markets.push((*position, params, price));
+		}
+		Ok(Snapshot { cash: account.cash, collateral, markets, all_fresh })
+	}
+
+	/// Evaluates `who` as [`Self::snapshot`] describes.
+	pub fn evaluate(
+		who: &T::AccountId,
+		account: &MarginAccountOf<T>,
+		override_: Option<(AssetId, Balance)>,
+		pricing: Pricing,
+	) -> Result<Health, DispatchError> {
+		Self::snapshot(who, account, override_, pricing)?
+			.health()
+			.ok_or_else(|| ArithmeticError::Overflow.into())
+	}
+
+	/// Checks a market's parameters.
+	pub(crate) fn ensure_valid_market(params: &MarketParamsOf<T>) -> DispatchResult {
+		let invalid = || Error::<T>::InvalidMarketParams;
+		ensure!(params.asset != T::SettlementAsset::get() && params.unit > 0, invalid());
+		ensure!((1..=MAX_LEVERAGE).contains(&params.max_leverage), invalid());
+		let min_initial = Perbill::from_rational(1, params.max_leverage);
+		let first = params.tiers.first().ok_or_else(invalid)?;
+		let mut previous: Option<&crate::Tier> = None;
+		for tier in params.tiers.iter() {
+			ensure!(!tier.maintenance.is_zero(), invalid());
+			ensure!(tier.maintenance < tier.initial, invalid());
+			ensure!(tier.initial >= min_initial, invalid());
+			// Below 100%, so that health is monotonic in price (see `risk::liquidation_price`).
+			ensure!(tier.maintenance < Perbill::one(), invalid());
+			if let Some(prev) = previous {
+				ensure!(tier.up_to > prev.up_to, invalid());
+				ensure!(tier.initial >= prev.initial, invalid());
+				ensure!(tier.maintenance >= prev.maintenance, invalid());
+			}
+			previous = Some(tier);
+		}
+		ensure!(params.max_open_interest_long > 0 && params.max_open_interest_short > 0, invalid());
+		ensure!(params.trading_fee <= MAX_TRADING_FEE, invalid());
+		// A liquidation may concede at most the smallest maintenance margin, so that closing a
+		// position at the discount cannot by itself push a liquidatable account into deficit.
+		ensure!(params.liquidation_discount <= first.maintenance, invalid());
+		ensure!(!params.max_partial_liquidation.is_zero(), invalid());
+		Ok(())
+	}
+
+	pub(crate) fn do_create_market(params: MarketParamsOf<T>) -> Result<MarketId, DispatchError> {
+		Self::ensure_valid_market(&params)?;
+		ensure!(Markets::<T>::count() < T::MaxMarkets::get(), Error::<T>::TooManyMarkets);
+		let market = NextMarketId::<T>::get();
+		let next = market.checked_add(1).ok_or(ArithmeticError::Overflow)?;
+		Markets::<T>::insert(market, params.clone());
+		NextMarketId::<T>::put(next);
+		Self::deposit_event(Event::MarketCreated { market, params });
+		Ok(market)
+	}
+
+	pub(crate) fn do_update_market(market: MarketId, params: MarketParamsOf<T>) -> DispatchResult {
+		let current = Markets::<T>::get(market).ok_or(Error::<T>::UnknownMarket)?;
+		Self::ensure_valid_market(&params)?;
+		ensure!(
+			params.asset == current.asset && params.unit == current.unit,
+			Error::<T>::InvalidMarketParams
+		);
+		Markets::<T>::insert(market, params.clone());
+		Self::bump_risk_version();
+		Self::deposit_event(Event::MarketUpdated { market, params });
+		Ok(())
+	}
+
+	pub(crate) fn do_set_collateral(
+		asset: AssetId,
+		params: Option<CollateralParams>,
+	) -> DispatchResult {
+		ensure!(asset != T::SettlementAsset::get(), Error::<T>::InvalidCollateralParams);
+		match params {
+			Some(p) => {
+				ensure!(p.unit > 0 && !p.weight.is_zero(), Error::<T>::InvalidCollateralParams);
+				if !CollateralAssets::<T>::contains_key(asset) {
+					ensure!(
+						CollateralAssets::<T>::count() < T::MaxCollateralAssets::get(),
+						Error::<T>::TooManyCollateralAssets
+					);
+					Self::seed_reserve(asset)?;
+				} else {
+					// A lower weight can lower health.
+					Self::bump_risk_version();
+				}
+				CollateralAssets::<T>::insert(asset, p);
+			},
+			None => {
+				ensure!(CollateralAssets::<T>::contains_key(asset), Error::<T>::UnknownAsset);
+				ensure!(TotalCollateral::<T>::get(asset) == 0, Error::<T>::CollateralInUse);
+				CollateralAssets::<T>::remove(asset);
+			},
+		}
+		Self::deposit_event(Event::CollateralSet { asset, params });
+		Ok(())
+	}
+
+	pub(crate) fn do_fund_vault(who: T::AccountId, amount: Balance) -> DispatchResult {
+		ensure!(amount > 0, Error::<T>::ZeroAmount);
+		let received = Self::pull(T::SettlementAsset::get(), &who, amount)?;
+		let credit = i128::try_from(received).map_err(|_| ArithmeticError::Overflow)?;
+		let vault = Vault::<T>::get().checked_add(credit).ok_or(ArithmeticError::Overflow)?;
+		Vault::<T>::put(vault);
+		Self::deposit_event(Event::VaultFunded { who, amount: received });
 		Ok(())
 	}
 
@@ -80,21 +600,116 @@ impl<T: Config> Pallet<T> {
 	#[cfg(any(feature = "try-runtime", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use alloc::collections::btree_map::BTreeMap;
-		use frame_support::traits::fungibles::Inspect;
+		let custody = Self::custody_account();
+
+		// Collateral: per asset, the entries add up to the total; custody holds it all.
 		let mut sums: BTreeMap<AssetId, Balance> = BTreeMap::new();
 		for (_, asset, balance) in Collateral::<T>::iter() {
 			ensure!(balance > 0, "zero collateral entry");
+			ensure!(CollateralAssets::<T>::contains_key(asset), "collateral in an unlisted asset");
 			let sum = sums.entry(asset).or_default();
 			*sum = sum.checked_add(balance).ok_or("collateral sum overflows")?;
 		}
 		for (asset, total) in TotalCollateral::<T>::iter() {
 			ensure!(sums.remove(&asset).unwrap_or_default() == total, "collateral sum != total");
-			ensure!(
-				T::Assets::balance(asset, &Self::custody_account()) >= total,
-				"custody holds less than the recorded collateral"
-			);
+			let owed = total.checked_add(CustodyReserve::<T>::get(asset)).ok_or("overflow")?;
+			ensure!(T::Assets::balance(asset, &custody) >= owed, "custody holds less than owed");
 		}
 		ensure!(sums.is_empty(), "collateral recorded without a total");
+		ensure!(
+			CollateralAssets::<T>::count() <= T::MaxCollateralAssets::get(),
+			"too many collateral assets"
+		);
+
+		// Accounts, positions and open interest.
+		let mut interest: BTreeMap<MarketId, (Balance, Balance)> = BTreeMap::new();
+		let mut cash: i128 = 0;
+		for (_, account) in Accounts::<T>::iter() {
+			ensure!(!account.is_empty(), "empty account stored");
+			cash = cash.checked_add(account.cash).ok_or("cash sum overflows")?;
+			let mut seen = Vec::new();
+			for position in &account.positions {
+				ensure!(position.size != 0, "empty position stored");
+				ensure!(Markets::<T>::contains_key(position.market), "position in no market");
+				ensure!(!seen.contains(&position.market), "two positions in one market");
+				seen.push(position.market);
+				let oi = interest.entry(position.market).or_default();
+				if position.size > 0 {
+					oi.0 = oi.0.checked_add(position.size.unsigned_abs()).ok_or("overflow")?;
+				} else {
+					oi.1 = oi.1.checked_add(position.size.unsigned_abs()).ok_or("overflow")?;
+				}
+			}
+		}
+		for (market, oi) in OpenInterest::<T>::iter() {
+			ensure!(interest.remove(&market).unwrap_or_default() == oi, "open interest != sizes");
+		}
+		ensure!(interest.values().all(|oi| *oi == (0, 0)), "sizes without open interest");
+
+		// USD: custody holds the reserve, every account's cash, the vault and the fees.
+		let settlement = T::SettlementAsset::get();
+		let owed = cash
+			.checked_add(Vault::<T>::get())
+			.and_then(|o| o.checked_add(i128::try_from(Fees::<T>::get()).ok()?))
+			.and_then(|o| o.checked_add(i128::try_from(CustodyReserve::<T>::get(settlement)).ok()?))
+			.ok_or("USD sum overflows")?;
+		let held =
+			i128::try_from(T::Assets::balance(settlement, &custody)).map_err(|_| "overflow")?;
+		ensure!(held >= owed, "custody holds less USD than owed");
+
+		// The risk index: entries and their owners agree, every account that could become
+		// liquidatable is indexed, and one that no fresh price has crossed is not liquidatable.
+		let version = RiskVersion::<T>::get();
+		let mut outdated = 0u32;
+		for (who, (v, triggers)) in Triggers::<T>::iter() {
+			if v < version {
+				outdated += 1;
+			}
+			let account = Accounts::<T>::get(&who).ok_or("index entries of no account")?;
+			ensure!(!account.positions.is_empty() || account.cash < 0, "index entries, no risk");
+			for t in &triggers {
+				if let Some(b) = t.lower {
+					ensure!(LowerTriggers::<T>::contains_key((t.asset, b, &who)), "lower missing");
+				}
+				if let Some(b) = t.upper {
+					ensure!(UpperTriggers::<T>::contains_key((t.asset, b, &who)), "upper missing");
+				}
+			}
+		}
+		ensure!(outdated == Outdated::<T>::get(), "outdated count mismatch");
+		for ((asset, bucket, who), ()) in LowerTriggers::<T>::iter() {
+			let (_, triggers) = Triggers::<T>::get(&who).ok_or("lower entry of no account")?;
+			ensure!(
+				triggers.iter().any(|t| t.asset == asset && t.lower == Some(bucket)),
+				"stray lower entry"
+			);
+		}
+		for ((asset, bucket, who), ()) in UpperTriggers::<T>::iter() {
+			let (_, triggers) = Triggers::<T>::get(&who).ok_or("upper entry of no account")?;
+			ensure!(
+				triggers.iter().any(|t| t.asset == asset && t.upper == Some(bucket)),
+				"stray upper entry"
+			);
+		}
+		for (who, account) in Accounts::<T>::iter() {
+			if account.positions.is_empty() && account.cash >= 0 {
+				continue;
+			}
+			ensure!(Triggers::<T>::contains_key(&who), "account at risk not indexed");
+			if let Ok(health) = Self::evaluate(&who, &account, None, Pricing::FreshOnly) {
+				ensure!(
+					Self::is_crossed(&who) || !health.state().is_liquidatable(),
+					"liquidatable account inside its safe band"
+				);
+			}
+		}
+
+		// Markets.
+		ensure!(Markets::<T>::count() <= T::MaxMarkets::get(), "too many markets");
+		for (market, params) in Markets::<T>::iter() {
+			ensure!(market < NextMarketId::<T>::get(), "market id not below the next id");
+			ensure!(Self::ensure_valid_market(&params).is_ok(), "market parameters out of bounds");
+		}
 		Ok(())
 	}
 }

@@ -1,11 +1,152 @@
 //! The traits this pallet provides to other pallets.
 
-use crate::pallet::*;
-use perp_primitives::{HealthState, MarginInspector};
+use crate::{dispatchable_impls::Pricing, pallet::*};
+use frame_support::traits::Get;
+use perp_primitives::{Balance, HealthState, MarginInspector};
 
 impl<T: Config> MarginInspector<T::AccountId> for Pallet<T> {
+	/// `None` for an account that holds nothing, or whose health needs a price that is not
+	/// fresh: no verdict is given on stale prices.
 	fn health(who: &T::AccountId) -> Option<HealthState> {
-		// Without positions an account has no margin requirement: any collateral is healthy.
-		Collateral::<T>::iter_prefix(who).next().map(|_| HealthState::Healthy)
+		let account = Accounts::<T>::get(who);
+		let has_collateral = Collateral::<T>::iter_prefix(who).next().is_some();
+		if account.is_none() && !has_collateral {
+			return None;
+		}
+		let account = account.unwrap_or_default();
+		// Without positions or debt there is nothing to cover.
+		if account.positions.is_empty() && account.cash >= 0 {
+			return Some(HealthState::Healthy);
+		}
+		Self::evaluate(who, &account, None, Pricing::FreshOnly).ok().map(|h| h.state())
+	}
+}
+
+impl<T: Config> Pallet<T> {
+	/// `who`'s account at the last known prices (for the runtime API); `None` if it holds
+	/// nothing.
+	pub fn account_summary(who: &T::AccountId) -> Option<crate::AccountSummary> {
+		use crate::{risk, AccountSummary, CollateralView, PositionView};
+		use perp_primitives::Price;
+		use sp_runtime::{
+			helpers_128bit::multiply_by_rational_with_rounding, FixedPointNumber, Rounding,
+		};
+
+		let account = Accounts::<T>::get(who);
+		if account.is_none() && Collateral::<T>::iter_prefix(who).next().is_none() {
+			return None;
+		}
+		let account = account.unwrap_or_default();
+		let su = T::SettlementUnit::get();
+		let snapshot = Self::snapshot(who, &account, None, Pricing::LastKnown).ok()?;
+		let collateral_lines = snapshot.collateral_lines();
+		let lines = snapshot.position_lines();
+		let health = snapshot.health().unwrap_or_default();
+		let collateral = snapshot
+			.collateral
+			.iter()
+			.map(|(asset, line)| CollateralView {
+				asset: *asset,
+				amount: line.amount,
+				weighted_value: risk::value(line.amount, line.unit, line.price, su, Rounding::Down)
+					.map_or(0, |v| line.weight.mul_floor(v)),
+			})
+			.collect();
+		let positions = lines
+			.iter()
+			.zip(&snapshot.markets)
+			.enumerate()
+			.map(|(i, (line, (position, ..)))| {
+				let notional = line.notional(su).unwrap_or(Balance::MAX);
+				let entry = multiply_by_rational_with_rounding(
+					line.cost.unsigned_abs(),
+					line.unit.saturating_mul(Price::DIV),
+					line.size.unsigned_abs().saturating_mul(su),
+					Rounding::NearestPrefUp,
+				)
+				.unwrap_or_default();
+				PositionView {
+					market: position.market,
+					size: line.size,
+					entry_price: Price::from_inner(entry),
+					price: line.price,
+					notional,
+					pnl: line.pnl(su).unwrap_or_default(),
+					initial: risk::requirement(notional, line.tiers, risk::initial),
+					maintenance: risk::requirement(notional, line.tiers, risk::maintenance),
+					liquidation_price: risk::liquidation_price(
+						account.cash,
+						&collateral_lines,
+						&lines,
+						i,
+						T::MaxPrice::get(),
+						su,
+					),
+				}
+			})
+			.collect();
+		Some(AccountSummary {
+			cash: account.cash,
+			collateral,
+			positions,
+			equity: health.equity,
+			initial: health.initial,
+			maintenance: health.maintenance,
+			state: health.state(),
+			prices_fresh: snapshot.all_fresh,
+		})
+	}
+
+	/// Every market with its parameters, open interest and price, by id (for the runtime API).
+	pub fn market_views() -> alloc::vec::Vec<crate::MarketView> {
+		use perp_primitives::PriceProvider;
+		let mut views: alloc::vec::Vec<_> = Markets::<T>::iter()
+			.map(|(market, params)| crate::MarketView {
+				market,
+				asset: params.asset,
+				unit: params.unit,
+				tiers: params.tiers.to_vec(),
+				max_leverage: params.max_leverage,
+				open_interest: OpenInterest::<T>::get(market),
+				max_open_interest: (params.max_open_interest_long, params.max_open_interest_short),
+				trading_fee: params.trading_fee,
+				price: T::Prices::price(params.asset),
+			})
+			.collect();
+		views.sort_by_key(|view| view.market);
+		views
+	}
+}
+
+impl<T: Config> perp_primitives::MarginLiquidator<T::AccountId> for Pallet<T> {
+	fn candidates(limit: u32) -> alloc::vec::Vec<T::AccountId> {
+		Self::crossed_accounts(limit)
+	}
+
+	fn reduce_position(
+		who: &T::AccountId,
+		market: perp_primitives::MarketId,
+		amount: Balance,
+		price: perp_primitives::Price,
+		penalty: sp_runtime::Perbill,
+		beneficiary: &T::AccountId,
+	) -> Result<perp_primitives::Reduction, sp_runtime::DispatchError> {
+		Self::do_reduce_position(who, market, amount, price, penalty, beneficiary)
+	}
+
+	fn seize_collateral(
+		who: &T::AccountId,
+		asset: perp_primitives::AssetId,
+		amount: Balance,
+		to: &T::AccountId,
+	) -> sp_runtime::DispatchResult {
+		Self::do_seize_collateral(who, asset, amount, to)
+	}
+
+	fn cover_shortfall(
+		who: &T::AccountId,
+		from: &T::AccountId,
+	) -> Result<Balance, sp_runtime::DispatchError> {
+		Self::do_cover_shortfall(who, from)
 	}
 }

@@ -38,78 +38,460 @@ use core::marker::PhantomData;
 /// The weight of each call and hook of `pallet_margin`.
 pub trait WeightInfo {
 	fn deposit() -> Weight;
-	fn withdraw() -> Weight;
+	fn withdraw(p: u32, c: u32, ) -> Weight;
+	fn trade(p: u32, c: u32, ) -> Weight;
+	fn create_market() -> Weight;
+	fn update_market() -> Weight;
+	fn set_collateral() -> Weight;
+	fn fund_vault() -> Weight;
+	fn refresh(p: u32, c: u32, ) -> Weight;
 }
 
 /// Measured weights, with the runtime's database costs.
 pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
-	/// Storage: `Margin::Collateral` (r:1 w:1)
-	/// Proof: `Margin::Collateral` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::TotalCollateral` (r:1 w:1)
-	/// Proof: `Margin::TotalCollateral` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
-	/// Storage: `Assets::Asset` (r:1 w:1)
-	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::CustodyReserve` (r:1 w:0)
+	/// Proof: `Margin::CustodyReserve` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:2 w:2)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Asset` (r:1 w:1)
+	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Accounts` (r:1 w:1)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(353), added: 2828, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Triggers` (r:1 w:1)
+	/// Proof: `Margin::Triggers` (`max_values`: None, `max_size`: Some(277), added: 2752, mode: `MaxEncodedLen`)
 	fn deposit() -> Weight {
-		// Proof size, measured: `993`
+		// Proof size, measured: `1298`
 		// Proof size, estimated: `6208`
-		// Fastest run: 421_982_000 ps.
-		Weight::from_parts(448_170_000, 6208)
-			.saturating_add(T::DbWeight::get().reads(5))
+		// Fastest run: 259_537_000 ps.
+		Weight::from_parts(277_494_000, 6208)
+			.saturating_add(T::DbWeight::get().reads(6))
 			.saturating_add(T::DbWeight::get().writes(5))
 	}
-	/// Storage: `Margin::Collateral` (r:1 w:1)
+	/// Storage: `Margin::Accounts` (r:1 w:1)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(353), added: 2828, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Collateral` (r:9 w:0)
 	/// Proof: `Margin::Collateral` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::TotalCollateral` (r:1 w:1)
-	/// Proof: `Margin::TotalCollateral` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::CollateralAssets` (r:8 w:0)
+	/// Proof: `Margin::CollateralAssets` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
+	/// Storage: `Oracle::Aggregates` (r:9 w:0)
+	/// Proof: `Oracle::Aggregates` (`max_values`: None, `max_size`: Some(142), added: 2617, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Oracle::Params` (r:1 w:0)
+	/// Proof: `Oracle::Params` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Markets` (r:8 w:0)
+	/// Proof: `Margin::Markets` (`max_values`: None, `max_size`: Some(273), added: 2748, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:1 w:1)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:2 w:2)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
-	fn withdraw() -> Weight {
-		// Proof size, measured: `956`
-		// Proof size, estimated: `6208`
-		// Fastest run: 415_409_000 ps.
-		Weight::from_parts(448_001_000, 6208)
+	/// Storage: `Margin::Triggers` (r:1 w:1)
+	/// Proof: `Margin::Triggers` (`max_values`: None, `max_size`: Some(277), added: 2752, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::CounterForTriggers` (r:1 w:1)
+	/// Proof: `Margin::CounterForTriggers` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::RiskVersion` (r:1 w:0)
+	/// Proof: `Margin::RiskVersion` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::UpperTriggers` (r:0 w:9)
+	/// Proof: `Margin::UpperTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Component `p` ranges over `[1, 8]`.
+	/// Component `c` ranges over `[0, 8]`.
+	fn withdraw(p: u32, c: u32, ) -> Weight {
+		// Proof size, measured: `1954 + c * (180 ±0) + p * (83 ±0)`
+		// Proof size, estimated: `6208 + c * (2617 ±0) + p * (2748 ±0)`
+		// Fastest run: 672_363_000 ps.
+		Weight::from_parts(408_287_203, 6208)
+			// Standard error: 508_596
+			.saturating_add(Weight::from_parts(39_239_118, 0).saturating_mul(p.into()))
+			// Standard error: 442_752
+			.saturating_add(Weight::from_parts(110_256_480, 0).saturating_mul(c.into()))
+			.saturating_add(T::DbWeight::get().reads(11))
+			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(p.into())))
+			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(c.into())))
+			.saturating_add(T::DbWeight::get().writes(7))
+			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(c.into())))
+			.saturating_add(Weight::from_parts(0, 2617).saturating_mul(c.into()))
+			.saturating_add(Weight::from_parts(0, 2748).saturating_mul(p.into()))
+	}
+	/// Storage: `Margin::Markets` (r:8 w:0)
+	/// Proof: `Margin::Markets` (`max_values`: None, `max_size`: Some(273), added: 2748, mode: `MaxEncodedLen`)
+	/// Storage: `Oracle::Aggregates` (r:9 w:0)
+	/// Proof: `Oracle::Aggregates` (`max_values`: None, `max_size`: Some(142), added: 2617, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Oracle::Params` (r:1 w:0)
+	/// Proof: `Oracle::Params` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Accounts` (r:1 w:1)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(353), added: 2828, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::OpenInterest` (r:1 w:1)
+	/// Proof: `Margin::OpenInterest` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Vault` (r:1 w:1)
+	/// Proof: `Margin::Vault` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Fees` (r:1 w:1)
+	/// Proof: `Margin::Fees` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Collateral` (r:9 w:0)
+	/// Proof: `Margin::Collateral` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::CollateralAssets` (r:8 w:0)
+	/// Proof: `Margin::CollateralAssets` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Triggers` (r:1 w:1)
+	/// Proof: `Margin::Triggers` (`max_values`: None, `max_size`: Some(277), added: 2752, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::CounterForTriggers` (r:1 w:1)
+	/// Proof: `Margin::CounterForTriggers` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::RiskVersion` (r:1 w:0)
+	/// Proof: `Margin::RiskVersion` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::UpperTriggers` (r:0 w:18)
+	/// Proof: `Margin::UpperTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Component `p` ranges over `[1, 8]`.
+	/// Component `c` ranges over `[0, 8]`.
+	fn trade(p: u32, c: u32, ) -> Weight {
+		// Proof size, measured: `1059 + c * (129 ±0) + p * (116 ±0)`
+		// Proof size, estimated: `3818 + c * (2617 ±0) + p * (2748 ±0)`
+		// Fastest run: 558_883_000 ps.
+		Weight::from_parts(213_533_636, 3818)
+			// Standard error: 661_584
+			.saturating_add(Weight::from_parts(49_668_402, 0).saturating_mul(p.into()))
+			// Standard error: 575_933
+			.saturating_add(Weight::from_parts(111_622_270, 0).saturating_mul(c.into()))
+			.saturating_add(T::DbWeight::get().reads(11))
+			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(p.into())))
+			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(c.into())))
+			.saturating_add(T::DbWeight::get().writes(2))
+			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(p.into())))
+			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(c.into())))
+			.saturating_add(Weight::from_parts(0, 2617).saturating_mul(c.into()))
+			.saturating_add(Weight::from_parts(0, 2748).saturating_mul(p.into()))
+	}
+	/// Storage: `Margin::CounterForMarkets` (r:1 w:1)
+	/// Proof: `Margin::CounterForMarkets` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::NextMarketId` (r:1 w:1)
+	/// Proof: `Margin::NextMarketId` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Markets` (r:1 w:1)
+	/// Proof: `Margin::Markets` (`max_values`: None, `max_size`: Some(273), added: 2748, mode: `MaxEncodedLen`)
+	fn create_market() -> Weight {
+		// Proof size, measured: `271`
+		// Proof size, estimated: `3738`
+		// Fastest run: 66_499_000 ps.
+		Weight::from_parts(70_946_000, 3738)
+			.saturating_add(T::DbWeight::get().reads(3))
+			.saturating_add(T::DbWeight::get().writes(3))
+	}
+	/// Storage: `Margin::Markets` (r:1 w:1)
+	/// Proof: `Margin::Markets` (`max_values`: None, `max_size`: Some(273), added: 2748, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::RiskVersion` (r:1 w:1)
+	/// Proof: `Margin::RiskVersion` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::CounterForTriggers` (r:1 w:0)
+	/// Proof: `Margin::CounterForTriggers` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Outdated` (r:0 w:1)
+	/// Proof: `Margin::Outdated` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	fn update_market() -> Weight {
+		// Proof size, measured: `494`
+		// Proof size, estimated: `3738`
+		// Fastest run: 72_308_000 ps.
+		Weight::from_parts(78_237_000, 3738)
+			.saturating_add(T::DbWeight::get().reads(3))
+			.saturating_add(T::DbWeight::get().writes(3))
+	}
+	/// Storage: `Margin::CollateralAssets` (r:1 w:1)
+	/// Proof: `Margin::CollateralAssets` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::CounterForCollateralAssets` (r:1 w:1)
+	/// Proof: `Margin::CounterForCollateralAssets` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Asset` (r:1 w:0)
+	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Account` (r:1 w:0)
+	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::TotalCollateral` (r:1 w:0)
+	/// Proof: `Margin::TotalCollateral` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::CustodyReserve` (r:0 w:1)
+	/// Proof: `Margin::CustodyReserve` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	fn set_collateral() -> Weight {
+		// Proof size, measured: `839`
+		// Proof size, estimated: `3675`
+		// Fastest run: 124_956_000 ps.
+		Weight::from_parts(132_187_000, 3675)
 			.saturating_add(T::DbWeight::get().reads(5))
+			.saturating_add(T::DbWeight::get().writes(3))
+	}
+	/// Storage: `Margin::CustodyReserve` (r:1 w:0)
+	/// Proof: `Margin::CustodyReserve` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Account` (r:2 w:2)
+	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Asset` (r:1 w:1)
+	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Vault` (r:1 w:1)
+	/// Proof: `Margin::Vault` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	fn fund_vault() -> Weight {
+		// Proof size, measured: `1213`
+		// Proof size, estimated: `6208`
+		// Fastest run: 219_297_000 ps.
+		Weight::from_parts(231_916_000, 6208)
+			.saturating_add(T::DbWeight::get().reads(5))
+			.saturating_add(T::DbWeight::get().writes(4))
+	}
+	/// Storage: `Margin::Triggers` (r:1 w:1)
+	/// Proof: `Margin::Triggers` (`max_values`: None, `max_size`: Some(277), added: 2752, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::RiskVersion` (r:1 w:0)
+	/// Proof: `Margin::RiskVersion` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Oracle::Aggregates` (r:9 w:0)
+	/// Proof: `Oracle::Aggregates` (`max_values`: None, `max_size`: Some(142), added: 2617, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Oracle::Params` (r:1 w:0)
+	/// Proof: `Oracle::Params` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::CounterForTriggers` (r:1 w:1)
+	/// Proof: `Margin::CounterForTriggers` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Accounts` (r:1 w:0)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(353), added: 2828, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Collateral` (r:9 w:0)
+	/// Proof: `Margin::Collateral` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::CollateralAssets` (r:8 w:0)
+	/// Proof: `Margin::CollateralAssets` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Markets` (r:8 w:0)
+	/// Proof: `Margin::Markets` (`max_values`: None, `max_size`: Some(273), added: 2748, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::LowerTriggers` (r:0 w:9)
+	/// Proof: `Margin::LowerTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::UpperTriggers` (r:0 w:18)
+	/// Proof: `Margin::UpperTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Component `p` ranges over `[1, 8]`.
+	/// Component `c` ranges over `[0, 8]`.
+	fn refresh(p: u32, c: u32, ) -> Weight {
+		// Proof size, measured: `1100 + c * (128 ±0) + p * (83 ±0)`
+		// Proof size, estimated: `3818 + c * (2617 ±0) + p * (2748 ±0)`
+		// Fastest run: 389_602_000 ps.
+		Weight::from_parts(20_817_751, 3818)
+			// Standard error: 1_110_851
+			.saturating_add(Weight::from_parts(51_116_113, 0).saturating_mul(p.into()))
+			// Standard error: 967_037
+			.saturating_add(Weight::from_parts(105_588_971, 0).saturating_mul(c.into()))
+			.saturating_add(T::DbWeight::get().reads(8))
+			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(p.into())))
+			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(c.into())))
 			.saturating_add(T::DbWeight::get().writes(5))
+			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(c.into())))
+			.saturating_add(Weight::from_parts(0, 2617).saturating_mul(c.into()))
+			.saturating_add(Weight::from_parts(0, 2748).saturating_mul(p.into()))
 	}
 }
 
 /// The same measurements with ParityDB costs, for tests and mocks.
 impl WeightInfo for () {
-	/// Storage: `Margin::Collateral` (r:1 w:1)
-	/// Proof: `Margin::Collateral` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::TotalCollateral` (r:1 w:1)
-	/// Proof: `Margin::TotalCollateral` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
-	/// Storage: `Assets::Asset` (r:1 w:1)
-	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::CustodyReserve` (r:1 w:0)
+	/// Proof: `Margin::CustodyReserve` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:2 w:2)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Asset` (r:1 w:1)
+	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Accounts` (r:1 w:1)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(353), added: 2828, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Triggers` (r:1 w:1)
+	/// Proof: `Margin::Triggers` (`max_values`: None, `max_size`: Some(277), added: 2752, mode: `MaxEncodedLen`)
 	fn deposit() -> Weight {
-		// Proof size, measured: `993`
+		// Proof size, measured: `1298`
 		// Proof size, estimated: `6208`
-		// Fastest run: 421_982_000 ps.
-		Weight::from_parts(448_170_000, 6208)
-			.saturating_add(ParityDbWeight::get().reads(5))
+		// Fastest run: 259_537_000 ps.
+		Weight::from_parts(277_494_000, 6208)
+			.saturating_add(ParityDbWeight::get().reads(6))
 			.saturating_add(ParityDbWeight::get().writes(5))
 	}
-	/// Storage: `Margin::Collateral` (r:1 w:1)
+	/// Storage: `Margin::Accounts` (r:1 w:1)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(353), added: 2828, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Collateral` (r:9 w:0)
 	/// Proof: `Margin::Collateral` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::TotalCollateral` (r:1 w:1)
-	/// Proof: `Margin::TotalCollateral` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::CollateralAssets` (r:8 w:0)
+	/// Proof: `Margin::CollateralAssets` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
+	/// Storage: `Oracle::Aggregates` (r:9 w:0)
+	/// Proof: `Oracle::Aggregates` (`max_values`: None, `max_size`: Some(142), added: 2617, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Oracle::Params` (r:1 w:0)
+	/// Proof: `Oracle::Params` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Markets` (r:8 w:0)
+	/// Proof: `Margin::Markets` (`max_values`: None, `max_size`: Some(273), added: 2748, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:1 w:1)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:2 w:2)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
-	fn withdraw() -> Weight {
-		// Proof size, measured: `956`
-		// Proof size, estimated: `6208`
-		// Fastest run: 415_409_000 ps.
-		Weight::from_parts(448_001_000, 6208)
+	/// Storage: `Margin::Triggers` (r:1 w:1)
+	/// Proof: `Margin::Triggers` (`max_values`: None, `max_size`: Some(277), added: 2752, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::CounterForTriggers` (r:1 w:1)
+	/// Proof: `Margin::CounterForTriggers` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::RiskVersion` (r:1 w:0)
+	/// Proof: `Margin::RiskVersion` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::UpperTriggers` (r:0 w:9)
+	/// Proof: `Margin::UpperTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Component `p` ranges over `[1, 8]`.
+	/// Component `c` ranges over `[0, 8]`.
+	fn withdraw(p: u32, c: u32, ) -> Weight {
+		// Proof size, measured: `1954 + c * (180 ±0) + p * (83 ±0)`
+		// Proof size, estimated: `6208 + c * (2617 ±0) + p * (2748 ±0)`
+		// Fastest run: 672_363_000 ps.
+		Weight::from_parts(408_287_203, 6208)
+			// Standard error: 508_596
+			.saturating_add(Weight::from_parts(39_239_118, 0).saturating_mul(p.into()))
+			// Standard error: 442_752
+			.saturating_add(Weight::from_parts(110_256_480, 0).saturating_mul(c.into()))
+			.saturating_add(ParityDbWeight::get().reads(11))
+			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(p.into())))
+			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(c.into())))
+			.saturating_add(ParityDbWeight::get().writes(7))
+			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(c.into())))
+			.saturating_add(Weight::from_parts(0, 2617).saturating_mul(c.into()))
+			.saturating_add(Weight::from_parts(0, 2748).saturating_mul(p.into()))
+	}
+	/// Storage: `Margin::Markets` (r:8 w:0)
+	/// Proof: `Margin::Markets` (`max_values`: None, `max_size`: Some(273), added: 2748, mode: `MaxEncodedLen`)
+	/// Storage: `Oracle::Aggregates` (r:9 w:0)
+	/// Proof: `Oracle::Aggregates` (`max_values`: None, `max_size`: Some(142), added: 2617, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Oracle::Params` (r:1 w:0)
+	/// Proof: `Oracle::Params` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Accounts` (r:1 w:1)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(353), added: 2828, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::OpenInterest` (r:1 w:1)
+	/// Proof: `Margin::OpenInterest` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Vault` (r:1 w:1)
+	/// Proof: `Margin::Vault` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Fees` (r:1 w:1)
+	/// Proof: `Margin::Fees` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Collateral` (r:9 w:0)
+	/// Proof: `Margin::Collateral` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::CollateralAssets` (r:8 w:0)
+	/// Proof: `Margin::CollateralAssets` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Triggers` (r:1 w:1)
+	/// Proof: `Margin::Triggers` (`max_values`: None, `max_size`: Some(277), added: 2752, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::CounterForTriggers` (r:1 w:1)
+	/// Proof: `Margin::CounterForTriggers` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::RiskVersion` (r:1 w:0)
+	/// Proof: `Margin::RiskVersion` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::UpperTriggers` (r:0 w:18)
+	/// Proof: `Margin::UpperTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Component `p` ranges over `[1, 8]`.
+	/// Component `c` ranges over `[0, 8]`.
+	fn trade(p: u32, c: u32, ) -> Weight {
+		// Proof size, measured: `1059 + c * (129 ±0) + p * (116 ±0)`
+		// Proof size, estimated: `3818 + c * (2617 ±0) + p * (2748 ±0)`
+		// Fastest run: 558_883_000 ps.
+		Weight::from_parts(213_533_636, 3818)
+			// Standard error: 661_584
+			.saturating_add(Weight::from_parts(49_668_402, 0).saturating_mul(p.into()))
+			// Standard error: 575_933
+			.saturating_add(Weight::from_parts(111_622_270, 0).saturating_mul(c.into()))
+			.saturating_add(ParityDbWeight::get().reads(11))
+			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(p.into())))
+			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(c.into())))
+			.saturating_add(ParityDbWeight::get().writes(2))
+			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(p.into())))
+			.saturating_add(ParityDbWeight::get().writes((2_u64).saturating_mul(c.into())))
+			.saturating_add(Weight::from_parts(0, 2617).saturating_mul(c.into()))
+			.saturating_add(Weight::from_parts(0, 2748).saturating_mul(p.into()))
+	}
+	/// Storage: `Margin::CounterForMarkets` (r:1 w:1)
+	/// Proof: `Margin::CounterForMarkets` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::NextMarketId` (r:1 w:1)
+	/// Proof: `Margin::NextMarketId` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Markets` (r:1 w:1)
+	/// Proof: `Margin::Markets` (`max_values`: None, `max_size`: Some(273), added: 2748, mode: `MaxEncodedLen`)
+	fn create_market() -> Weight {
+		// Proof size, measured: `271`
+		// Proof size, estimated: `3738`
+		// Fastest run: 66_499_000 ps.
+		Weight::from_parts(70_946_000, 3738)
+			.saturating_add(ParityDbWeight::get().reads(3))
+			.saturating_add(ParityDbWeight::get().writes(3))
+	}
+	/// Storage: `Margin::Markets` (r:1 w:1)
+	/// Proof: `Margin::Markets` (`max_values`: None, `max_size`: Some(273), added: 2748, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::RiskVersion` (r:1 w:1)
+	/// Proof: `Margin::RiskVersion` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::CounterForTriggers` (r:1 w:0)
+	/// Proof: `Margin::CounterForTriggers` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Outdated` (r:0 w:1)
+	/// Proof: `Margin::Outdated` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	fn update_market() -> Weight {
+		// Proof size, measured: `494`
+		// Proof size, estimated: `3738`
+		// Fastest run: 72_308_000 ps.
+		Weight::from_parts(78_237_000, 3738)
+			.saturating_add(ParityDbWeight::get().reads(3))
+			.saturating_add(ParityDbWeight::get().writes(3))
+	}
+	/// Storage: `Margin::CollateralAssets` (r:1 w:1)
+	/// Proof: `Margin::CollateralAssets` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::CounterForCollateralAssets` (r:1 w:1)
+	/// Proof: `Margin::CounterForCollateralAssets` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Asset` (r:1 w:0)
+	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Account` (r:1 w:0)
+	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::TotalCollateral` (r:1 w:0)
+	/// Proof: `Margin::TotalCollateral` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::CustodyReserve` (r:0 w:1)
+	/// Proof: `Margin::CustodyReserve` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	fn set_collateral() -> Weight {
+		// Proof size, measured: `839`
+		// Proof size, estimated: `3675`
+		// Fastest run: 124_956_000 ps.
+		Weight::from_parts(132_187_000, 3675)
 			.saturating_add(ParityDbWeight::get().reads(5))
+			.saturating_add(ParityDbWeight::get().writes(3))
+	}
+	/// Storage: `Margin::CustodyReserve` (r:1 w:0)
+	/// Proof: `Margin::CustodyReserve` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Account` (r:2 w:2)
+	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Asset` (r:1 w:1)
+	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Vault` (r:1 w:1)
+	/// Proof: `Margin::Vault` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	fn fund_vault() -> Weight {
+		// Proof size, measured: `1213`
+		// Proof size, estimated: `6208`
+		// Fastest run: 219_297_000 ps.
+		Weight::from_parts(231_916_000, 6208)
+			.saturating_add(ParityDbWeight::get().reads(5))
+			.saturating_add(ParityDbWeight::get().writes(4))
+	}
+	/// Storage: `Margin::Triggers` (r:1 w:1)
+	/// Proof: `Margin::Triggers` (`max_values`: None, `max_size`: Some(277), added: 2752, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::RiskVersion` (r:1 w:0)
+	/// Proof: `Margin::RiskVersion` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Oracle::Aggregates` (r:9 w:0)
+	/// Proof: `Oracle::Aggregates` (`max_values`: None, `max_size`: Some(142), added: 2617, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Oracle::Params` (r:1 w:0)
+	/// Proof: `Oracle::Params` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::CounterForTriggers` (r:1 w:1)
+	/// Proof: `Margin::CounterForTriggers` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Accounts` (r:1 w:0)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(353), added: 2828, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Collateral` (r:9 w:0)
+	/// Proof: `Margin::Collateral` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::CollateralAssets` (r:8 w:0)
+	/// Proof: `Margin::CollateralAssets` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Markets` (r:8 w:0)
+	/// Proof: `Margin::Markets` (`max_values`: None, `max_size`: Some(273), added: 2748, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::LowerTriggers` (r:0 w:9)
+	/// Proof: `Margin::LowerTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::UpperTriggers` (r:0 w:18)
+	/// Proof: `Margin::UpperTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Component `p` ranges over `[1, 8]`.
+	/// Component `c` ranges over `[0, 8]`.
+	fn refresh(p: u32, c: u32, ) -> Weight {
+		// Proof size, measured: `1100 + c * (128 ±0) + p * (83 ±0)`
+		// Proof size, estimated: `3818 + c * (2617 ±0) + p * (2748 ±0)`
+		// Fastest run: 389_602_000 ps.
+		Weight::from_parts(20_817_751, 3818)
+			// Standard error: 1_110_851
+			.saturating_add(Weight::from_parts(51_116_113, 0).saturating_mul(p.into()))
+			// Standard error: 967_037
+			.saturating_add(Weight::from_parts(105_588_971, 0).saturating_mul(c.into()))
+			.saturating_add(ParityDbWeight::get().reads(8))
+			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(p.into())))
+			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(c.into())))
 			.saturating_add(ParityDbWeight::get().writes(5))
+			.saturating_add(ParityDbWeight::get().writes((2_u64).saturating_mul(c.into())))
+			.saturating_add(Weight::from_parts(0, 2617).saturating_mul(c.into()))
+			.saturating_add(Weight::from_parts(0, 2748).saturating_mul(p.into()))
 	}
 }

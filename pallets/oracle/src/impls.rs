@@ -57,3 +57,24 @@ impl<T: Config> Pallet<T> {
 impl<T: Config> sp_runtime::BoundToRuntimeAppPublic for Pallet<T> {
 	type Public = crate::offchain::crypto::Public;
 }
+
+#[cfg(feature = "runtime-benchmarks")]
+impl<T: Config> Pallet<T> {
+	/// For other pallets' benchmarks: lists `asset` and makes its price `Fresh` at `price`.
+	pub fn set_fresh_price(asset: AssetId, price: perp_primitives::Price) {
+		use sp_runtime::traits::Zero;
+		Assets::<T>::insert(asset, ());
+		Aggregates::<T>::insert(
+			asset,
+			crate::Aggregate {
+				price,
+				at: Self::now(),
+				feeders: 1,
+				index: price,
+				variance_rate: Zero::zero(),
+				base: None,
+				frozen_since: None,
+			},
+		);
+	}
+}

@@ -54,8 +54,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn add_feeder() -> Weight {
 		// Proof size, measured: `607`
 		// Proof size, estimated: `1998`
-		// Fastest run: 105_328_000 ps.
-		Weight::from_parts(108_774_000, 1998)
+		// Fastest run: 42_053_000 ps.
+		Weight::from_parts(45_598_000, 1998)
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -75,13 +75,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Component `f` ranges over `[1, 16]`.
 	fn remove_feeder(a: u32, f: u32, ) -> Weight {
 		// Proof size, measured: `0 + a * (428 ±0) + f * (447 ±0)`
-		// Proof size, estimated: `52250 + a * (15348 ±0) + f * (13034 ±1_660)`
-		// Fastest run: 1_089_144_000 ps.
-		Weight::from_parts(1_100_316_000, 52250)
-			// Standard error: 7_506_398
-			.saturating_add(Weight::from_parts(328_910_189, 0).saturating_mul(a.into()))
-			// Standard error: 7_506_398
-			.saturating_add(Weight::from_parts(191_817_237, 0).saturating_mul(f.into()))
+		// Proof size, estimated: `52250 + a * (15348 ±38) + f * (13034 ±1_660)`
+		// Fastest run: 509_600_000 ps.
+		Weight::from_parts(517_202_000, 52250)
+			// Standard error: 3_794_297
+			.saturating_add(Weight::from_parts(155_567_361, 0).saturating_mul(a.into()))
+			// Standard error: 3_794_297
+			.saturating_add(Weight::from_parts(100_834_281, 0).saturating_mul(f.into()))
 			.saturating_add(T::DbWeight::get().reads(29))
 			.saturating_add(T::DbWeight::get().reads((8_u64).saturating_mul(a.into())))
 			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(f.into())))
@@ -106,19 +106,19 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Component `f` ranges over `[1, 16]`.
 	fn feed(v: u32, f: u32, ) -> Weight {
 		// Proof size, measured: `0 + f * (270 ±0) + v * (421 ±0)`
-		// Proof size, estimated: `41998 + f * (6235 ±900) + v * (13220 ±0)`
-		// Fastest run: 1_010_727_000 ps.
-		Weight::from_parts(1_029_953_000, 41998)
-			// Standard error: 7_523_133
-			.saturating_add(Weight::from_parts(314_143_810, 0).saturating_mul(v.into()))
-			// Standard error: 3_758_800
-			.saturating_add(Weight::from_parts(85_040_216, 0).saturating_mul(f.into()))
+		// Proof size, estimated: `41998 + f * (6074 ±712) + v * (13125 ±0)`
+		// Fastest run: 464_363_000 ps.
+		Weight::from_parts(469_460_000, 41998)
+			// Standard error: 2_673_118
+			.saturating_add(Weight::from_parts(154_967_012, 0).saturating_mul(v.into()))
+			// Standard error: 1_335_576
+			.saturating_add(Weight::from_parts(43_528_595, 0).saturating_mul(f.into()))
 			.saturating_add(T::DbWeight::get().reads(22))
 			.saturating_add(T::DbWeight::get().reads((7_u64).saturating_mul(v.into())))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(f.into())))
 			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(v.into())))
-			.saturating_add(Weight::from_parts(0, 6235).saturating_mul(f.into()))
-			.saturating_add(Weight::from_parts(0, 13220).saturating_mul(v.into()))
+			.saturating_add(Weight::from_parts(0, 6074).saturating_mul(f.into()))
+			.saturating_add(Weight::from_parts(0, 13125).saturating_mul(v.into()))
 	}
 	/// Storage: `Oracle::Assets` (r:1 w:1)
 	/// Proof: `Oracle::Assets` (`max_values`: None, `max_size`: Some(12), added: 2487, mode: `MaxEncodedLen`)
@@ -127,8 +127,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn add_asset() -> Weight {
 		// Proof size, measured: `330`
 		// Proof size, estimated: `3477`
-		// Fastest run: 164_148_000 ps.
-		Weight::from_parts(168_586_000, 3477)
+		// Fastest run: 72_758_000 ps.
+		Weight::from_parts(76_374_000, 3477)
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(2))
 	}
@@ -144,10 +144,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn remove_asset(f: u32, ) -> Weight {
 		// Proof size, measured: `283 + f * (83 ±0)`
 		// Proof size, estimated: `3477 + f * (2563 ±0)`
-		// Fastest run: 188_914_000 ps.
-		Weight::from_parts(195_540_936, 3477)
-			// Standard error: 33_101
-			.saturating_add(Weight::from_parts(5_120_206, 0).saturating_mul(f.into()))
+		// Fastest run: 84_026_000 ps.
+		Weight::from_parts(86_487_296, 3477)
+			// Standard error: 7_450
+			.saturating_add(Weight::from_parts(2_962_240, 0).saturating_mul(f.into()))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(f.into())))
 			.saturating_add(T::DbWeight::get().writes(3))
@@ -159,8 +159,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn set_params() -> Weight {
 		// Proof size, measured: `0`
 		// Proof size, estimated: `0`
-		// Fastest run: 51_577_000 ps.
-		Weight::from_parts(53_210_000, 0)
+		// Fastest run: 21_512_000 ps.
+		Weight::from_parts(23_625_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 	/// Storage: `Oracle::Assets` (r:1 w:0)
@@ -177,10 +177,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn reset_breaker(f: u32, ) -> Weight {
 		// Proof size, measured: `436 + f * (83 ±0)`
 		// Proof size, estimated: `3607 + f * (2563 ±0)`
-		// Fastest run: 318_157_000 ps.
-		Weight::from_parts(304_461_259, 3607)
-			// Standard error: 49_983
-			.saturating_add(Weight::from_parts(42_689_063, 0).saturating_mul(f.into()))
+		// Fastest run: 146_338_000 ps.
+		Weight::from_parts(138_520_024, 3607)
+			// Standard error: 31_538
+			.saturating_add(Weight::from_parts(21_512_721, 0).saturating_mul(f.into()))
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(f.into())))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -195,8 +195,8 @@ impl WeightInfo for () {
 	fn add_feeder() -> Weight {
 		// Proof size, measured: `607`
 		// Proof size, estimated: `1998`
-		// Fastest run: 105_328_000 ps.
-		Weight::from_parts(108_774_000, 1998)
+		// Fastest run: 42_053_000 ps.
+		Weight::from_parts(45_598_000, 1998)
 			.saturating_add(ParityDbWeight::get().reads(1))
 			.saturating_add(ParityDbWeight::get().writes(1))
 	}
@@ -216,13 +216,13 @@ impl WeightInfo for () {
 	/// Component `f` ranges over `[1, 16]`.
 	fn remove_feeder(a: u32, f: u32, ) -> Weight {
 		// Proof size, measured: `0 + a * (428 ±0) + f * (447 ±0)`
-		// Proof size, estimated: `52250 + a * (15348 ±0) + f * (13034 ±1_660)`
-		// Fastest run: 1_089_144_000 ps.
-		Weight::from_parts(1_100_316_000, 52250)
-			// Standard error: 7_506_398
-			.saturating_add(Weight::from_parts(328_910_189, 0).saturating_mul(a.into()))
-			// Standard error: 7_506_398
-			.saturating_add(Weight::from_parts(191_817_237, 0).saturating_mul(f.into()))
+		// Proof size, estimated: `52250 + a * (15348 ±38) + f * (13034 ±1_660)`
+		// Fastest run: 509_600_000 ps.
+		Weight::from_parts(517_202_000, 52250)
+			// Standard error: 3_794_297
+			.saturating_add(Weight::from_parts(155_567_361, 0).saturating_mul(a.into()))
+			// Standard error: 3_794_297
+			.saturating_add(Weight::from_parts(100_834_281, 0).saturating_mul(f.into()))
 			.saturating_add(ParityDbWeight::get().reads(29))
 			.saturating_add(ParityDbWeight::get().reads((8_u64).saturating_mul(a.into())))
 			.saturating_add(ParityDbWeight::get().reads((5_u64).saturating_mul(f.into())))
@@ -247,19 +247,19 @@ impl WeightInfo for () {
 	/// Component `f` ranges over `[1, 16]`.
 	fn feed(v: u32, f: u32, ) -> Weight {
 		// Proof size, measured: `0 + f * (270 ±0) + v * (421 ±0)`
-		// Proof size, estimated: `41998 + f * (6235 ±900) + v * (13220 ±0)`
-		// Fastest run: 1_010_727_000 ps.
-		Weight::from_parts(1_029_953_000, 41998)
-			// Standard error: 7_523_133
-			.saturating_add(Weight::from_parts(314_143_810, 0).saturating_mul(v.into()))
-			// Standard error: 3_758_800
-			.saturating_add(Weight::from_parts(85_040_216, 0).saturating_mul(f.into()))
+		// Proof size, estimated: `41998 + f * (6074 ±712) + v * (13125 ±0)`
+		// Fastest run: 464_363_000 ps.
+		Weight::from_parts(469_460_000, 41998)
+			// Standard error: 2_673_118
+			.saturating_add(Weight::from_parts(154_967_012, 0).saturating_mul(v.into()))
+			// Standard error: 1_335_576
+			.saturating_add(Weight::from_parts(43_528_595, 0).saturating_mul(f.into()))
 			.saturating_add(ParityDbWeight::get().reads(22))
 			.saturating_add(ParityDbWeight::get().reads((7_u64).saturating_mul(v.into())))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(f.into())))
 			.saturating_add(ParityDbWeight::get().writes((2_u64).saturating_mul(v.into())))
-			.saturating_add(Weight::from_parts(0, 6235).saturating_mul(f.into()))
-			.saturating_add(Weight::from_parts(0, 13220).saturating_mul(v.into()))
+			.saturating_add(Weight::from_parts(0, 6074).saturating_mul(f.into()))
+			.saturating_add(Weight::from_parts(0, 13125).saturating_mul(v.into()))
 	}
 	/// Storage: `Oracle::Assets` (r:1 w:1)
 	/// Proof: `Oracle::Assets` (`max_values`: None, `max_size`: Some(12), added: 2487, mode: `MaxEncodedLen`)
@@ -268,8 +268,8 @@ impl WeightInfo for () {
 	fn add_asset() -> Weight {
 		// Proof size, measured: `330`
 		// Proof size, estimated: `3477`
-		// Fastest run: 164_148_000 ps.
-		Weight::from_parts(168_586_000, 3477)
+		// Fastest run: 72_758_000 ps.
+		Weight::from_parts(76_374_000, 3477)
 			.saturating_add(ParityDbWeight::get().reads(2))
 			.saturating_add(ParityDbWeight::get().writes(2))
 	}
@@ -285,10 +285,10 @@ impl WeightInfo for () {
 	fn remove_asset(f: u32, ) -> Weight {
 		// Proof size, measured: `283 + f * (83 ±0)`
 		// Proof size, estimated: `3477 + f * (2563 ±0)`
-		// Fastest run: 188_914_000 ps.
-		Weight::from_parts(195_540_936, 3477)
-			// Standard error: 33_101
-			.saturating_add(Weight::from_parts(5_120_206, 0).saturating_mul(f.into()))
+		// Fastest run: 84_026_000 ps.
+		Weight::from_parts(86_487_296, 3477)
+			// Standard error: 7_450
+			.saturating_add(Weight::from_parts(2_962_240, 0).saturating_mul(f.into()))
 			.saturating_add(ParityDbWeight::get().reads(2))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(f.into())))
 			.saturating_add(ParityDbWeight::get().writes(3))
@@ -300,8 +300,8 @@ impl WeightInfo for () {
 	fn set_params() -> Weight {
 		// Proof size, measured: `0`
 		// Proof size, estimated: `0`
-		// Fastest run: 51_577_000 ps.
-		Weight::from_parts(53_210_000, 0)
+		// Fastest run: 21_512_000 ps.
+		Weight::from_parts(23_625_000, 0)
 			.saturating_add(ParityDbWeight::get().writes(1))
 	}
 	/// Storage: `Oracle::Assets` (r:1 w:0)
@@ -318,10 +318,10 @@ impl WeightInfo for () {
 	fn reset_breaker(f: u32, ) -> Weight {
 		// Proof size, measured: `436 + f * (83 ±0)`
 		// Proof size, estimated: `3607 + f * (2563 ±0)`
-		// Fastest run: 318_157_000 ps.
-		Weight::from_parts(304_461_259, 3607)
-			// Standard error: 49_983
-			.saturating_add(Weight::from_parts(42_689_063, 0).saturating_mul(f.into()))
+		// Fastest run: 146_338_000 ps.
+		Weight::from_parts(138_520_024, 3607)
+			// Standard error: 31_538
+			.saturating_add(Weight::from_parts(21_512_721, 0).saturating_mul(f.into()))
 			.saturating_add(ParityDbWeight::get().reads(5))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(f.into())))
 			.saturating_add(ParityDbWeight::get().writes(1))

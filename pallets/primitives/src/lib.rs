@@ -6,6 +6,8 @@
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
+extern crate alloc;
+
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
 use sp_runtime::FixedU128;
@@ -151,6 +153,54 @@ impl HealthState {
 pub trait MarginInspector<AccountId> {
 	/// The health of `who` at current prices, or `None` when `who` has no margin account.
 	fn health(who: &AccountId) -> Option<HealthState>;
+}
+
+/// What one liquidation step did to a position (see [`MarginLiquidator::reduce_position`]).
+#[derive(Clone, Copy, Encode, Decode, Eq, PartialEq, Debug, TypeInfo)]
+pub struct Reduction {
+	/// Units closed.
+	pub closed: Balance,
+	/// The signed size left.
+	pub remaining: i128,
+	/// PnL realized by the closed part, in USD.
+	pub realized: i128,
+	/// USD moved from the account to the beneficiary.
+	pub penalty: Balance,
+}
+
+/// Write access for liquidation (implemented by the margin pallet, used by the liquidation
+/// pallet). Every operation moves value inside the margin ledger, so the books stay exact.
+pub trait MarginLiquidator<AccountId> {
+	/// Up to `limit` accounts that may be liquidatable, found through the risk index; each
+	/// must be re-checked with [`MarginInspector::health`].
+	fn candidates(limit: u32) -> alloc::vec::Vec<AccountId>;
+
+	/// Closes up to `amount` units of `who`'s position in `market` (towards zero) at `price`
+	/// with no trading fee, settles the realized PnL with the vault, and moves `penalty` of the
+	/// closed notional from `who`'s USD to `beneficiary`'s.
+	fn reduce_position(
+		who: &AccountId,
+		market: MarketId,
+		amount: Balance,
+		price: Price,
+		penalty: sp_runtime::Perbill,
+		beneficiary: &AccountId,
+	) -> Result<Reduction, sp_runtime::DispatchError>;
+
+	/// Moves `amount` of `who`'s collateral `asset` to `to`'s collateral.
+	fn seize_collateral(
+		who: &AccountId,
+		asset: AssetId,
+		amount: Balance,
+		to: &AccountId,
+	) -> sp_runtime::DispatchResult;
+
+	/// Covers `who`'s negative USD from `from`'s USD, as far as `from` has; returns the part of
+	/// the shortfall left uncovered.
+	fn cover_shortfall(
+		who: &AccountId,
+		from: &AccountId,
+	) -> Result<Balance, sp_runtime::DispatchError>;
 }
 
 #[cfg(test)]

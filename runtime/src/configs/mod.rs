@@ -5,6 +5,8 @@ mod margin;
 mod oracle;
 mod transactions;
 
+pub use margin::{MaxTiers, NativeAndAssets};
+
 use crate::{
 	AccountId, Aura, Balance, Balances, Block, BlockNumber, Hash, Nonce, PalletInfo, Runtime,
 	RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask,

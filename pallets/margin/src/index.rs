@@ -1,0 +1,209 @@
+//! The risk index: for each account at risk and each asset it is exposed to, the ends of a
+//! *safe band* around the price it was last valued at. While every fresh price stays strictly
+//! inside its band the account cannot be liquidatable, so discovery only visits the accounts
+//! whose band some price has left: its cost grows with the accounts at risk, not with all
+//! accounts.
+//!
+//! The band is the same relative width δ for every asset: δ = (equity − maintenance) /
+//! Σ exposure, where a position's exposure is its notional × (1 + its steepest maintenance
+//! ratio) and a collateral holding's its weighted value. Moving every price by less than δ
+//! moves equity − maintenance by less than the buffer (see `risk::safe_move`).
+//!
+//! An account is re-indexed whenever it changes (deposit, withdrawal, trade) and by `refresh`
+//! once a price has left its band while it stayed healthy.
+
+use crate::{dispatchable_impls::Pricing, pallet::*, risk, Bucket, Trigger};
+use alloc::{collections::btree_map::BTreeMap, vec::Vec};
+use codec::Encode;
+use frame_support::{storage::StoragePrefixedMap, traits::Get, StorageHasher, Twox64Concat};
+use perp_primitives::{AssetId, Balance, Price, PriceProvider, PriceStatus};
+use sp_runtime::{traits::Zero, Rounding};
+
+/// The lower-side key of `bucket`.
+fn lower_key(bucket: u32) -> Bucket {
+	bucket.to_be_bytes()
+}
+
+/// The upper-side key of `bucket`: inverted, so that ascending keys are descending prices.
+fn upper_key(bucket: u32) -> Bucket {
+	(u32::MAX - bucket).to_be_bytes()
+}
+
+impl<T: Config> Pallet<T> {
+	/// Recomputes `who`'s safe bands at the last known prices and replaces its index entries.
+	/// An account without positions or debt cannot become liquidatable and has none; one that
+	/// cannot be valued, or is already below maintenance, is indexed as crossed at any price.
+	pub(crate) fn reindex(who: &T::AccountId) {
+		if let Some((version, old)) = Triggers::<T>::take(who) {
+			if version < RiskVersion::<T>::get() {
+				Outdated::<T>::mutate(|n| *n = n.saturating_sub(1));
+			}
+			for trigger in old {
+				if let Some(bucket) = trigger.lower {
+					LowerTriggers::<T>::remove((trigger.asset, bucket, who));
+				}
+				if let Some(bucket) = trigger.upper {
+					UpperTriggers::<T>::remove((trigger.asset, bucket, who));
+				}
+			}
+		}
+		let Some(account) = Accounts::<T>::get(who) else { return };
+		if account.positions.is_empty() && account.cash >= 0 {
+			return;
+		}
+		let su = T::SettlementUnit::get();
+		// Exposure per asset, with the price it was valued at.
+		let mut exposure: BTreeMap<AssetId, (Price, Balance)> = BTreeMap::new();
+		let mut delta = None;
+		if let Ok(snapshot) = Self::snapshot(who, &account, None, Pricing::LastKnown) {
+			let mut total: Balance = 0;
+			for (asset, line) in &snapshot.collateral {
+				let value = risk::value(line.amount, line.unit, line.price, su, Rounding::Up)
+					.map(|v| line.weight.mul_ceil(v))
+					.unwrap_or(Balance::MAX);
+				let entry = exposure.entry(*asset).or_insert((line.price, 0));
+				entry.1 = entry.1.saturating_add(value);
+				total = total.saturating_add(value);
+			}
+			for (position, params, price) in &snapshot.markets {
+				let notional = risk::value(
+					position.size.unsigned_abs(),
+					params.unit,
+					*price,
+					su,
+					Rounding::Up,
+				)
+				.unwrap_or(Balance::MAX);
+				let value = risk::position_exposure(notional, &params.tiers);
+				let entry = exposure.entry(params.asset).or_insert((*price, 0));
+				entry.1 = entry.1.saturating_add(value);
+				total = total.saturating_add(value);
+			}
+			delta = snapshot.health().and_then(|h| {
+				let maintenance = i128::try_from(h.maintenance).ok()?;
+				risk::safe_move(h.equity.checked_sub(maintenance)?, total)
+			});
+		}
+		if exposure.is_empty() {
+			// Debt with nothing to value: bankrupt, and found under the settlement asset.
+			exposure.insert(T::SettlementAsset::get(), (Price::zero(), 0));
+			delta = None;
+		}
+		let mut triggers = Vec::with_capacity(exposure.len());
+		for (asset, (price, _)) in exposure {
+			let (lower, upper) = match delta {
+				Some(delta) => {
+					let (lower, upper) = risk::band(price, delta);
+					(lower.map(risk::bucket), upper.map(risk::bucket))
+				},
+				// Crossed at any price: the highest lower end, the lowest upper end.
+				None => (Some(u32::MAX), Some(0)),
+			};
+			let trigger =
+				Trigger { asset, lower: lower.map(lower_key), upper: upper.map(upper_key) };
+			if let Some(bucket) = trigger.lower {
+				LowerTriggers::<T>::insert((asset, bucket, who), ());
+			}
+			if let Some(bucket) = trigger.upper {
+				UpperTriggers::<T>::insert((asset, bucket, who), ());
+			}
+			triggers.push(trigger);
+		}
+		if !triggers.is_empty() {
+			// At most one entry per position and collateral asset: within `MaxExposures`.
+			let triggers = TriggersOf::<T>::truncate_from(triggers);
+			Triggers::<T>::insert(who, (RiskVersion::<T>::get(), triggers));
+		}
+	}
+
+	/// The bucket of `asset`'s price, if it is fresh. The settlement asset has no price: only
+	/// accounts crossed at any price are indexed under it, and bucket 0 finds them.
+	fn fresh_bucket(asset: AssetId) -> Option<u32> {
+		if asset == T::SettlementAsset::get() {
+			return Some(0);
+		}
+		let info = T::Prices::price(asset);
+		(info.status == PriceStatus::Fresh).then(|| risk::bucket(info.price))
+	}
+
+	/// Whether a fresh price has reached an end of one of `who`'s bands, or its bands are from
+	/// before the current `RiskVersion`.
+	pub fn is_crossed(who: &T::AccountId) -> bool {
+		Triggers::<T>::get(who).is_some_and(|(version, triggers)| {
+			version < RiskVersion::<T>::get()
+				|| triggers.iter().any(|t| {
+					let Some(now) = Self::fresh_bucket(t.asset) else { return false };
+					t.lower.is_some_and(|b| b >= lower_key(now))
+						|| t.upper.is_some_and(|b| b >= upper_key(now))
+				})
+		})
+	}
+
+	/// Voids every band after a governance change that can lower health.
+	pub(crate) fn bump_risk_version() {
+		RiskVersion::<T>::mutate(|v| *v = v.saturating_add(1));
+		Outdated::<T>::put(Triggers::<T>::count());
+	}
+
+	/// Up to `limit` indexed accounts with bands from before the current `RiskVersion`, in key
+	/// order after `after` (a cursor: the last account of the previous call). Empty at once,
+	/// without reading, when there are none; otherwise it visits indexed accounts until it
+	/// has `limit`, so a caller pages through them across blocks.
+	pub fn outdated_accounts(after: Option<T::AccountId>, limit: u32) -> Vec<T::AccountId> {
+		if Outdated::<T>::get() == 0 {
+			return Vec::new();
+		}
+		let version = RiskVersion::<T>::get();
+		let iter = match after {
+			Some(who) => Triggers::<T>::iter_from(Triggers::<T>::hashed_key_for(who)),
+			None => Triggers::<T>::iter(),
+		};
+		iter.filter(|(_, (v, _))| *v < version)
+			.map(|(who, _)| who)
+			.take(limit as usize)
+			.collect()
+	}
+
+	/// Up to `limit` accounts whose band a fresh price has reached: the only accounts that can
+	/// be liquidatable (each must still be re-checked). Reads only the index entries at or
+	/// beyond each asset's current price bucket.
+	pub fn crossed_accounts(limit: u32) -> Vec<T::AccountId> {
+		let mut assets: Vec<AssetId> = Markets::<T>::iter_values().map(|m| m.asset).collect();
+		assets.extend(CollateralAssets::<T>::iter_keys());
+		assets.push(T::SettlementAsset::get());
+		assets.sort_unstable();
+		assets.dedup();
+		let limit = limit as usize;
+		let mut found: Vec<T::AccountId> = Vec::new();
+		let take = |who: T::AccountId, found: &mut Vec<T::AccountId>| {
+			if !found.contains(&who) {
+				found.push(who);
+			}
+			found.len() >= limit
+		};
+		for asset in assets {
+			let Some(now) = Self::fresh_bucket(asset) else { continue };
+			let start = Self::start_key(LowerTriggers::<T>::final_prefix(), asset, lower_key(now));
+			for (_, who) in LowerTriggers::<T>::iter_key_prefix_from((asset,), start) {
+				if take(who, &mut found) {
+					return found;
+				}
+			}
+			let start = Self::start_key(UpperTriggers::<T>::final_prefix(), asset, upper_key(now));
+			for (_, who) in UpperTriggers::<T>::iter_key_prefix_from((asset,), start) {
+				if take(who, &mut found) {
+					return found;
+				}
+			}
+		}
+		found
+	}
+
+	/// The raw key from which an index's entries for `asset` at `bucket` and beyond iterate.
+	fn start_key(prefix: [u8; 32], asset: AssetId, bucket: Bucket) -> Vec<u8> {
+		let mut key = prefix.to_vec();
+		key.extend(Twox64Concat::hash(&asset.encode()));
+		key.extend(bucket);
+		key
+	}
+}

@@ -1,0 +1,142 @@
+//! The risk index: safe bands, discovery of crossed accounts, refresh, governance changes.
+
+use super::*;
+use crate::{pallet::*, Error, Event};
+use frame_support::assert_noop;
+use perp_primitives::{HealthState, MarginInspector, PriceStatus};
+
+const ONE_BTC: i128 = BTC_UNIT as i128;
+
+fn crossed() -> Vec<u64> {
+	let mut found = Margin::crossed_accounts(100);
+	found.sort();
+	found
+}
+
+#[test]
+fn an_account_at_risk_is_indexed_and_found_only_once_its_band_is_left() {
+	run_test(|| {
+		// 1 BTC long on 10,000 USD: liquidatable below 40,000 / 0.95 = 42,105.
+		deposit(ALICE, USD, usd(10_050));
+		assert_ok!(trade(ALICE, ONE_BTC));
+		let (_, triggers) = Triggers::<Test>::get(ALICE).expect("indexed");
+		assert_eq!(triggers.len(), 1);
+		assert_eq!(triggers[0].asset, BTC);
+		assert!(crossed().is_empty());
+
+		// Inside the band: nothing to find, nothing to refresh.
+		set_price(BTC, p(49_000));
+		assert!(crossed().is_empty());
+		assert_noop!(Margin::refresh(RuntimeOrigin::signed(BOB), ALICE), Error::<Test>::NotCrossed);
+
+		// Liquidatable: the band is left and discovery finds it.
+		set_price(BTC, p(42_000));
+		assert_eq!(Margin::health(&ALICE), Some(HealthState::Liquidatable));
+		assert_eq!(crossed(), vec![ALICE]);
+		// Refreshing a liquidatable account indexes it as crossed at any price.
+		assert_ok!(Margin::refresh(RuntimeOrigin::signed(BOB), ALICE));
+		System::assert_last_event(Event::Refreshed { who: ALICE }.into());
+		assert_eq!(crossed(), vec![ALICE]);
+		set_price(BTC, p(43_000));
+		assert_eq!(crossed(), vec![ALICE]);
+	});
+}
+
+#[test]
+fn a_healthy_account_that_left_its_band_is_refreshed_around_the_new_price() {
+	run_test(|| {
+		deposit(ALICE, USD, usd(10_050));
+		assert_ok!(trade(ALICE, ONE_BTC));
+		// Equity 10,000, maintenance 2,500, exposure 50,000 × 1.1: bands of ±13.6%.
+		set_price(BTC, p(43_000));
+		assert_eq!(Margin::health(&ALICE), Some(HealthState::Restricted));
+		assert_eq!(crossed(), vec![ALICE]);
+		assert_ok!(Margin::refresh(RuntimeOrigin::signed(BOB), ALICE));
+		assert!(crossed().is_empty());
+		// A rise leaves the upper end too.
+		set_price(BTC, p(60_000));
+		assert_eq!(crossed(), vec![ALICE]);
+	});
+}
+
+#[test]
+fn discovery_visits_the_accounts_at_risk_not_all_accounts() {
+	run_test(|| {
+		// Forty careful traders at 1x and one at 10x.
+		for who in 1_000..1_040u64 {
+			mint(USD, who, usd(60_000));
+			deposit(who, USD, usd(60_000));
+			assert_ok!(trade(who, ONE_BTC));
+		}
+		mint(USD, 2_000, usd(5_100));
+		deposit(2_000, USD, usd(5_100));
+		assert_ok!(trade(2_000, ONE_BTC));
+		assert_eq!(Triggers::<Test>::count(), 41);
+
+		// A 7% fall makes only the 10x trader liquidatable, and only it is found.
+		set_price(BTC, p(46_500));
+		assert_eq!(Margin::health(&2_000), Some(HealthState::Liquidatable));
+		assert_eq!(crossed(), vec![2_000]);
+		// A limit caps the work: at 200,000 every long has left its band's upper end.
+		set_price(BTC, p(200_000));
+		assert_eq!(Margin::crossed_accounts(5).len(), 5);
+	});
+}
+
+#[test]
+fn stale_prices_find_nothing_and_refresh_nothing() {
+	run_test(|| {
+		deposit(ALICE, USD, usd(10_050));
+		assert_ok!(trade(ALICE, ONE_BTC));
+		set_price_status(BTC, p(30_000), PriceStatus::Stale);
+		assert!(crossed().is_empty());
+		assert_noop!(Margin::refresh(RuntimeOrigin::signed(BOB), ALICE), Error::<Test>::NotCrossed);
+	});
+}
+
+#[test]
+fn a_governance_change_voids_every_band_until_refreshed() {
+	run_test(|| {
+		deposit(ALICE, USD, usd(10_050));
+		assert_ok!(trade(ALICE, ONE_BTC));
+		deposit(BOB, USD, usd(20_000));
+		assert_ok!(trade(BOB, -ONE_BTC));
+		assert_eq!(Outdated::<Test>::get(), 0);
+		assert!(Margin::outdated_accounts(None, 10).is_empty());
+
+		let mut stricter = btc_market();
+		stricter.tiers[0].maintenance = sp_runtime::Perbill::from_percent(9);
+		assert_ok!(Margin::update_market(RuntimeOrigin::root(), BTC_PERP, stricter));
+		assert_eq!(Outdated::<Test>::get(), 2);
+		let mut outdated = Margin::outdated_accounts(None, 10);
+		outdated.sort();
+		assert_eq!(outdated, vec![ALICE, BOB]);
+		assert!(Margin::is_crossed(&ALICE));
+		// Paging: one at a time, after a cursor.
+		let first = Margin::outdated_accounts(None, 1);
+		let second = Margin::outdated_accounts(first.first().copied(), 1);
+		assert_eq!(first.len() + second.len(), 2);
+		assert_ne!(first, second);
+
+		assert_ok!(Margin::refresh(RuntimeOrigin::signed(CHARLIE), ALICE));
+		assert_eq!(Outdated::<Test>::get(), 1);
+		assert_eq!(Margin::outdated_accounts(None, 10), vec![BOB]);
+		assert_ok!(Margin::refresh(RuntimeOrigin::signed(CHARLIE), BOB));
+		assert_eq!(Outdated::<Test>::get(), 0);
+	});
+}
+
+#[test]
+fn debt_without_anything_to_value_is_found_under_the_settlement_asset() {
+	run_test(|| {
+		assert_ok!(Margin::fund_vault(RuntimeOrigin::signed(CHARLIE), usd(100_000)));
+		deposit(ALICE, USD, usd(5_050));
+		assert_ok!(trade(ALICE, ONE_BTC));
+		// Closed at a loss beyond its cash: debt, no positions, no collateral.
+		set_price(BTC, p(40_000));
+		assert_ok!(Margin::close(RuntimeOrigin::signed(ALICE), BTC_PERP));
+		assert!(cash(ALICE) < 0);
+		assert_eq!(Margin::health(&ALICE), Some(HealthState::Bankrupt));
+		assert_eq!(crossed(), vec![ALICE]);
+	});
+}

@@ -1,0 +1,145 @@
+//! The `MarginLiquidator` primitives liquidation builds on.
+
+use super::*;
+use crate::{pallet::*, Error, Event};
+use frame_support::assert_noop;
+use perp_primitives::{HealthState, MarginInspector, MarginLiquidator, Reduction};
+use sp_runtime::Perbill;
+
+const ONE_BTC: i128 = BTC_UNIT as i128;
+/// The insurance fund's margin account in these tests.
+const FUND: u64 = 77;
+
+#[test]
+fn a_position_is_reduced_at_the_given_price_and_the_penalty_paid_to_the_beneficiary() {
+	run_test(|| {
+		assert_ok!(Margin::fund_vault(RuntimeOrigin::signed(CHARLIE), usd(100_000)));
+		deposit(ALICE, USD, usd(10_150));
+		assert_ok!(trade(ALICE, 2 * ONE_BTC));
+		set_price(BTC, p(46_000));
+		assert_eq!(Margin::health(&ALICE), Some(HealthState::Liquidatable));
+		assert_eq!(Margin::candidates(10), vec![ALICE]);
+
+		// Half the position, at 45,540 (1% under the price), 2% penalty on the notional.
+		let price = sp_runtime::FixedU128::from_rational(4_554_000, 100);
+		let reduction = Margin::reduce_position(
+			&ALICE,
+			BTC_PERP,
+			BTC_UNIT,
+			price,
+			Perbill::from_percent(2),
+			&FUND,
+		)
+		.unwrap();
+		assert_eq!(
+			reduction,
+			Reduction {
+				closed: BTC_UNIT,
+				remaining: ONE_BTC,
+				realized: -(usd(4_460) as i128),
+				penalty: usd(911) - 200_000, // 2% of 45,540 = 910.80
+			}
+		);
+		System::assert_last_event(
+			Event::PositionLiquidated {
+				who: ALICE,
+				market: BTC_PERP,
+				closed: ONE_BTC,
+				price,
+				realized: reduction.realized,
+				penalty: reduction.penalty,
+			}
+			.into(),
+		);
+		assert_eq!(cash(FUND), reduction.penalty as i128);
+		assert_eq!(OpenInterest::<Test>::get(BTC_PERP), (BTC_UNIT, 0));
+		// Asking for more than the position closes what there is.
+		let rest =
+			Margin::reduce_position(&ALICE, BTC_PERP, u128::MAX, price, Perbill::zero(), &FUND)
+				.unwrap();
+		assert_eq!((rest.closed, rest.remaining), (BTC_UNIT, 0));
+		assert_eq!(Margin::position(&ALICE, BTC_PERP), None);
+	});
+}
+
+#[test]
+fn collateral_is_seized_and_a_shortfall_covered_as_far_as_the_payer_can() {
+	run_test(|| {
+		assert_ok!(Margin::fund_vault(RuntimeOrigin::signed(CHARLIE), usd(100_000)));
+		deposit(ALICE, USD, usd(5_050));
+		deposit(ALICE, DOT, 100 * DOT_UNIT);
+		assert_ok!(trade(ALICE, ONE_BTC));
+		set_price(BTC, p(40_000));
+		assert_ok!(Margin::reduce_position(
+			&ALICE,
+			BTC_PERP,
+			BTC_UNIT,
+			p(40_000),
+			Perbill::zero(),
+			&FUND
+		));
+		// 5,000 − 10,000: 5,000 of debt, and 100 DOT.
+		assert_eq!(cash(ALICE), -(usd(5_000) as i128));
+		assert_ok!(Margin::seize_collateral(&ALICE, DOT, 100 * DOT_UNIT, &FUND));
+		System::assert_last_event(
+			Event::CollateralSeized { who: ALICE, asset: DOT, amount: 100 * DOT_UNIT, to: FUND }
+				.into(),
+		);
+		assert_eq!(Collateral::<Test>::get(ALICE, DOT), None);
+		assert_eq!(Collateral::<Test>::get(FUND, DOT), Some(100 * DOT_UNIT));
+		assert_noop!(
+			Margin::seize_collateral(&ALICE, DOT, 1, &FUND),
+			Error::<Test>::InsufficientCollateral
+		);
+
+		// The fund holds 3,000 USD: it covers that much of the 5,000.
+		mint(USD, FUND, usd(3_000));
+		deposit(FUND, USD, usd(3_000));
+		assert_eq!(Margin::cover_shortfall(&ALICE, &FUND), Ok(usd(2_000)));
+		assert_eq!(cash(ALICE), -(usd(2_000) as i128));
+		assert_eq!(cash(FUND), 0);
+		System::assert_last_event(
+			Event::ShortfallCovered {
+				who: ALICE,
+				from: FUND,
+				covered: usd(3_000),
+				uncovered: usd(2_000),
+			}
+			.into(),
+		);
+		// Nothing left to pay with; a healthy account has no shortfall.
+		assert_eq!(Margin::cover_shortfall(&ALICE, &FUND), Ok(usd(2_000)));
+		assert_eq!(Margin::cover_shortfall(&BOB, &FUND), Ok(0));
+	});
+}
+
+#[test]
+fn bad_liquidation_requests_change_nothing() {
+	run_test(|| {
+		deposit(ALICE, USD, usd(10_050));
+		assert_ok!(trade(ALICE, ONE_BTC));
+		let fee = Perbill::from_percent(1);
+		assert_noop!(
+			Margin::reduce_position(&ALICE, BTC_PERP, 0, p(50_000), fee, &FUND),
+			Error::<Test>::ZeroAmount
+		);
+		assert_noop!(
+			Margin::reduce_position(&ALICE, 9, 1, p(50_000), fee, &FUND),
+			Error::<Test>::UnknownMarket
+		);
+		assert_noop!(
+			Margin::reduce_position(&BOB, BTC_PERP, 1, p(50_000), fee, &FUND),
+			Error::<Test>::NoPosition
+		);
+		assert_noop!(
+			Margin::reduce_position(&ALICE, BTC_PERP, 1, p(50_000), fee, &ALICE),
+			Error::<Test>::InvalidBeneficiary
+		);
+		assert_noop!(Margin::seize_collateral(&ALICE, DOT, 0, &FUND), Error::<Test>::ZeroAmount);
+		assert_noop!(
+			Margin::seize_collateral(&ALICE, DOT, 1, &ALICE),
+			Error::<Test>::InvalidBeneficiary
+		);
+		assert_noop!(Margin::cover_shortfall(&ALICE, &ALICE), Error::<Test>::InvalidBeneficiary);
+	});
+}
