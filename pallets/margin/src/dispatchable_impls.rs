@@ -237,14 +237,11 @@ impl<T: Config> Pallet<T> {
 			ensure!(open <= cap, Error::<T>::OpenInterestCapExceeded);
 		}
 
-		let (mut cost, realized) = if closed > 0 {
-			let (part, rest) = risk::split_cost(old.cost, old.size, closed).ok_or_else(overflow)?;
-			let closed_signed = if old.size > 0 { closed as i128 } else { -(closed as i128) };
-			let value = risk::signed_value_floor(closed_signed, params.unit, price, su)
-				.ok_or_else(overflow)?;
-			(rest, value.checked_sub(part).ok_or_else(overflow)?)
+		let (realized, mut cost) = if closed > 0 {
+			risk::realize(old.cost, old.size, closed, params.unit, price, su)
+				.ok_or_else(overflow)?
 		} else {
-			(old.cost, 0)
+			(0, old.cost)
 		};
 		if opened > 0 {
 			let opened_signed = if size > 0 { opened as i128 } else { -(opened as i128) };
@@ -255,13 +252,7 @@ impl<T: Config> Pallet<T> {
 		let traded = risk::value(delta.unsigned_abs(), params.unit, price, su, Rounding::Up)
 			.ok_or_else(overflow)?;
 		let fee = risk::fee(traded, params.trading_fee);
-		let fee_signed = i128::try_from(fee).map_err(|_| overflow())?;
-
-		account.cash = account
-			.cash
-			.checked_add(realized)
-			.and_then(|c| c.checked_sub(fee_signed))
-			.ok_or_else(overflow)?;
+		account.cash = risk::settle(account.cash, realized, fee).ok_or_else(overflow)?;
 		let vault = Vault::<T>::get().checked_sub(realized).ok_or_else(overflow)?;
 		let fees = Fees::<T>::get().checked_add(fee).ok_or_else(overflow)?;
 
@@ -327,22 +318,15 @@ impl<T: Config> Pallet<T> {
 		let closed_signed = i128::try_from(closed).map_err(|_| overflow())?;
 		let closed_signed = if old.size > 0 { closed_signed } else { -closed_signed };
 		let remaining = old.size.checked_sub(closed_signed).ok_or_else(overflow)?;
-		let (part, rest) = risk::split_cost(old.cost, old.size, closed).ok_or_else(overflow)?;
-		let realized = risk::signed_value_floor(closed_signed, params.unit, price, su)
-			.and_then(|value| value.checked_sub(part))
+		let (realized, rest) = risk::realize(old.cost, old.size, closed, params.unit, price, su)
 			.ok_or_else(overflow)?;
 		let notional =
 			risk::value(closed, params.unit, price, su, Rounding::Up).ok_or_else(overflow)?;
 		let penalty = penalty.mul_ceil(notional);
-		let penalty_signed = i128::try_from(penalty).map_err(|_| overflow())?;
-
-		account.cash = account
-			.cash
-			.checked_add(realized)
-			.and_then(|c| c.checked_sub(penalty_signed))
-			.ok_or_else(overflow)?;
+		account.cash = risk::settle(account.cash, realized, penalty).ok_or_else(overflow)?;
 		let mut receiver = Accounts::<T>::get(beneficiary).unwrap_or_default();
-		receiver.cash = receiver.cash.checked_add(penalty_signed).ok_or_else(overflow)?;
+		let credit = i128::try_from(penalty).map_err(|_| overflow())?;
+		receiver.cash = receiver.cash.checked_add(credit).ok_or_else(overflow)?;
 		let vault = Vault::<T>::get().checked_sub(realized).ok_or_else(overflow)?;
 		let (mut long, mut short) = OpenInterest::<T>::get(market);
 		if old.size > 0 {

@@ -279,6 +279,34 @@ pub fn split_cost(
 	Some((part, cost.checked_sub(part)?))
 }
 
+/// Closes `closed` units of a position of `size` units and entry `cost` at `price`: returns the
+/// realized PnL (the closed part's value, rounded down, less its share of the cost, rounded
+/// up) and the cost that stays with the rest. `None` on overflow or when `closed` exceeds the
+/// size.
+pub fn realize(
+	cost: SignedBalance,
+	size: i128,
+	closed: u128,
+	unit: Balance,
+	price: Price,
+	settlement_unit: Balance,
+) -> Option<(SignedBalance, SignedBalance)> {
+	let (part, rest) = split_cost(cost, size, closed)?;
+	let closed = i128::try_from(closed).ok()?;
+	let closed_signed = if size > 0 { closed } else { closed.checked_neg()? };
+	let value = signed_value_floor(closed_signed, unit, price, settlement_unit)?;
+	Some((value.checked_sub(part)?, rest))
+}
+
+/// `cash` plus `realized` less `charge` (a fee or penalty); `None` on overflow.
+pub fn settle(
+	cash: SignedBalance,
+	realized: SignedBalance,
+	charge: Balance,
+) -> Option<SignedBalance> {
+	cash.checked_add(realized)?.checked_sub(i128::try_from(charge).ok()?)
+}
+
 /// The fee on a trade of USD `notional`, rounded up.
 pub fn fee(notional: Balance, rate: Perbill) -> Balance {
 	rate.mul_ceil(notional)
