@@ -266,3 +266,72 @@ fn an_offchain_worker_feed_is_a_valid_operational_transaction() {
 		);
 	});
 }
+
+#[test]
+// Liquidations are `ValidateUnsigned` transactions (see ARCHITECTURE §6).
+#[allow(deprecated)]
+fn an_unsigned_batch_liquidates_a_trader_below_maintenance_through_the_real_margin_pallet() {
+	use crate::{
+		configs::liquidation::LIQUIDATION_PRIORITY, priority::MAX_OPERATIONAL_PRIORITY, Margin,
+		RuntimeOrigin, System, USD_UNIT,
+	};
+	use frame_support::{pallet_prelude::ValidateUnsigned, traits::UnfilteredDispatchable};
+	use perp_primitives::{MarginInspector, MarginLiquidator, Price};
+	use sp_runtime::transaction_validity::TransactionSource;
+
+	// Pinned: above every signed transaction, operational ones included.
+	const { assert!(LIQUIDATION_PRIORITY > MAX_OPERATIONAL_PRIORITY) };
+
+	preset_storage(sp_genesis_builder::DEV_RUNTIME_PRESET).execute_with(|| {
+		let feed = |price: u32| {
+			for feeder in [Sr25519Keyring::Alice, Sr25519Keyring::Bob] {
+				assert!(Oracle::feed(
+					RuntimeOrigin::signed(feeder.to_account_id()),
+					vec![(asset_ids::BTC, Price::from_u32(price))].try_into().unwrap(),
+				)
+				.is_ok());
+			}
+		};
+		System::set_block_number(1);
+		pallet_timestamp::Now::<Runtime>::put(1_000_000);
+		feed(65_000);
+		let eve = Sr25519Keyring::Eve.to_account_id();
+		let dave = Sr25519Keyring::Dave.to_account_id();
+		for (who, usd) in [(&eve, 10_000), (&dave, 100_000)] {
+			assert!(Margin::deposit(
+				RuntimeOrigin::signed(who.clone()),
+				asset_ids::USD,
+				usd * USD_UNIT
+			)
+			.is_ok());
+			// 3 BTC long: about 19.5x for Eve, 2x for Dave.
+			assert!(Margin::trade(RuntimeOrigin::signed(who.clone()), 0, 300_000_000).is_ok());
+		}
+
+		// Next block, BTC falls 4.6%: Eve is deep below maintenance, Dave is fine.
+		System::set_block_number(2);
+		pallet_timestamp::Now::<Runtime>::put(1_006_000);
+		feed(62_000);
+		assert_eq!(Margin::health(&eve), Some(perp_primitives::HealthState::Liquidatable));
+		assert_eq!(Margin::candidates(10), vec![eve.clone()]);
+
+		let accounts = vec![eve.clone()].try_into().unwrap();
+		let call = pallet_liquidation::Call::<Runtime>::liquidate { accounts };
+		let valid = crate::Liquidation::validate_unsigned(TransactionSource::External, &call)
+			.expect("Eve is liquidatable");
+		assert_eq!(valid.priority, LIQUIDATION_PRIORITY);
+		let dave_only = pallet_liquidation::Call::<Runtime>::liquidate {
+			accounts: vec![dave.clone()].try_into().unwrap(),
+		};
+		assert!(
+			crate::Liquidation::validate_unsigned(TransactionSource::External, &dave_only).is_err()
+		);
+
+		assert!(call.dispatch_bypass_filter(RuntimeOrigin::none()).is_ok());
+		assert_eq!(Margin::position(&eve, 0), None, "closed in full below half maintenance");
+		assert!(Margin::position(&dave, 0).is_some());
+		let fund = crate::Liquidation::insurance_fund();
+		let fund_cash = pallet_margin::Accounts::<Runtime>::get(&fund).map(|a| a.cash);
+		assert!(fund_cash.is_some_and(|cash| cash > 0), "the penalty went to the fund");
+	});
+}

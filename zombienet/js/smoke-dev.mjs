@@ -329,8 +329,59 @@ async function marginTrading(api, server) {
     refused = e.message;
   });
   if (!refused.includes('margin.InsufficientMargin')) fail(`withdrawal into unsafety: ${refused || 'accepted'}`);
-  await server.close();
   return { equity: after.equity.toBigInt(), btcLiq, ethLiq, ethLiqAfter };
+}
+
+// Ferdie goes ~19x long BTC; the price server crashes BTC 6%; the validator's offchain worker
+// submits an unsigned liquidation within a few blocks, which closes Ferdie's position, while Eve
+// (about 4x) is left alone.
+async function offchainLiquidation(api, server) {
+  const ferdie = new Keyring({ type: 'sr25519' }).addFromUri('//Ferdie');
+  const eve = new Keyring({ type: 'sr25519' }).addFromUri('//Eve');
+  await sendAndWait(api, api.tx.margin.deposit(USD, 10_000n * USD_UNIT), ferdie);
+  await sendAndWait(api, api.tx.margin.trade(BTC_PERP, 300_000_000n), ferdie);
+  const liquidated = [];
+  const unsubscribe = await api.query.system.events((events) => {
+    for (const { event } of events) {
+      if (api.events.liquidation.Liquidated.is(event)) liquidated.push(event.data.who.toString());
+    }
+  });
+  const started = Date.now();
+  server.set(BTC, 5_800_000n); // -6%
+  await waitForPrice(api, BTC, server.expected(BTC), 'the crashed BTC price');
+  for (;;) {
+    const account = summary(await api.call.marginApi.account(ferdie.address));
+    if (account.positions.length === 0) break;
+    if (Date.now() - started > 90_000) fail(`Ferdie not liquidated within 90 s: ${JSON.stringify(account.toHuman())}`);
+    await new Promise((r) => setTimeout(r, 2_000));
+  }
+  unsubscribe();
+  if (!liquidated.includes(ferdie.address)) fail(`no Liquidated event for Ferdie: ${liquidated}`);
+  // The worker's extrinsic: unsigned, and decoded by polkadot.js like any other.
+  const head = (await api.rpc.chain.getHeader()).number.toNumber();
+  let found = false;
+  for (let n = head; n > Math.max(0, head - 20) && !found; n--) {
+    const block = await api.rpc.chain.getBlock(await api.rpc.chain.getBlockHash(n));
+    for (const ex of block.block.extrinsics) {
+      const { section, method } = ex.method;
+      if (section === 'liquidation' && method === 'liquidate') {
+        if (ex.isSigned) fail('a liquidation was signed');
+        ex.method.toHuman();
+        found = true;
+      }
+    }
+  }
+  if (!found) fail('no liquidation.liquidate extrinsic in the last 20 blocks');
+  if (liquidated.includes(eve.address)) fail('Eve, above maintenance, was liquidated');
+  const eveAfter = summary(await api.call.marginApi.account(eve.address));
+  if (eveAfter.positions.length !== 2) fail('Eve lost a position');
+  // The insurance fund: the account of PalletId "perp/ins" ("modl" + id, zero-padded).
+  const fundId = new Uint8Array(32);
+  fundId.set(Buffer.from('modlperp/ins'));
+  const fund = await api.query.margin.accounts(fundId);
+  if (fund.isNone || fund.unwrap().cash.toBigInt() <= 0n) fail('the insurance fund received no penalty');
+  await server.close();
+  return { seconds: (Date.now() - started) / 1000, fund: fund.unwrap().cash.toBigInt() };
 }
 
 async function main() {
@@ -372,6 +423,12 @@ async function main() {
     `smoke: Eve deposited USD and DOT, went long BTC and short ETH; after BTC fell 5% her equity ` +
       `is ${margin.equity} and her ETH liquidation price moved from ${margin.ethLiq} to ${margin.ethLiqAfter}; ` +
       `a withdrawal below initial margin was refused`,
+  );
+
+  const liquidation = await offchainLiquidation(api, ocw.server);
+  console.log(
+    `smoke: after a 6% BTC crash the offchain worker liquidated Ferdie (~19x) within ` +
+      `${liquidation.seconds.toFixed(0)} s of the crash; Eve (~4x) was left alone; the insurance fund holds ${liquidation.fund}`,
   );
 
   await api.disconnect();

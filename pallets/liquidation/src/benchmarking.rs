@@ -2,7 +2,7 @@
 
 use super::*;
 use frame_benchmarking::v2::*;
-use frame_support::traits::EnsureOrigin;
+use frame_support::traits::{EnsureOrigin, Get};
 
 #[benchmarks]
 mod benchmarks {
@@ -18,6 +18,30 @@ mod benchmarks {
 
 		assert_eq!(Breaker::<T>::get(), BreakerLevel::Halted);
 		Ok(())
+	}
+
+	/// A batch of `n` accounts, each liquidatable with the most positions an account can hold.
+	#[benchmark]
+	fn liquidate(n: Linear<1, { T::MaxBatch::get() }>) {
+		let accounts = T::BenchmarkHelper::liquidatable_accounts(n);
+		assert!(accounts.iter().all(Pallet::<T>::may_liquidate));
+		let batch = AccountsOf::<T>::truncate_from(accounts.clone());
+
+		#[extrinsic_call]
+		_(frame_system::RawOrigin::None, batch);
+
+		assert!(accounts.iter().all(|who| !Pallet::<T>::may_liquidate(who)));
+	}
+
+	/// A batch of `n` accounts that recovered before it ran: each only re-checked.
+	#[benchmark]
+	fn skip(n: Linear<1, { T::MaxBatch::get() }>) {
+		let accounts = T::BenchmarkHelper::healthy_accounts(n);
+		assert!(!accounts.iter().any(Pallet::<T>::may_liquidate));
+		let batch = AccountsOf::<T>::truncate_from(accounts);
+
+		#[extrinsic_call]
+		liquidate(frame_system::RawOrigin::None, batch);
 	}
 
 	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);

@@ -38,6 +38,8 @@ use core::marker::PhantomData;
 /// The weight of each call and hook of `pallet_liquidation`.
 pub trait WeightInfo {
 	fn set_breaker() -> Weight;
+	fn liquidate(n: u32, ) -> Weight;
+	fn skip(n: u32, ) -> Weight;
 }
 
 /// Measured weights, with the runtime's database costs.
@@ -48,10 +50,78 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn set_breaker() -> Weight {
 		// Proof size, measured: `6`
 		// Proof size, estimated: `1486`
-		// Fastest run: 28_102_000 ps.
-		Weight::from_parts(30_075_000, 1486)
+		// Fastest run: 27_691_000 ps.
+		Weight::from_parts(30_595_000, 1486)
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
+	}
+	/// Storage: `Liquidation::Breaker` (r:1 w:0)
+	/// Proof: `Liquidation::Breaker` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Accounts` (r:17 w:17)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(353), added: 2828, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Collateral` (r:16 w:0)
+	/// Proof: `Margin::Collateral` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Markets` (r:8 w:0)
+	/// Proof: `Margin::Markets` (`max_values`: None, `max_size`: Some(273), added: 2748, mode: `MaxEncodedLen`)
+	/// Storage: `Oracle::Aggregates` (r:2 w:0)
+	/// Proof: `Oracle::Aggregates` (`max_values`: None, `max_size`: Some(142), added: 2617, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Oracle::Params` (r:1 w:0)
+	/// Proof: `Oracle::Params` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Vault` (r:1 w:1)
+	/// Proof: `Margin::Vault` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::OpenInterest` (r:8 w:8)
+	/// Proof: `Margin::OpenInterest` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Triggers` (r:17 w:17)
+	/// Proof: `Margin::Triggers` (`max_values`: None, `max_size`: Some(277), added: 2752, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::CounterForTriggers` (r:1 w:1)
+	/// Proof: `Margin::CounterForTriggers` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::RiskVersion` (r:1 w:0)
+	/// Proof: `Margin::RiskVersion` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::LowerTriggers` (r:0 w:64)
+	/// Proof: `Margin::LowerTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::UpperTriggers` (r:0 w:64)
+	/// Proof: `Margin::UpperTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Component `n` ranges over `[1, 16]`.
+	fn liquidate(n: u32, ) -> Weight {
+		// Proof size, measured: `1953 + n * (172 ±0)`
+		// Proof size, estimated: `22974 + n * (2828 ±0)`
+		// Fastest run: 3_271_299_000 ps.
+		Weight::from_parts(254_459_514, 22974)
+			// Standard error: 8_554_366
+			.saturating_add(Weight::from_parts(3_062_147_762, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(26))
+			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(12))
+			.saturating_add(T::DbWeight::get().writes((10_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2828).saturating_mul(n.into()))
+	}
+	/// Storage: `Liquidation::Breaker` (r:1 w:0)
+	/// Proof: `Liquidation::Breaker` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Accounts` (r:16 w:0)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(353), added: 2828, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Collateral` (r:16 w:0)
+	/// Proof: `Margin::Collateral` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Markets` (r:8 w:0)
+	/// Proof: `Margin::Markets` (`max_values`: None, `max_size`: Some(273), added: 2748, mode: `MaxEncodedLen`)
+	/// Storage: `Oracle::Aggregates` (r:2 w:0)
+	/// Proof: `Oracle::Aggregates` (`max_values`: None, `max_size`: Some(142), added: 2617, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Oracle::Params` (r:1 w:0)
+	/// Proof: `Oracle::Params` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
+	/// Component `n` ranges over `[1, 16]`.
+	fn skip(n: u32, ) -> Weight {
+		// Proof size, measured: `1592 + n * (86 ±0)`
+		// Proof size, estimated: `22974 + n * (2828 ±0)`
+		// Fastest run: 339_186_000 ps.
+		Weight::from_parts(201_085_992, 22974)
+			// Standard error: 382_914
+			.saturating_add(Weight::from_parts(195_939_096, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(13))
+			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2828).saturating_mul(n.into()))
 	}
 }
 
@@ -62,9 +132,77 @@ impl WeightInfo for () {
 	fn set_breaker() -> Weight {
 		// Proof size, measured: `6`
 		// Proof size, estimated: `1486`
-		// Fastest run: 28_102_000 ps.
-		Weight::from_parts(30_075_000, 1486)
+		// Fastest run: 27_691_000 ps.
+		Weight::from_parts(30_595_000, 1486)
 			.saturating_add(ParityDbWeight::get().reads(1))
 			.saturating_add(ParityDbWeight::get().writes(1))
+	}
+	/// Storage: `Liquidation::Breaker` (r:1 w:0)
+	/// Proof: `Liquidation::Breaker` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Accounts` (r:17 w:17)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(353), added: 2828, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Collateral` (r:16 w:0)
+	/// Proof: `Margin::Collateral` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Markets` (r:8 w:0)
+	/// Proof: `Margin::Markets` (`max_values`: None, `max_size`: Some(273), added: 2748, mode: `MaxEncodedLen`)
+	/// Storage: `Oracle::Aggregates` (r:2 w:0)
+	/// Proof: `Oracle::Aggregates` (`max_values`: None, `max_size`: Some(142), added: 2617, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Oracle::Params` (r:1 w:0)
+	/// Proof: `Oracle::Params` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Vault` (r:1 w:1)
+	/// Proof: `Margin::Vault` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::OpenInterest` (r:8 w:8)
+	/// Proof: `Margin::OpenInterest` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Triggers` (r:17 w:17)
+	/// Proof: `Margin::Triggers` (`max_values`: None, `max_size`: Some(277), added: 2752, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::CounterForTriggers` (r:1 w:1)
+	/// Proof: `Margin::CounterForTriggers` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::RiskVersion` (r:1 w:0)
+	/// Proof: `Margin::RiskVersion` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::LowerTriggers` (r:0 w:64)
+	/// Proof: `Margin::LowerTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::UpperTriggers` (r:0 w:64)
+	/// Proof: `Margin::UpperTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Component `n` ranges over `[1, 16]`.
+	fn liquidate(n: u32, ) -> Weight {
+		// Proof size, measured: `1953 + n * (172 ±0)`
+		// Proof size, estimated: `22974 + n * (2828 ±0)`
+		// Fastest run: 3_271_299_000 ps.
+		Weight::from_parts(254_459_514, 22974)
+			// Standard error: 8_554_366
+			.saturating_add(Weight::from_parts(3_062_147_762, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(26))
+			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().writes(12))
+			.saturating_add(ParityDbWeight::get().writes((10_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2828).saturating_mul(n.into()))
+	}
+	/// Storage: `Liquidation::Breaker` (r:1 w:0)
+	/// Proof: `Liquidation::Breaker` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Accounts` (r:16 w:0)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(353), added: 2828, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Collateral` (r:16 w:0)
+	/// Proof: `Margin::Collateral` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Markets` (r:8 w:0)
+	/// Proof: `Margin::Markets` (`max_values`: None, `max_size`: Some(273), added: 2748, mode: `MaxEncodedLen`)
+	/// Storage: `Oracle::Aggregates` (r:2 w:0)
+	/// Proof: `Oracle::Aggregates` (`max_values`: None, `max_size`: Some(142), added: 2617, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Oracle::Params` (r:1 w:0)
+	/// Proof: `Oracle::Params` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
+	/// Component `n` ranges over `[1, 16]`.
+	fn skip(n: u32, ) -> Weight {
+		// Proof size, measured: `1592 + n * (86 ±0)`
+		// Proof size, estimated: `22974 + n * (2828 ±0)`
+		// Fastest run: 339_186_000 ps.
+		Weight::from_parts(201_085_992, 22974)
+			// Standard error: 382_914
+			.saturating_add(Weight::from_parts(195_939_096, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(13))
+			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2828).saturating_mul(n.into()))
 	}
 }

@@ -123,6 +123,46 @@ impl<T: Config> perp_primitives::MarginLiquidator<T::AccountId> for Pallet<T> {
 		Self::crossed_accounts(limit)
 	}
 
+	fn margins(who: &T::AccountId) -> Option<perp_primitives::Margins> {
+		let account = Accounts::<T>::get(who)?;
+		let health = Self::evaluate(who, &account, None, Pricing::FreshOnly).ok()?;
+		Some(perp_primitives::Margins {
+			equity: health.equity,
+			initial: health.initial,
+			maintenance: health.maintenance,
+		})
+	}
+
+	fn exposures(who: &T::AccountId) -> alloc::vec::Vec<perp_primitives::PositionRisk> {
+		let Some(account) = Accounts::<T>::get(who) else { return alloc::vec::Vec::new() };
+		let Ok(snapshot) = Self::snapshot(who, &account, None, Pricing::FreshOnly) else {
+			return alloc::vec::Vec::new();
+		};
+		let su = T::SettlementUnit::get();
+		let mut risks: alloc::vec::Vec<_> = snapshot
+			.position_lines()
+			.iter()
+			.zip(&snapshot.markets)
+			.map(|(line, (position, params, price))| {
+				let notional = line.notional(su).unwrap_or(Balance::MAX);
+				perp_primitives::PositionRisk {
+					market: position.market,
+					size: position.size,
+					price: *price,
+					maintenance: crate::risk::requirement(
+						notional,
+						line.tiers,
+						crate::risk::maintenance,
+					),
+					discount: params.liquidation_discount,
+					max_partial: params.max_partial_liquidation,
+				}
+			})
+			.collect();
+		risks.sort_by(|a, b| b.maintenance.cmp(&a.maintenance).then(a.market.cmp(&b.market)));
+		risks
+	}
+
 	fn reduce_position(
 		who: &T::AccountId,
 		market: perp_primitives::MarketId,

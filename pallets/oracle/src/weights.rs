@@ -54,8 +54,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn add_feeder() -> Weight {
 		// Proof size, measured: `607`
 		// Proof size, estimated: `1998`
-		// Fastest run: 42_053_000 ps.
-		Weight::from_parts(45_598_000, 1998)
+		// Fastest run: 44_837_000 ps.
+		Weight::from_parts(47_882_000, 1998)
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -75,13 +75,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Component `f` ranges over `[1, 16]`.
 	fn remove_feeder(a: u32, f: u32, ) -> Weight {
 		// Proof size, measured: `0 + a * (428 ±0) + f * (447 ±0)`
-		// Proof size, estimated: `52250 + a * (15348 ±38) + f * (13034 ±1_660)`
-		// Fastest run: 509_600_000 ps.
-		Weight::from_parts(517_202_000, 52250)
-			// Standard error: 3_794_297
-			.saturating_add(Weight::from_parts(155_567_361, 0).saturating_mul(a.into()))
-			// Standard error: 3_794_297
-			.saturating_add(Weight::from_parts(100_834_281, 0).saturating_mul(f.into()))
+		// Proof size, estimated: `52250 + a * (15348 ±0) + f * (13034 ±1_660)`
+		// Fastest run: 540_587_000 ps.
+		Weight::from_parts(552_504_000, 52250)
+			// Standard error: 3_967_902
+			.saturating_add(Weight::from_parts(166_158_899, 0).saturating_mul(a.into()))
+			// Standard error: 3_967_902
+			.saturating_add(Weight::from_parts(107_445_561, 0).saturating_mul(f.into()))
 			.saturating_add(T::DbWeight::get().reads(29))
 			.saturating_add(T::DbWeight::get().reads((8_u64).saturating_mul(a.into())))
 			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(f.into())))
@@ -106,13 +106,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Component `f` ranges over `[1, 16]`.
 	fn feed(v: u32, f: u32, ) -> Weight {
 		// Proof size, measured: `0 + f * (270 ±0) + v * (421 ±0)`
-		// Proof size, estimated: `41998 + f * (6074 ±712) + v * (13125 ±0)`
-		// Fastest run: 464_363_000 ps.
-		Weight::from_parts(469_460_000, 41998)
-			// Standard error: 2_673_118
-			.saturating_add(Weight::from_parts(154_967_012, 0).saturating_mul(v.into()))
-			// Standard error: 1_335_576
-			.saturating_add(Weight::from_parts(43_528_595, 0).saturating_mul(f.into()))
+		// Proof size, estimated: `41998 + f * (6074 ±712) + v * (13125 ±1_406)`
+		// Fastest run: 491_514_000 ps.
+		Weight::from_parts(501_017_000, 41998)
+			// Standard error: 2_859_662
+			.saturating_add(Weight::from_parts(159_793_356, 0).saturating_mul(v.into()))
+			// Standard error: 1_428_779
+			.saturating_add(Weight::from_parts(47_037_239, 0).saturating_mul(f.into()))
 			.saturating_add(T::DbWeight::get().reads(22))
 			.saturating_add(T::DbWeight::get().reads((7_u64).saturating_mul(v.into())))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(f.into())))
@@ -127,8 +127,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn add_asset() -> Weight {
 		// Proof size, measured: `330`
 		// Proof size, estimated: `3477`
-		// Fastest run: 72_758_000 ps.
-		Weight::from_parts(76_374_000, 3477)
+		// Fastest run: 77_245_000 ps.
+		Weight::from_parts(82_373_000, 3477)
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(2))
 	}
@@ -144,10 +144,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn remove_asset(f: u32, ) -> Weight {
 		// Proof size, measured: `283 + f * (83 ±0)`
 		// Proof size, estimated: `3477 + f * (2563 ±0)`
-		// Fastest run: 84_026_000 ps.
-		Weight::from_parts(86_487_296, 3477)
-			// Standard error: 7_450
-			.saturating_add(Weight::from_parts(2_962_240, 0).saturating_mul(f.into()))
+		// Fastest run: 91_456_000 ps.
+		Weight::from_parts(93_591_155, 3477)
+			// Standard error: 6_286
+			.saturating_add(Weight::from_parts(2_945_195, 0).saturating_mul(f.into()))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(f.into())))
 			.saturating_add(T::DbWeight::get().writes(3))
@@ -159,8 +159,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn set_params() -> Weight {
 		// Proof size, measured: `0`
 		// Proof size, estimated: `0`
-		// Fastest run: 21_512_000 ps.
-		Weight::from_parts(23_625_000, 0)
+		// Fastest run: 22_854_000 ps.
+		Weight::from_parts(24_587_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 	/// Storage: `Oracle::Assets` (r:1 w:0)
@@ -177,10 +177,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn reset_breaker(f: u32, ) -> Weight {
 		// Proof size, measured: `436 + f * (83 ±0)`
 		// Proof size, estimated: `3607 + f * (2563 ±0)`
-		// Fastest run: 146_338_000 ps.
-		Weight::from_parts(138_520_024, 3607)
-			// Standard error: 31_538
-			.saturating_add(Weight::from_parts(21_512_721, 0).saturating_mul(f.into()))
+		// Fastest run: 151_586_000 ps.
+		Weight::from_parts(141_496_620, 3607)
+			// Standard error: 25_406
+			.saturating_add(Weight::from_parts(21_684_462, 0).saturating_mul(f.into()))
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(f.into())))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -195,8 +195,8 @@ impl WeightInfo for () {
 	fn add_feeder() -> Weight {
 		// Proof size, measured: `607`
 		// Proof size, estimated: `1998`
-		// Fastest run: 42_053_000 ps.
-		Weight::from_parts(45_598_000, 1998)
+		// Fastest run: 44_837_000 ps.
+		Weight::from_parts(47_882_000, 1998)
 			.saturating_add(ParityDbWeight::get().reads(1))
 			.saturating_add(ParityDbWeight::get().writes(1))
 	}
@@ -216,13 +216,13 @@ impl WeightInfo for () {
 	/// Component `f` ranges over `[1, 16]`.
 	fn remove_feeder(a: u32, f: u32, ) -> Weight {
 		// Proof size, measured: `0 + a * (428 ±0) + f * (447 ±0)`
-		// Proof size, estimated: `52250 + a * (15348 ±38) + f * (13034 ±1_660)`
-		// Fastest run: 509_600_000 ps.
-		Weight::from_parts(517_202_000, 52250)
-			// Standard error: 3_794_297
-			.saturating_add(Weight::from_parts(155_567_361, 0).saturating_mul(a.into()))
-			// Standard error: 3_794_297
-			.saturating_add(Weight::from_parts(100_834_281, 0).saturating_mul(f.into()))
+		// Proof size, estimated: `52250 + a * (15348 ±0) + f * (13034 ±1_660)`
+		// Fastest run: 540_587_000 ps.
+		Weight::from_parts(552_504_000, 52250)
+			// Standard error: 3_967_902
+			.saturating_add(Weight::from_parts(166_158_899, 0).saturating_mul(a.into()))
+			// Standard error: 3_967_902
+			.saturating_add(Weight::from_parts(107_445_561, 0).saturating_mul(f.into()))
 			.saturating_add(ParityDbWeight::get().reads(29))
 			.saturating_add(ParityDbWeight::get().reads((8_u64).saturating_mul(a.into())))
 			.saturating_add(ParityDbWeight::get().reads((5_u64).saturating_mul(f.into())))
@@ -247,13 +247,13 @@ impl WeightInfo for () {
 	/// Component `f` ranges over `[1, 16]`.
 	fn feed(v: u32, f: u32, ) -> Weight {
 		// Proof size, measured: `0 + f * (270 ±0) + v * (421 ±0)`
-		// Proof size, estimated: `41998 + f * (6074 ±712) + v * (13125 ±0)`
-		// Fastest run: 464_363_000 ps.
-		Weight::from_parts(469_460_000, 41998)
-			// Standard error: 2_673_118
-			.saturating_add(Weight::from_parts(154_967_012, 0).saturating_mul(v.into()))
-			// Standard error: 1_335_576
-			.saturating_add(Weight::from_parts(43_528_595, 0).saturating_mul(f.into()))
+		// Proof size, estimated: `41998 + f * (6074 ±712) + v * (13125 ±1_406)`
+		// Fastest run: 491_514_000 ps.
+		Weight::from_parts(501_017_000, 41998)
+			// Standard error: 2_859_662
+			.saturating_add(Weight::from_parts(159_793_356, 0).saturating_mul(v.into()))
+			// Standard error: 1_428_779
+			.saturating_add(Weight::from_parts(47_037_239, 0).saturating_mul(f.into()))
 			.saturating_add(ParityDbWeight::get().reads(22))
 			.saturating_add(ParityDbWeight::get().reads((7_u64).saturating_mul(v.into())))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(f.into())))
@@ -268,8 +268,8 @@ impl WeightInfo for () {
 	fn add_asset() -> Weight {
 		// Proof size, measured: `330`
 		// Proof size, estimated: `3477`
-		// Fastest run: 72_758_000 ps.
-		Weight::from_parts(76_374_000, 3477)
+		// Fastest run: 77_245_000 ps.
+		Weight::from_parts(82_373_000, 3477)
 			.saturating_add(ParityDbWeight::get().reads(2))
 			.saturating_add(ParityDbWeight::get().writes(2))
 	}
@@ -285,10 +285,10 @@ impl WeightInfo for () {
 	fn remove_asset(f: u32, ) -> Weight {
 		// Proof size, measured: `283 + f * (83 ±0)`
 		// Proof size, estimated: `3477 + f * (2563 ±0)`
-		// Fastest run: 84_026_000 ps.
-		Weight::from_parts(86_487_296, 3477)
-			// Standard error: 7_450
-			.saturating_add(Weight::from_parts(2_962_240, 0).saturating_mul(f.into()))
+		// Fastest run: 91_456_000 ps.
+		Weight::from_parts(93_591_155, 3477)
+			// Standard error: 6_286
+			.saturating_add(Weight::from_parts(2_945_195, 0).saturating_mul(f.into()))
 			.saturating_add(ParityDbWeight::get().reads(2))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(f.into())))
 			.saturating_add(ParityDbWeight::get().writes(3))
@@ -300,8 +300,8 @@ impl WeightInfo for () {
 	fn set_params() -> Weight {
 		// Proof size, measured: `0`
 		// Proof size, estimated: `0`
-		// Fastest run: 21_512_000 ps.
-		Weight::from_parts(23_625_000, 0)
+		// Fastest run: 22_854_000 ps.
+		Weight::from_parts(24_587_000, 0)
 			.saturating_add(ParityDbWeight::get().writes(1))
 	}
 	/// Storage: `Oracle::Assets` (r:1 w:0)
@@ -318,10 +318,10 @@ impl WeightInfo for () {
 	fn reset_breaker(f: u32, ) -> Weight {
 		// Proof size, measured: `436 + f * (83 ±0)`
 		// Proof size, estimated: `3607 + f * (2563 ±0)`
-		// Fastest run: 146_338_000 ps.
-		Weight::from_parts(138_520_024, 3607)
-			// Standard error: 31_538
-			.saturating_add(Weight::from_parts(21_512_721, 0).saturating_mul(f.into()))
+		// Fastest run: 151_586_000 ps.
+		Weight::from_parts(141_496_620, 3607)
+			// Standard error: 25_406
+			.saturating_add(Weight::from_parts(21_684_462, 0).saturating_mul(f.into()))
 			.saturating_add(ParityDbWeight::get().reads(5))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(f.into())))
 			.saturating_add(ParityDbWeight::get().writes(1))

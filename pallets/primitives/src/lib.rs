@@ -168,12 +168,47 @@ pub struct Reduction {
 	pub penalty: Balance,
 }
 
+/// An account's equity and requirements at fresh prices, in USD.
+#[derive(Clone, Copy, Encode, Decode, Eq, PartialEq, Debug, TypeInfo)]
+pub struct Margins {
+	/// Cash + weighted collateral + unrealized PnL.
+	pub equity: i128,
+	/// Initial margin requirement.
+	pub initial: Balance,
+	/// Maintenance margin requirement.
+	pub maintenance: Balance,
+}
+
+/// One position as liquidation sees it.
+#[derive(Clone, Copy, Encode, Decode, Eq, PartialEq, Debug, TypeInfo)]
+pub struct PositionRisk {
+	/// The market.
+	pub market: MarketId,
+	/// Signed size: positive long, negative short.
+	pub size: i128,
+	/// The market's fresh price.
+	pub price: Price,
+	/// The position's maintenance margin.
+	pub maintenance: Balance,
+	/// The market's liquidation discount.
+	pub discount: sp_runtime::Perbill,
+	/// The largest share of the position one partial liquidation may close.
+	pub max_partial: sp_runtime::Perbill,
+}
+
 /// Write access for liquidation (implemented by the margin pallet, used by the liquidation
 /// pallet). Every operation moves value inside the margin ledger, so the books stay exact.
 pub trait MarginLiquidator<AccountId> {
 	/// Up to `limit` accounts that may be liquidatable, found through the risk index; each
 	/// must be re-checked with [`MarginInspector::health`].
 	fn candidates(limit: u32) -> alloc::vec::Vec<AccountId>;
+
+	/// `who`'s equity and requirements, or `None` without an account or a fresh price.
+	fn margins(who: &AccountId) -> Option<Margins>;
+
+	/// `who`'s positions at fresh prices, largest maintenance margin first (ties by market
+	/// id); empty without an account or a fresh price.
+	fn exposures(who: &AccountId) -> alloc::vec::Vec<PositionRisk>;
 
 	/// Closes up to `amount` units of `who`'s position in `market` (towards zero) at `price`
 	/// with no trading fee, settles the realized PnL with the vault, and moves `penalty` of the

@@ -1,6 +1,6 @@
 //! The configuration of every pallet in the runtime. The project pallets have a file each.
 
-mod liquidation;
+pub mod liquidation;
 mod margin;
 mod oracle;
 mod transactions;

@@ -28,8 +28,9 @@ impl<C> CreateBare<C> for Runtime
 where
 	RuntimeCall: From<C>,
 {
+	/// Extrinsic format 4: polkadot.js cannot decode format 5 yet (ARCHITECTURE §6).
 	fn create_bare(call: RuntimeCall) -> UncheckedExtrinsic {
-		UncheckedExtrinsic::new_bare(call)
+		UncheckedExtrinsic::new_bare_legacy(call)
 	}
 }
 
