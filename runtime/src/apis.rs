@@ -1,8 +1,8 @@
 //! The runtime APIs the node and polkadot.js call.
 
 use crate::{
-	AccountId, Aura, Balance, Block, Executive, Grandpa, InherentDataExt, Nonce, Runtime,
-	RuntimeCall, RuntimeGenesisConfig, SessionKeys, System, TransactionPayment, VERSION,
+	AccountId, Aura, Balance, Block, BlockNumber, Executive, Grandpa, InherentDataExt, Nonce,
+	Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, System, TransactionPayment, VERSION,
 };
 use alloc::vec::Vec;
 use frame_support::{
@@ -207,6 +207,32 @@ impl_runtime_apis! {
 
 		fn markets() -> Vec<pallet_margin::MarketView> {
 			crate::Margin::market_views()
+		}
+	}
+
+	impl pallet_liquidation_runtime_api::LiquidationApi<Block, AccountId, BlockNumber> for Runtime {
+		fn candidates(limit: u32) -> Vec<AccountId> {
+			crate::Liquidation::candidates(limit.min(1_000))
+		}
+
+		fn path(who: AccountId) -> Option<Vec<pallet_liquidation::Step>> {
+			crate::Liquidation::path(&who)
+		}
+
+		fn auctions() -> Vec<pallet_liquidation::AuctionView<AccountId, BlockNumber>> {
+			crate::Liquidation::auction_views()
+		}
+
+		fn insurance_fund() -> pallet_liquidation::FundView<AccountId> {
+			crate::Liquidation::fund_view()
+		}
+
+		fn breaker() -> pallet_liquidation::BreakerLevel {
+			pallet_liquidation::Breaker::<Runtime>::get()
+		}
+
+		fn auction_params() -> pallet_liquidation::AuctionParams<BlockNumber> {
+			pallet_liquidation::Params::<Runtime>::get()
 		}
 	}
 

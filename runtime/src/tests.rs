@@ -330,8 +330,137 @@ fn an_unsigned_batch_liquidates_a_trader_below_maintenance_through_the_real_marg
 		assert!(call.dispatch_bypass_filter(RuntimeOrigin::none()).is_ok());
 		assert_eq!(Margin::position(&eve, 0), None, "closed in full below half maintenance");
 		assert!(Margin::position(&dave, 0).is_some());
-		let fund = crate::Liquidation::insurance_fund();
-		let fund_cash = pallet_margin::Accounts::<Runtime>::get(&fund).map(|a| a.cash);
-		assert!(fund_cash.is_some_and(|cash| cash > 0), "the penalty went to the fund");
+		// Closed at 62,000 − 1%: the loss and the 1% penalty (≈ 1,841 USD, to the fund) leave
+		// Eve ≈ 2,800 USD in debt with no collateral: the fund pays what it holds (her penalty)
+		// and the vault absorbs the rest.
+		assert_eq!(Margin::cash(&eve), 0, "no debt is left behind");
+		let settled = System::events().into_iter().find_map(|record| match record.event {
+			crate::RuntimeEvent::Liquidation(pallet_liquidation::Event::ShortfallSettled {
+				who,
+				insurance,
+				socialized,
+			}) if who == eve => Some((insurance, socialized)),
+			_ => None,
+		});
+		let (insurance, socialized) = settled.expect("Eve's shortfall was settled");
+		assert!(insurance > 1_800 * USD_UNIT && socialized > 900 * USD_UNIT, "{settled:?}");
+		assert_eq!(Margin::cash(&crate::Liquidation::insurance_fund()), 0);
+	});
+}
+
+#[test]
+// Liquidations are `ValidateUnsigned` transactions (see ARCHITECTURE §6).
+#[allow(deprecated)]
+fn a_bankrupt_traders_dot_goes_to_auction_and_a_keeper_take_repays_the_debt() {
+	use crate::{
+		genesis_config_presets::DOT_UNIT, AccountId, Liquidation, Margin, RuntimeOrigin, System,
+		USD_UNIT,
+	};
+	use frame_support::traits::UnfilteredDispatchable;
+	use pallet_liquidation::Step;
+	use perp_primitives::{MarginLiquidator, Price};
+
+	preset_storage(sp_genesis_builder::DEV_RUNTIME_PRESET).execute_with(|| {
+		let feed = |btc: u32| {
+			for feeder in [Sr25519Keyring::Alice, Sr25519Keyring::Bob] {
+				assert!(Oracle::feed(
+					RuntimeOrigin::signed(feeder.to_account_id()),
+					vec![
+						(asset_ids::BTC, Price::from_u32(btc)),
+						(asset_ids::DOT, Price::from_u32(5))
+					]
+					.try_into()
+					.unwrap(),
+				)
+				.is_ok());
+			}
+		};
+		System::set_block_number(1);
+		pallet_timestamp::Now::<Runtime>::put(1_000_000);
+		feed(65_000);
+		let eve = Sr25519Keyring::Eve.to_account_id();
+		let ferdie = Sr25519Keyring::Ferdie.to_account_id();
+		let signed = |who: &AccountId| RuntimeOrigin::signed(who.clone());
+		// 100 USD and 800 DOT (3,200 USD of weighted collateral) behind a 1 BTC long.
+		assert!(Margin::deposit(signed(&eve), asset_ids::USD, 100 * USD_UNIT).is_ok());
+		assert!(Margin::deposit(signed(&eve), asset_ids::DOT, 800 * DOT_UNIT).is_ok());
+		assert!(Margin::trade(signed(&eve), 0, 100_000_000).is_ok());
+
+		// BTC −4.6%: equity ≈ 270, under half of the 1,550 maintenance margin.
+		System::set_block_number(2);
+		pallet_timestamp::Now::<Runtime>::put(1_006_000);
+		feed(62_000);
+		let path = Liquidation::path(&eve).expect("Eve is liquidatable");
+		assert!(matches!(path.as_slice(), [Step::Close { .. }, Step::Auction { .. }]), "{path:?}");
+		// The preview changed nothing.
+		assert!(Margin::position(&eve, 0).is_some());
+		assert_eq!(Liquidation::candidates(10), vec![eve.clone()]);
+
+		let call = pallet_liquidation::Call::<Runtime>::liquidate {
+			accounts: vec![eve.clone()].try_into().unwrap(),
+		};
+		assert!(call.dispatch_bypass_filter(RuntimeOrigin::none()).is_ok());
+		assert_eq!(Margin::position(&eve, 0), None);
+		// The debt (≈ 4,166 USD) exceeds the DOT's worth: all 800 DOT raise all of it.
+		let debt = Margin::cash(&eve);
+		assert!(debt < -(4_000 * USD_UNIT as i128), "{debt}");
+		let views = Liquidation::auction_views();
+		assert_eq!(views.len(), 1);
+		let auction = &views[0].auction;
+		assert_eq!((auction.lot, auction.tab), (800 * DOT_UNIT, debt.unsigned_abs()));
+		assert_eq!(views[0].price, Price::from_rational(55, 10));
+		assert_eq!(Margin::collateral(&eve, asset_ids::DOT), 0);
+		assert_eq!(Liquidation::path(&eve), None, "an auction is raising the debt");
+
+		// Ferdie takes it all at 5.50: the tab caps the payment; the rest returns to Eve.
+		assert!(Margin::deposit(signed(&ferdie), asset_ids::USD, 10_000 * USD_UNIT).is_ok());
+		assert!(Liquidation::take(signed(&ferdie), 0, 800 * DOT_UNIT, views[0].price).is_ok());
+		assert_eq!(Margin::cash(&eve), 0);
+		let bought = Margin::collateral(&ferdie, asset_ids::DOT);
+		assert!(bought > 750 * DOT_UNIT && bought < 800 * DOT_UNIT, "{bought}");
+		assert_eq!(Margin::collateral(&eve, asset_ids::DOT), 800 * DOT_UNIT - bought);
+		assert!(Liquidation::auction_views().is_empty());
+	});
+}
+
+#[test]
+fn nothing_is_liquidated_while_a_price_is_frozen() {
+	use crate::{Liquidation, Margin, RuntimeOrigin, System, USD_UNIT};
+	use perp_primitives::Price;
+
+	preset_storage(sp_genesis_builder::DEV_RUNTIME_PRESET).execute_with(|| {
+		let feed = |price: u32| {
+			for feeder in [Sr25519Keyring::Alice, Sr25519Keyring::Bob] {
+				assert!(Oracle::feed(
+					RuntimeOrigin::signed(feeder.to_account_id()),
+					vec![(asset_ids::BTC, Price::from_u32(price))].try_into().unwrap(),
+				)
+				.is_ok());
+			}
+		};
+		System::set_block_number(1);
+		pallet_timestamp::Now::<Runtime>::put(1_000_000);
+		feed(65_000);
+		let eve = Sr25519Keyring::Eve.to_account_id();
+		assert!(Margin::deposit(
+			RuntimeOrigin::signed(eve.clone()),
+			asset_ids::USD,
+			10_000 * USD_UNIT
+		)
+		.is_ok());
+		assert!(Margin::trade(RuntimeOrigin::signed(eve.clone()), 0, 300_000_000).is_ok());
+
+		// A 30% drop in one block trips the oracle's breaker (25% a block at most): Frozen.
+		System::set_block_number(2);
+		pallet_timestamp::Now::<Runtime>::put(1_006_000);
+		feed(45_500);
+		assert_eq!(Oracle::price(asset_ids::BTC).status, PriceStatus::Frozen);
+		assert!(!Liquidation::may_liquidate(&eve));
+		assert!(Liquidation::candidates(10).is_empty());
+		assert_eq!(Liquidation::path(&eve), None);
+		assert!(Margin::position(&eve, 0).is_some());
+		assert!(Liquidation::liquidate_account(RuntimeOrigin::signed(eve.clone()), eve.clone())
+			.is_err());
+		assert!(Margin::position(&eve, 0).is_some());
 	});
 }

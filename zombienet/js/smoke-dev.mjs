@@ -332,31 +332,58 @@ async function marginTrading(api, server) {
   return { equity: after.equity.toBigInt(), btcLiq, ethLiq, ethLiqAfter };
 }
 
-// Ferdie goes ~19x long BTC; the price server crashes BTC 6%; the validator's offchain worker
-// submits an unsigned liquidation within a few blocks, which closes Ferdie's position, while Eve
-// (about 4x) is left alone.
+// Alice pays 20,000 USD into the insurance fund. Ferdie goes ~19x long BTC on USD alone; Dave
+// ~19x on 100 USD and 800 DOT. The price server crashes BTC 6%: both are bankrupt. The validator's
+// offchain worker submits an unsigned liquidation within a few blocks, closing both (Eve, about
+// 4x, is left alone). Ferdie's debt is paid by the insurance fund at once; Dave's DOT goes to a
+// Dutch auction, which Charlie takes as a keeper, and what the DOT did not raise is paid by the
+// fund too.
 async function offchainLiquidation(api, server) {
-  const ferdie = new Keyring({ type: 'sr25519' }).addFromUri('//Ferdie');
-  const eve = new Keyring({ type: 'sr25519' }).addFromUri('//Eve');
+  const keyring = new Keyring({ type: 'sr25519' });
+  const [alice, charlie, dave, eve, ferdie] = ['//Alice', '//Charlie', '//Dave', '//Eve', '//Ferdie'].map((u) =>
+    keyring.addFromUri(u),
+  );
+  await sendAndWait(api, api.tx.margin.deposit(USD, 20_000n * USD_UNIT), alice);
+  await sendAndWait(api, api.tx.liquidation.fundInsurance(20_000n * USD_UNIT), alice);
+  const fundBefore = (await api.call.liquidationApi.insuranceFund()).cash.toBigInt();
+  if (fundBefore !== 20_000n * USD_UNIT) fail(`insurance fund holds ${fundBefore} after Alice paid 20,000 USD in`);
+
   await sendAndWait(api, api.tx.margin.deposit(USD, 10_000n * USD_UNIT), ferdie);
   await sendAndWait(api, api.tx.margin.trade(BTC_PERP, 300_000_000n), ferdie);
-  const liquidated = [];
+  await sendAndWait(api, api.tx.margin.deposit(USD, 100n * USD_UNIT), dave);
+  await sendAndWait(api, api.tx.margin.deposit(DOT, 800n * DOT_UNIT), dave);
+  await sendAndWait(api, api.tx.margin.trade(BTC_PERP, 100_000_000n), dave);
+
+  const seen = { liquidated: [], auctions: [], shortfalls: new Map(), taken: [] };
   const unsubscribe = await api.query.system.events((events) => {
     for (const { event } of events) {
-      if (api.events.liquidation.Liquidated.is(event)) liquidated.push(event.data.who.toString());
+      const { liquidation } = api.events;
+      if (liquidation.Liquidated.is(event)) seen.liquidated.push(event.data.who.toString());
+      if (liquidation.AuctionStarted.is(event)) seen.auctions.push(event.data);
+      if (liquidation.ShortfallSettled.is(event)) {
+        seen.shortfalls.set(event.data.who.toString(), event.data);
+      }
     }
   });
   const started = Date.now();
   server.set(BTC, 5_800_000n); // -6%
   await waitForPrice(api, BTC, server.expected(BTC), 'the crashed BTC price');
   for (;;) {
-    const account = summary(await api.call.marginApi.account(ferdie.address));
-    if (account.positions.length === 0) break;
-    if (Date.now() - started > 90_000) fail(`Ferdie not liquidated within 90 s: ${JSON.stringify(account.toHuman())}`);
+    const open = await Promise.all(
+      [ferdie, dave].map(async (t) => (await api.query.margin.accounts(t.address)).unwrapOr({ positions: [] }).positions.length),
+    );
+    if (open.every((n) => n === 0)) break;
+    if (Date.now() - started > 90_000) fail(`Ferdie and Dave not liquidated within 90 s: ${open}`);
     await new Promise((r) => setTimeout(r, 2_000));
   }
-  unsubscribe();
-  if (!liquidated.includes(ferdie.address)) fail(`no Liquidated event for Ferdie: ${liquidated}`);
+  const seconds = (Date.now() - started) / 1000;
+  for (const who of [ferdie, dave]) {
+    if (!seen.liquidated.includes(who.address)) fail(`no Liquidated event for ${who.address}: ${seen.liquidated}`);
+  }
+  if (seen.liquidated.includes(eve.address)) fail('Eve, above maintenance, was liquidated');
+  const eveAfter = summary(await api.call.marginApi.account(eve.address));
+  if (eveAfter.positions.length !== 2) fail('Eve lost a position');
+
   // The worker's extrinsic: unsigned, and decoded by polkadot.js like any other.
   const head = (await api.rpc.chain.getHeader()).number.toNumber();
   let found = false;
@@ -372,16 +399,48 @@ async function offchainLiquidation(api, server) {
     }
   }
   if (!found) fail('no liquidation.liquidate extrinsic in the last 20 blocks');
-  if (liquidated.includes(eve.address)) fail('Eve, above maintenance, was liquidated');
-  const eveAfter = summary(await api.call.marginApi.account(eve.address));
-  if (eveAfter.positions.length !== 2) fail('Eve lost a position');
-  // The insurance fund: the account of PalletId "perp/ins" ("modl" + id, zero-padded).
-  const fundId = new Uint8Array(32);
-  fundId.set(Buffer.from('modlperp/ins'));
-  const fund = await api.query.margin.accounts(fundId);
-  if (fund.isNone || fund.unwrap().cash.toBigInt() <= 0n) fail('the insurance fund received no penalty');
+
+  // Ferdie held no collateral but USD: his debt went to the insurance fund at once.
+  const ferdieShortfall = seen.shortfalls.get(ferdie.address);
+  if (!ferdieShortfall || ferdieShortfall.insurance.toBigInt() === 0n || ferdieShortfall.socialized.toBigInt() !== 0n) {
+    fail(`Ferdie's shortfall not paid by the fund: ${ferdieShortfall ? JSON.stringify(ferdieShortfall.toHuman()) : 'none'}`);
+  }
+
+  // Dave's DOT is on auction; Charlie takes it all at the current price.
+  const auction = seen.auctions.find((a) => a.who.toString() === dave.address);
+  if (!auction || auction.asset.toNumber() !== DOT || auction.lot.toBigInt() !== 800n * DOT_UNIT) {
+    fail(`no auction of Dave's 800 DOT: ${JSON.stringify(seen.auctions.map((a) => a.toHuman()))}`);
+  }
+  const views = await api.call.liquidationApi.auctions();
+  const view = views.find((v) => v.id.eq(auction.id));
+  if (!view || view.needsRestart.isTrue) fail(`auction ${auction.id} not open: ${JSON.stringify(views.toHuman())}`);
+  await sendAndWait(api, api.tx.margin.deposit(USD, 10_000n * USD_UNIT), charlie);
+  const { events } = await sendAndWait(api, api.tx.liquidation.take(auction.id, 800n * DOT_UNIT, view.price), charlie);
+  unsubscribe();
+  for (const { event } of events) {
+    if (api.events.liquidation.AuctionTaken.is(event)) seen.taken.push(event.data);
+    if (api.events.liquidation.ShortfallSettled.is(event)) seen.shortfalls.set(event.data.who.toString(), event.data);
+  }
+  const take = seen.taken.find((t) => t.id.eq(auction.id));
+  if (!take || take.taker.toString() !== charlie.address) fail('no AuctionTaken event for Charlie');
+  const charlieDot = await api.query.margin.collateral(charlie.address, DOT);
+  if (charlieDot.unwrapOr(0n).toString() !== (800n * DOT_UNIT).toString()) fail(`Charlie holds ${charlieDot} DOT`);
+  // 800 DOT at ~5.5 did not raise Dave's ~4,800 USD debt: the fund paid the rest.
+  const daveShortfall = seen.shortfalls.get(dave.address);
+  if (!daveShortfall || daveShortfall.insurance.toBigInt() === 0n) fail("Dave's unpaid tab not paid by the fund");
+  const dave_ = await api.query.margin.accounts(dave.address);
+  if (dave_.isSome && dave_.unwrap().cash.toBigInt() < 0n) fail('Dave still in debt');
+  const fund = (await api.call.liquidationApi.insuranceFund()).cash.toBigInt();
+  if (fund >= fundBefore) fail(`the insurance fund paid nothing: ${fund}`);
   await server.close();
-  return { seconds: (Date.now() - started) / 1000, fund: fund.unwrap().cash.toBigInt() };
+  return {
+    seconds,
+    paid: take.paid.toBigInt(),
+    price: take.price.toBigInt(),
+    ferdie: ferdieShortfall.insurance.toBigInt(),
+    dave: daveShortfall.insurance.toBigInt(),
+    fund,
+  };
 }
 
 async function main() {
@@ -425,10 +484,12 @@ async function main() {
       `a withdrawal below initial margin was refused`,
   );
 
-  const liquidation = await offchainLiquidation(api, ocw.server);
+  const liq = await offchainLiquidation(api, ocw.server);
   console.log(
-    `smoke: after a 6% BTC crash the offchain worker liquidated Ferdie (~19x) within ` +
-      `${liquidation.seconds.toFixed(0)} s of the crash; Eve (~4x) was left alone; the insurance fund holds ${liquidation.fund}`,
+    `smoke: after a 6% BTC crash the offchain worker liquidated Ferdie and Dave (~19x) within ` +
+      `${liq.seconds.toFixed(0)} s of the crash; Eve (~4x) was left alone; the insurance fund paid ` +
+      `Ferdie's shortfall (${liq.ferdie}); Charlie took Dave's 800 DOT at ${liq.price} for ${liq.paid} ` +
+      `and the fund paid the rest (${liq.dave}); the fund holds ${liq.fund}`,
   );
 
   await api.disconnect();

@@ -1,9 +1,16 @@
-//! The `do_*` functions behind the calls: the breaker and the partial-liquidation stage.
+//! The `do_*` functions behind the calls: the breaker, the partial-liquidation stage (a), the
+//! hand-over to the collateral stage (b, in `auction.rs`) and the shortfall stage (c).
 
-use crate::pallet::*;
+use crate::{
+	auction::{amount_for, value},
+	pallet::*,
+	types::{Outcome, Step},
+};
+use alloc::vec::Vec;
 use frame_support::{ensure, pallet_prelude::*};
-use perp_primitives::{MarginLiquidator, Margins, Price};
-use sp_runtime::{traits::Saturating, FixedU128};
+use frame_system::pallet_prelude::BlockNumberFor;
+use perp_primitives::{Balance, MarginLiquidator, Margins, Price};
+use sp_runtime::{traits::Saturating, FixedU128, Rounding};
 
 impl<T: Config> Pallet<T> {
 	pub(crate) fn do_set_breaker(to: BreakerLevel) -> DispatchResult {
@@ -26,7 +33,8 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Liquidates every account of the batch that is still liquidatable; returns how many were.
+	/// Liquidates every account of the batch that is still liquidatable; returns how many were
+	/// (an account whose liquidation failed, and was rolled back, counts: its weight was used).
 	pub(crate) fn do_liquidate(accounts: &AccountsOf<T>) -> Result<u32, DispatchError> {
 		ensure!(Breaker::<T>::get() == BreakerLevel::Running, Error::<T>::BreakerActive);
 		Self::ensure_batch(accounts)?;
@@ -36,17 +44,104 @@ impl<T: Config> Pallet<T> {
 				Self::deposit_event(Event::Skipped { who: who.clone() });
 				continue;
 			}
-			Self::liquidate_account(who)?;
+			// One account's failure (rolled back) does not stop the others.
+			if let Err(error) =
+				frame_support::storage::with_storage_layer(|| Self::run_waterfall(who))
+			{
+				log::warn!(target: crate::offchain::LOG_TARGET, "liquidation failed: {error:?}");
+				Self::deposit_event(Event::LiquidationFailed { who: who.clone(), error });
+			}
 			done += 1;
 		}
 		Ok(done)
 	}
 
+	/// A keeper's signed liquidation of `who`: the waterfall, then the keeper's share of the
+	/// penalties from the insurance fund.
+	pub(crate) fn do_keeper_liquidate(keeper: T::AccountId, who: T::AccountId) -> DispatchResult {
+		ensure!(Breaker::<T>::get() == BreakerLevel::Running, Error::<T>::BreakerActive);
+		ensure!(Self::may_liquidate(&who), Error::<T>::NotLiquidatable);
+		let outcome = Self::run_waterfall(&who)?;
+		let reward = T::KeeperShare::get().mul_floor(outcome.penalty);
+		if reward > 0 && keeper != who {
+			T::Margin::transfer_cash(&Self::insurance_fund(), &keeper, reward)?;
+			Self::deposit_event(Event::KeeperRewarded { keeper, who, reward });
+		}
+		Ok(())
+	}
+
+	/// The waterfall for one liquidatable account: stage (a) on its positions, then, with none
+	/// left, its debt (see `settle_debt`).
+	pub(crate) fn run_waterfall(who: &T::AccountId) -> Result<Outcome, DispatchError> {
+		let mut outcome = Self::reduce_positions(who)?;
+		if T::Margin::exposures(who).is_empty() && OpenAuctions::<T>::get(who) == 0 {
+			Self::settle_debt(who, &mut outcome.path)?;
+		}
+		Ok(outcome)
+	}
+
+	/// The debt of an account with no position and no auction open: stage (b) auctions the
+	/// collateral that covers it; with no collateral left, stage (c) settles it. Without
+	/// fresh prices nothing happens (no verdict; a later liquidation takes it).
+	pub(crate) fn settle_debt(who: &T::AccountId, path: &mut Vec<Step>) -> DispatchResult {
+		if T::Margin::cash(who) >= 0 || T::Margin::margins(who).is_none() {
+			return Ok(());
+		}
+		if T::Margin::collaterals(who).is_empty() {
+			Self::settle_shortfall(who, path)
+		} else {
+			Self::start_auctions(who, path)
+		}
+	}
+
+	/// Stage (c): the debt left after every position and auction. The insurance fund pays
+	/// what it holds, at most `InsuranceCapPerBlock` a block; the vault absorbs the rest.
+	fn settle_shortfall(who: &T::AccountId, path: &mut Vec<Step>) -> DispatchResult {
+		let debt = T::Margin::cash(who);
+		if debt >= 0 {
+			return Ok(());
+		}
+		let debt = debt.unsigned_abs();
+		let now = frame_system::Pallet::<T>::block_number();
+		let (block, paid) = InsurancePaid::<T>::get();
+		let paid = if block == now { paid } else { 0 };
+		let room = T::InsuranceCapPerBlock::get().saturating_sub(paid);
+		let uncovered = T::Margin::cover_shortfall(who, &Self::insurance_fund(), room)?;
+		let insurance = debt.saturating_sub(uncovered);
+		InsurancePaid::<T>::put((now, paid.saturating_add(insurance)));
+		let socialized = if uncovered > 0 { T::Margin::absorb_shortfall(who)? } else { 0 };
+		path.push(Step::Shortfall { insurance, socialized });
+		Self::deposit_event(Event::ShortfallSettled { who: who.clone(), insurance, socialized });
+		Ok(())
+	}
+
+	/// Auction parameters within bounds.
+	pub(crate) fn ensure_valid_params(params: &AuctionParamsOf<T>) -> DispatchResult {
+		let tail: BlockNumberFor<T> = crate::types::MAX_TAIL.into();
+		ensure!(
+			params.start_premium <= crate::types::MAX_START_PREMIUM
+				&& !params.step.is_zero()
+				&& params.step <= crate::types::MAX_STEP
+				&& !params.floor.is_zero()
+				&& params.floor < sp_runtime::Perbill::one()
+				&& params.tail > 0u32.into()
+				&& params.tail <= tail,
+			Error::<T>::InvalidParams
+		);
+		Ok(())
+	}
+
 	/// Stage (a), partial liquidation, of one liquidatable account.
-	fn liquidate_account(who: &T::AccountId) -> DispatchResult {
-		let Some(before) = T::Margin::margins(who) else { return Ok(()) };
+	fn reduce_positions(who: &T::AccountId) -> Result<Outcome, DispatchError> {
+		let mut outcome = Outcome::default();
+		if T::Margin::exposures(who).is_empty() {
+			return Ok(outcome);
+		}
+		let Some(before) = T::Margin::margins(who) else { return Ok(outcome) };
 		let full = Self::needs_full_liquidation(&before);
 		let fund = Self::insurance_fund();
+		let now = frame_system::Pallet::<T>::block_number();
+		let su = T::Margin::settlement_unit();
 		let mut steps = 0u32;
 		let mut after = before;
 		for position in T::Margin::exposures(who) {
@@ -54,6 +149,18 @@ impl<T: Config> Pallet<T> {
 			let amount = if full { size } else { position.max_partial.mul_ceil(size).max(1) };
 			let price =
 				Self::liquidation_price(position.price, position.discount, position.size > 0);
+			// The market's cap on notional closed in this block; the rest waits.
+			let (at, used) = LiquidatedNotional::<T>::get(position.market);
+			let used = if at == now { used } else { 0 };
+			let room = T::MaxLiquidatedNotionalPerBlock::get().saturating_sub(used);
+			// (Room beyond what 128 bits can express caps nothing.)
+			let affordable =
+				amount_for(room, position.unit, price, su, Rounding::Down).unwrap_or(Balance::MAX);
+			let amount = amount.min(affordable);
+			if amount == 0 {
+				Self::deposit_event(Event::Deferred { who: who.clone(), market: position.market });
+				continue;
+			}
 			let reduction = T::Margin::reduce_position(
 				who,
 				position.market,
@@ -62,7 +169,17 @@ impl<T: Config> Pallet<T> {
 				T::Penalty::get(),
 				&fund,
 			)?;
+			let notional = value(reduction.closed, position.unit, price, su, Rounding::Up)
+				.unwrap_or(Balance::MAX);
+			LiquidatedNotional::<T>::insert(position.market, (now, used.saturating_add(notional)));
 			steps += 1;
+			outcome.penalty = outcome.penalty.saturating_add(reduction.penalty);
+			outcome.path.push(Step::Close {
+				market: position.market,
+				closed: reduction.closed,
+				price,
+				penalty: reduction.penalty,
+			});
 			Self::deposit_event(Event::PositionClosed {
 				who: who.clone(),
 				market: position.market,
@@ -85,7 +202,7 @@ impl<T: Config> Pallet<T> {
 			equity: after.equity,
 			maintenance: after.maintenance,
 		});
-		Ok(())
+		Ok(outcome)
 	}
 
 	/// Below `FullLiquidationBelow` of its maintenance margin (or bankrupt), an account is
@@ -115,5 +232,37 @@ impl<T: Config> Pallet<T> {
 			FixedU128::one().saturating_add(discount)
 		};
 		price.saturating_mul(factor)
+	}
+}
+
+impl<T: Config> Pallet<T> {
+	/// Checks the pallet's invariants (listed in the README).
+	#[cfg(any(feature = "try-runtime", test))]
+	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+		use alloc::collections::btree_map::BTreeMap;
+		let mut lots: BTreeMap<perp_primitives::AssetId, Balance> = BTreeMap::new();
+		let mut owners: BTreeMap<T::AccountId, u32> = BTreeMap::new();
+		let next = NextAuctionId::<T>::get();
+		for (id, auction) in Auctions::<T>::iter() {
+			ensure!(id < next, "auction id not below the next id");
+			ensure!(auction.lot > 0 && auction.tab > 0, "an ended auction is stored");
+			ensure!(auction.floor <= auction.top, "auction floor above its top");
+			let lot = lots.entry(auction.asset).or_default();
+			*lot = lot.checked_add(auction.lot).ok_or("lot sum overflows")?;
+			*owners.entry(auction.owner).or_default() += 1;
+		}
+		ensure!(Auctions::<T>::count() <= T::MaxAuctions::get(), "too many auctions");
+		let holder = Self::auction_account();
+		for (asset, lot) in &lots {
+			ensure!(T::Margin::collateral(&holder, *asset) == *lot, "auction lots != holdings");
+		}
+		for (owner, count) in OpenAuctions::<T>::iter() {
+			ensure!(owners.remove(&owner) == Some(count), "open auction count mismatch");
+		}
+		ensure!(owners.is_empty(), "auctions of an owner not counted");
+		ensure!(T::Margin::cash(&Self::insurance_fund()) >= 0, "insurance fund in debt");
+		ensure!(T::Margin::cash(&holder) >= 0, "auction account in debt");
+		ensure!(Self::ensure_valid_params(&Params::<T>::get()).is_ok(), "params out of bounds");
+		Ok(())
 	}
 }

@@ -11,6 +11,7 @@ extern crate alloc;
 pub use pallet::*;
 pub use weights::WeightInfo;
 
+mod auction;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
 mod dispatchable_impls;
@@ -19,7 +20,10 @@ mod mock;
 pub mod offchain;
 #[cfg(test)]
 mod tests;
+pub mod types;
 pub mod weights;
+
+pub use types::{Auction, AuctionId, AuctionParams, AuctionView, FundView, Step};
 
 /// Prepares state that the benchmarks need and the pallet cannot create itself.
 #[cfg(feature = "runtime-benchmarks")]
@@ -29,6 +33,11 @@ pub trait BenchmarkHelper<AccountId> {
 	fn liquidatable_accounts(n: u32) -> alloc::vec::Vec<AccountId>;
 	/// Creates `n` distinct healthy accounts with `MaxPositions` positions, at fresh prices.
 	fn healthy_accounts(n: u32) -> alloc::vec::Vec<AccountId>;
+	/// Creates a bankrupt account whose every position is closed and whose debt is covered
+	/// by non-settlement collateral at fresh prices, so liquidating it starts an auction.
+	fn indebted_account() -> AccountId;
+	/// Gives `who` `amount` USD of margin cash, for taking auctions.
+	fn fund_cash(who: &AccountId, amount: perp_primitives::Balance);
 }
 
 #[frame_support::pallet]
@@ -40,8 +49,15 @@ pub mod pallet {
 		PalletId,
 	};
 	use frame_system::{offchain::CreateBare, pallet_prelude::*};
-	use perp_primitives::{MarginInspector, MarginLiquidator, MarketId, Price};
+	use perp_primitives::{
+		AssetId, Balance, MarginInspector, MarginLiquidator, MarketId, Price, PriceProvider,
+	};
 	use sp_runtime::{traits::AccountIdConversion, Perbill};
+
+	/// An auction as stored.
+	pub type AuctionOf<T> = Auction<<T as frame_system::Config>::AccountId, BlockNumberFor<T>>;
+	/// Auction parameters as stored.
+	pub type AuctionParamsOf<T> = AuctionParams<BlockNumberFor<T>>;
 
 	/// A batch of accounts to liquidate.
 	pub type AccountsOf<T> =
@@ -82,8 +98,12 @@ pub mod pallet {
 	pub trait Config: frame_system::Config + CreateBare<Call<Self>> {
 		/// Reads the health of margin accounts.
 		type Margin: MarginInspector<Self::AccountId> + MarginLiquidator<Self::AccountId>;
+		/// Oracle prices, to restart auctions at.
+		type Prices: PriceProvider;
 		/// The origin that may set the circuit breaker.
 		type EmergencyOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+		/// The origin that may set the auction parameters.
+		type GovernanceOrigin: EnsureOrigin<Self::RuntimeOrigin>;
 		/// The insurance fund's id: penalties go to its margin account.
 		#[pallet::constant]
 		type PalletId: Get<PalletId>;
@@ -98,6 +118,22 @@ pub mod pallet {
 		/// partial steps.
 		#[pallet::constant]
 		type FullLiquidationBelow: Get<Perbill>;
+		/// The share of its penalties a keeper's signed liquidation pays the keeper.
+		#[pallet::constant]
+		type KeeperShare: Get<Perbill>;
+		/// The most USD the insurance fund pays towards shortfalls in one block; the rest of a
+		/// shortfall is absorbed by the vault.
+		#[pallet::constant]
+		type InsuranceCapPerBlock: Get<Balance>;
+		/// The most notional (USD) liquidation may close in one market in one block; positions
+		/// beyond it wait for the next block (their accounts stay liquidatable).
+		#[pallet::constant]
+		type MaxLiquidatedNotionalPerBlock: Get<Balance>;
+		/// The most auctions open at once.
+		#[pallet::constant]
+		type MaxAuctions: Get<u32>;
+		/// The auction parameters until governance sets others.
+		type DefaultAuctionParams: Get<AuctionParamsOf<Self>>;
 		/// The most accounts in one `liquidate` batch.
 		#[pallet::constant]
 		type MaxBatch: Get<u32>;
@@ -115,6 +151,38 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Breaker<T: Config> = StorageValue<_, BreakerLevel, ValueQuery>;
 
+	#[pallet::type_value]
+	pub fn DefaultParams<T: Config>() -> AuctionParamsOf<T> {
+		T::DefaultAuctionParams::get()
+	}
+
+	/// The auction curve and keeper rules.
+	#[pallet::storage]
+	pub type Params<T: Config> = StorageValue<_, AuctionParamsOf<T>, ValueQuery, DefaultParams<T>>;
+
+	/// Open collateral auctions.
+	#[pallet::storage]
+	pub type Auctions<T: Config> =
+		CountedStorageMap<_, Twox64Concat, AuctionId, AuctionOf<T>, OptionQuery>;
+
+	/// The id the next auction gets.
+	#[pallet::storage]
+	pub type NextAuctionId<T: Config> = StorageValue<_, AuctionId, ValueQuery>;
+
+	/// How many open auctions sell each account's collateral.
+	#[pallet::storage]
+	pub type OpenAuctions<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, u32, ValueQuery>;
+
+	/// The notional liquidation has closed in each market, and in which block.
+	#[pallet::storage]
+	pub type LiquidatedNotional<T: Config> =
+		StorageMap<_, Twox64Concat, MarketId, (BlockNumberFor<T>, Balance), ValueQuery>;
+
+	/// What the insurance fund has paid towards shortfalls, and in which block.
+	#[pallet::storage]
+	pub type InsurancePaid<T: Config> = StorageValue<_, (BlockNumberFor<T>, Balance), ValueQuery>;
+
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
@@ -131,8 +199,45 @@ pub mod pallet {
 			price: Price,
 			penalty: u128,
 		},
+		/// A position of `who` waits for the next block: the market's liquidated-notional cap
+		/// for this block is reached.
+		Deferred { who: T::AccountId, market: MarketId },
 		/// An account in a batch was no longer liquidatable when the batch ran.
 		Skipped { who: T::AccountId },
+		/// Liquidating an account failed; what it had done was rolled back and the rest of the
+		/// batch went on.
+		LiquidationFailed { who: T::AccountId, error: DispatchError },
+		/// A keeper's signed liquidation paid it `reward` out of the penalties.
+		KeeperRewarded { keeper: T::AccountId, who: T::AccountId, reward: Balance },
+		/// `lot` of `who`'s collateral went to auction to raise `tab` USD of its debt.
+		AuctionStarted {
+			id: AuctionId,
+			who: T::AccountId,
+			asset: AssetId,
+			lot: Balance,
+			tab: Balance,
+			top: Price,
+		},
+		/// `taker` bought `amount` at `price`, paying `paid` USD towards the owner's debt.
+		AuctionTaken {
+			id: AuctionId,
+			taker: T::AccountId,
+			amount: Balance,
+			price: Price,
+			paid: Balance,
+		},
+		/// An auction restarted at `top`; `keeper` was tipped `tip` by the insurance fund.
+		AuctionRestarted { id: AuctionId, top: Price, keeper: T::AccountId, tip: Balance },
+		/// An auction ended: `returned` collateral went back to the owner, `unpaid` USD of its
+		/// tab was not raised.
+		AuctionEnded { id: AuctionId, returned: Balance, unpaid: Balance },
+		/// A debt left after every position and auction: `insurance` paid by the fund, the
+		/// rest `socialized` (absorbed by the vault).
+		ShortfallSettled { who: T::AccountId, insurance: Balance, socialized: Balance },
+		/// `who` paid `amount` USD into the insurance fund.
+		InsuranceFunded { who: T::AccountId, amount: Balance },
+		/// Governance set the auction parameters.
+		ParamsSet { params: AuctionParamsOf<T> },
 	}
 
 	#[pallet::error]
@@ -145,6 +250,26 @@ pub mod pallet {
 		EmptyBatch,
 		/// The batch names an account twice.
 		DuplicateAccount,
+		/// The account is not liquidatable now.
+		NotLiquidatable,
+		/// No open auction has this id.
+		UnknownAuction,
+		/// The auction is past its tail or below its floor: restart it first.
+		AuctionNeedsRestart,
+		/// The auction is neither past its tail nor below its floor.
+		AuctionRunning,
+		/// The auction price is above the taker's `max_price`.
+		PriceAboveLimit,
+		/// The amount is zero.
+		ZeroAmount,
+		/// The take would leave less than `dust` USD to raise: take more, or all.
+		LeavesDust,
+		/// The asset's oracle price is not fresh.
+		PriceNotFresh,
+		/// An auction parameter is out of bounds.
+		InvalidParams,
+		/// An amount or price overflowed.
+		Overflow,
 	}
 
 	#[pallet::hooks]
@@ -153,6 +278,19 @@ pub mod pallet {
 		/// unsigned `liquidate` batches (see `offchain`).
 		fn offchain_worker(now: BlockNumberFor<T>) {
 			Self::offchain_liquidate(now);
+		}
+
+		fn integrity_test() {
+			assert!(T::MaxBatch::get() > 0, "MaxBatch must be positive");
+			assert!(
+				Self::ensure_valid_params(&T::DefaultAuctionParams::get()).is_ok(),
+				"DefaultAuctionParams out of bounds"
+			);
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
 		}
 	}
 
@@ -188,10 +326,87 @@ pub mod pallet {
 			ensure_none(origin)?;
 			let done = Self::do_liquidate(&accounts)?;
 			let skipped = (accounts.len() as u32).saturating_sub(done);
-			// Each part measured on its own, so the base cost is counted twice: never under.
-			let actual =
-				T::WeightInfo::liquidate(done).saturating_add(T::WeightInfo::skip(skipped));
+			// The batch's base cost is in `liquidate(done)`; a skipped account adds its re-check.
+			let skips = T::WeightInfo::skip(skipped).saturating_sub(T::WeightInfo::skip(0));
+			let actual = T::WeightInfo::liquidate(done).saturating_add(skips);
 			Ok(PostDispatchInfo { actual_weight: Some(actual), pays_fee: Pays::No })
+		}
+
+		/// Liquidate `who` as a keeper: the same waterfall as `liquidate`, and the keeper is paid
+		/// `KeeperShare` of the penalties. Free when it liquidates; the chain never depends on
+		/// keepers (validators' offchain workers do the same unsigned).
+		///
+		/// Origin: signed. Emits what `liquidate` does and `KeeperRewarded`. Errors:
+		/// `BreakerActive`, `NotLiquidatable`.
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::liquidate_account())]
+		pub fn liquidate_account(
+			origin: OriginFor<T>,
+			who: T::AccountId,
+		) -> DispatchResultWithPostInfo {
+			let keeper = ensure_signed(origin)?;
+			Self::do_keeper_liquidate(keeper, who)?;
+			Ok(Pays::No.into())
+		}
+
+		/// Buy up to `max_amount` of an auction's collateral at its current price, if that is
+		/// at most `max_price`. The taker pays from its margin USD cash, which repays the
+		/// owner's debt, and receives the collateral into its margin account. A take never
+		/// pays more than the auction's tab; one that leaves less than `dust` USD to raise is
+		/// refused. Once the tab is raised, the rest of the lot returns to the owner.
+		///
+		/// Origin: signed. Emits `AuctionTaken`, `AuctionEnded`, `ShortfallSettled`. Errors:
+		/// `BreakerActive`, `UnknownAuction`, `AuctionNeedsRestart`, `PriceAboveLimit`,
+		/// `ZeroAmount`, `LeavesDust`, and margin's when the taker lacks the cash.
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::take())]
+		pub fn take(
+			origin: OriginFor<T>,
+			id: AuctionId,
+			max_amount: Balance,
+			max_price: Price,
+		) -> DispatchResult {
+			let taker = ensure_signed(origin)?;
+			Self::do_take(taker, id, max_amount, max_price)
+		}
+
+		/// Restart an auction past its tail or below its floor at the fresh oracle price times
+		/// one plus the start premium; the insurance fund tips the caller `tip`.
+		///
+		/// Origin: signed. Emits `AuctionRestarted`. Errors: `BreakerActive`,
+		/// `UnknownAuction`, `AuctionRunning`, `PriceNotFresh`.
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::restart())]
+		pub fn restart(origin: OriginFor<T>, id: AuctionId) -> DispatchResult {
+			let keeper = ensure_signed(origin)?;
+			Self::do_restart(keeper, id)
+		}
+
+		/// Move `amount` USD of the caller's margin cash into the insurance fund.
+		///
+		/// Origin: signed. Emits `InsuranceFunded`. Errors: `ZeroAmount`, and margin's when the
+		/// caller lacks the cash or would fall below its initial margin.
+		#[pallet::call_index(6)]
+		#[pallet::weight(T::WeightInfo::fund_insurance())]
+		pub fn fund_insurance(origin: OriginFor<T>, amount: Balance) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			ensure!(amount > 0, Error::<T>::ZeroAmount);
+			T::Margin::transfer_cash(&who, &Self::insurance_fund(), amount)?;
+			Self::deposit_event(Event::InsuranceFunded { who, amount });
+			Ok(())
+		}
+
+		/// Set the auction parameters.
+		///
+		/// Origin: `GovernanceOrigin`. Emits `ParamsSet`. Errors: `InvalidParams`.
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::set_params())]
+		pub fn set_params(origin: OriginFor<T>, params: AuctionParamsOf<T>) -> DispatchResult {
+			T::GovernanceOrigin::ensure_origin(origin)?;
+			Self::ensure_valid_params(&params)?;
+			Params::<T>::put(params);
+			Self::deposit_event(Event::ParamsSet { params });
+			Ok(())
 		}
 	}
 
@@ -228,13 +443,67 @@ pub mod pallet {
 			T::PalletId::get().into_account_truncating()
 		}
 
-		/// Whether a new liquidation of `who` may start now: the breaker allows it and the
-		/// account holds positions and is below its maintenance margin at fresh prices. (Debt
-		/// with no position left is for the shortfall stage, not for this one.)
+		/// Up to `limit` accounts liquidatable now, found through margin's risk index.
+		pub fn candidates(limit: u32) -> alloc::vec::Vec<T::AccountId> {
+			T::Margin::candidates(limit).into_iter().filter(Self::may_liquidate).collect()
+		}
+
+		/// The waterfall `who` would go through now, or `None` when it is not liquidatable:
+		/// the liquidation is run and rolled back.
+		pub fn path(who: &T::AccountId) -> Option<alloc::vec::Vec<Step>> {
+			use frame_support::storage::{with_transaction, TransactionOutcome};
+			if !Self::may_liquidate(who) {
+				return None;
+			}
+			let outcome = with_transaction(|| {
+				TransactionOutcome::Rollback(Ok::<_, DispatchError>(Self::run_waterfall(who).ok()))
+			});
+			outcome.ok().flatten().map(|outcome| outcome.path)
+		}
+
+		/// The open auctions with their prices now.
+		pub fn auction_views() -> alloc::vec::Vec<AuctionView<T::AccountId, BlockNumberFor<T>>> {
+			let now = frame_system::Pallet::<T>::block_number();
+			let mut views: alloc::vec::Vec<_> = Auctions::<T>::iter()
+				.map(|(id, auction)| AuctionView {
+					id,
+					price: Self::auction_price(&auction, now),
+					needs_restart: Self::needs_restart(&auction, now),
+					auction,
+				})
+				.collect();
+			views.sort_by_key(|view| view.id);
+			views
+		}
+
+		/// The insurance fund's account, cash and payouts in this block.
+		pub fn fund_view() -> FundView<T::AccountId> {
+			let account = Self::insurance_fund();
+			let (block, paid) = InsurancePaid::<T>::get();
+			let now = frame_system::Pallet::<T>::block_number();
+			FundView {
+				cash: T::Margin::cash(&account),
+				account,
+				paid_this_block: if block == now { paid } else { 0 },
+				cap_per_block: T::InsuranceCapPerBlock::get(),
+			}
+		}
+
+		/// The account that holds the collateral on auction.
+		pub fn auction_account() -> T::AccountId {
+			T::PalletId::get().into_sub_account_truncating(b"auction")
+		}
+
+		/// Whether a new liquidation of `who` may start now: the breaker allows it, the account
+		/// is below its maintenance margin at fresh prices, and it holds positions or, with none
+		/// left, a debt that no open auction of its collateral is raising yet.
 		pub fn may_liquidate(who: &T::AccountId) -> bool {
 			Breaker::<T>::get() == BreakerLevel::Running
 				&& T::Margin::health(who).is_some_and(|h| h.is_liquidatable())
-				&& T::Margin::margins(who).is_some_and(|m| m.maintenance > 0)
+				&& T::Margin::margins(who).is_some_and(|m| {
+					m.maintenance > 0
+						|| (T::Margin::cash(who) < 0 && OpenAuctions::<T>::get(who) == 0)
+				})
 		}
 	}
 }

@@ -1,14 +1,19 @@
 //! A minimal runtime for the liquidation pallet's tests; a recording double plays margin.
 
 use crate as pallet_liquidation;
-use frame_support::{derive_impl, parameter_types, traits::ConstU32, PalletId};
+use crate::AuctionParams;
+use frame_support::{
+	derive_impl, parameter_types,
+	traits::{ConstU128, ConstU32},
+	PalletId,
+};
 use frame_system::{
 	offchain::{CreateBare, CreateTransactionBase},
 	EnsureRoot,
 };
 use perp_primitives::{
-	Balance, HealthState, MarginInspector, MarginLiquidator, Margins, MarketId, PositionRisk,
-	Price, Reduction,
+	AssetId, Balance, CollateralRisk, HealthState, MarginInspector, MarginLiquidator, Margins,
+	MarketId, PositionRisk, Price, PriceInfo, PriceProvider, PriceStats, PriceStatus, Reduction,
 };
 use sp_runtime::{BuildStorage, DispatchError, Perbill};
 use std::collections::BTreeMap;
@@ -65,6 +70,12 @@ pub struct Book {
 	pub positions: Vec<PositionRisk>,
 }
 
+/// DOT in the double: 10 decimals.
+pub const DOT: AssetId = 4;
+pub const DOT_UNIT: Balance = 10_000_000_000;
+/// USD in the double: 6 decimals.
+pub const USD_UNIT: Balance = 1_000_000;
+
 parameter_types! {
 	/// The margin double's accounts.
 	pub static Books: BTreeMap<u64, Book> = BTreeMap::new();
@@ -74,6 +85,65 @@ parameter_types! {
 	pub static Candidates: Vec<u64> = Vec::new();
 	/// Every `reduce_position` call: (who, market, amount, price, penalty, beneficiary).
 	pub static Reduced: Vec<(u64, MarketId, Balance, Price, Perbill, u64)> = Vec::new();
+	/// USD cash per account (the double keeps it apart from `Books`' equity).
+	pub static Cash: BTreeMap<u64, i128> = BTreeMap::new();
+	/// Collateral per (account, asset).
+	pub static Holdings: BTreeMap<(u64, AssetId), Balance> = BTreeMap::new();
+	/// Oracle prices with their status.
+	pub static Prices: BTreeMap<AssetId, (Price, PriceStatus)> = BTreeMap::new();
+	/// What the vault absorbed.
+	pub static Absorbed: Balance = 0;
+	/// Accounts whose `reduce_position` fails.
+	pub static Failing: Vec<u64> = Vec::new();
+	/// The most notional liquidated per market and block.
+	pub static NotionalCap: Balance = Balance::MAX;
+}
+
+/// The oracle double over [`Prices`].
+pub struct PriceTable;
+impl PriceProvider for PriceTable {
+	fn price(asset: AssetId) -> PriceInfo {
+		Prices::get()
+			.get(&asset)
+			.map_or(PriceInfo::missing(), |&(price, status)| PriceInfo {
+				price,
+				updated_at: 0,
+				status,
+			})
+	}
+	fn stats(_: AssetId) -> Option<PriceStats> {
+		None
+	}
+}
+
+/// Sets `asset`'s price with a status.
+pub fn set_price(asset: AssetId, price: Price, status: PriceStatus) {
+	Prices::mutate(|p| p.insert(asset, (price, status)));
+}
+
+/// `who`'s cash in the double.
+pub fn cash(who: u64) -> i128 {
+	Cash::get().get(&who).copied().unwrap_or_default()
+}
+
+/// Sets `who`'s cash in the double.
+pub fn set_cash(who: u64, amount: i128) {
+	Cash::mutate(|c| c.insert(who, amount));
+}
+
+/// `who`'s holding of `asset` in the double.
+pub fn holding(who: u64, asset: AssetId) -> Balance {
+	Holdings::get().get(&(who, asset)).copied().unwrap_or_default()
+}
+
+/// Sets `who`'s holding of `asset`.
+pub fn set_holding(who: u64, asset: AssetId, amount: Balance) {
+	Holdings::mutate(|h| h.insert((who, asset), amount));
+}
+
+/// The sum of every account's cash and the vault's absorbed losses: what the double conserves.
+pub fn total_usd() -> i128 {
+	Cash::get().values().sum::<i128>() - Absorbed::get() as i128
 }
 
 /// Plays the margin pallet over [`Books`]. A reduction closes `amount` units and scales the
@@ -121,6 +191,9 @@ impl MarginLiquidator<u64> for MarginDouble {
 		penalty: Perbill,
 		beneficiary: &u64,
 	) -> Result<Reduction, DispatchError> {
+		if Failing::get().contains(who) {
+			return Err(DispatchError::Unavailable);
+		}
 		Reduced::mutate(|r| r.push((*who, market, amount, price, penalty, *beneficiary)));
 		let mut books = Books::get();
 		let book = books.get_mut(who).ok_or(DispatchError::Other("no book"))?;
@@ -137,6 +210,8 @@ impl MarginLiquidator<u64> for MarginDouble {
 		book.margins.initial -= (share.mul_floor(book.margins.initial)).min(book.margins.initial);
 		let penalty = penalty.mul_ceil(closed);
 		book.margins.equity -= penalty as i128;
+		set_cash(*who, cash(*who) - penalty as i128);
+		set_cash(*beneficiary, cash(*beneficiary) + penalty as i128);
 		position.maintenance -= freed_maintenance;
 		let remaining = if position.size > 0 {
 			position.size - closed as i128
@@ -149,12 +224,63 @@ impl MarginLiquidator<u64> for MarginDouble {
 		Ok(Reduction { closed, remaining, realized: 0, penalty })
 	}
 
-	fn seize_collateral(_: &u64, _: u32, _: Balance, _: &u64) -> sp_runtime::DispatchResult {
+	fn seize_collateral(
+		who: &u64,
+		asset: AssetId,
+		amount: Balance,
+		to: &u64,
+	) -> sp_runtime::DispatchResult {
+		let left = holding(*who, asset).checked_sub(amount).ok_or(DispatchError::Other("short"))?;
+		set_holding(*who, asset, left);
+		set_holding(*to, asset, holding(*to, asset) + amount);
 		Ok(())
 	}
 
-	fn cover_shortfall(_: &u64, _: &u64) -> Result<Balance, DispatchError> {
-		Ok(0)
+	fn cover_shortfall(who: &u64, from: &u64, limit: Balance) -> Result<Balance, DispatchError> {
+		let debt = cash(*who).min(0).unsigned_abs();
+		let covered = debt.min(cash(*from).max(0).unsigned_abs()).min(limit);
+		set_cash(*who, cash(*who) + covered as i128);
+		set_cash(*from, cash(*from) - covered as i128);
+		Ok(debt - covered)
+	}
+
+	fn absorb_shortfall(who: &u64) -> Result<Balance, DispatchError> {
+		let debt = cash(*who).min(0).unsigned_abs();
+		set_cash(*who, 0);
+		Absorbed::mutate(|a| *a += debt);
+		Ok(debt)
+	}
+
+	fn cash(who: &u64) -> i128 {
+		cash(*who)
+	}
+
+	fn collateral(who: &u64, asset: AssetId) -> Balance {
+		holding(*who, asset)
+	}
+
+	fn collaterals(who: &u64) -> Vec<CollateralRisk> {
+		Holdings::get()
+			.into_iter()
+			.filter(|((owner, _), amount)| owner == who && *amount > 0)
+			.filter_map(|((_, asset), amount)| {
+				let price = PriceTable::price(asset).fresh()?;
+				Some(CollateralRisk { asset, amount, unit: DOT_UNIT, price })
+			})
+			.collect()
+	}
+
+	fn transfer_cash(from: &u64, to: &u64, amount: Balance) -> sp_runtime::DispatchResult {
+		if cash(*from) < amount as i128 {
+			return Err(DispatchError::Other("insufficient cash"));
+		}
+		set_cash(*from, cash(*from) - amount as i128);
+		set_cash(*to, cash(*to) + amount as i128);
+		Ok(())
+	}
+
+	fn settlement_unit() -> Balance {
+		USD_UNIT
 	}
 }
 
@@ -163,13 +289,34 @@ parameter_types! {
 	pub const Penalty: Perbill = Perbill::from_percent(1);
 	pub const Buffer: Perbill = Perbill::from_percent(10);
 	pub const FullBelow: Perbill = Perbill::from_percent(50);
+	pub const KeeperShare: Perbill = Perbill::from_percent(20);
+	/// Start 10% above the oracle, lose 1% a block, restart below half the oracle price or
+	/// after 20 blocks; 5 USD tip, 10 USD dust.
+	pub const AuctionDefaults: AuctionParams<u64> = AuctionParams {
+		start_premium: Perbill::from_percent(10),
+		step: Perbill::from_percent(1),
+		floor: Perbill::from_percent(50),
+		tail: 20,
+		tip: 5 * USD_UNIT,
+		dust: 10 * USD_UNIT,
+	};
 }
+
+/// At most 100 USD of insurance payouts a block.
+pub const INSURANCE_CAP: Balance = 100 * USD_UNIT;
 
 pub const PRIORITY: u64 = u64::MAX / 2 + 1;
 
 impl pallet_liquidation::Config for Test {
 	type Margin = MarginDouble;
+	type Prices = PriceTable;
 	type EmergencyOrigin = EnsureRoot<u64>;
+	type GovernanceOrigin = EnsureRoot<u64>;
+	type KeeperShare = KeeperShare;
+	type InsuranceCapPerBlock = ConstU128<INSURANCE_CAP>;
+	type MaxAuctions = ConstU32<4>;
+	type MaxLiquidatedNotionalPerBlock = NotionalCap;
+	type DefaultAuctionParams = AuctionDefaults;
 	type PalletId = FundId;
 	type Penalty = Penalty;
 	type Buffer = Buffer;
@@ -204,6 +351,17 @@ impl crate::BenchmarkHelper<u64> for DoubleBenchmarkHelper {
 			})
 			.collect()
 	}
+	fn indebted_account() -> u64 {
+		let who = 3_000;
+		book(who, -10, 0, 0, &[]);
+		set_cash(who, -(1_000 * USD_UNIT as i128));
+		set_holding(who, DOT, 1_000 * DOT_UNIT);
+		set_price(DOT, Price::from_u32(5), PriceStatus::Fresh);
+		who
+	}
+	fn fund_cash(who: &u64, amount: Balance) {
+		set_cash(*who, cash(*who) + amount as i128);
+	}
 }
 
 /// Puts `who` in the double with `equity`, `initial` and `maintenance`, and `positions` of
@@ -220,6 +378,7 @@ pub fn book(
 		.map(|&(market, size, maintenance)| PositionRisk {
 			market,
 			size,
+			unit: 1,
 			price: Price::from_u32(100),
 			maintenance,
 			discount: Perbill::from_percent(2),
@@ -239,5 +398,24 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 	Unpriced::take();
 	Candidates::take();
 	Reduced::take();
+	Cash::take();
+	Holdings::take();
+	Prices::take();
+	Absorbed::take();
+	Failing::take();
+	NotionalCap::set(Balance::MAX);
 	ext
+}
+
+/// Runs `test` in a fresh externality, then checks the pallet's invariants.
+pub fn run_test(test: impl FnOnce()) {
+	new_test_ext().execute_with(|| {
+		test();
+		Liquidation::do_try_state().expect("invariants hold");
+	});
+}
+
+/// The USD and DOT the double holds in all: liquidation only moves them.
+pub fn totals() -> (i128, Balance) {
+	(total_usd(), Holdings::get().values().sum())
 }

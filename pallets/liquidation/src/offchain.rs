@@ -5,10 +5,8 @@
 //! are logged, never panics.
 
 use crate::pallet::*;
-use alloc::vec::Vec;
 use frame_support::traits::Get;
 use frame_system::{offchain::SubmitTransaction, pallet_prelude::BlockNumberFor};
-use perp_primitives::MarginLiquidator;
 use sp_runtime::offchain::{
 	storage_lock::{BlockAndTime, StorageLock},
 	Duration,
@@ -39,11 +37,7 @@ impl<T: Config> Pallet<T> {
 			return 0;
 		};
 		let batch = T::MaxBatch::get();
-		let found: Vec<T::AccountId> =
-			T::Margin::candidates(batch.saturating_mul(MAX_BATCHES_PER_RUN))
-				.into_iter()
-				.filter(Self::may_liquidate)
-				.collect();
+		let found = Self::candidates(batch.saturating_mul(MAX_BATCHES_PER_RUN));
 		let mut submitted = 0;
 		for chunk in found.chunks(batch as usize) {
 			let accounts = AccountsOf::<T>::truncate_from(chunk.to_vec());

@@ -9,11 +9,14 @@ use frame_support::{
 	pallet_prelude::{InvalidTransaction, TransactionSource, ValidateUnsigned},
 	traits::UnfilteredDispatchable,
 };
-use perp_primitives::{HealthState, MarginInspector, Price};
+use perp_primitives::{HealthState, MarginInspector, Price, PriceStatus};
 use sp_core::offchain::{
 	testing::TestTransactionPoolExt, OffchainDbExt, OffchainWorkerExt, TransactionPoolExt,
 };
-use sp_runtime::{traits::ExtrinsicLike, DispatchError, Perbill};
+use sp_runtime::{
+	traits::{ExtrinsicLike, Saturating},
+	DispatchError, Perbill,
+};
 
 fn batch(accounts: &[u64]) -> AccountsOf<Test> {
 	AccountsOf::<Test>::try_from(accounts.to_vec()).expect("within MaxBatch")
@@ -31,7 +34,7 @@ fn fund() -> u64 {
 
 #[test]
 fn breaker_is_set_by_the_emergency_origin_only() {
-	new_test_ext().execute_with(|| {
+	run_test(|| {
 		assert_eq!(crate::Breaker::<Test>::get(), BreakerLevel::Running);
 		assert_noop!(
 			Liquidation::set_breaker(RuntimeOrigin::signed(1), BreakerLevel::Halted),
@@ -50,14 +53,20 @@ fn breaker_is_set_by_the_emergency_origin_only() {
 
 #[test]
 fn only_liquidatable_accounts_pass_the_gate_and_only_while_running() {
-	new_test_ext().execute_with(|| {
+	run_test(|| {
 		book(1, 200, 100, 50, &[]);
 		book(2, 80, 100, 50, &[]);
 		book(3, 40, 100, 50, &[]);
 		book(4, -5, 100, 50, &[]);
 		book(5, 40, 100, 50, &[]);
-		// Debt with no position left: not this stage's.
+		// No position left: liquidatable for the debt (8), unless there is none (7) or an
+		// auction of its collateral is already raising it (9).
 		book(7, -5, 0, 0, &[]);
+		book(8, -5, 0, 0, &[]);
+		set_cash(8, -5);
+		book(9, -5, 0, 0, &[]);
+		set_cash(9, -5);
+		crate::OpenAuctions::<Test>::insert(9, 1);
 		Unpriced::set(vec![5]);
 		let states: Vec<_> = (1..=4).map(|who| MarginDouble::health(&who).unwrap()).collect();
 		assert_eq!(
@@ -69,21 +78,22 @@ fn only_liquidatable_accounts_pass_the_gate_and_only_while_running() {
 				HealthState::Bankrupt
 			]
 		);
-		let gate = || (1..=7).map(|who| Pallet::<Test>::may_liquidate(&who)).collect::<Vec<_>>();
-		// No verdict on a stale price (5), no account (6), no positions (7).
-		assert_eq!(gate(), vec![false, false, true, true, false, false, false]);
+		let gate = || (1..=9).map(|who| Pallet::<Test>::may_liquidate(&who)).collect::<Vec<_>>();
+		// No verdict on a stale price (5), no account (6).
+		assert_eq!(gate(), vec![false, false, true, true, false, false, false, true, false]);
 		for level in
 			[BreakerLevel::NoNewLiquidations, BreakerLevel::NoAuctions, BreakerLevel::Halted]
 		{
 			assert_ok!(Liquidation::set_breaker(RuntimeOrigin::root(), level));
-			assert_eq!(gate(), vec![false; 7], "{level:?} must stop new liquidations");
+			assert_eq!(gate(), vec![false; 9], "{level:?} must stop new liquidations");
 		}
+		crate::OpenAuctions::<Test>::remove(9);
 	});
 }
 
 #[test]
 fn partial_steps_close_the_largest_maintenance_first_at_the_discounted_price() {
-	new_test_ext().execute_with(|| {
+	run_test(|| {
 		// Equity 40 of maintenance 50: liquidatable, but above half of it, so partial.
 		book(1, 40, 100, 50, &[(1, -200, 20), (0, 100, 30)]);
 		assert_ok!(liquidate(&[1]));
@@ -114,7 +124,7 @@ fn partial_steps_close_the_largest_maintenance_first_at_the_discounted_price() {
 
 #[test]
 fn partial_liquidation_stops_once_equity_is_back_above_initial_margin_plus_the_buffer() {
-	new_test_ext().execute_with(|| {
+	run_test(|| {
 		book(1, 45, 50, 48, &[(0, 100, 30), (1, 100, 18)]);
 		assert_ok!(liquidate(&[1]));
 		// After the first step: initial 38, target 38 + 10% = 42 (rounded up), equity 44.
@@ -127,7 +137,7 @@ fn partial_liquidation_stops_once_equity_is_back_above_initial_margin_plus_the_b
 
 #[test]
 fn deep_or_bankrupt_accounts_are_closed_in_full() {
-	new_test_ext().execute_with(|| {
+	run_test(|| {
 		// Equity 20 < half of maintenance 50.
 		book(1, 20, 100, 50, &[(0, 100, 30), (1, -200, 20)]);
 		book(2, -10, 100, 50, &[(0, 40, 50)]);
@@ -140,7 +150,7 @@ fn deep_or_bankrupt_accounts_are_closed_in_full() {
 
 #[test]
 fn recovered_accounts_are_skipped_and_their_weight_refunded() {
-	new_test_ext().execute_with(|| {
+	run_test(|| {
 		book(1, 40, 100, 50, &[(0, 100, 30)]);
 		book(2, 200, 100, 50, &[(0, 100, 30)]);
 		let info = liquidate(&[1, 2]).unwrap();
@@ -148,13 +158,30 @@ fn recovered_accounts_are_skipped_and_their_weight_refunded() {
 		assert_eq!(Reduced::get().len(), 1);
 		assert_eq!(info.pays_fee, Pays::No);
 		let full = Call::<Test>::liquidate { accounts: batch(&[1, 2]) }.get_dispatch_info();
-		assert!(info.actual_weight.unwrap().all_lt(full.call_weight));
+		let actual = info.actual_weight.unwrap();
+		assert!(
+			actual.all_lte(full.call_weight) && actual.ref_time() < full.call_weight.ref_time()
+		);
+	});
+}
+
+#[test]
+fn a_failing_account_is_reported_and_does_not_stop_the_batch() {
+	run_test(|| {
+		book(1, 40, 100, 50, &[(0, 100, 30)]);
+		book(2, 40, 100, 50, &[(0, 100, 30)]);
+		Failing::set(vec![1]);
+		assert_ok!(liquidate(&[1, 2]));
+		System::assert_has_event(
+			Event::LiquidationFailed { who: 1, error: DispatchError::Unavailable }.into(),
+		);
+		assert_eq!(Reduced::get().iter().map(|r| r.0).collect::<Vec<_>>(), vec![2]);
 	});
 }
 
 #[test]
 fn bad_batches_change_nothing() {
-	new_test_ext().execute_with(|| {
+	run_test(|| {
 		book(1, 40, 100, 50, &[(0, 100, 30)]);
 		assert_noop!(liquidate(&[]), Error::<Test>::EmptyBatch);
 		assert_noop!(liquidate(&[1, 1]), Error::<Test>::DuplicateAccount);
@@ -173,7 +200,7 @@ fn bad_batches_change_nothing() {
 
 #[test]
 fn the_pool_takes_only_batches_of_liquidatable_accounts_and_dedupes_them_per_account() {
-	new_test_ext().execute_with(|| {
+	run_test(|| {
 		book(1, 40, 100, 50, &[(0, 100, 30)]);
 		book(2, 40, 100, 50, &[(0, 100, 30)]);
 		book(3, 200, 100, 50, &[(0, 100, 30)]);
@@ -260,5 +287,324 @@ fn the_offchain_worker_submits_the_liquidatable_candidates_in_batches() {
 		));
 		assert_eq!(Liquidation::offchain_liquidate(2), 0);
 		assert!(pool_state.read().transactions.is_empty());
+		assert_ok!(Liquidation::do_try_state());
+	});
+}
+
+const OWNER: u64 = 10;
+const TAKER: u64 = 11;
+const KEEPER: u64 = 12;
+
+/// `n` whole USD.
+fn usd(n: u128) -> u128 {
+	n * USD_UNIT
+}
+
+/// `n` hundredths of a DOT.
+fn centi_dot(n: u128) -> u128 {
+	n * DOT_UNIT / 100
+}
+
+/// OWNER: no position left, `debt` USD of debt and `dot` whole DOT at 5 USD; the fund holds
+/// 1,000 USD and TAKER 10,000.
+fn indebted(debt: u128, dot: u128) {
+	book(OWNER, -10, 0, 0, &[]);
+	set_cash(OWNER, -(usd(debt) as i128));
+	set_holding(OWNER, DOT, dot * DOT_UNIT);
+	set_price(DOT, Price::from_u32(5), PriceStatus::Fresh);
+	set_cash(fund(), usd(1_000) as i128);
+	set_cash(TAKER, usd(10_000) as i128);
+}
+
+fn take(amount: u128, max_price: Price) -> sp_runtime::DispatchResult {
+	Liquidation::take(RuntimeOrigin::signed(TAKER), 0, amount, max_price)
+}
+
+fn at_block(n: u64) {
+	System::set_block_number(n);
+}
+
+#[test]
+fn a_keeper_liquidates_like_the_workers_and_earns_its_share_of_the_penalty() {
+	run_test(|| {
+		book(1, 40, 100, 50, &[(0, 10_000, 30)]);
+		book(2, 200, 100, 50, &[(0, 10_000, 30)]);
+		assert_noop!(
+			Liquidation::liquidate_account(RuntimeOrigin::signed(KEEPER), 2),
+			Error::<Test>::NotLiquidatable
+		);
+		let before = totals();
+		let info = Liquidation::liquidate_account(RuntimeOrigin::signed(KEEPER), 1).unwrap();
+		assert_eq!(info.pays_fee, Pays::No);
+		// 25% of 10,000 closed, 1% penalty = 25 to the fund, 20% of it to the keeper.
+		assert_eq!(Reduced::get().len(), 1);
+		System::assert_last_event(
+			Event::KeeperRewarded { keeper: KEEPER, who: 1, reward: 5 }.into(),
+		);
+		assert_eq!((cash(fund()), cash(KEEPER), cash(1)), (20, 5, -25));
+		assert_eq!(totals(), before);
+		assert_noop!(
+			Liquidation::liquidate_account(RuntimeOrigin::none(), 1),
+			DispatchError::BadOrigin
+		);
+		assert_ok!(Liquidation::set_breaker(RuntimeOrigin::root(), BreakerLevel::Halted));
+		assert_noop!(
+			Liquidation::liquidate_account(RuntimeOrigin::signed(KEEPER), 1),
+			Error::<Test>::BreakerActive
+		);
+	});
+}
+
+#[test]
+fn debt_left_without_positions_sends_the_collateral_that_covers_it_to_auction() {
+	run_test(|| {
+		indebted(1_000, 1_000);
+		let before = totals();
+		assert!(Pallet::<Test>::may_liquidate(&OWNER));
+		assert_ok!(liquidate(&[OWNER]));
+		// Enough to raise 1,000 USD at the floor (half of 5): 400 DOT; the rest stays.
+		let auction = crate::Auctions::<Test>::get(0).unwrap();
+		let top = Price::from_rational(55, 10);
+		assert_eq!(
+			(auction.owner, auction.lot, auction.tab, auction.top, auction.floor),
+			(OWNER, 400 * DOT_UNIT, usd(1_000), top, Price::from_rational(25, 10))
+		);
+		System::assert_has_event(
+			Event::AuctionStarted {
+				id: 0,
+				who: OWNER,
+				asset: DOT,
+				lot: 400 * DOT_UNIT,
+				tab: usd(1_000),
+				top,
+			}
+			.into(),
+		);
+		let views = Pallet::<Test>::auction_views();
+		assert_eq!(views.len(), 1);
+		assert_eq!((views[0].id, views[0].price, views[0].needs_restart), (0, top, false));
+		assert_eq!(holding(OWNER, DOT), 600 * DOT_UNIT);
+		assert_eq!(holding(Pallet::<Test>::auction_account(), DOT), 400 * DOT_UNIT);
+		// The debt is being raised: no second liquidation, no shortfall paid yet.
+		assert!(!Pallet::<Test>::may_liquidate(&OWNER));
+		assert_eq!(cash(OWNER), -(usd(1_000) as i128));
+		assert_eq!(totals(), before);
+	});
+}
+
+#[test]
+fn the_auction_price_decays_every_block_and_takes_repay_the_debt_and_return_the_surplus() {
+	run_test(|| {
+		indebted(1_000, 1_000);
+		assert_ok!(liquidate(&[OWNER]));
+		let before = totals();
+		let top = Price::from_rational(55, 10);
+		assert_noop!(take(100 * DOT_UNIT, Price::from_u32(5)), Error::<Test>::PriceAboveLimit);
+		// 100 DOT at 5.50: 550 USD to the owner's debt.
+		assert_ok!(take(100 * DOT_UNIT, top));
+		System::assert_last_event(
+			Event::AuctionTaken {
+				id: 0,
+				taker: TAKER,
+				amount: 100 * DOT_UNIT,
+				price: top,
+				paid: usd(550),
+			}
+			.into(),
+		);
+		assert_eq!(cash(OWNER), -(usd(450) as i128));
+		assert_eq!(holding(TAKER, DOT), 100 * DOT_UNIT);
+		// 80.90 DOT would pay 444.95 and leave 5.05 USD, under the 10 USD dust.
+		assert_noop!(take(centi_dot(8_090), top), Error::<Test>::LeavesDust);
+
+		// Ten blocks later: 5.50 × 0.99^10.
+		at_block(11);
+		let price = Pallet::<Test>::auction_price(&crate::Auctions::<Test>::get(0).unwrap(), 11);
+		let expected = top.saturating_mul(Price::from_rational(99, 100).saturating_pow(10));
+		assert_eq!(price, expected);
+		assert!(price < top && price > Price::from_rational(497, 100));
+		// Asking for all 300 DOT left: the 450 USD tab caps it, the rest returns to the owner.
+		assert_ok!(take(300 * DOT_UNIT, top));
+		let bought = holding(TAKER, DOT) - 100 * DOT_UNIT;
+		assert!(bought > centi_dot(9_040) && bought < centi_dot(9_050), "{bought}");
+		assert_eq!(cash(OWNER), 0);
+		assert_eq!(holding(OWNER, DOT), 1_000 * DOT_UNIT - 100 * DOT_UNIT - bought);
+		System::assert_last_event(
+			Event::AuctionEnded { id: 0, returned: 300 * DOT_UNIT - bought, unpaid: 0 }.into(),
+		);
+		assert!(crate::Auctions::<Test>::get(0).is_none());
+		assert_eq!(crate::OpenAuctions::<Test>::get(OWNER), 0);
+		assert_eq!(totals(), before);
+		assert_noop!(take(1, top), Error::<Test>::UnknownAuction);
+	});
+}
+
+#[test]
+fn a_stalled_auction_is_restarted_at_a_fresh_price_with_a_tip() {
+	run_test(|| {
+		indebted(1_000, 1_000);
+		assert_ok!(liquidate(&[OWNER]));
+		let restart = || Liquidation::restart(RuntimeOrigin::signed(KEEPER), 0);
+		assert_noop!(restart(), Error::<Test>::AuctionRunning);
+		// Past the 20-block tail.
+		at_block(22);
+		assert_noop!(take(DOT_UNIT, Price::from_u32(10)), Error::<Test>::AuctionNeedsRestart);
+		set_price(DOT, Price::from_u32(4), PriceStatus::Stale);
+		assert_noop!(restart(), Error::<Test>::PriceNotFresh);
+		set_price(DOT, Price::from_u32(4), PriceStatus::Fresh);
+		assert_ok!(restart());
+		let top = Price::from_rational(44, 10);
+		System::assert_last_event(
+			Event::AuctionRestarted { id: 0, top, keeper: KEEPER, tip: usd(5) }.into(),
+		);
+		let auction = crate::Auctions::<Test>::get(0).unwrap();
+		assert_eq!((auction.top, auction.floor, auction.started), (top, Price::from_u32(2), 22));
+		assert_eq!(cash(KEEPER), usd(5) as i128);
+		assert_ok!(take(DOT_UNIT, top));
+
+		// Below the floor before the tail: at 10% a block, 4.40 × 0.9^8 ≈ 1.89 < 2.
+		let mut params = crate::Params::<Test>::get();
+		params.step = Perbill::from_percent(10);
+		assert_ok!(Liquidation::set_params(RuntimeOrigin::root(), params));
+		at_block(22 + 8);
+		assert_noop!(take(DOT_UNIT, top), Error::<Test>::AuctionNeedsRestart);
+		assert_ok!(restart());
+	});
+}
+
+#[test]
+fn an_unsold_tab_goes_to_the_insurance_fund_up_to_its_cap_and_the_rest_to_the_vault() {
+	run_test(|| {
+		// 100 DOT (500 USD) cannot cover 1,000 USD even at the oracle: the whole holding goes
+		// to auction for the whole debt.
+		indebted(1_000, 100);
+		assert_ok!(liquidate(&[OWNER]));
+		let auction = crate::Auctions::<Test>::get(0).unwrap();
+		assert_eq!((auction.lot, auction.tab), (100 * DOT_UNIT, usd(1_000)));
+		let before = totals();
+		assert_ok!(take(100 * DOT_UNIT, Price::from_u32(6)));
+		// 550 raised, 450 unpaid: the fund pays its 100 USD cap, the vault the other 350.
+		System::assert_has_event(
+			Event::AuctionEnded { id: 0, returned: 0, unpaid: usd(450) }.into(),
+		);
+		System::assert_last_event(
+			Event::ShortfallSettled { who: OWNER, insurance: usd(100), socialized: usd(350) }
+				.into(),
+		);
+		assert_eq!(cash(OWNER), 0);
+		assert_eq!(cash(fund()), usd(900) as i128);
+		assert_eq!(Absorbed::get(), usd(350));
+		// Every USD is accounted: the vault's absorbed loss is part of `totals`.
+		assert_eq!(totals(), before);
+	});
+}
+
+#[test]
+fn debt_with_no_collateral_is_settled_at_once_and_the_fund_cap_is_per_block() {
+	run_test(|| {
+		set_cash(fund(), usd(1_000) as i128);
+		for (who, debt) in [(20, 60), (21, 60), (22, 30)] {
+			book(who, -1, 0, 0, &[]);
+			set_cash(who, -(usd(debt) as i128));
+		}
+		assert_ok!(liquidate(&[20, 21]));
+		// 100 USD a block: 60 for the first, 40 for the second, whose other 20 is socialized.
+		System::assert_has_event(
+			Event::ShortfallSettled { who: 20, insurance: usd(60), socialized: 0 }.into(),
+		);
+		System::assert_has_event(
+			Event::ShortfallSettled { who: 21, insurance: usd(40), socialized: usd(20) }.into(),
+		);
+		assert_eq!(Absorbed::get(), usd(20));
+		at_block(2);
+		assert_ok!(liquidate(&[22]));
+		System::assert_has_event(
+			Event::ShortfallSettled { who: 22, insurance: usd(30), socialized: 0 }.into(),
+		);
+		assert_eq!(cash(fund()), usd(870) as i128);
+		assert!([20, 21, 22].iter().all(|who| cash(*who) == 0));
+	});
+}
+
+#[test]
+fn a_markets_notional_cap_per_block_defers_the_rest_to_the_next_block() {
+	run_test(|| {
+		NotionalCap::set(usd(3_000));
+		// Both below half their maintenance margin: 100 units each to close at 98.
+		book(1, 20, 100, 50, &[(0, 100, 30)]);
+		book(2, 20, 100, 50, &[(0, 100, 30)]);
+		assert_ok!(liquidate(&[1, 2]));
+		// 3,000 USD buys 30 units (2,940 USD); the 60 USD left buys none.
+		let closed = || Reduced::get().iter().map(|r| (r.0, r.2)).collect::<Vec<_>>();
+		assert_eq!(closed(), vec![(1, 30)]);
+		System::assert_has_event(Event::Deferred { who: 2, market: 0 }.into());
+		assert_eq!(crate::LiquidatedNotional::<Test>::get(0), (1, usd(2_940)));
+		// Nothing is dropped: both stay liquidatable and go on in the next block.
+		assert!(Pallet::<Test>::may_liquidate(&1) && Pallet::<Test>::may_liquidate(&2));
+		at_block(2);
+		assert_ok!(liquidate(&[2, 1]));
+		assert_eq!(closed(), vec![(1, 30), (2, 30)]);
+		System::assert_has_event(Event::Deferred { who: 1, market: 0 }.into());
+	});
+}
+
+#[test]
+fn anyone_may_pay_into_the_insurance_fund_from_their_cash() {
+	run_test(|| {
+		set_cash(TAKER, usd(50) as i128);
+		assert_ok!(Liquidation::fund_insurance(RuntimeOrigin::signed(TAKER), usd(20)));
+		System::assert_last_event(Event::InsuranceFunded { who: TAKER, amount: usd(20) }.into());
+		assert_eq!((cash(TAKER), cash(fund())), (usd(30) as i128, usd(20) as i128));
+		assert_noop!(
+			Liquidation::fund_insurance(RuntimeOrigin::signed(TAKER), 0),
+			Error::<Test>::ZeroAmount
+		);
+		assert_noop!(
+			Liquidation::fund_insurance(RuntimeOrigin::signed(TAKER), usd(31)),
+			DispatchError::Other("insufficient cash")
+		);
+		assert_eq!(Pallet::<Test>::fund_view().cash, usd(20) as i128);
+	});
+}
+
+#[test]
+fn auctions_stop_with_the_breaker_and_bad_parameters_are_refused() {
+	run_test(|| {
+		indebted(1_000, 1_000);
+		assert_ok!(liquidate(&[OWNER]));
+		assert_noop!(take(0, Price::from_u32(10)), Error::<Test>::ZeroAmount);
+		assert_noop!(
+			Liquidation::take(RuntimeOrigin::signed(OWNER), 0, DOT_UNIT, Price::from_u32(10)),
+			DispatchError::Other("insufficient cash")
+		);
+		assert_ok!(Liquidation::set_breaker(RuntimeOrigin::root(), BreakerLevel::NoAuctions));
+		assert_noop!(take(DOT_UNIT, Price::from_u32(10)), Error::<Test>::BreakerActive);
+		assert_noop!(
+			Liquidation::restart(RuntimeOrigin::signed(KEEPER), 0),
+			Error::<Test>::BreakerActive
+		);
+
+		let good = crate::Params::<Test>::get();
+		assert_noop!(
+			Liquidation::set_params(RuntimeOrigin::signed(1), good),
+			DispatchError::BadOrigin
+		);
+		let bad = [
+			crate::AuctionParams { step: Perbill::zero(), ..good },
+			crate::AuctionParams { step: Perbill::from_percent(51), ..good },
+			crate::AuctionParams { floor: Perbill::zero(), ..good },
+			crate::AuctionParams { floor: Perbill::one(), ..good },
+			crate::AuctionParams { start_premium: Perbill::from_percent(51), ..good },
+			crate::AuctionParams { tail: 0, ..good },
+			crate::AuctionParams { tail: 14_401, ..good },
+		];
+		for params in bad {
+			assert_noop!(
+				Liquidation::set_params(RuntimeOrigin::root(), params),
+				Error::<Test>::InvalidParams
+			);
+		}
+		assert_ok!(Liquidation::set_params(RuntimeOrigin::root(), good));
+		System::assert_last_event(Event::ParamsSet { params: good }.into());
 	});
 }

@@ -40,6 +40,11 @@ pub trait WeightInfo {
 	fn set_breaker() -> Weight;
 	fn liquidate(n: u32, ) -> Weight;
 	fn skip(n: u32, ) -> Weight;
+	fn liquidate_account() -> Weight;
+	fn take() -> Weight;
+	fn restart() -> Weight;
+	fn set_params() -> Weight;
+	fn fund_insurance() -> Weight;
 }
 
 /// Measured weights, with the runtime's database costs.
@@ -123,6 +128,31 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2828).saturating_mul(n.into()))
 	}
+	fn liquidate_account() -> Weight {
+		Weight::from_parts(500_000_000, 60_000)
+			.saturating_add(T::DbWeight::get().reads(80))
+			.saturating_add(T::DbWeight::get().writes(60))
+	}
+	fn take() -> Weight {
+		Weight::from_parts(500_000_000, 60_000)
+			.saturating_add(T::DbWeight::get().reads(20))
+			.saturating_add(T::DbWeight::get().writes(12))
+	}
+	fn restart() -> Weight {
+		Weight::from_parts(500_000_000, 60_000)
+			.saturating_add(T::DbWeight::get().reads(10))
+			.saturating_add(T::DbWeight::get().writes(6))
+	}
+	fn set_params() -> Weight {
+		Weight::from_parts(500_000_000, 60_000)
+			.saturating_add(T::DbWeight::get().reads(0))
+			.saturating_add(T::DbWeight::get().writes(1))
+	}
+	fn fund_insurance() -> Weight {
+		Weight::from_parts(500_000_000, 60_000)
+			.saturating_add(T::DbWeight::get().reads(10))
+			.saturating_add(T::DbWeight::get().writes(6))
+	}
 }
 
 /// The same measurements with ParityDB costs, for tests and mocks.
@@ -204,5 +234,30 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().reads(13))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2828).saturating_mul(n.into()))
+	}
+	fn liquidate_account() -> Weight {
+		Weight::from_parts(500_000_000, 60_000)
+			.saturating_add(ParityDbWeight::get().reads(80))
+			.saturating_add(ParityDbWeight::get().writes(60))
+	}
+	fn take() -> Weight {
+		Weight::from_parts(500_000_000, 60_000)
+			.saturating_add(ParityDbWeight::get().reads(20))
+			.saturating_add(ParityDbWeight::get().writes(12))
+	}
+	fn restart() -> Weight {
+		Weight::from_parts(500_000_000, 60_000)
+			.saturating_add(ParityDbWeight::get().reads(10))
+			.saturating_add(ParityDbWeight::get().writes(6))
+	}
+	fn set_params() -> Weight {
+		Weight::from_parts(500_000_000, 60_000)
+			.saturating_add(ParityDbWeight::get().reads(0))
+			.saturating_add(ParityDbWeight::get().writes(1))
+	}
+	fn fund_insurance() -> Weight {
+		Weight::from_parts(500_000_000, 60_000)
+			.saturating_add(ParityDbWeight::get().reads(10))
+			.saturating_add(ParityDbWeight::get().writes(6))
 	}
 }

@@ -391,10 +391,12 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Covers `who`'s negative cash from `from`'s positive cash; returns what stays uncovered.
+	/// Covers `who`'s negative cash from `from`'s positive cash, at most `limit`; returns what
+	/// stays uncovered.
 	pub(crate) fn do_cover_shortfall(
 		who: &T::AccountId,
 		from: &T::AccountId,
+		limit: Balance,
 	) -> Result<Balance, DispatchError> {
 		ensure!(who != from, Error::<T>::InvalidBeneficiary);
 		let Some(mut account) = Accounts::<T>::get(who) else { return Ok(0) };
@@ -404,7 +406,7 @@ impl<T: Config> Pallet<T> {
 		let deficit = account.cash.unsigned_abs();
 		let mut payer = Accounts::<T>::get(from).unwrap_or_default();
 		let available = payer.cash.max(0).unsigned_abs();
-		let covered = deficit.min(available);
+		let covered = deficit.min(available).min(limit);
 		let covered_signed = i128::try_from(covered).map_err(|_| ArithmeticError::Overflow)?;
 		account.cash += covered_signed;
 		payer.cash -= covered_signed;
@@ -420,6 +422,62 @@ impl<T: Config> Pallet<T> {
 			uncovered,
 		});
 		Ok(uncovered)
+	}
+
+	/// The vault takes over `who`'s negative cash; returns the amount.
+	pub(crate) fn do_absorb_shortfall(who: &T::AccountId) -> Result<Balance, DispatchError> {
+		let Some(mut account) = Accounts::<T>::get(who) else { return Ok(0) };
+		if account.cash >= 0 {
+			return Ok(0);
+		}
+		let vault = Vault::<T>::get().checked_add(account.cash).ok_or(ArithmeticError::Overflow)?;
+		let absorbed = account.cash.unsigned_abs();
+		account.cash = 0;
+		Vault::<T>::put(vault);
+		Self::store_account(who, account);
+		Self::reindex(who);
+		Self::deposit_event(Event::ShortfallAbsorbed { who: who.clone(), amount: absorbed });
+		Ok(absorbed)
+	}
+
+	/// Moves `amount` of `from`'s cash to `to`; `from` keeps its initial margin if it has
+	/// positions.
+	pub(crate) fn do_transfer_cash(
+		from: &T::AccountId,
+		to: &T::AccountId,
+		amount: Balance,
+	) -> DispatchResult {
+		ensure!(amount > 0, Error::<T>::ZeroAmount);
+		ensure!(from != to, Error::<T>::InvalidBeneficiary);
+		let debit = i128::try_from(amount).map_err(|_| Error::<T>::InsufficientCollateral)?;
+		let mut payer = Accounts::<T>::get(from).unwrap_or_default();
+		ensure!(payer.cash >= debit, Error::<T>::InsufficientCollateral);
+		payer.cash -= debit;
+		let mut receiver = Accounts::<T>::get(to).unwrap_or_default();
+		receiver.cash = receiver.cash.checked_add(debit).ok_or(ArithmeticError::Overflow)?;
+		if !payer.positions.is_empty() {
+			let health = Self::evaluate(from, &payer, None, Pricing::FreshOnly)?;
+			ensure!(health.free_margin() >= 0, Error::<T>::InsufficientMargin);
+		}
+		Self::store_account(from, payer);
+		Self::store_account(to, receiver);
+		Self::reindex(from);
+		Self::reindex(to);
+		Self::deposit_event(Event::CashTransferred { from: from.clone(), to: to.clone(), amount });
+		Ok(())
+	}
+
+	/// `who`'s non-settlement collateral with fresh prices, by asset id.
+	pub(crate) fn fresh_collaterals(who: &T::AccountId) -> Vec<perp_primitives::CollateralRisk> {
+		let mut holdings: Vec<_> = Collateral::<T>::iter_prefix(who)
+			.filter_map(|(asset, amount)| {
+				let params = CollateralAssets::<T>::get(asset)?;
+				let price = T::Prices::price(asset).fresh()?;
+				Some(perp_primitives::CollateralRisk { asset, amount, unit: params.unit, price })
+			})
+			.collect();
+		holdings.sort_by_key(|h| h.asset);
+		holdings
 	}
 
 	/// Stores `account`, or removes it when it holds nothing.

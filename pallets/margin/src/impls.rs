@@ -148,6 +148,7 @@ impl<T: Config> perp_primitives::MarginLiquidator<T::AccountId> for Pallet<T> {
 				perp_primitives::PositionRisk {
 					market: position.market,
 					size: position.size,
+					unit: params.unit,
 					price: *price,
 					maintenance: crate::risk::requirement(
 						notional,
@@ -186,7 +187,36 @@ impl<T: Config> perp_primitives::MarginLiquidator<T::AccountId> for Pallet<T> {
 	fn cover_shortfall(
 		who: &T::AccountId,
 		from: &T::AccountId,
+		limit: Balance,
 	) -> Result<Balance, sp_runtime::DispatchError> {
-		Self::do_cover_shortfall(who, from)
+		Self::do_cover_shortfall(who, from, limit)
+	}
+
+	fn absorb_shortfall(who: &T::AccountId) -> Result<Balance, sp_runtime::DispatchError> {
+		Self::do_absorb_shortfall(who)
+	}
+
+	fn cash(who: &T::AccountId) -> i128 {
+		Accounts::<T>::get(who).map_or(0, |account| account.cash)
+	}
+
+	fn collateral(who: &T::AccountId, asset: perp_primitives::AssetId) -> Balance {
+		Collateral::<T>::get(who, asset).unwrap_or_default()
+	}
+
+	fn collaterals(who: &T::AccountId) -> alloc::vec::Vec<perp_primitives::CollateralRisk> {
+		Self::fresh_collaterals(who)
+	}
+
+	fn transfer_cash(
+		from: &T::AccountId,
+		to: &T::AccountId,
+		amount: Balance,
+	) -> sp_runtime::DispatchResult {
+		Self::do_transfer_cash(from, to, amount)
+	}
+
+	fn settlement_unit() -> Balance {
+		T::SettlementUnit::get()
 	}
 }

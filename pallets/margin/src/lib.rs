@@ -288,6 +288,11 @@ pub mod pallet {
 			covered: Balance,
 			uncovered: Balance,
 		},
+		/// The vault took over `amount` of `who`'s debt (a socialized loss).
+		ShortfallAbsorbed { who: T::AccountId, amount: Balance },
+		/// Liquidation moved `amount` USD of cash from `from` to `to` (an auction payment or a
+		/// keeper's reward).
+		CashTransferred { from: T::AccountId, to: T::AccountId, amount: Balance },
 	}
 
 	#[pallet::error]

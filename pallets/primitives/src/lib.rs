@@ -186,6 +186,8 @@ pub struct PositionRisk {
 	pub market: MarketId,
 	/// Signed size: positive long, negative short.
 	pub size: i128,
+	/// Smallest units of size per whole unit of the market's asset.
+	pub unit: Balance,
 	/// The market's fresh price.
 	pub price: Price,
 	/// The position's maintenance margin.
@@ -194,6 +196,19 @@ pub struct PositionRisk {
 	pub discount: sp_runtime::Perbill,
 	/// The largest share of the position one partial liquidation may close.
 	pub max_partial: sp_runtime::Perbill,
+}
+
+/// A non-settlement collateral holding as liquidation sees it.
+#[derive(Clone, Copy, Encode, Decode, Eq, PartialEq, Debug, TypeInfo)]
+pub struct CollateralRisk {
+	/// The asset.
+	pub asset: AssetId,
+	/// The amount held, in the asset's smallest unit.
+	pub amount: Balance,
+	/// Smallest units per whole unit of the asset.
+	pub unit: Balance,
+	/// The asset's fresh price.
+	pub price: Price,
 }
 
 /// Write access for liquidation (implemented by the margin pallet, used by the liquidation
@@ -230,12 +245,38 @@ pub trait MarginLiquidator<AccountId> {
 		to: &AccountId,
 	) -> sp_runtime::DispatchResult;
 
-	/// Covers `who`'s negative USD from `from`'s USD, as far as `from` has; returns the part of
-	/// the shortfall left uncovered.
+	/// Covers `who`'s negative USD from `from`'s USD, as far as `from` has and at most `limit`;
+	/// returns the part of the shortfall left uncovered.
 	fn cover_shortfall(
 		who: &AccountId,
 		from: &AccountId,
+		limit: Balance,
 	) -> Result<Balance, sp_runtime::DispatchError>;
+
+	/// The protocol vault takes over `who`'s negative USD (the loss is socialized to the
+	/// vault, never to another account); returns the amount absorbed.
+	fn absorb_shortfall(who: &AccountId) -> Result<Balance, sp_runtime::DispatchError>;
+
+	/// `who`'s USD cash (negative: debt); zero without an account.
+	fn cash(who: &AccountId) -> i128;
+
+	/// `who`'s holding of collateral `asset`.
+	fn collateral(who: &AccountId, asset: AssetId) -> Balance;
+
+	/// `who`'s non-settlement collateral at fresh prices, asset id order; holdings whose price
+	/// is not fresh are left out.
+	fn collaterals(who: &AccountId) -> alloc::vec::Vec<CollateralRisk>;
+
+	/// Moves `amount` USD from `from`'s cash to `to`'s. `from` must hold the cash and, when it
+	/// has positions, stay at or above its initial margin.
+	fn transfer_cash(
+		from: &AccountId,
+		to: &AccountId,
+		amount: Balance,
+	) -> sp_runtime::DispatchResult;
+
+	/// Smallest USD units per whole USD.
+	fn settlement_unit() -> Balance;
 }
 
 #[cfg(test)]

@@ -1,13 +1,14 @@
 //! Liquidation: validators' offchain workers liquidate through unsigned batches, checked against
 //! margin's state; penalties go to the insurance fund; Root sets the circuit breaker.
 
-use crate::{priority::MAX_OPERATIONAL_PRIORITY, Margin, Runtime};
+use crate::{priority::MAX_OPERATIONAL_PRIORITY, BlockNumber, Margin, Oracle, Runtime, USD_UNIT};
 use frame_support::{
 	parameter_types,
-	traits::{ConstU32, ConstU64},
+	traits::{ConstU128, ConstU32, ConstU64},
 	PalletId,
 };
 use frame_system::EnsureRoot;
+use pallet_liquidation::AuctionParams;
 use sp_runtime::Perbill;
 
 parameter_types! {
@@ -18,14 +19,43 @@ parameter_types! {
 	pub const LiquidationBuffer: Perbill = Perbill::from_percent(10);
 	/// Below half its maintenance margin an account is closed in full.
 	pub const FullLiquidationBelow: Perbill = Perbill::from_percent(50);
+	/// A keeper's signed liquidation earns it a fifth of the penalties.
+	pub const KeeperShare: Perbill = Perbill::from_percent(20);
+	/// Collateral auctions start 10% above the oracle price and lose 0.5% a block (under the
+	/// oracle price after 20 blocks, two minutes); they must be restarted after 200 blocks or
+	/// below 60% of the oracle price at their start. A restart pays its keeper 10 USD; a
+	/// partial take must leave at least 50 USD to raise.
+	pub const DefaultAuctionParams: AuctionParams<BlockNumber> = AuctionParams {
+		start_premium: Perbill::from_percent(10),
+		step: Perbill::from_parts(5_000_000),
+		floor: Perbill::from_percent(60),
+		tail: 200,
+		tip: 10 * USD_UNIT,
+		dust: 50 * USD_UNIT,
+	};
 }
+
+/// Liquidations close at most 50,000,000 USD of notional per market and block; the rest waits for
+/// the next block.
+pub const MAX_LIQUIDATED_NOTIONAL_PER_BLOCK: u128 = 50_000_000 * USD_UNIT;
+
+/// The insurance fund pays at most 100,000 USD of shortfalls a block; the vault absorbs the
+/// rest.
+pub const INSURANCE_CAP_PER_BLOCK: u128 = 100_000 * USD_UNIT;
 
 /// Unsigned liquidations outrank every signed transaction, operational ones included.
 pub const LIQUIDATION_PRIORITY: u64 = MAX_OPERATIONAL_PRIORITY + 1;
 
 impl pallet_liquidation::Config for Runtime {
 	type Margin = Margin;
+	type Prices = Oracle;
 	type EmergencyOrigin = EnsureRoot<crate::AccountId>;
+	type GovernanceOrigin = EnsureRoot<crate::AccountId>;
+	type KeeperShare = KeeperShare;
+	type InsuranceCapPerBlock = ConstU128<INSURANCE_CAP_PER_BLOCK>;
+	type MaxAuctions = ConstU32<1_024>;
+	type MaxLiquidatedNotionalPerBlock = ConstU128<MAX_LIQUIDATED_NOTIONAL_PER_BLOCK>;
+	type DefaultAuctionParams = DefaultAuctionParams;
 	type PalletId = InsuranceFundId;
 	type Penalty = LiquidationPenalty;
 	type Buffer = LiquidationBuffer;
@@ -44,11 +74,14 @@ pub struct LiquidationBenchmarkHelper;
 
 #[cfg(feature = "runtime-benchmarks")]
 impl LiquidationBenchmarkHelper {
+	fn mint(asset: crate::AssetId, who: &crate::AccountId, amount: perp_primitives::Balance) {
+		use frame_support::traits::fungibles::Mutate;
+		let _ = <crate::configs::NativeAndAssets as Mutate<_>>::mint_into(asset, who, amount);
+	}
+
 	fn traders(n: u32, crash: bool) -> alloc::vec::Vec<crate::AccountId> {
-		use crate::{
-			asset_ids, genesis_config_presets as presets, Oracle, RuntimeOrigin, USD_UNIT,
-		};
-		use frame_support::traits::{fungibles::Mutate, Get};
+		use crate::{asset_ids, genesis_config_presets as presets, RuntimeOrigin};
+		use frame_support::traits::Get;
 		use perp_primitives::Price;
 		let positions = <Runtime as pallet_margin::Config>::MaxPositions::get();
 		let btc_market = presets::markets().into_iter().next().expect("genesis has BTC-PERP");
@@ -57,21 +90,18 @@ impl LiquidationBenchmarkHelper {
 		}
 		Oracle::set_fresh_price(asset_ids::BTC, Price::from_u32(65_000));
 		Oracle::set_fresh_price(asset_ids::ETH, Price::from_u32(3_000));
+		Oracle::set_fresh_price(asset_ids::DOT, Price::from_u32(5));
 		let markets: alloc::vec::Vec<_> =
 			pallet_margin::Markets::<Runtime>::iter().map(|(id, m)| (id, m.asset)).collect();
 		let traders: alloc::vec::Vec<crate::AccountId> = (0..n)
 			.map(|i| {
 				let who: crate::AccountId = frame_benchmarking::account("trader", i, 0);
-				let _ = <crate::configs::NativeAndAssets as Mutate<_>>::mint_into(
-					asset_ids::USD,
-					&who,
-					20_000 * USD_UNIT,
-				);
-				let _ = Margin::deposit(
-					RuntimeOrigin::signed(who.clone()),
-					asset_ids::USD,
-					10_000 * USD_UNIT,
-				);
+				Self::mint(asset_ids::USD, &who, 20_000 * USD_UNIT);
+				Self::mint(asset_ids::DOT, &who, 101 * presets::DOT_UNIT);
+				let origin = || RuntimeOrigin::signed(who.clone());
+				let _ = Margin::deposit(origin(), asset_ids::USD, 10_000 * USD_UNIT);
+				// Some DOT too, so that the debt left after the close goes to auction.
+				let _ = Margin::deposit(origin(), asset_ids::DOT, 100 * presets::DOT_UNIT);
 				// About 20,000 USD of notional per position: 16x in all.
 				for (market, asset) in &markets {
 					let size: i128 = if *asset == asset_ids::ETH {
@@ -79,14 +109,15 @@ impl LiquidationBenchmarkHelper {
 					} else {
 						30_769_230
 					};
-					let _ = Margin::trade(RuntimeOrigin::signed(who.clone()), *market, size);
+					let _ = Margin::trade(origin(), *market, size);
 				}
 				who
 			})
 			.collect();
 		if crash {
-			// -5.5%: equity ≈ 9,900 − 8,800, below half the ≈ 3,800 maintenance margin, so
-			// every position is closed: the worst case.
+			// -5.5%: equity ≈ 9,900 + 400 (DOT) − 8,800, below half the ≈ 3,800 maintenance
+			// margin, so every position is closed and the debt left (≈ 2,000 USD after the
+			// discount and penalty) sends the DOT to auction: the worst case.
 			Oracle::set_fresh_price(asset_ids::BTC, Price::from_u32(61_425));
 			Oracle::set_fresh_price(asset_ids::ETH, Price::from_u32(2_835));
 		}
@@ -102,5 +133,29 @@ impl pallet_liquidation::BenchmarkHelper<crate::AccountId> for LiquidationBenchm
 
 	fn healthy_accounts(n: u32) -> alloc::vec::Vec<crate::AccountId> {
 		Self::traders(n, false)
+	}
+
+	/// 100 USD and 1,000 DOT (at 5 USD) behind a 1 BTC long at 65,000; BTC falls to 60,000:
+	/// bankrupt, and its debt after the close (≈ 6,100 USD) exceeds what the DOT is worth.
+	fn indebted_account() -> crate::AccountId {
+		use crate::{asset_ids, genesis_config_presets::DOT_UNIT, RuntimeOrigin};
+		use perp_primitives::Price;
+		let who: crate::AccountId = frame_benchmarking::account("indebted", 0, 0);
+		Oracle::set_fresh_price(asset_ids::BTC, Price::from_u32(65_000));
+		Oracle::set_fresh_price(asset_ids::DOT, Price::from_u32(5));
+		Self::mint(asset_ids::USD, &who, 100 * USD_UNIT);
+		Self::mint(asset_ids::DOT, &who, 1_001 * DOT_UNIT);
+		let origin = || RuntimeOrigin::signed(who.clone());
+		let _ = Margin::deposit(origin(), asset_ids::USD, 100 * USD_UNIT);
+		let _ = Margin::deposit(origin(), asset_ids::DOT, 1_000 * DOT_UNIT);
+		let _ = Margin::trade(origin(), 0, crate::genesis_config_presets::BTC_UNIT as i128);
+		Oracle::set_fresh_price(asset_ids::BTC, Price::from_u32(60_000));
+		who
+	}
+
+	fn fund_cash(who: &crate::AccountId, amount: perp_primitives::Balance) {
+		use crate::{asset_ids, RuntimeOrigin};
+		Self::mint(asset_ids::USD, who, amount.saturating_add(USD_UNIT));
+		let _ = Margin::deposit(RuntimeOrigin::signed(who.clone()), asset_ids::USD, amount);
 	}
 }

@@ -95,21 +95,71 @@ fn collateral_is_seized_and_a_shortfall_covered_as_far_as_the_payer_can() {
 		// The fund holds 3,000 USD: it covers that much of the 5,000.
 		mint(USD, FUND, usd(3_000));
 		deposit(FUND, USD, usd(3_000));
-		assert_eq!(Margin::cover_shortfall(&ALICE, &FUND), Ok(usd(2_000)));
+		// At most 1,000 first, as a per-block cap would allow, then the rest of what it has.
+		assert_eq!(Margin::cover_shortfall(&ALICE, &FUND, usd(1_000)), Ok(usd(4_000)));
+		assert_eq!(Margin::cover_shortfall(&ALICE, &FUND, u128::MAX), Ok(usd(2_000)));
 		assert_eq!(cash(ALICE), -(usd(2_000) as i128));
 		assert_eq!(cash(FUND), 0);
 		System::assert_last_event(
 			Event::ShortfallCovered {
 				who: ALICE,
 				from: FUND,
-				covered: usd(3_000),
+				covered: usd(2_000),
 				uncovered: usd(2_000),
 			}
 			.into(),
 		);
 		// Nothing left to pay with; a healthy account has no shortfall.
-		assert_eq!(Margin::cover_shortfall(&ALICE, &FUND), Ok(usd(2_000)));
-		assert_eq!(Margin::cover_shortfall(&BOB, &FUND), Ok(0));
+		assert_eq!(Margin::cover_shortfall(&ALICE, &FUND, u128::MAX), Ok(usd(2_000)));
+		assert_eq!(Margin::cover_shortfall(&BOB, &FUND, u128::MAX), Ok(0));
+
+		// The vault takes over the rest: the account is square and no other account pays.
+		let vault = Vault::<Test>::get();
+		assert_eq!(Margin::absorb_shortfall(&ALICE), Ok(usd(2_000)));
+		System::assert_last_event(
+			Event::ShortfallAbsorbed { who: ALICE, amount: usd(2_000) }.into(),
+		);
+		assert_eq!(Vault::<Test>::get(), vault - usd(2_000) as i128);
+		assert_eq!(Margin::cash(&ALICE), 0);
+		assert_eq!(Margin::absorb_shortfall(&ALICE), Ok(0));
+	});
+}
+
+#[test]
+fn cash_moves_between_accounts_only_from_what_the_payer_holds_and_can_spare() {
+	run_test(|| {
+		assert_ok!(Margin::fund_vault(RuntimeOrigin::signed(CHARLIE), usd(100_000)));
+		deposit(ALICE, USD, usd(20_000));
+		deposit(ALICE, DOT, 10 * DOT_UNIT);
+		assert_eq!(Margin::settlement_unit(), usd(1));
+		assert_eq!(Margin::collateral(&ALICE, DOT), 10 * DOT_UNIT);
+		let held = Margin::collaterals(&ALICE);
+		assert_eq!(held.len(), 1);
+		assert_eq!((held[0].asset, held[0].amount, held[0].unit), (DOT, 10 * DOT_UNIT, DOT_UNIT));
+
+		assert_ok!(Margin::transfer_cash(&ALICE, &BOB, usd(5_000)));
+		System::assert_last_event(
+			Event::CashTransferred { from: ALICE, to: BOB, amount: usd(5_000) }.into(),
+		);
+		assert_eq!(
+			(Margin::cash(&ALICE), Margin::cash(&BOB)),
+			(usd(15_000) as i128, usd(5_000) as i128)
+		);
+		assert_noop!(
+			Margin::transfer_cash(&BOB, &ALICE, usd(5_001)),
+			Error::<Test>::InsufficientCollateral
+		);
+		// With a position, the payer keeps its initial margin.
+		assert_ok!(trade(ALICE, 2 * ONE_BTC));
+		assert_noop!(
+			Margin::transfer_cash(&ALICE, &BOB, usd(14_000)),
+			Error::<Test>::InsufficientMargin
+		);
+		assert_noop!(Margin::transfer_cash(&ALICE, &BOB, 0), Error::<Test>::ZeroAmount);
+		assert_noop!(Margin::transfer_cash(&ALICE, &ALICE, 1), Error::<Test>::InvalidBeneficiary);
+		// A holding without a fresh price is left out of what liquidation may seize.
+		set_price_status(DOT, p(5), perp_primitives::PriceStatus::Stale);
+		assert!(Margin::collaterals(&ALICE).is_empty());
 	});
 }
 
@@ -140,6 +190,9 @@ fn bad_liquidation_requests_change_nothing() {
 			Margin::seize_collateral(&ALICE, DOT, 1, &ALICE),
 			Error::<Test>::InvalidBeneficiary
 		);
-		assert_noop!(Margin::cover_shortfall(&ALICE, &ALICE), Error::<Test>::InvalidBeneficiary);
+		assert_noop!(
+			Margin::cover_shortfall(&ALICE, &ALICE, u128::MAX),
+			Error::<Test>::InvalidBeneficiary
+		);
 	});
 }

@@ -1,0 +1,229 @@
+//! Stage (b): Dutch auctions of seized collateral.
+//!
+//! An auction starts at the oracle price times one plus `start_premium` and falls by `step`
+//! every block. Anyone with USD cash in a margin account takes from it at the current price;
+//! the payment repays the owner's debt. Past `tail` blocks or below `floor` of its starting
+//! oracle price it stops until a keeper restarts it (tipped by the insurance fund). Once the tab
+//! is raised the rest of the lot returns to the owner; if the lot runs out first, what stays
+//! unpaid goes back to the debt stage once the owner has no other auction open: new auctions of
+//! collateral it still holds, or else the shortfall stage.
+
+use crate::{
+	pallet::*,
+	types::{AuctionId, Step},
+	Auction,
+};
+use alloc::vec::Vec;
+use frame_support::{ensure, pallet_prelude::*};
+use frame_system::pallet_prelude::BlockNumberFor;
+use perp_primitives::{Balance, MarginLiquidator, Price, PriceProvider};
+use sp_runtime::{
+	helpers_128bit::multiply_by_rational_with_rounding,
+	traits::{Saturating, UniqueSaturatedInto},
+	FixedPointNumber, FixedU128, PerThing, Perbill, Rounding,
+};
+
+/// The USD value of `amount` smallest units of an asset with `unit` per whole unit at `price`.
+pub fn value(
+	amount: Balance,
+	unit: Balance,
+	price: Price,
+	su: Balance,
+	r: Rounding,
+) -> Option<Balance> {
+	let whole = multiply_by_rational_with_rounding(amount, price.into_inner(), unit, r)?;
+	multiply_by_rational_with_rounding(whole, su, FixedU128::accuracy(), r)
+}
+
+/// How many smallest units of an asset `usd` buys at `price`.
+pub fn amount_for(
+	usd: Balance,
+	unit: Balance,
+	price: Price,
+	su: Balance,
+	r: Rounding,
+) -> Option<Balance> {
+	if price.is_zero() {
+		return None;
+	}
+	let whole = multiply_by_rational_with_rounding(usd, FixedU128::accuracy(), su, r)?;
+	multiply_by_rational_with_rounding(whole, unit, price.into_inner(), r)
+}
+
+/// `price` scaled by one plus `premium`.
+fn with_premium(price: Price, premium: Perbill) -> Price {
+	price.saturating_mul(FixedU128::one().saturating_add(FixedU128::from_perbill(premium)))
+}
+
+impl<T: Config> Pallet<T> {
+	/// The price of `auction` at block `now`: its top decayed by `step` per block since it
+	/// started.
+	pub fn auction_price(auction: &AuctionOf<T>, now: BlockNumberFor<T>) -> Price {
+		let elapsed: u32 = now.saturating_sub(auction.started).unique_saturated_into();
+		let keep = FixedU128::from_perbill(Params::<T>::get().step.left_from_one());
+		auction.top.saturating_mul(keep.saturating_pow(elapsed as usize))
+	}
+
+	/// Whether `auction` is past its tail or below its floor at `now`.
+	pub fn needs_restart(auction: &AuctionOf<T>, now: BlockNumberFor<T>) -> bool {
+		now.saturating_sub(auction.started) > Params::<T>::get().tail
+			|| Self::auction_price(auction, now) < auction.floor
+	}
+
+	/// Seizes the collateral that covers `who`'s debt, asset by asset, into auctions. Each
+	/// seizes enough to raise the debt still uncovered even at the floor price, or all of the
+	/// holding if that is not enough. With `MaxAuctions` open, the rest waits for a later
+	/// liquidation of the account.
+	pub(crate) fn start_auctions(who: &T::AccountId, path: &mut Vec<Step>) -> DispatchResult {
+		let mut uncovered = T::Margin::cash(who).min(0).unsigned_abs();
+		let params = Params::<T>::get();
+		let su = T::Margin::settlement_unit();
+		let now = frame_system::Pallet::<T>::block_number();
+		let holder = Self::auction_account();
+		let holdings = T::Margin::collaterals(who);
+		let last = holdings.len().saturating_sub(1);
+		for (i, holding) in holdings.into_iter().enumerate() {
+			if uncovered == 0 {
+				break;
+			}
+			let floor = holding.price.saturating_mul(FixedU128::from_perbill(params.floor));
+			let needed = amount_for(uncovered, holding.unit, floor, su, Rounding::Up)
+				.unwrap_or(Balance::MAX);
+			let lot = needed.min(holding.amount);
+			// A lot that covers the debt even at the floor, or the last one, raises all of it;
+			// another raises what it is worth at the oracle price and leaves the rest to the
+			// next asset.
+			let tab = if needed <= holding.amount || i == last {
+				uncovered
+			} else {
+				value(lot, holding.unit, holding.price, su, Rounding::Down)
+					.unwrap_or(0)
+					.min(uncovered)
+			};
+			if tab == 0 || lot == 0 {
+				continue;
+			}
+			if Auctions::<T>::count() >= T::MaxAuctions::get() {
+				log::warn!(target: crate::offchain::LOG_TARGET, "MaxAuctions open: debt waits");
+				break;
+			}
+			T::Margin::seize_collateral(who, holding.asset, lot, &holder)?;
+			let id = NextAuctionId::<T>::get();
+			NextAuctionId::<T>::put(id.checked_add(1).ok_or(Error::<T>::Overflow)?);
+			let top = with_premium(holding.price, params.start_premium);
+			Auctions::<T>::insert(
+				id,
+				Auction {
+					owner: who.clone(),
+					asset: holding.asset,
+					unit: holding.unit,
+					lot,
+					tab,
+					top,
+					floor,
+					started: now,
+				},
+			);
+			OpenAuctions::<T>::mutate(who, |n| *n = n.saturating_add(1));
+			uncovered -= tab;
+			path.push(Step::Auction { id, asset: holding.asset, lot, tab });
+			Self::deposit_event(Event::AuctionStarted {
+				id,
+				who: who.clone(),
+				asset: holding.asset,
+				lot,
+				tab,
+				top,
+			});
+		}
+		Ok(())
+	}
+
+	pub(crate) fn do_take(
+		taker: T::AccountId,
+		id: AuctionId,
+		max_amount: Balance,
+		max_price: Price,
+	) -> DispatchResult {
+		ensure!(Breaker::<T>::get() < BreakerLevel::NoAuctions, Error::<T>::BreakerActive);
+		ensure!(max_amount > 0, Error::<T>::ZeroAmount);
+		let mut auction = Auctions::<T>::get(id).ok_or(Error::<T>::UnknownAuction)?;
+		let now = frame_system::Pallet::<T>::block_number();
+		ensure!(!Self::needs_restart(&auction, now), Error::<T>::AuctionNeedsRestart);
+		let price = Self::auction_price(&auction, now);
+		ensure!(price <= max_price, Error::<T>::PriceAboveLimit);
+
+		let su = T::Margin::settlement_unit();
+		let mut amount = max_amount.min(auction.lot);
+		let mut owe =
+			value(amount, auction.unit, price, su, Rounding::Up).ok_or(Error::<T>::Overflow)?;
+		if owe >= auction.tab {
+			// The tab caps the payment: the taker gets what the tab buys, rounded down.
+			owe = auction.tab;
+			amount = amount_for(owe, auction.unit, price, su, Rounding::Down)
+				.ok_or(Error::<T>::Overflow)?
+				.min(auction.lot);
+			ensure!(amount > 0, Error::<T>::ZeroAmount);
+		} else if amount < auction.lot {
+			ensure!(auction.tab - owe >= Params::<T>::get().dust, Error::<T>::LeavesDust);
+		}
+
+		T::Margin::transfer_cash(&taker, &auction.owner, owe)?;
+		T::Margin::seize_collateral(&Self::auction_account(), auction.asset, amount, &taker)?;
+		auction.lot -= amount;
+		auction.tab -= owe;
+		Self::deposit_event(Event::AuctionTaken { id, taker, amount, price, paid: owe });
+		if auction.lot == 0 || auction.tab == 0 {
+			Self::end_auction(id, auction)
+		} else {
+			Auctions::<T>::insert(id, auction);
+			Ok(())
+		}
+	}
+
+	/// Closes an auction whose tab is raised or whose lot is sold: the rest of the lot goes
+	/// back to the owner; with no other auction open, a debt left goes to stage (c).
+	fn end_auction(id: AuctionId, auction: AuctionOf<T>) -> DispatchResult {
+		Auctions::<T>::remove(id);
+		if auction.lot > 0 {
+			T::Margin::seize_collateral(
+				&Self::auction_account(),
+				auction.asset,
+				auction.lot,
+				&auction.owner,
+			)?;
+		}
+		let open = OpenAuctions::<T>::get(&auction.owner).saturating_sub(1);
+		if open == 0 {
+			OpenAuctions::<T>::remove(&auction.owner);
+		} else {
+			OpenAuctions::<T>::insert(&auction.owner, open);
+		}
+		Self::deposit_event(Event::AuctionEnded { id, returned: auction.lot, unpaid: auction.tab });
+		if open == 0 && T::Margin::exposures(&auction.owner).is_empty() {
+			Self::settle_debt(&auction.owner, &mut Vec::new())?;
+		}
+		Ok(())
+	}
+
+	pub(crate) fn do_restart(keeper: T::AccountId, id: AuctionId) -> DispatchResult {
+		ensure!(Breaker::<T>::get() < BreakerLevel::NoAuctions, Error::<T>::BreakerActive);
+		let mut auction = Auctions::<T>::get(id).ok_or(Error::<T>::UnknownAuction)?;
+		let now = frame_system::Pallet::<T>::block_number();
+		ensure!(Self::needs_restart(&auction, now), Error::<T>::AuctionRunning);
+		let price = T::Prices::price(auction.asset).fresh().ok_or(Error::<T>::PriceNotFresh)?;
+		let params = Params::<T>::get();
+		auction.top = with_premium(price, params.start_premium);
+		auction.floor = price.saturating_mul(FixedU128::from_perbill(params.floor));
+		auction.started = now;
+		let fund = Self::insurance_fund();
+		let tip = params.tip.min(T::Margin::cash(&fund).max(0).unsigned_abs());
+		if tip > 0 && keeper != fund {
+			T::Margin::transfer_cash(&fund, &keeper, tip)?;
+		}
+		let top = auction.top;
+		Auctions::<T>::insert(id, auction);
+		Self::deposit_event(Event::AuctionRestarted { id, top, keeper, tip });
+		Ok(())
+	}
+}

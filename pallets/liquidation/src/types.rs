@@ -1,0 +1,116 @@
+//! The auction types.
+
+use alloc::vec::Vec;
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use perp_primitives::{AssetId, Balance, MarketId, Price};
+use scale_info::TypeInfo;
+use sp_runtime::Perbill;
+
+/// Identifier of a collateral auction.
+pub type AuctionId = u32;
+
+/// The Dutch-auction curve and its keeper rules, set by governance.
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Eq,
+	PartialEq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct AuctionParams<BlockNumber> {
+	/// An auction starts at the oracle price times one plus this premium.
+	pub start_premium: Perbill,
+	/// The price falls by this share every block (exponential decay).
+	pub step: Perbill,
+	/// Below this share of the oracle price at its start, an auction must be restarted.
+	pub floor: Perbill,
+	/// After this many blocks, an auction must be restarted.
+	pub tail: BlockNumber,
+	/// USD the insurance fund pays whoever restarts an auction (as far as it holds it).
+	pub tip: Balance,
+	/// The least USD debt a partial take may leave to an auction.
+	pub dust: Balance,
+}
+
+/// The most an auction may start above the oracle price.
+pub const MAX_START_PREMIUM: Perbill = Perbill::from_percent(50);
+/// The fastest decay per block.
+pub const MAX_STEP: Perbill = Perbill::from_percent(50);
+/// The longest an auction may run before it must be restarted, in blocks.
+pub const MAX_TAIL: u32 = 14_400;
+
+/// Collateral seized from `owner`, sold for USD until `tab` is raised.
+#[derive(
+	Clone, Encode, Decode, DecodeWithMemTracking, Eq, PartialEq, Debug, TypeInfo, MaxEncodedLen,
+)]
+pub struct Auction<AccountId, BlockNumber> {
+	/// The liquidated account: takes repay its debt, and what is left after the tab is raised
+	/// returns to it.
+	pub owner: AccountId,
+	/// The collateral asset on sale.
+	pub asset: AssetId,
+	/// Smallest units per whole unit of the asset.
+	pub unit: Balance,
+	/// What is left to sell, in the asset's smallest unit.
+	pub lot: Balance,
+	/// USD still to raise.
+	pub tab: Balance,
+	/// The price at `started`.
+	pub top: Price,
+	/// Below this price the auction must be restarted.
+	pub floor: Price,
+	/// The block the auction (re)started in.
+	pub started: BlockNumber,
+}
+
+/// One step of the liquidation waterfall, as `LiquidationApi::path` reports it.
+#[derive(Clone, Encode, Decode, Eq, PartialEq, Debug, TypeInfo)]
+pub enum Step {
+	/// Stage (a): `closed` units of a position in `market` closed at `price`, `penalty` USD
+	/// to the insurance fund.
+	Close { market: MarketId, closed: Balance, price: Price, penalty: Balance },
+	/// Stage (b): `lot` of `asset` seized into auction `id` to raise `tab` USD.
+	Auction { id: AuctionId, asset: AssetId, lot: Balance, tab: Balance },
+	/// Stage (c): a debt settled, `insurance` by the fund and `socialized` by the vault.
+	Shortfall { insurance: Balance, socialized: Balance },
+}
+
+/// What a liquidation did to one account.
+#[derive(Clone, Default, Debug, PartialEq, Eq)]
+pub struct Outcome {
+	/// Penalties paid to the insurance fund (the keeper's reward is a share of them).
+	pub penalty: Balance,
+	/// The steps, in order.
+	pub path: Vec<Step>,
+}
+
+/// An open auction with its price now.
+#[derive(Clone, Encode, Decode, Eq, PartialEq, Debug, TypeInfo)]
+pub struct AuctionView<AccountId, BlockNumber> {
+	/// The auction's id, for `take` and `restart`.
+	pub id: AuctionId,
+	/// The auction.
+	pub auction: Auction<AccountId, BlockNumber>,
+	/// Its price in the current block.
+	pub price: Price,
+	/// Whether it must be restarted before anyone can take from it.
+	pub needs_restart: bool,
+}
+
+/// The insurance fund's state.
+#[derive(Clone, Encode, Decode, Eq, PartialEq, Debug, TypeInfo)]
+pub struct FundView<AccountId> {
+	/// Its margin account.
+	pub account: AccountId,
+	/// Its USD cash.
+	pub cash: i128,
+	/// What it has paid towards shortfalls in the current block.
+	pub paid_this_block: Balance,
+	/// The most it pays in one block.
+	pub cap_per_block: Balance,
+}
