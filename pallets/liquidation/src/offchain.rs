@@ -1,13 +1,18 @@
 //! The liquidation offchain worker: every block, under a lock, it asks margin's risk index for
 //! the accounts whose safe band a price has left, keeps those liquidatable now, and submits them
-//! as bare unsigned `liquidate` batches of at most `MaxBatch` accounts. It does nothing while the
-//! breaker is not `Running` (and margin gives no verdict on stale or frozen prices). Failures
-//! are logged, never panics.
+//! as bare unsigned `liquidate` batches of at most `MaxBatch` accounts. One run re-checks at most
+//! `MAX_BATCHES_PER_RUN` batches' worth of candidates; the next run goes on from a cursor kept in
+//! the node's persistent offchain storage (and starts over once it reaches the end), so a long
+//! list is covered over several blocks and accounts just submitted are not submitted again while
+//! their batch waits in the pool. It does nothing while the breaker is not `Running` (and margin
+//! gives no verdict on stale or frozen prices). Failures are logged, never panics.
 
 use crate::pallet::*;
 use frame_support::traits::Get;
 use frame_system::{offchain::SubmitTransaction, pallet_prelude::BlockNumberFor};
+use perp_primitives::MarginLiquidator;
 use sp_runtime::offchain::{
+	storage::StorageValueRef,
 	storage_lock::{BlockAndTime, StorageLock},
 	Duration,
 };
@@ -18,6 +23,8 @@ pub const LOG_TARGET: &str = "runtime::liquidation::ocw";
 pub(crate) const LOCK_KEY: &[u8] = b"perp-liquidation::lock";
 /// Batches submitted per run at most.
 pub const MAX_BATCHES_PER_RUN: u32 = 4;
+/// Where the next run starts in the list of candidates (a `u32`, persistent offchain storage).
+pub const CURSOR_KEY: &[u8] = b"perp-liquidation::cursor";
 
 impl<T: Config> Pallet<T> {
 	/// One run: discover, re-check, submit. Returns the accounts submitted.
@@ -37,7 +44,7 @@ impl<T: Config> Pallet<T> {
 			return 0;
 		};
 		let batch = T::MaxBatch::get();
-		let found = Self::candidates(batch.saturating_mul(MAX_BATCHES_PER_RUN));
+		let found = Self::next_window(batch.saturating_mul(MAX_BATCHES_PER_RUN));
 		let mut submitted = 0;
 		for chunk in found.chunks(batch as usize) {
 			let accounts = AccountsOf::<T>::truncate_from(chunk.to_vec());
@@ -54,5 +61,21 @@ impl<T: Config> Pallet<T> {
 			log::info!(target: LOG_TARGET, "submitted {submitted} liquidations at #{now:?}");
 		}
 		submitted
+	}
+
+	/// The liquidatable accounts among the next `scan` candidates from the cursor, which moves
+	/// past them (back to the start at the end of the list).
+	fn next_window(scan: u32) -> alloc::vec::Vec<T::AccountId> {
+		let cursor = StorageValueRef::persistent(CURSOR_KEY);
+		let mut offset = cursor.get::<u32>().ok().flatten().unwrap_or(0);
+		let mut seen = T::Margin::candidates(offset.saturating_add(scan));
+		if offset > 0 && seen.len() <= offset as usize {
+			// The list shrank below the cursor: start over.
+			offset = 0;
+			seen.truncate(scan as usize);
+		}
+		let end = offset.saturating_add(scan);
+		cursor.set(&if (seen.len() as u32) < end { 0 } else { end });
+		seen.into_iter().skip(offset as usize).filter(Self::may_liquidate).collect()
 	}
 }

@@ -291,6 +291,46 @@ fn the_offchain_worker_submits_the_liquidatable_candidates_in_batches() {
 	});
 }
 
+#[test]
+fn the_worker_covers_a_long_candidate_list_over_several_runs_from_a_cursor() {
+	let mut ext = new_test_ext();
+	let (offchain, _state) = sp_core::offchain::testing::TestOffchainExt::new();
+	let (pool, pool_state) = TestTransactionPoolExt::new();
+	ext.register_extension(OffchainDbExt::new(offchain.clone()));
+	ext.register_extension(OffchainWorkerExt::new(offchain));
+	ext.register_extension(TransactionPoolExt::new(pool));
+	ext.execute_with(|| {
+		let accounts: Vec<u64> = (100..120).collect();
+		for who in &accounts {
+			book(*who, 40, 100, 50, &[(0, 100, 30)]);
+		}
+		Candidates::set(accounts.clone());
+		let submitted = || -> Vec<u64> {
+			pool_state
+				.write()
+				.transactions
+				.drain(..)
+				.flat_map(|raw| match Extrinsic::decode(&mut &raw[..]).unwrap().function {
+					RuntimeCall::Liquidation(Call::liquidate { accounts }) => accounts.to_vec(),
+					other => panic!("unexpected call {other:?}"),
+				})
+				.collect()
+		};
+		// MaxBatch 3 × 4 batches: 12 a run, then the other 8, then from the start again.
+		assert_eq!(Liquidation::offchain_liquidate(1), 12);
+		assert_eq!(submitted(), accounts[..12].to_vec());
+		assert_eq!(Liquidation::offchain_liquidate(2), 8);
+		assert_eq!(submitted(), accounts[12..].to_vec());
+		assert_eq!(Liquidation::offchain_liquidate(3), 12);
+		assert_eq!(submitted(), accounts[..12].to_vec());
+		// The list shrinks below the cursor: the run starts over instead of finding nothing.
+		Candidates::set(accounts[..5].to_vec());
+		assert_eq!(Liquidation::offchain_liquidate(4), 5);
+		assert_eq!(submitted(), accounts[..5].to_vec());
+		assert_ok!(Liquidation::do_try_state());
+	});
+}
+
 const OWNER: u64 = 10;
 const TAKER: u64 = 11;
 const KEEPER: u64 = 12;
