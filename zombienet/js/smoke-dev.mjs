@@ -332,21 +332,20 @@ async function marginTrading(api, server) {
   return { equity: after.equity.toBigInt(), btcLiq, ethLiq, ethLiqAfter };
 }
 
-// Alice pays 20,000 USD into the insurance fund. Ferdie goes ~19x long BTC on USD alone; Dave
-// ~19x on 100 USD and 800 DOT. The price server crashes BTC 6%: both are bankrupt. The validator's
+// Eve pays 20,000 USD into the insurance fund. Ferdie goes ~19x long BTC on USD alone; Dave ~19x
+// on 100 USD and 800 DOT. The price server crashes BTC 6%: both are bankrupt. The validator's
 // offchain worker submits an unsigned liquidation within a few blocks, closing both (Eve, about
 // 4x, is left alone). Ferdie's debt is paid by the insurance fund at once; Dave's DOT goes to a
-// Dutch auction, which Charlie takes as a keeper, and what the DOT did not raise is paid by the
-// fund too.
+// Dutch auction, which Ferdie then takes as a keeper, and what the DOT did not raise is paid by
+// the fund too. (Alice, Bob and Charlie are left out: their offchain workers sign feeds with
+// their accounts, and a script's transaction would race the workers' for the same nonce.)
 async function offchainLiquidation(api, server) {
   const keyring = new Keyring({ type: 'sr25519' });
-  const [alice, charlie, dave, eve, ferdie] = ['//Alice', '//Charlie', '//Dave', '//Eve', '//Ferdie'].map((u) =>
-    keyring.addFromUri(u),
-  );
-  await sendAndWait(api, api.tx.margin.deposit(USD, 20_000n * USD_UNIT), alice);
-  await sendAndWait(api, api.tx.liquidation.fundInsurance(20_000n * USD_UNIT), alice);
+  const [dave, eve, ferdie] = ['//Dave', '//Eve', '//Ferdie'].map((u) => keyring.addFromUri(u));
+  await sendAndWait(api, api.tx.margin.deposit(USD, 20_000n * USD_UNIT), eve);
+  await sendAndWait(api, api.tx.liquidation.fundInsurance(20_000n * USD_UNIT), eve);
   const fundBefore = (await api.call.liquidationApi.insuranceFund()).cash.toBigInt();
-  if (fundBefore !== 20_000n * USD_UNIT) fail(`insurance fund holds ${fundBefore} after Alice paid 20,000 USD in`);
+  if (fundBefore !== 20_000n * USD_UNIT) fail(`insurance fund holds ${fundBefore} after Eve paid 20,000 USD in`);
 
   await sendAndWait(api, api.tx.margin.deposit(USD, 10_000n * USD_UNIT), ferdie);
   await sendAndWait(api, api.tx.margin.trade(BTC_PERP, 300_000_000n), ferdie);
@@ -406,7 +405,7 @@ async function offchainLiquidation(api, server) {
     fail(`Ferdie's shortfall not paid by the fund: ${ferdieShortfall ? JSON.stringify(ferdieShortfall.toHuman()) : 'none'}`);
   }
 
-  // Dave's DOT is on auction; Charlie takes it all at the current price.
+  // Dave's DOT is on auction; Ferdie, squared by the fund, takes it all at the current price.
   const auction = seen.auctions.find((a) => a.who.toString() === dave.address);
   if (!auction || auction.asset.toNumber() !== DOT || auction.lot.toBigInt() !== 800n * DOT_UNIT) {
     fail(`no auction of Dave's 800 DOT: ${JSON.stringify(seen.auctions.map((a) => a.toHuman()))}`);
@@ -414,17 +413,17 @@ async function offchainLiquidation(api, server) {
   const views = await api.call.liquidationApi.auctions();
   const view = views.find((v) => v.id.eq(auction.id));
   if (!view || view.needsRestart.isTrue) fail(`auction ${auction.id} not open: ${JSON.stringify(views.toHuman())}`);
-  await sendAndWait(api, api.tx.margin.deposit(USD, 10_000n * USD_UNIT), charlie);
-  const { events } = await sendAndWait(api, api.tx.liquidation.take(auction.id, 800n * DOT_UNIT, view.price), charlie);
+  await sendAndWait(api, api.tx.margin.deposit(USD, 10_000n * USD_UNIT), ferdie);
+  const { events } = await sendAndWait(api, api.tx.liquidation.take(auction.id, 800n * DOT_UNIT, view.price), ferdie);
   unsubscribe();
   for (const { event } of events) {
     if (api.events.liquidation.AuctionTaken.is(event)) seen.taken.push(event.data);
     if (api.events.liquidation.ShortfallSettled.is(event)) seen.shortfalls.set(event.data.who.toString(), event.data);
   }
   const take = seen.taken.find((t) => t.id.eq(auction.id));
-  if (!take || take.taker.toString() !== charlie.address) fail('no AuctionTaken event for Charlie');
-  const charlieDot = await api.query.margin.collateral(charlie.address, DOT);
-  if (charlieDot.unwrapOr(0n).toString() !== (800n * DOT_UNIT).toString()) fail(`Charlie holds ${charlieDot} DOT`);
+  if (!take || take.taker.toString() !== ferdie.address) fail('no AuctionTaken event for Ferdie');
+  const ferdieDot = await api.query.margin.collateral(ferdie.address, DOT);
+  if (ferdieDot.unwrapOr(0n).toString() !== (800n * DOT_UNIT).toString()) fail(`Ferdie holds ${ferdieDot} DOT`);
   // 800 DOT at ~5.5 did not raise Dave's ~4,800 USD debt: the fund paid the rest.
   const daveShortfall = seen.shortfalls.get(dave.address);
   if (!daveShortfall || daveShortfall.insurance.toBigInt() === 0n) fail("Dave's unpaid tab not paid by the fund");
@@ -488,7 +487,7 @@ async function main() {
   console.log(
     `smoke: after a 6% BTC crash the offchain worker liquidated Ferdie and Dave (~19x) within ` +
       `${liq.seconds.toFixed(0)} s of the crash; Eve (~4x) was left alone; the insurance fund paid ` +
-      `Ferdie's shortfall (${liq.ferdie}); Charlie took Dave's 800 DOT at ${liq.price} for ${liq.paid} ` +
+      `Ferdie's shortfall (${liq.ferdie}); Ferdie then took Dave's 800 DOT at ${liq.price} for ${liq.paid} ` +
       `and the fund paid the rest (${liq.dave}); the fund holds ${liq.fund}`,
   );
 
