@@ -55,103 +55,225 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn set_breaker() -> Weight {
 		// Proof size, measured: `6`
 		// Proof size, estimated: `1486`
-		// Fastest run: 27_691_000 ps.
-		Weight::from_parts(30_595_000, 1486)
+		// Fastest run: 28_503_000 ps.
+		Weight::from_parts(30_405_000, 1486)
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 	/// Storage: `Liquidation::Breaker` (r:1 w:0)
 	/// Proof: `Liquidation::Breaker` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::Accounts` (r:17 w:17)
+	/// Storage: `Margin::Accounts` (r:18 w:17)
 	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(353), added: 2828, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::Collateral` (r:16 w:0)
+	/// Storage: `Margin::Collateral` (r:33 w:17)
 	/// Proof: `Margin::Collateral` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::Markets` (r:8 w:0)
-	/// Proof: `Margin::Markets` (`max_values`: None, `max_size`: Some(273), added: 2748, mode: `MaxEncodedLen`)
-	/// Storage: `Oracle::Aggregates` (r:2 w:0)
+	/// Storage: `Margin::CollateralAssets` (r:1 w:0)
+	/// Proof: `Margin::CollateralAssets` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
+	/// Storage: `Oracle::Aggregates` (r:3 w:0)
 	/// Proof: `Oracle::Aggregates` (`max_values`: None, `max_size`: Some(142), added: 2617, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Oracle::Params` (r:1 w:0)
 	/// Proof: `Oracle::Params` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Markets` (r:8 w:0)
+	/// Proof: `Margin::Markets` (`max_values`: None, `max_size`: Some(273), added: 2748, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::LiquidatedNotional` (r:8 w:8)
+	/// Proof: `Liquidation::LiquidatedNotional` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Vault` (r:1 w:1)
 	/// Proof: `Margin::Vault` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::OpenInterest` (r:8 w:8)
 	/// Proof: `Margin::OpenInterest` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::Triggers` (r:17 w:17)
+	/// Storage: `Margin::Triggers` (r:18 w:18)
 	/// Proof: `Margin::Triggers` (`max_values`: None, `max_size`: Some(277), added: 2752, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::CounterForTriggers` (r:1 w:1)
 	/// Proof: `Margin::CounterForTriggers` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::RiskVersion` (r:1 w:0)
 	/// Proof: `Margin::RiskVersion` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::LowerTriggers` (r:0 w:64)
+	/// Storage: `Liquidation::OpenAuctions` (r:16 w:16)
+	/// Proof: `Liquidation::OpenAuctions` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Params` (r:1 w:0)
+	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(48), added: 543, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::CounterForAuctions` (r:1 w:1)
+	/// Proof: `Liquidation::CounterForAuctions` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::NextAuctionId` (r:1 w:1)
+	/// Proof: `Liquidation::NextAuctionId` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Auctions` (r:16 w:16)
+	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(132), added: 2607, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::LowerTriggers` (r:0 w:96)
 	/// Proof: `Margin::LowerTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::UpperTriggers` (r:0 w:64)
+	/// Storage: `Margin::UpperTriggers` (r:0 w:96)
 	/// Proof: `Margin::UpperTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Component `n` ranges over `[1, 16]`.
 	fn liquidate(n: u32, ) -> Weight {
-		// Proof size, measured: `1953 + n * (172 ±0)`
-		// Proof size, estimated: `22974 + n * (2828 ±0)`
-		// Fastest run: 3_271_299_000 ps.
-		Weight::from_parts(254_459_514, 22974)
-			// Standard error: 8_554_366
-			.saturating_add(Weight::from_parts(3_062_147_762, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(26))
-			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(12))
-			.saturating_add(T::DbWeight::get().writes((10_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 2828).saturating_mul(n.into()))
+		// Proof size, measured: `2158 + n * (255 ±0)`
+		// Proof size, estimated: `22974 + n * (5102 ±0)`
+		// Fastest run: 4_997_503_000 ps.
+		Weight::from_parts(5_053_568_000, 22974)
+			// Standard error: 19_485_113
+			.saturating_add(Weight::from_parts(4_883_765_003, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(42))
+			.saturating_add(T::DbWeight::get().reads((6_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(24))
+			.saturating_add(T::DbWeight::get().writes((17_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 5102).saturating_mul(n.into()))
 	}
 	/// Storage: `Liquidation::Breaker` (r:1 w:0)
 	/// Proof: `Liquidation::Breaker` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Accounts` (r:16 w:0)
 	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(353), added: 2828, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::Collateral` (r:16 w:0)
+	/// Storage: `Margin::Collateral` (r:32 w:0)
 	/// Proof: `Margin::Collateral` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::Markets` (r:8 w:0)
-	/// Proof: `Margin::Markets` (`max_values`: None, `max_size`: Some(273), added: 2748, mode: `MaxEncodedLen`)
-	/// Storage: `Oracle::Aggregates` (r:2 w:0)
+	/// Storage: `Margin::CollateralAssets` (r:1 w:0)
+	/// Proof: `Margin::CollateralAssets` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
+	/// Storage: `Oracle::Aggregates` (r:3 w:0)
 	/// Proof: `Oracle::Aggregates` (`max_values`: None, `max_size`: Some(142), added: 2617, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Oracle::Params` (r:1 w:0)
 	/// Proof: `Oracle::Params` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Markets` (r:8 w:0)
+	/// Proof: `Margin::Markets` (`max_values`: None, `max_size`: Some(273), added: 2748, mode: `MaxEncodedLen`)
 	/// Component `n` ranges over `[1, 16]`.
 	fn skip(n: u32, ) -> Weight {
-		// Proof size, measured: `1592 + n * (86 ±0)`
-		// Proof size, estimated: `22974 + n * (2828 ±0)`
-		// Fastest run: 339_186_000 ps.
-		Weight::from_parts(201_085_992, 22974)
-			// Standard error: 382_914
-			.saturating_add(Weight::from_parts(195_939_096, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(13))
-			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 2828).saturating_mul(n.into()))
+		// Proof size, measured: `1747 + n * (169 ±0)`
+		// Proof size, estimated: `22974 + n * (5102 ±0)`
+		// Fastest run: 440_447_000 ps.
+		Weight::from_parts(247_010_129, 22974)
+			// Standard error: 320_100
+			.saturating_add(Weight::from_parts(246_843_065, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(15))
+			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 5102).saturating_mul(n.into()))
 	}
+	/// Storage: `Liquidation::Breaker` (r:1 w:0)
+	/// Proof: `Liquidation::Breaker` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Accounts` (r:4 w:3)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(353), added: 2828, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Collateral` (r:3 w:2)
+	/// Proof: `Margin::Collateral` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::CollateralAssets` (r:1 w:0)
+	/// Proof: `Margin::CollateralAssets` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
+	/// Storage: `Oracle::Aggregates` (r:3 w:0)
+	/// Proof: `Oracle::Aggregates` (`max_values`: None, `max_size`: Some(142), added: 2617, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Oracle::Params` (r:1 w:0)
+	/// Proof: `Oracle::Params` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Markets` (r:8 w:0)
+	/// Proof: `Margin::Markets` (`max_values`: None, `max_size`: Some(273), added: 2748, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::LiquidatedNotional` (r:8 w:8)
+	/// Proof: `Liquidation::LiquidatedNotional` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Vault` (r:1 w:1)
+	/// Proof: `Margin::Vault` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::OpenInterest` (r:8 w:8)
+	/// Proof: `Margin::OpenInterest` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Triggers` (r:4 w:4)
+	/// Proof: `Margin::Triggers` (`max_values`: None, `max_size`: Some(277), added: 2752, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::CounterForTriggers` (r:1 w:1)
+	/// Proof: `Margin::CounterForTriggers` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::RiskVersion` (r:1 w:0)
+	/// Proof: `Margin::RiskVersion` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::OpenAuctions` (r:1 w:1)
+	/// Proof: `Liquidation::OpenAuctions` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Params` (r:1 w:0)
+	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(48), added: 543, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::CounterForAuctions` (r:1 w:1)
+	/// Proof: `Liquidation::CounterForAuctions` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::NextAuctionId` (r:1 w:1)
+	/// Proof: `Liquidation::NextAuctionId` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Auctions` (r:1 w:1)
+	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(132), added: 2607, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::LowerTriggers` (r:0 w:6)
+	/// Proof: `Margin::LowerTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::UpperTriggers` (r:0 w:6)
+	/// Proof: `Margin::UpperTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	fn liquidate_account() -> Weight {
-		Weight::from_parts(500_000_000, 60_000)
-			.saturating_add(T::DbWeight::get().reads(80))
-			.saturating_add(T::DbWeight::get().writes(60))
+		// Proof size, measured: `2413`
+		// Proof size, estimated: `22974`
+		// Fastest run: 4_983_543_000 ps.
+		Weight::from_parts(5_097_373_000, 22974)
+			.saturating_add(T::DbWeight::get().reads(50))
+			.saturating_add(T::DbWeight::get().writes(43))
 	}
+	/// Storage: `Liquidation::Breaker` (r:1 w:0)
+	/// Proof: `Liquidation::Breaker` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Auctions` (r:1 w:1)
+	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(132), added: 2607, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Params` (r:1 w:0)
+	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(48), added: 543, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Accounts` (r:4 w:3)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(353), added: 2828, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Triggers` (r:4 w:4)
+	/// Proof: `Margin::Triggers` (`max_values`: None, `max_size`: Some(277), added: 2752, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::CounterForTriggers` (r:1 w:1)
+	/// Proof: `Margin::CounterForTriggers` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::RiskVersion` (r:1 w:0)
+	/// Proof: `Margin::RiskVersion` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Collateral` (r:3 w:2)
+	/// Proof: `Margin::Collateral` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::CounterForAuctions` (r:1 w:1)
+	/// Proof: `Liquidation::CounterForAuctions` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::OpenAuctions` (r:1 w:1)
+	/// Proof: `Liquidation::OpenAuctions` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::InsurancePaid` (r:1 w:1)
+	/// Proof: `Liquidation::InsurancePaid` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Vault` (r:1 w:1)
+	/// Proof: `Margin::Vault` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::LowerTriggers` (r:0 w:1)
+	/// Proof: `Margin::LowerTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::UpperTriggers` (r:0 w:1)
+	/// Proof: `Margin::UpperTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	fn take() -> Weight {
-		Weight::from_parts(500_000_000, 60_000)
+		// Proof size, measured: `1076`
+		// Proof size, estimated: `12302`
+		// Fastest run: 666_304_000 ps.
+		Weight::from_parts(697_700_000, 12302)
 			.saturating_add(T::DbWeight::get().reads(20))
-			.saturating_add(T::DbWeight::get().writes(12))
+			.saturating_add(T::DbWeight::get().writes(17))
 	}
+	/// Storage: `Liquidation::Breaker` (r:1 w:0)
+	/// Proof: `Liquidation::Breaker` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Auctions` (r:1 w:1)
+	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(132), added: 2607, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Params` (r:1 w:0)
+	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(48), added: 543, mode: `MaxEncodedLen`)
+	/// Storage: `Oracle::Aggregates` (r:1 w:0)
+	/// Proof: `Oracle::Aggregates` (`max_values`: None, `max_size`: Some(142), added: 2617, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Oracle::Params` (r:1 w:0)
+	/// Proof: `Oracle::Params` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Accounts` (r:2 w:2)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(353), added: 2828, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Triggers` (r:2 w:2)
+	/// Proof: `Margin::Triggers` (`max_values`: None, `max_size`: Some(277), added: 2752, mode: `MaxEncodedLen`)
 	fn restart() -> Weight {
-		Weight::from_parts(500_000_000, 60_000)
+		// Proof size, measured: `1132`
+		// Proof size, estimated: `6646`
+		// Fastest run: 218_977_000 ps.
+		Weight::from_parts(238_025_000, 6646)
 			.saturating_add(T::DbWeight::get().reads(10))
-			.saturating_add(T::DbWeight::get().writes(6))
+			.saturating_add(T::DbWeight::get().writes(5))
 	}
+	/// Storage: `Liquidation::Params` (r:0 w:1)
+	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(48), added: 543, mode: `MaxEncodedLen`)
 	fn set_params() -> Weight {
-		Weight::from_parts(500_000_000, 60_000)
-			.saturating_add(T::DbWeight::get().reads(0))
+		// Proof size, measured: `0`
+		// Proof size, estimated: `0`
+		// Fastest run: 22_143_000 ps.
+		Weight::from_parts(24_006_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
+	/// Storage: `Margin::Accounts` (r:2 w:2)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(353), added: 2828, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Triggers` (r:2 w:2)
+	/// Proof: `Margin::Triggers` (`max_values`: None, `max_size`: Some(277), added: 2752, mode: `MaxEncodedLen`)
 	fn fund_insurance() -> Weight {
-		Weight::from_parts(500_000_000, 60_000)
-			.saturating_add(T::DbWeight::get().reads(10))
-			.saturating_add(T::DbWeight::get().writes(6))
+		// Proof size, measured: `304`
+		// Proof size, estimated: `6646`
+		// Fastest run: 101_041_000 ps.
+		Weight::from_parts(106_829_000, 6646)
+			.saturating_add(T::DbWeight::get().reads(4))
+			.saturating_add(T::DbWeight::get().writes(4))
 	}
 }
 
@@ -162,102 +284,224 @@ impl WeightInfo for () {
 	fn set_breaker() -> Weight {
 		// Proof size, measured: `6`
 		// Proof size, estimated: `1486`
-		// Fastest run: 27_691_000 ps.
-		Weight::from_parts(30_595_000, 1486)
+		// Fastest run: 28_503_000 ps.
+		Weight::from_parts(30_405_000, 1486)
 			.saturating_add(ParityDbWeight::get().reads(1))
 			.saturating_add(ParityDbWeight::get().writes(1))
 	}
 	/// Storage: `Liquidation::Breaker` (r:1 w:0)
 	/// Proof: `Liquidation::Breaker` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::Accounts` (r:17 w:17)
+	/// Storage: `Margin::Accounts` (r:18 w:17)
 	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(353), added: 2828, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::Collateral` (r:16 w:0)
+	/// Storage: `Margin::Collateral` (r:33 w:17)
 	/// Proof: `Margin::Collateral` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::Markets` (r:8 w:0)
-	/// Proof: `Margin::Markets` (`max_values`: None, `max_size`: Some(273), added: 2748, mode: `MaxEncodedLen`)
-	/// Storage: `Oracle::Aggregates` (r:2 w:0)
+	/// Storage: `Margin::CollateralAssets` (r:1 w:0)
+	/// Proof: `Margin::CollateralAssets` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
+	/// Storage: `Oracle::Aggregates` (r:3 w:0)
 	/// Proof: `Oracle::Aggregates` (`max_values`: None, `max_size`: Some(142), added: 2617, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Oracle::Params` (r:1 w:0)
 	/// Proof: `Oracle::Params` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Markets` (r:8 w:0)
+	/// Proof: `Margin::Markets` (`max_values`: None, `max_size`: Some(273), added: 2748, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::LiquidatedNotional` (r:8 w:8)
+	/// Proof: `Liquidation::LiquidatedNotional` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Vault` (r:1 w:1)
 	/// Proof: `Margin::Vault` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::OpenInterest` (r:8 w:8)
 	/// Proof: `Margin::OpenInterest` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::Triggers` (r:17 w:17)
+	/// Storage: `Margin::Triggers` (r:18 w:18)
 	/// Proof: `Margin::Triggers` (`max_values`: None, `max_size`: Some(277), added: 2752, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::CounterForTriggers` (r:1 w:1)
 	/// Proof: `Margin::CounterForTriggers` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::RiskVersion` (r:1 w:0)
 	/// Proof: `Margin::RiskVersion` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::LowerTriggers` (r:0 w:64)
+	/// Storage: `Liquidation::OpenAuctions` (r:16 w:16)
+	/// Proof: `Liquidation::OpenAuctions` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Params` (r:1 w:0)
+	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(48), added: 543, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::CounterForAuctions` (r:1 w:1)
+	/// Proof: `Liquidation::CounterForAuctions` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::NextAuctionId` (r:1 w:1)
+	/// Proof: `Liquidation::NextAuctionId` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Auctions` (r:16 w:16)
+	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(132), added: 2607, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::LowerTriggers` (r:0 w:96)
 	/// Proof: `Margin::LowerTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::UpperTriggers` (r:0 w:64)
+	/// Storage: `Margin::UpperTriggers` (r:0 w:96)
 	/// Proof: `Margin::UpperTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Component `n` ranges over `[1, 16]`.
 	fn liquidate(n: u32, ) -> Weight {
-		// Proof size, measured: `1953 + n * (172 ±0)`
-		// Proof size, estimated: `22974 + n * (2828 ±0)`
-		// Fastest run: 3_271_299_000 ps.
-		Weight::from_parts(254_459_514, 22974)
-			// Standard error: 8_554_366
-			.saturating_add(Weight::from_parts(3_062_147_762, 0).saturating_mul(n.into()))
-			.saturating_add(ParityDbWeight::get().reads(26))
-			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
-			.saturating_add(ParityDbWeight::get().writes(12))
-			.saturating_add(ParityDbWeight::get().writes((10_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 2828).saturating_mul(n.into()))
+		// Proof size, measured: `2158 + n * (255 ±0)`
+		// Proof size, estimated: `22974 + n * (5102 ±0)`
+		// Fastest run: 4_997_503_000 ps.
+		Weight::from_parts(5_053_568_000, 22974)
+			// Standard error: 19_485_113
+			.saturating_add(Weight::from_parts(4_883_765_003, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(42))
+			.saturating_add(ParityDbWeight::get().reads((6_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().writes(24))
+			.saturating_add(ParityDbWeight::get().writes((17_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 5102).saturating_mul(n.into()))
 	}
 	/// Storage: `Liquidation::Breaker` (r:1 w:0)
 	/// Proof: `Liquidation::Breaker` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Accounts` (r:16 w:0)
 	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(353), added: 2828, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::Collateral` (r:16 w:0)
+	/// Storage: `Margin::Collateral` (r:32 w:0)
 	/// Proof: `Margin::Collateral` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::Markets` (r:8 w:0)
-	/// Proof: `Margin::Markets` (`max_values`: None, `max_size`: Some(273), added: 2748, mode: `MaxEncodedLen`)
-	/// Storage: `Oracle::Aggregates` (r:2 w:0)
+	/// Storage: `Margin::CollateralAssets` (r:1 w:0)
+	/// Proof: `Margin::CollateralAssets` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
+	/// Storage: `Oracle::Aggregates` (r:3 w:0)
 	/// Proof: `Oracle::Aggregates` (`max_values`: None, `max_size`: Some(142), added: 2617, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Oracle::Params` (r:1 w:0)
 	/// Proof: `Oracle::Params` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Markets` (r:8 w:0)
+	/// Proof: `Margin::Markets` (`max_values`: None, `max_size`: Some(273), added: 2748, mode: `MaxEncodedLen`)
 	/// Component `n` ranges over `[1, 16]`.
 	fn skip(n: u32, ) -> Weight {
-		// Proof size, measured: `1592 + n * (86 ±0)`
-		// Proof size, estimated: `22974 + n * (2828 ±0)`
-		// Fastest run: 339_186_000 ps.
-		Weight::from_parts(201_085_992, 22974)
-			// Standard error: 382_914
-			.saturating_add(Weight::from_parts(195_939_096, 0).saturating_mul(n.into()))
-			.saturating_add(ParityDbWeight::get().reads(13))
-			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 2828).saturating_mul(n.into()))
+		// Proof size, measured: `1747 + n * (169 ±0)`
+		// Proof size, estimated: `22974 + n * (5102 ±0)`
+		// Fastest run: 440_447_000 ps.
+		Weight::from_parts(247_010_129, 22974)
+			// Standard error: 320_100
+			.saturating_add(Weight::from_parts(246_843_065, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(15))
+			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 5102).saturating_mul(n.into()))
 	}
+	/// Storage: `Liquidation::Breaker` (r:1 w:0)
+	/// Proof: `Liquidation::Breaker` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Accounts` (r:4 w:3)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(353), added: 2828, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Collateral` (r:3 w:2)
+	/// Proof: `Margin::Collateral` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::CollateralAssets` (r:1 w:0)
+	/// Proof: `Margin::CollateralAssets` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
+	/// Storage: `Oracle::Aggregates` (r:3 w:0)
+	/// Proof: `Oracle::Aggregates` (`max_values`: None, `max_size`: Some(142), added: 2617, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Oracle::Params` (r:1 w:0)
+	/// Proof: `Oracle::Params` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Markets` (r:8 w:0)
+	/// Proof: `Margin::Markets` (`max_values`: None, `max_size`: Some(273), added: 2748, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::LiquidatedNotional` (r:8 w:8)
+	/// Proof: `Liquidation::LiquidatedNotional` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Vault` (r:1 w:1)
+	/// Proof: `Margin::Vault` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::OpenInterest` (r:8 w:8)
+	/// Proof: `Margin::OpenInterest` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Triggers` (r:4 w:4)
+	/// Proof: `Margin::Triggers` (`max_values`: None, `max_size`: Some(277), added: 2752, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::CounterForTriggers` (r:1 w:1)
+	/// Proof: `Margin::CounterForTriggers` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::RiskVersion` (r:1 w:0)
+	/// Proof: `Margin::RiskVersion` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::OpenAuctions` (r:1 w:1)
+	/// Proof: `Liquidation::OpenAuctions` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Params` (r:1 w:0)
+	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(48), added: 543, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::CounterForAuctions` (r:1 w:1)
+	/// Proof: `Liquidation::CounterForAuctions` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::NextAuctionId` (r:1 w:1)
+	/// Proof: `Liquidation::NextAuctionId` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Auctions` (r:1 w:1)
+	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(132), added: 2607, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::LowerTriggers` (r:0 w:6)
+	/// Proof: `Margin::LowerTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::UpperTriggers` (r:0 w:6)
+	/// Proof: `Margin::UpperTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	fn liquidate_account() -> Weight {
-		Weight::from_parts(500_000_000, 60_000)
-			.saturating_add(ParityDbWeight::get().reads(80))
-			.saturating_add(ParityDbWeight::get().writes(60))
+		// Proof size, measured: `2413`
+		// Proof size, estimated: `22974`
+		// Fastest run: 4_983_543_000 ps.
+		Weight::from_parts(5_097_373_000, 22974)
+			.saturating_add(ParityDbWeight::get().reads(50))
+			.saturating_add(ParityDbWeight::get().writes(43))
 	}
+	/// Storage: `Liquidation::Breaker` (r:1 w:0)
+	/// Proof: `Liquidation::Breaker` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Auctions` (r:1 w:1)
+	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(132), added: 2607, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Params` (r:1 w:0)
+	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(48), added: 543, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Accounts` (r:4 w:3)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(353), added: 2828, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Triggers` (r:4 w:4)
+	/// Proof: `Margin::Triggers` (`max_values`: None, `max_size`: Some(277), added: 2752, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::CounterForTriggers` (r:1 w:1)
+	/// Proof: `Margin::CounterForTriggers` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::RiskVersion` (r:1 w:0)
+	/// Proof: `Margin::RiskVersion` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Collateral` (r:3 w:2)
+	/// Proof: `Margin::Collateral` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::CounterForAuctions` (r:1 w:1)
+	/// Proof: `Liquidation::CounterForAuctions` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::OpenAuctions` (r:1 w:1)
+	/// Proof: `Liquidation::OpenAuctions` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::InsurancePaid` (r:1 w:1)
+	/// Proof: `Liquidation::InsurancePaid` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Vault` (r:1 w:1)
+	/// Proof: `Margin::Vault` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::LowerTriggers` (r:0 w:1)
+	/// Proof: `Margin::LowerTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::UpperTriggers` (r:0 w:1)
+	/// Proof: `Margin::UpperTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	fn take() -> Weight {
-		Weight::from_parts(500_000_000, 60_000)
+		// Proof size, measured: `1076`
+		// Proof size, estimated: `12302`
+		// Fastest run: 666_304_000 ps.
+		Weight::from_parts(697_700_000, 12302)
 			.saturating_add(ParityDbWeight::get().reads(20))
-			.saturating_add(ParityDbWeight::get().writes(12))
+			.saturating_add(ParityDbWeight::get().writes(17))
 	}
+	/// Storage: `Liquidation::Breaker` (r:1 w:0)
+	/// Proof: `Liquidation::Breaker` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Auctions` (r:1 w:1)
+	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(132), added: 2607, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Params` (r:1 w:0)
+	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(48), added: 543, mode: `MaxEncodedLen`)
+	/// Storage: `Oracle::Aggregates` (r:1 w:0)
+	/// Proof: `Oracle::Aggregates` (`max_values`: None, `max_size`: Some(142), added: 2617, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Oracle::Params` (r:1 w:0)
+	/// Proof: `Oracle::Params` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Accounts` (r:2 w:2)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(353), added: 2828, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Triggers` (r:2 w:2)
+	/// Proof: `Margin::Triggers` (`max_values`: None, `max_size`: Some(277), added: 2752, mode: `MaxEncodedLen`)
 	fn restart() -> Weight {
-		Weight::from_parts(500_000_000, 60_000)
+		// Proof size, measured: `1132`
+		// Proof size, estimated: `6646`
+		// Fastest run: 218_977_000 ps.
+		Weight::from_parts(238_025_000, 6646)
 			.saturating_add(ParityDbWeight::get().reads(10))
-			.saturating_add(ParityDbWeight::get().writes(6))
+			.saturating_add(ParityDbWeight::get().writes(5))
 	}
+	/// Storage: `Liquidation::Params` (r:0 w:1)
+	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(48), added: 543, mode: `MaxEncodedLen`)
 	fn set_params() -> Weight {
-		Weight::from_parts(500_000_000, 60_000)
-			.saturating_add(ParityDbWeight::get().reads(0))
+		// Proof size, measured: `0`
+		// Proof size, estimated: `0`
+		// Fastest run: 22_143_000 ps.
+		Weight::from_parts(24_006_000, 0)
 			.saturating_add(ParityDbWeight::get().writes(1))
 	}
+	/// Storage: `Margin::Accounts` (r:2 w:2)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(353), added: 2828, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Triggers` (r:2 w:2)
+	/// Proof: `Margin::Triggers` (`max_values`: None, `max_size`: Some(277), added: 2752, mode: `MaxEncodedLen`)
 	fn fund_insurance() -> Weight {
-		Weight::from_parts(500_000_000, 60_000)
-			.saturating_add(ParityDbWeight::get().reads(10))
-			.saturating_add(ParityDbWeight::get().writes(6))
+		// Proof size, measured: `304`
+		// Proof size, estimated: `6646`
+		// Fastest run: 101_041_000 ps.
+		Weight::from_parts(106_829_000, 6646)
+			.saturating_add(ParityDbWeight::get().reads(4))
+			.saturating_add(ParityDbWeight::get().writes(4))
 	}
 }

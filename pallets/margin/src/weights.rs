@@ -63,8 +63,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn deposit() -> Weight {
 		// Proof size, measured: `1298`
 		// Proof size, estimated: `6208`
-		// Fastest run: 271_915_000 ps.
-		Weight::from_parts(284_314_000, 6208)
+		// Fastest run: 260_890_000 ps.
+		Weight::from_parts(282_090_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(6))
 			.saturating_add(T::DbWeight::get().writes(5))
 	}
@@ -99,12 +99,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn withdraw(p: u32, c: u32, ) -> Weight {
 		// Proof size, measured: `1954 + c * (180 ±0) + p * (83 ±0)`
 		// Proof size, estimated: `6208 + c * (2617 ±0) + p * (2748 ±0)`
-		// Fastest run: 680_875_000 ps.
-		Weight::from_parts(411_913_344, 6208)
-			// Standard error: 665_930
-			.saturating_add(Weight::from_parts(42_349_554, 0).saturating_mul(p.into()))
-			// Standard error: 579_717
-			.saturating_add(Weight::from_parts(111_846_569, 0).saturating_mul(c.into()))
+		// Fastest run: 699_223_000 ps.
+		Weight::from_parts(373_115_297, 6208)
+			// Standard error: 436_753
+			.saturating_add(Weight::from_parts(48_774_648, 0).saturating_mul(p.into()))
+			// Standard error: 380_210
+			.saturating_add(Weight::from_parts(112_516_544, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(11))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(c.into())))
@@ -146,12 +146,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn trade(p: u32, c: u32, ) -> Weight {
 		// Proof size, measured: `1059 + c * (129 ±0) + p * (116 ±0)`
 		// Proof size, estimated: `3818 + c * (2617 ±0) + p * (2748 ±0)`
-		// Fastest run: 576_791_000 ps.
-		Weight::from_parts(133_382_135, 3818)
-			// Standard error: 595_857
-			.saturating_add(Weight::from_parts(61_465_816, 0).saturating_mul(p.into()))
-			// Standard error: 518_716
-			.saturating_add(Weight::from_parts(119_685_261, 0).saturating_mul(c.into()))
+		// Fastest run: 621_236_000 ps.
+		Weight::from_parts(136_604_544, 3818)
+			// Standard error: 483_055
+			.saturating_add(Weight::from_parts(65_836_410, 0).saturating_mul(p.into()))
+			// Standard error: 420_517
+			.saturating_add(Weight::from_parts(120_185_249, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(11))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(c.into())))
@@ -170,8 +170,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn create_market() -> Weight {
 		// Proof size, measured: `271`
 		// Proof size, estimated: `3738`
-		// Fastest run: 67_010_000 ps.
-		Weight::from_parts(71_747_000, 3738)
+		// Fastest run: 66_199_000 ps.
+		Weight::from_parts(70_295_000, 3738)
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(3))
 	}
@@ -186,8 +186,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn update_market() -> Weight {
 		// Proof size, measured: `494`
 		// Proof size, estimated: `3738`
-		// Fastest run: 74_742_000 ps.
-		Weight::from_parts(79_549_000, 3738)
+		// Fastest run: 73_229_000 ps.
+		Weight::from_parts(77_526_000, 3738)
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(3))
 	}
@@ -206,8 +206,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn set_collateral() -> Weight {
 		// Proof size, measured: `839`
 		// Proof size, estimated: `3675`
-		// Fastest run: 129_273_000 ps.
-		Weight::from_parts(137_375_000, 3675)
+		// Fastest run: 129_303_000 ps.
+		Weight::from_parts(135_573_000, 3675)
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().writes(3))
 	}
@@ -222,8 +222,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn fund_vault() -> Weight {
 		// Proof size, measured: `1213`
 		// Proof size, estimated: `6208`
-		// Fastest run: 227_169_000 ps.
-		Weight::from_parts(237_565_000, 6208)
+		// Fastest run: 225_546_000 ps.
+		Weight::from_parts(236_233_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().writes(4))
 	}
@@ -256,12 +256,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn refresh(p: u32, c: u32, ) -> Weight {
 		// Proof size, measured: `1100 + c * (128 ±0) + p * (83 ±0)`
 		// Proof size, estimated: `3818 + c * (2617 ±0) + p * (2748 ±0)`
-		// Fastest run: 403_351_000 ps.
-		Weight::from_parts(34_185_184, 3818)
-			// Standard error: 387_013
-			.saturating_add(Weight::from_parts(48_232_917, 0).saturating_mul(p.into()))
-			// Standard error: 336_909
-			.saturating_add(Weight::from_parts(104_702_604, 0).saturating_mul(c.into()))
+		// Fastest run: 394_889_000 ps.
+		Weight::from_parts(234_215_028, 3818)
+			// Standard error: 255_065
+			.saturating_add(Weight::from_parts(22_375_547, 0).saturating_mul(p.into()))
+			// Standard error: 222_043
+			.saturating_add(Weight::from_parts(94_883_397, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(8))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(c.into())))
@@ -287,8 +287,8 @@ impl WeightInfo for () {
 	fn deposit() -> Weight {
 		// Proof size, measured: `1298`
 		// Proof size, estimated: `6208`
-		// Fastest run: 271_915_000 ps.
-		Weight::from_parts(284_314_000, 6208)
+		// Fastest run: 260_890_000 ps.
+		Weight::from_parts(282_090_000, 6208)
 			.saturating_add(ParityDbWeight::get().reads(6))
 			.saturating_add(ParityDbWeight::get().writes(5))
 	}
@@ -323,12 +323,12 @@ impl WeightInfo for () {
 	fn withdraw(p: u32, c: u32, ) -> Weight {
 		// Proof size, measured: `1954 + c * (180 ±0) + p * (83 ±0)`
 		// Proof size, estimated: `6208 + c * (2617 ±0) + p * (2748 ±0)`
-		// Fastest run: 680_875_000 ps.
-		Weight::from_parts(411_913_344, 6208)
-			// Standard error: 665_930
-			.saturating_add(Weight::from_parts(42_349_554, 0).saturating_mul(p.into()))
-			// Standard error: 579_717
-			.saturating_add(Weight::from_parts(111_846_569, 0).saturating_mul(c.into()))
+		// Fastest run: 699_223_000 ps.
+		Weight::from_parts(373_115_297, 6208)
+			// Standard error: 436_753
+			.saturating_add(Weight::from_parts(48_774_648, 0).saturating_mul(p.into()))
+			// Standard error: 380_210
+			.saturating_add(Weight::from_parts(112_516_544, 0).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(11))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(p.into())))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(c.into())))
@@ -370,12 +370,12 @@ impl WeightInfo for () {
 	fn trade(p: u32, c: u32, ) -> Weight {
 		// Proof size, measured: `1059 + c * (129 ±0) + p * (116 ±0)`
 		// Proof size, estimated: `3818 + c * (2617 ±0) + p * (2748 ±0)`
-		// Fastest run: 576_791_000 ps.
-		Weight::from_parts(133_382_135, 3818)
-			// Standard error: 595_857
-			.saturating_add(Weight::from_parts(61_465_816, 0).saturating_mul(p.into()))
-			// Standard error: 518_716
-			.saturating_add(Weight::from_parts(119_685_261, 0).saturating_mul(c.into()))
+		// Fastest run: 621_236_000 ps.
+		Weight::from_parts(136_604_544, 3818)
+			// Standard error: 483_055
+			.saturating_add(Weight::from_parts(65_836_410, 0).saturating_mul(p.into()))
+			// Standard error: 420_517
+			.saturating_add(Weight::from_parts(120_185_249, 0).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(11))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(p.into())))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(c.into())))
@@ -394,8 +394,8 @@ impl WeightInfo for () {
 	fn create_market() -> Weight {
 		// Proof size, measured: `271`
 		// Proof size, estimated: `3738`
-		// Fastest run: 67_010_000 ps.
-		Weight::from_parts(71_747_000, 3738)
+		// Fastest run: 66_199_000 ps.
+		Weight::from_parts(70_295_000, 3738)
 			.saturating_add(ParityDbWeight::get().reads(3))
 			.saturating_add(ParityDbWeight::get().writes(3))
 	}
@@ -410,8 +410,8 @@ impl WeightInfo for () {
 	fn update_market() -> Weight {
 		// Proof size, measured: `494`
 		// Proof size, estimated: `3738`
-		// Fastest run: 74_742_000 ps.
-		Weight::from_parts(79_549_000, 3738)
+		// Fastest run: 73_229_000 ps.
+		Weight::from_parts(77_526_000, 3738)
 			.saturating_add(ParityDbWeight::get().reads(3))
 			.saturating_add(ParityDbWeight::get().writes(3))
 	}
@@ -430,8 +430,8 @@ impl WeightInfo for () {
 	fn set_collateral() -> Weight {
 		// Proof size, measured: `839`
 		// Proof size, estimated: `3675`
-		// Fastest run: 129_273_000 ps.
-		Weight::from_parts(137_375_000, 3675)
+		// Fastest run: 129_303_000 ps.
+		Weight::from_parts(135_573_000, 3675)
 			.saturating_add(ParityDbWeight::get().reads(5))
 			.saturating_add(ParityDbWeight::get().writes(3))
 	}
@@ -446,8 +446,8 @@ impl WeightInfo for () {
 	fn fund_vault() -> Weight {
 		// Proof size, measured: `1213`
 		// Proof size, estimated: `6208`
-		// Fastest run: 227_169_000 ps.
-		Weight::from_parts(237_565_000, 6208)
+		// Fastest run: 225_546_000 ps.
+		Weight::from_parts(236_233_000, 6208)
 			.saturating_add(ParityDbWeight::get().reads(5))
 			.saturating_add(ParityDbWeight::get().writes(4))
 	}
@@ -480,12 +480,12 @@ impl WeightInfo for () {
 	fn refresh(p: u32, c: u32, ) -> Weight {
 		// Proof size, measured: `1100 + c * (128 ±0) + p * (83 ±0)`
 		// Proof size, estimated: `3818 + c * (2617 ±0) + p * (2748 ±0)`
-		// Fastest run: 403_351_000 ps.
-		Weight::from_parts(34_185_184, 3818)
-			// Standard error: 387_013
-			.saturating_add(Weight::from_parts(48_232_917, 0).saturating_mul(p.into()))
-			// Standard error: 336_909
-			.saturating_add(Weight::from_parts(104_702_604, 0).saturating_mul(c.into()))
+		// Fastest run: 394_889_000 ps.
+		Weight::from_parts(234_215_028, 3818)
+			// Standard error: 255_065
+			.saturating_add(Weight::from_parts(22_375_547, 0).saturating_mul(p.into()))
+			// Standard error: 222_043
+			.saturating_add(Weight::from_parts(94_883_397, 0).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(8))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(p.into())))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(c.into())))

@@ -54,8 +54,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn add_feeder() -> Weight {
 		// Proof size, measured: `607`
 		// Proof size, estimated: `1998`
-		// Fastest run: 44_837_000 ps.
-		Weight::from_parts(47_882_000, 1998)
+		// Fastest run: 43_355_000 ps.
+		Weight::from_parts(45_929_000, 1998)
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -76,12 +76,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn remove_feeder(a: u32, f: u32, ) -> Weight {
 		// Proof size, measured: `0 + a * (428 ±0) + f * (447 ±0)`
 		// Proof size, estimated: `52250 + a * (15348 ±0) + f * (13034 ±1_660)`
-		// Fastest run: 540_587_000 ps.
-		Weight::from_parts(552_504_000, 52250)
-			// Standard error: 3_967_902
-			.saturating_add(Weight::from_parts(166_158_899, 0).saturating_mul(a.into()))
-			// Standard error: 3_967_902
-			.saturating_add(Weight::from_parts(107_445_561, 0).saturating_mul(f.into()))
+		// Fastest run: 541_818_000 ps.
+		Weight::from_parts(548_188_000, 52250)
+			// Standard error: 4_160_506
+			.saturating_add(Weight::from_parts(177_400_233, 0).saturating_mul(a.into()))
+			// Standard error: 4_160_506
+			.saturating_add(Weight::from_parts(111_693_946, 0).saturating_mul(f.into()))
 			.saturating_add(T::DbWeight::get().reads(29))
 			.saturating_add(T::DbWeight::get().reads((8_u64).saturating_mul(a.into())))
 			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(f.into())))
@@ -106,19 +106,19 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Component `f` ranges over `[1, 16]`.
 	fn feed(v: u32, f: u32, ) -> Weight {
 		// Proof size, measured: `0 + f * (270 ±0) + v * (421 ±0)`
-		// Proof size, estimated: `41998 + f * (6074 ±712) + v * (13125 ±1_406)`
-		// Fastest run: 491_514_000 ps.
-		Weight::from_parts(501_017_000, 41998)
-			// Standard error: 2_859_662
-			.saturating_add(Weight::from_parts(159_793_356, 0).saturating_mul(v.into()))
-			// Standard error: 1_428_779
-			.saturating_add(Weight::from_parts(47_037_239, 0).saturating_mul(f.into()))
+		// Proof size, estimated: `41998 + f * (6235 ±900) + v * (13220 ±1_745)`
+		// Fastest run: 496_831_000 ps.
+		Weight::from_parts(504_873_000, 41998)
+			// Standard error: 4_289_940
+			.saturating_add(Weight::from_parts(171_549_997, 0).saturating_mul(v.into()))
+			// Standard error: 2_143_392
+			.saturating_add(Weight::from_parts(49_572_472, 0).saturating_mul(f.into()))
 			.saturating_add(T::DbWeight::get().reads(22))
 			.saturating_add(T::DbWeight::get().reads((7_u64).saturating_mul(v.into())))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(f.into())))
 			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(v.into())))
-			.saturating_add(Weight::from_parts(0, 6074).saturating_mul(f.into()))
-			.saturating_add(Weight::from_parts(0, 13125).saturating_mul(v.into()))
+			.saturating_add(Weight::from_parts(0, 6235).saturating_mul(f.into()))
+			.saturating_add(Weight::from_parts(0, 13220).saturating_mul(v.into()))
 	}
 	/// Storage: `Oracle::Assets` (r:1 w:1)
 	/// Proof: `Oracle::Assets` (`max_values`: None, `max_size`: Some(12), added: 2487, mode: `MaxEncodedLen`)
@@ -127,8 +127,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn add_asset() -> Weight {
 		// Proof size, measured: `330`
 		// Proof size, estimated: `3477`
-		// Fastest run: 77_245_000 ps.
-		Weight::from_parts(82_373_000, 3477)
+		// Fastest run: 76_054_000 ps.
+		Weight::from_parts(81_192_000, 3477)
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(2))
 	}
@@ -144,10 +144,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn remove_asset(f: u32, ) -> Weight {
 		// Proof size, measured: `283 + f * (83 ±0)`
 		// Proof size, estimated: `3477 + f * (2563 ±0)`
-		// Fastest run: 91_456_000 ps.
-		Weight::from_parts(93_591_155, 3477)
-			// Standard error: 6_286
-			.saturating_add(Weight::from_parts(2_945_195, 0).saturating_mul(f.into()))
+		// Fastest run: 88_742_000 ps.
+		Weight::from_parts(91_088_754, 3477)
+			// Standard error: 5_907
+			.saturating_add(Weight::from_parts(2_980_722, 0).saturating_mul(f.into()))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(f.into())))
 			.saturating_add(T::DbWeight::get().writes(3))
@@ -159,8 +159,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn set_params() -> Weight {
 		// Proof size, measured: `0`
 		// Proof size, estimated: `0`
-		// Fastest run: 22_854_000 ps.
-		Weight::from_parts(24_587_000, 0)
+		// Fastest run: 22_364_000 ps.
+		Weight::from_parts(24_326_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 	/// Storage: `Oracle::Assets` (r:1 w:0)
@@ -177,10 +177,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn reset_breaker(f: u32, ) -> Weight {
 		// Proof size, measured: `436 + f * (83 ±0)`
 		// Proof size, estimated: `3607 + f * (2563 ±0)`
-		// Fastest run: 151_586_000 ps.
-		Weight::from_parts(141_496_620, 3607)
-			// Standard error: 25_406
-			.saturating_add(Weight::from_parts(21_684_462, 0).saturating_mul(f.into()))
+		// Fastest run: 150_765_000 ps.
+		Weight::from_parts(137_788_457, 3607)
+			// Standard error: 32_433
+			.saturating_add(Weight::from_parts(22_523_257, 0).saturating_mul(f.into()))
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(f.into())))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -195,8 +195,8 @@ impl WeightInfo for () {
 	fn add_feeder() -> Weight {
 		// Proof size, measured: `607`
 		// Proof size, estimated: `1998`
-		// Fastest run: 44_837_000 ps.
-		Weight::from_parts(47_882_000, 1998)
+		// Fastest run: 43_355_000 ps.
+		Weight::from_parts(45_929_000, 1998)
 			.saturating_add(ParityDbWeight::get().reads(1))
 			.saturating_add(ParityDbWeight::get().writes(1))
 	}
@@ -217,12 +217,12 @@ impl WeightInfo for () {
 	fn remove_feeder(a: u32, f: u32, ) -> Weight {
 		// Proof size, measured: `0 + a * (428 ±0) + f * (447 ±0)`
 		// Proof size, estimated: `52250 + a * (15348 ±0) + f * (13034 ±1_660)`
-		// Fastest run: 540_587_000 ps.
-		Weight::from_parts(552_504_000, 52250)
-			// Standard error: 3_967_902
-			.saturating_add(Weight::from_parts(166_158_899, 0).saturating_mul(a.into()))
-			// Standard error: 3_967_902
-			.saturating_add(Weight::from_parts(107_445_561, 0).saturating_mul(f.into()))
+		// Fastest run: 541_818_000 ps.
+		Weight::from_parts(548_188_000, 52250)
+			// Standard error: 4_160_506
+			.saturating_add(Weight::from_parts(177_400_233, 0).saturating_mul(a.into()))
+			// Standard error: 4_160_506
+			.saturating_add(Weight::from_parts(111_693_946, 0).saturating_mul(f.into()))
 			.saturating_add(ParityDbWeight::get().reads(29))
 			.saturating_add(ParityDbWeight::get().reads((8_u64).saturating_mul(a.into())))
 			.saturating_add(ParityDbWeight::get().reads((5_u64).saturating_mul(f.into())))
@@ -247,19 +247,19 @@ impl WeightInfo for () {
 	/// Component `f` ranges over `[1, 16]`.
 	fn feed(v: u32, f: u32, ) -> Weight {
 		// Proof size, measured: `0 + f * (270 ±0) + v * (421 ±0)`
-		// Proof size, estimated: `41998 + f * (6074 ±712) + v * (13125 ±1_406)`
-		// Fastest run: 491_514_000 ps.
-		Weight::from_parts(501_017_000, 41998)
-			// Standard error: 2_859_662
-			.saturating_add(Weight::from_parts(159_793_356, 0).saturating_mul(v.into()))
-			// Standard error: 1_428_779
-			.saturating_add(Weight::from_parts(47_037_239, 0).saturating_mul(f.into()))
+		// Proof size, estimated: `41998 + f * (6235 ±900) + v * (13220 ±1_745)`
+		// Fastest run: 496_831_000 ps.
+		Weight::from_parts(504_873_000, 41998)
+			// Standard error: 4_289_940
+			.saturating_add(Weight::from_parts(171_549_997, 0).saturating_mul(v.into()))
+			// Standard error: 2_143_392
+			.saturating_add(Weight::from_parts(49_572_472, 0).saturating_mul(f.into()))
 			.saturating_add(ParityDbWeight::get().reads(22))
 			.saturating_add(ParityDbWeight::get().reads((7_u64).saturating_mul(v.into())))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(f.into())))
 			.saturating_add(ParityDbWeight::get().writes((2_u64).saturating_mul(v.into())))
-			.saturating_add(Weight::from_parts(0, 6074).saturating_mul(f.into()))
-			.saturating_add(Weight::from_parts(0, 13125).saturating_mul(v.into()))
+			.saturating_add(Weight::from_parts(0, 6235).saturating_mul(f.into()))
+			.saturating_add(Weight::from_parts(0, 13220).saturating_mul(v.into()))
 	}
 	/// Storage: `Oracle::Assets` (r:1 w:1)
 	/// Proof: `Oracle::Assets` (`max_values`: None, `max_size`: Some(12), added: 2487, mode: `MaxEncodedLen`)
@@ -268,8 +268,8 @@ impl WeightInfo for () {
 	fn add_asset() -> Weight {
 		// Proof size, measured: `330`
 		// Proof size, estimated: `3477`
-		// Fastest run: 77_245_000 ps.
-		Weight::from_parts(82_373_000, 3477)
+		// Fastest run: 76_054_000 ps.
+		Weight::from_parts(81_192_000, 3477)
 			.saturating_add(ParityDbWeight::get().reads(2))
 			.saturating_add(ParityDbWeight::get().writes(2))
 	}
@@ -285,10 +285,10 @@ impl WeightInfo for () {
 	fn remove_asset(f: u32, ) -> Weight {
 		// Proof size, measured: `283 + f * (83 ±0)`
 		// Proof size, estimated: `3477 + f * (2563 ±0)`
-		// Fastest run: 91_456_000 ps.
-		Weight::from_parts(93_591_155, 3477)
-			// Standard error: 6_286
-			.saturating_add(Weight::from_parts(2_945_195, 0).saturating_mul(f.into()))
+		// Fastest run: 88_742_000 ps.
+		Weight::from_parts(91_088_754, 3477)
+			// Standard error: 5_907
+			.saturating_add(Weight::from_parts(2_980_722, 0).saturating_mul(f.into()))
 			.saturating_add(ParityDbWeight::get().reads(2))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(f.into())))
 			.saturating_add(ParityDbWeight::get().writes(3))
@@ -300,8 +300,8 @@ impl WeightInfo for () {
 	fn set_params() -> Weight {
 		// Proof size, measured: `0`
 		// Proof size, estimated: `0`
-		// Fastest run: 22_854_000 ps.
-		Weight::from_parts(24_587_000, 0)
+		// Fastest run: 22_364_000 ps.
+		Weight::from_parts(24_326_000, 0)
 			.saturating_add(ParityDbWeight::get().writes(1))
 	}
 	/// Storage: `Oracle::Assets` (r:1 w:0)
@@ -318,10 +318,10 @@ impl WeightInfo for () {
 	fn reset_breaker(f: u32, ) -> Weight {
 		// Proof size, measured: `436 + f * (83 ±0)`
 		// Proof size, estimated: `3607 + f * (2563 ±0)`
-		// Fastest run: 151_586_000 ps.
-		Weight::from_parts(141_496_620, 3607)
-			// Standard error: 25_406
-			.saturating_add(Weight::from_parts(21_684_462, 0).saturating_mul(f.into()))
+		// Fastest run: 150_765_000 ps.
+		Weight::from_parts(137_788_457, 3607)
+			// Standard error: 32_433
+			.saturating_add(Weight::from_parts(22_523_257, 0).saturating_mul(f.into()))
 			.saturating_add(ParityDbWeight::get().reads(5))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(f.into())))
 			.saturating_add(ParityDbWeight::get().writes(1))
