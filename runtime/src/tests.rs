@@ -267,6 +267,20 @@ fn an_offchain_worker_feed_is_a_valid_operational_transaction() {
 	});
 }
 
+/// Block `block` (6 s after block `block - 1`, block 1 at 1,000,000 ms): Alice and Bob feed BTC
+/// at `btc` and DOT at 5 USD.
+fn feed_btc_at(block: u32, btc: u32) {
+	use perp_primitives::Price;
+	crate::System::set_block_number(block);
+	pallet_timestamp::Now::<Runtime>::put(1_000_000 + 6_000 * u64::from(block - 1));
+	for feeder in [Sr25519Keyring::Alice, Sr25519Keyring::Bob] {
+		let values =
+			vec![(asset_ids::BTC, Price::from_u32(btc)), (asset_ids::DOT, Price::from_u32(5))];
+		let values = values.try_into().unwrap();
+		assert!(Oracle::feed(crate::RuntimeOrigin::signed(feeder.to_account_id()), values).is_ok());
+	}
+}
+
 #[test]
 // Liquidations are `ValidateUnsigned` transactions (see ARCHITECTURE §6).
 #[allow(deprecated)]
@@ -276,25 +290,14 @@ fn an_unsigned_batch_liquidates_a_trader_below_maintenance_through_the_real_marg
 		RuntimeOrigin, System, USD_UNIT,
 	};
 	use frame_support::{pallet_prelude::ValidateUnsigned, traits::UnfilteredDispatchable};
-	use perp_primitives::{MarginInspector, MarginLiquidator, Price};
+	use perp_primitives::{MarginInspector, MarginLiquidator};
 	use sp_runtime::transaction_validity::TransactionSource;
 
 	// Pinned: above every signed transaction, operational ones included.
 	const { assert!(LIQUIDATION_PRIORITY > MAX_OPERATIONAL_PRIORITY) };
 
 	preset_storage(sp_genesis_builder::DEV_RUNTIME_PRESET).execute_with(|| {
-		let feed = |price: u32| {
-			for feeder in [Sr25519Keyring::Alice, Sr25519Keyring::Bob] {
-				assert!(Oracle::feed(
-					RuntimeOrigin::signed(feeder.to_account_id()),
-					vec![(asset_ids::BTC, Price::from_u32(price))].try_into().unwrap(),
-				)
-				.is_ok());
-			}
-		};
-		System::set_block_number(1);
-		pallet_timestamp::Now::<Runtime>::put(1_000_000);
-		feed(65_000);
+		feed_btc_at(1, 65_000);
 		let eve = Sr25519Keyring::Eve.to_account_id();
 		let dave = Sr25519Keyring::Dave.to_account_id();
 		for (who, usd) in [(&eve, 10_000), (&dave, 100_000)] {
@@ -309,9 +312,7 @@ fn an_unsigned_batch_liquidates_a_trader_below_maintenance_through_the_real_marg
 		}
 
 		// Next block, BTC falls 4.6%: Eve is deep below maintenance, Dave is fine.
-		System::set_block_number(2);
-		pallet_timestamp::Now::<Runtime>::put(1_006_000);
-		feed(62_000);
+		feed_btc_at(2, 62_000);
 		assert_eq!(Margin::health(&eve), Some(perp_primitives::HealthState::Liquidatable));
 		assert_eq!(Margin::candidates(10), vec![eve.clone()]);
 
@@ -353,31 +354,14 @@ fn an_unsigned_batch_liquidates_a_trader_below_maintenance_through_the_real_marg
 #[allow(deprecated)]
 fn a_bankrupt_traders_dot_goes_to_auction_and_a_keeper_take_repays_the_debt() {
 	use crate::{
-		genesis_config_presets::DOT_UNIT, AccountId, Liquidation, Margin, RuntimeOrigin, System,
-		USD_UNIT,
+		genesis_config_presets::DOT_UNIT, AccountId, Liquidation, Margin, RuntimeOrigin, USD_UNIT,
 	};
 	use frame_support::traits::UnfilteredDispatchable;
 	use pallet_liquidation::Step;
 	use perp_primitives::{MarginLiquidator, Price};
 
 	preset_storage(sp_genesis_builder::DEV_RUNTIME_PRESET).execute_with(|| {
-		let feed = |btc: u32| {
-			for feeder in [Sr25519Keyring::Alice, Sr25519Keyring::Bob] {
-				assert!(Oracle::feed(
-					RuntimeOrigin::signed(feeder.to_account_id()),
-					vec![
-						(asset_ids::BTC, Price::from_u32(btc)),
-						(asset_ids::DOT, Price::from_u32(5))
-					]
-					.try_into()
-					.unwrap(),
-				)
-				.is_ok());
-			}
-		};
-		System::set_block_number(1);
-		pallet_timestamp::Now::<Runtime>::put(1_000_000);
-		feed(65_000);
+		feed_btc_at(1, 65_000);
 		let eve = Sr25519Keyring::Eve.to_account_id();
 		let ferdie = Sr25519Keyring::Ferdie.to_account_id();
 		let signed = |who: &AccountId| RuntimeOrigin::signed(who.clone());
@@ -387,9 +371,7 @@ fn a_bankrupt_traders_dot_goes_to_auction_and_a_keeper_take_repays_the_debt() {
 		assert!(Margin::trade(signed(&eve), 0, 100_000_000).is_ok());
 
 		// BTC −4.6%: equity ≈ 270, under half of the 1,550 maintenance margin.
-		System::set_block_number(2);
-		pallet_timestamp::Now::<Runtime>::put(1_006_000);
-		feed(62_000);
+		feed_btc_at(2, 62_000);
 		let path = Liquidation::path(&eve).expect("Eve is liquidatable");
 		assert!(matches!(path.as_slice(), [Step::Close { .. }, Step::Auction { .. }]), "{path:?}");
 		// The preview changed nothing.
@@ -425,22 +407,10 @@ fn a_bankrupt_traders_dot_goes_to_auction_and_a_keeper_take_repays_the_debt() {
 
 #[test]
 fn nothing_is_liquidated_while_a_price_is_frozen() {
-	use crate::{Liquidation, Margin, RuntimeOrigin, System, USD_UNIT};
-	use perp_primitives::Price;
+	use crate::{Liquidation, Margin, RuntimeOrigin, USD_UNIT};
 
 	preset_storage(sp_genesis_builder::DEV_RUNTIME_PRESET).execute_with(|| {
-		let feed = |price: u32| {
-			for feeder in [Sr25519Keyring::Alice, Sr25519Keyring::Bob] {
-				assert!(Oracle::feed(
-					RuntimeOrigin::signed(feeder.to_account_id()),
-					vec![(asset_ids::BTC, Price::from_u32(price))].try_into().unwrap(),
-				)
-				.is_ok());
-			}
-		};
-		System::set_block_number(1);
-		pallet_timestamp::Now::<Runtime>::put(1_000_000);
-		feed(65_000);
+		feed_btc_at(1, 65_000);
 		let eve = Sr25519Keyring::Eve.to_account_id();
 		assert!(Margin::deposit(
 			RuntimeOrigin::signed(eve.clone()),
@@ -451,9 +421,7 @@ fn nothing_is_liquidated_while_a_price_is_frozen() {
 		assert!(Margin::trade(RuntimeOrigin::signed(eve.clone()), 0, 300_000_000).is_ok());
 
 		// A 30% drop in one block trips the oracle's breaker (25% a block at most): Frozen.
-		System::set_block_number(2);
-		pallet_timestamp::Now::<Runtime>::put(1_006_000);
-		feed(45_500);
+		feed_btc_at(2, 45_500);
 		assert_eq!(Oracle::price(asset_ids::BTC).status, PriceStatus::Frozen);
 		assert!(!Liquidation::may_liquidate(&eve));
 		assert!(Liquidation::candidates(10).is_empty());

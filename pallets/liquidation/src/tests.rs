@@ -239,14 +239,23 @@ fn the_pool_takes_only_batches_of_liquidatable_accounts_and_dedupes_them_per_acc
 	});
 }
 
-#[test]
-fn the_offchain_worker_submits_the_liquidatable_candidates_in_batches() {
+/// A test externality with offchain storage and a transaction pool, and the pool's state.
+fn offchain_ext() -> (
+	sp_io::TestExternalities,
+	std::sync::Arc<parking_lot::RwLock<sp_core::offchain::testing::PoolState>>,
+) {
 	let mut ext = new_test_ext();
 	let (offchain, _state) = sp_core::offchain::testing::TestOffchainExt::new();
 	let (pool, pool_state) = TestTransactionPoolExt::new();
 	ext.register_extension(OffchainDbExt::new(offchain.clone()));
 	ext.register_extension(OffchainWorkerExt::new(offchain));
 	ext.register_extension(TransactionPoolExt::new(pool));
+	(ext, pool_state)
+}
+
+#[test]
+fn the_offchain_worker_submits_the_liquidatable_candidates_in_batches() {
+	let (mut ext, pool_state) = offchain_ext();
 	ext.execute_with(|| {
 		for who in [1, 3, 5, 6, 7] {
 			book(who, 40, 100, 50, &[(0, 100, 30)]);
@@ -293,12 +302,7 @@ fn the_offchain_worker_submits_the_liquidatable_candidates_in_batches() {
 
 #[test]
 fn the_worker_covers_a_long_candidate_list_over_several_runs_from_a_cursor() {
-	let mut ext = new_test_ext();
-	let (offchain, _state) = sp_core::offchain::testing::TestOffchainExt::new();
-	let (pool, pool_state) = TestTransactionPoolExt::new();
-	ext.register_extension(OffchainDbExt::new(offchain.clone()));
-	ext.register_extension(OffchainWorkerExt::new(offchain));
-	ext.register_extension(TransactionPoolExt::new(pool));
+	let (mut ext, pool_state) = offchain_ext();
 	ext.execute_with(|| {
 		let accounts: Vec<u64> = (100..120).collect();
 		for who in &accounts {
