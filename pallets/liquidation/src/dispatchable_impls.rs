@@ -57,8 +57,12 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// A keeper's signed liquidation of `who`: the waterfall, then the keeper's share of the
-	/// penalties from the insurance fund.
-	pub(crate) fn do_keeper_liquidate(keeper: T::AccountId, who: T::AccountId) -> DispatchResult {
+	/// penalties from the insurance fund. Returns whether the waterfall did anything (it does
+	/// not when every market's notional cap for the block is reached).
+	pub(crate) fn do_keeper_liquidate(
+		keeper: T::AccountId,
+		who: T::AccountId,
+	) -> Result<bool, DispatchError> {
 		ensure!(Breaker::<T>::get() == BreakerLevel::Running, Error::<T>::BreakerActive);
 		ensure!(Self::may_liquidate(&who), Error::<T>::NotLiquidatable);
 		let outcome = Self::run_waterfall(&who)?;
@@ -67,7 +71,7 @@ impl<T: Config> Pallet<T> {
 			T::Margin::transfer_cash(&Self::insurance_fund(), &keeper, reward)?;
 			Self::deposit_event(Event::KeeperRewarded { keeper, who, reward });
 		}
-		Ok(())
+		Ok(!outcome.path.is_empty())
 	}
 
 	/// The waterfall for one liquidatable account: stage (a) on its positions, then, with none

@@ -334,7 +334,8 @@ pub mod pallet {
 
 		/// Liquidate `who` as a keeper: the same waterfall as `liquidate`, and the keeper is paid
 		/// `KeeperShare` of the penalties. Free when it liquidates; the chain never depends on
-		/// keepers (validators' offchain workers do the same unsigned).
+		/// keepers (validators' offchain workers do the same unsigned). A call that does nothing
+		/// (every market's notional cap for the block reached) pays its fee.
 		///
 		/// Origin: signed. Emits what `liquidate` does and `KeeperRewarded`. Errors:
 		/// `BreakerActive`, `NotLiquidatable`.
@@ -345,8 +346,8 @@ pub mod pallet {
 			who: T::AccountId,
 		) -> DispatchResultWithPostInfo {
 			let keeper = ensure_signed(origin)?;
-			Self::do_keeper_liquidate(keeper, who)?;
-			Ok(Pays::No.into())
+			let acted = Self::do_keeper_liquidate(keeper, who)?;
+			Ok(if acted { Pays::No } else { Pays::Yes }.into())
 		}
 
 		/// Buy up to `max_amount` of an auction's collateral at its current price, if that is

@@ -391,6 +391,11 @@ fn a_keeper_liquidates_like_the_workers_and_earns_its_share_of_the_penalty() {
 			Liquidation::liquidate_account(RuntimeOrigin::none(), 1),
 			DispatchError::BadOrigin
 		);
+		// With the market's cap for the block reached, the call does nothing and pays.
+		NotionalCap::set(0);
+		let info = Liquidation::liquidate_account(RuntimeOrigin::signed(KEEPER), 1).unwrap();
+		assert_eq!(info.pays_fee, Pays::Yes);
+		assert_eq!(Reduced::get().len(), 1);
 		assert_ok!(Liquidation::set_breaker(RuntimeOrigin::root(), BreakerLevel::Halted));
 		assert_noop!(
 			Liquidation::liquidate_account(RuntimeOrigin::signed(KEEPER), 1),
