@@ -290,8 +290,8 @@ pub mod pallet {
 		},
 		/// The vault took over `amount` of `who`'s debt (a socialized loss).
 		ShortfallAbsorbed { who: T::AccountId, amount: Balance },
-		/// Liquidation moved `amount` USD of cash from `from` to `to` (an auction payment or a
-		/// keeper's reward).
+		/// `amount` USD of cash moved from `from` to `to` for the liquidation pallet (an auction
+		/// payment, a keeper's reward or tip, a payment into the insurance fund).
 		CashTransferred { from: T::AccountId, to: T::AccountId, amount: Balance },
 	}
 
