@@ -432,3 +432,17 @@ fn nothing_is_liquidated_while_a_price_is_frozen() {
 		assert!(Margin::position(&eve, 0).is_some());
 	});
 }
+
+#[test]
+fn a_full_liquidation_batch_fits_the_operational_class_by_its_benchmarked_weight() {
+	use frame_support::traits::Get;
+	use pallet_liquidation::WeightInfo;
+	type Weights = <Runtime as pallet_liquidation::Config>::WeightInfo;
+
+	let max_batch: u32 = <Runtime as pallet_liquidation::Config>::MaxBatch::get();
+	let operational = RuntimeBlockWeights::get().get(DispatchClass::Operational).clone();
+	let max = operational.max_extrinsic.expect("operational extrinsics are bounded");
+	let batch = Weights::liquidate(max_batch).saturating_add(operational.base_extrinsic);
+	assert!(batch.all_lte(max), "a batch of {max_batch} weighs {batch:?}, more than {max:?}");
+	assert_eq!(crate::Liquidation::batch_size(), max_batch);
+}

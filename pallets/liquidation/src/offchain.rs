@@ -43,7 +43,7 @@ impl<T: Config> Pallet<T> {
 			log::debug!(target: LOG_TARGET, "another run holds the lock at #{now:?}");
 			return 0;
 		};
-		let batch = T::MaxBatch::get();
+		let batch = Self::batch_size();
 		let found = Self::next_window(batch.saturating_mul(MAX_BATCHES_PER_RUN));
 		let mut submitted = 0;
 		for chunk in found.chunks(batch as usize) {
@@ -61,6 +61,22 @@ impl<T: Config> Pallet<T> {
 			log::info!(target: LOG_TARGET, "submitted {submitted} liquidations at #{now:?}");
 		}
 		submitted
+	}
+
+	/// The most accounts one `liquidate` may name: `MaxBatch`, or fewer if the benchmarked
+	/// weight of a full batch would not fit the operational class's largest extrinsic.
+	pub fn batch_size() -> u32 {
+		use crate::WeightInfo;
+		use frame_support::dispatch::DispatchClass;
+		let limits = <T as frame_system::Config>::BlockWeights::get();
+		let max = limits.get(DispatchClass::Operational).max_extrinsic;
+		let mut n = T::MaxBatch::get();
+		if let Some(max) = max {
+			while n > 1 && !T::WeightInfo::liquidate(n).all_lte(max) {
+				n -= 1;
+			}
+		}
+		n
 	}
 
 	/// The liquidatable accounts among the next `scan` candidates from the cursor, which moves
