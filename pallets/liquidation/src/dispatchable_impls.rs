@@ -138,7 +138,8 @@ impl<T: Config> Pallet<T> {
 	/// Stage (a), partial liquidation, of one liquidatable account.
 	fn reduce_positions(who: &T::AccountId) -> Result<Outcome, DispatchError> {
 		let mut outcome = Outcome::default();
-		if T::Margin::exposures(who).is_empty() {
+		let exposures = T::Margin::exposures(who);
+		if exposures.is_empty() {
 			return Ok(outcome);
 		}
 		let Some(before) = T::Margin::margins(who) else { return Ok(outcome) };
@@ -148,7 +149,7 @@ impl<T: Config> Pallet<T> {
 		let su = T::Margin::settlement_unit();
 		let mut steps = 0u32;
 		let mut after = before;
-		for position in T::Margin::exposures(who) {
+		for position in exposures {
 			let size = position.size.unsigned_abs();
 			let amount = if full { size } else { position.max_partial.mul_ceil(size).max(1) };
 			let price =
@@ -191,13 +192,20 @@ impl<T: Config> Pallet<T> {
 				price,
 				penalty: reduction.penalty,
 			});
-			match T::Margin::margins(who) {
-				Some(margins) => after = margins,
-				None => break,
+			// A partial liquidation stops once the account is restored; a full one closes
+			// every position whatever its margins, so it evaluates the account only once, below.
+			if !full {
+				match T::Margin::margins(who) {
+					Some(margins) => after = margins,
+					None => break,
+				}
+				if Self::is_restored(&after) {
+					break;
+				}
 			}
-			if !full && Self::is_restored(&after) {
-				break;
-			}
+		}
+		if full && steps > 0 {
+			after = T::Margin::margins(who).unwrap_or(after);
 		}
 		Self::deposit_event(Event::Liquidated {
 			who: who.clone(),
