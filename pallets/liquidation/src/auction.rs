@@ -16,39 +16,11 @@ use crate::{
 use alloc::vec::Vec;
 use frame_support::{ensure, pallet_prelude::*};
 use frame_system::pallet_prelude::BlockNumberFor;
-use perp_primitives::{Balance, MarginLiquidator, Price, PriceProvider};
+use perp_primitives::{units_for_usd, usd_value, Balance, MarginLiquidator, Price, PriceProvider};
 use sp_runtime::{
-	helpers_128bit::multiply_by_rational_with_rounding,
 	traits::{Saturating, UniqueSaturatedInto},
-	FixedPointNumber, FixedU128, PerThing, Perbill, Rounding,
+	FixedU128, PerThing, Perbill, Rounding,
 };
-
-/// The USD value of `amount` smallest units of an asset with `unit` per whole unit at `price`.
-pub fn value(
-	amount: Balance,
-	unit: Balance,
-	price: Price,
-	su: Balance,
-	r: Rounding,
-) -> Option<Balance> {
-	let whole = multiply_by_rational_with_rounding(amount, price.into_inner(), unit, r)?;
-	multiply_by_rational_with_rounding(whole, su, FixedU128::accuracy(), r)
-}
-
-/// How many smallest units of an asset `usd` buys at `price`.
-pub fn amount_for(
-	usd: Balance,
-	unit: Balance,
-	price: Price,
-	su: Balance,
-	r: Rounding,
-) -> Option<Balance> {
-	if price.is_zero() {
-		return None;
-	}
-	let whole = multiply_by_rational_with_rounding(usd, FixedU128::accuracy(), su, r)?;
-	multiply_by_rational_with_rounding(whole, unit, price.into_inner(), r)
-}
 
 /// `price` scaled by one plus `premium`.
 fn with_premium(price: Price, premium: Perbill) -> Price {
@@ -87,7 +59,7 @@ impl<T: Config> Pallet<T> {
 				break;
 			}
 			let floor = holding.price.saturating_mul(FixedU128::from_perbill(params.floor));
-			let needed = amount_for(uncovered, holding.unit, floor, su, Rounding::Up)
+			let needed = units_for_usd(uncovered, holding.unit, floor, su, Rounding::Up)
 				.unwrap_or(Balance::MAX);
 			let lot = needed.min(holding.amount);
 			// A lot that covers the debt even at the floor, or the last one, raises all of it;
@@ -96,7 +68,7 @@ impl<T: Config> Pallet<T> {
 			let tab = if needed <= holding.amount || i == last {
 				uncovered
 			} else {
-				value(lot, holding.unit, holding.price, su, Rounding::Down)
+				usd_value(lot, holding.unit, holding.price, su, Rounding::Down)
 					.unwrap_or(0)
 					.min(uncovered)
 			};
@@ -156,11 +128,11 @@ impl<T: Config> Pallet<T> {
 		let su = T::Margin::settlement_unit();
 		let mut amount = max_amount.min(auction.lot);
 		let mut owe =
-			value(amount, auction.unit, price, su, Rounding::Up).ok_or(Error::<T>::Overflow)?;
+			usd_value(amount, auction.unit, price, su, Rounding::Up).ok_or(Error::<T>::Overflow)?;
 		if owe >= auction.tab {
 			// The tab caps the payment: the taker gets what the tab buys, rounded down.
 			owe = auction.tab;
-			amount = amount_for(owe, auction.unit, price, su, Rounding::Down)
+			amount = units_for_usd(owe, auction.unit, price, su, Rounding::Down)
 				.ok_or(Error::<T>::Overflow)?
 				.min(auction.lot);
 			ensure!(amount > 0, Error::<T>::ZeroAmount);

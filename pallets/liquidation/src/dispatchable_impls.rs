@@ -2,14 +2,13 @@
 //! hand-over to the collateral stage (b, in `auction.rs`) and the shortfall stage (c).
 
 use crate::{
-	auction::{amount_for, value},
 	pallet::*,
 	types::{Outcome, Step},
 };
 use alloc::vec::Vec;
 use frame_support::{ensure, pallet_prelude::*};
 use frame_system::pallet_prelude::BlockNumberFor;
-use perp_primitives::{Balance, MarginLiquidator, Margins, Price};
+use perp_primitives::{units_for_usd, usd_value, Balance, MarginLiquidator, Margins, Price};
 use sp_runtime::{traits::Saturating, FixedU128, Rounding};
 
 impl<T: Config> Pallet<T> {
@@ -159,8 +158,8 @@ impl<T: Config> Pallet<T> {
 			let used = if at == now { used } else { 0 };
 			let room = T::MaxLiquidatedNotionalPerBlock::get().saturating_sub(used);
 			// (Room beyond what 128 bits can express caps nothing.)
-			let affordable =
-				amount_for(room, position.unit, price, su, Rounding::Down).unwrap_or(Balance::MAX);
+			let affordable = units_for_usd(room, position.unit, price, su, Rounding::Down)
+				.unwrap_or(Balance::MAX);
 			let amount = amount.min(affordable);
 			if amount == 0 {
 				Self::deposit_event(Event::Deferred { who: who.clone(), market: position.market });
@@ -174,7 +173,7 @@ impl<T: Config> Pallet<T> {
 				T::Penalty::get(),
 				&fund,
 			)?;
-			let notional = value(reduction.closed, position.unit, price, su, Rounding::Up)
+			let notional = usd_value(reduction.closed, position.unit, price, su, Rounding::Up)
 				.unwrap_or(Balance::MAX);
 			LiquidatedNotional::<T>::insert(position.market, (now, used.saturating_add(notional)));
 			steps += 1;

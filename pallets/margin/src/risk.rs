@@ -18,18 +18,9 @@ use sp_runtime::{
 /// A signed USD amount (cash balances, PnL, equity).
 pub type SignedBalance = i128;
 
-/// The USD value of `amount` smallest units of an asset whose whole unit is `unit` of them.
-pub fn value(
-	amount: Balance,
-	unit: Balance,
-	price: Price,
-	settlement_unit: Balance,
-	rounding: Rounding,
-) -> Option<Balance> {
-	let numerator = price.into_inner().checked_mul(settlement_unit)?;
-	let denominator = unit.checked_mul(Price::DIV)?;
-	multiply_by_rational_with_rounding(amount, numerator, denominator, rounding)
-}
+/// The USD value of `amount` smallest units of an asset whose whole unit is `unit` of them
+/// (shared with the liquidation pallet through `perp-primitives`).
+pub use perp_primitives::usd_value as value;
 
 /// The signed USD value of a position of `size` units, rounded towards minus infinity: what
 /// the account is credited with never exceeds the exact value.

@@ -10,7 +10,9 @@ extern crate alloc;
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
-use sp_runtime::FixedU128;
+use sp_runtime::{
+	helpers_128bit::multiply_by_rational_with_rounding, FixedPointNumber, FixedU128, Rounding,
+};
 
 /// Identifier of an asset known to the chain (collateral or an oracle-priced underlying).
 pub type AssetId = u32;
@@ -26,6 +28,37 @@ pub type Price = FixedU128;
 
 /// Milliseconds since the Unix epoch, as kept by `pallet-timestamp`.
 pub type Moment = u64;
+
+/// The USD value, in smallest USD units (`settlement_unit` per USD), of `amount` smallest units
+/// of an asset whose whole unit is `unit` of them, at `price`; `None` on overflow.
+pub fn usd_value(
+	amount: Balance,
+	unit: Balance,
+	price: Price,
+	settlement_unit: Balance,
+	rounding: Rounding,
+) -> Option<Balance> {
+	let numerator = price.into_inner().checked_mul(settlement_unit)?;
+	let denominator = unit.checked_mul(Price::DIV)?;
+	multiply_by_rational_with_rounding(amount, numerator, denominator, rounding)
+}
+
+/// The inverse of [`usd_value`]: how many smallest units of the asset `usd` buys at `price`;
+/// `None` on overflow or at a zero price.
+pub fn units_for_usd(
+	usd: Balance,
+	unit: Balance,
+	price: Price,
+	settlement_unit: Balance,
+	rounding: Rounding,
+) -> Option<Balance> {
+	let numerator = unit.checked_mul(Price::DIV)?;
+	let denominator = price.into_inner().checked_mul(settlement_unit)?;
+	if denominator == 0 {
+		return None;
+	}
+	multiply_by_rational_with_rounding(usd, numerator, denominator, rounding)
+}
 
 /// How much a consumer may trust a price.
 ///
@@ -293,6 +326,24 @@ mod tests {
 			assert_eq!(info.fresh(), None);
 		}
 		assert_eq!(PriceInfo::missing().fresh(), None);
+	}
+
+	#[test]
+	fn units_for_usd_inverts_usd_value_rounding_as_asked() {
+		// 0.5 BTC (8 decimals) at 65,000.5 is 32,500.25 USD (6 decimals).
+		let price = Price::from_rational(130_001, 2);
+		let value = usd_value(50_000_000, 100_000_000, price, 1_000_000, Rounding::Down);
+		assert_eq!(value, Some(32_500_250_000));
+		let units = units_for_usd(32_500_250_000, 100_000_000, price, 1_000_000, Rounding::Down);
+		assert_eq!(units, Some(50_000_000));
+		// One USD unit more buys a fraction of a satoshi: up rounds it in, down leaves it out.
+		let up = units_for_usd(32_500_250_001, 100_000_000, price, 1_000_000, Rounding::Up);
+		assert_eq!(up, Some(50_000_001));
+		assert_eq!(
+			units_for_usd(1, 100_000_000, Price::from_inner(0), 1_000_000, Rounding::Up),
+			None
+		);
+		assert_eq!(usd_value(u128::MAX, 1, price, 1_000_000, Rounding::Up), None);
 	}
 
 	#[test]
