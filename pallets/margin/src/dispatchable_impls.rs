@@ -467,19 +467,6 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// `who`'s non-settlement collateral with fresh prices, by asset id.
-	pub(crate) fn fresh_collaterals(who: &T::AccountId) -> Vec<perp_primitives::CollateralRisk> {
-		let mut holdings: Vec<_> = Collateral::<T>::iter_prefix(who)
-			.filter_map(|(asset, amount)| {
-				let params = CollateralAssets::<T>::get(asset)?;
-				let price = T::Prices::price(asset).fresh()?;
-				Some(perp_primitives::CollateralRisk { asset, amount, unit: params.unit, price })
-			})
-			.collect();
-		holdings.sort_by_key(|h| h.asset);
-		holdings
-	}
-
 	/// Stores `account`, or removes it when it holds nothing.
 	fn store_account(who: &T::AccountId, account: MarginAccountOf<T>) {
 		if account.is_empty() {

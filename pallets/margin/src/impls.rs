@@ -205,7 +205,22 @@ impl<T: Config> perp_primitives::MarginLiquidator<T::AccountId> for Pallet<T> {
 	}
 
 	fn collaterals(who: &T::AccountId) -> alloc::vec::Vec<perp_primitives::CollateralRisk> {
-		Self::fresh_collaterals(who)
+		let account = Accounts::<T>::get(who).unwrap_or_default();
+		let Ok(snapshot) = Self::snapshot(who, &account, None, Pricing::FreshOnly) else {
+			return alloc::vec::Vec::new();
+		};
+		let mut holdings: alloc::vec::Vec<_> = snapshot
+			.collateral
+			.into_iter()
+			.map(|(asset, line)| perp_primitives::CollateralRisk {
+				asset,
+				amount: line.amount,
+				unit: line.unit,
+				price: line.price,
+			})
+			.collect();
+		holdings.sort_by_key(|h| h.asset);
+		holdings
 	}
 
 	fn transfer_cash(

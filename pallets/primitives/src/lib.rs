@@ -296,8 +296,9 @@ pub trait MarginLiquidator<AccountId> {
 	/// `who`'s holding of collateral `asset`.
 	fn collateral(who: &AccountId, asset: AssetId) -> Balance;
 
-	/// `who`'s non-settlement collateral at fresh prices, asset id order; holdings whose price
-	/// is not fresh are left out.
+	/// `who`'s non-settlement collateral at fresh prices, asset id order; empty unless every
+	/// price the account involves is fresh (as [`MarginLiquidator::margins`] gives no verdict
+	/// then).
 	fn collaterals(who: &AccountId) -> alloc::vec::Vec<CollateralRisk>;
 
 	/// Moves `amount` USD from `from`'s cash to `to`'s. `from` must hold the cash and, when it
