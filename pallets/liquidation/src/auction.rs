@@ -16,15 +16,19 @@ use crate::{
 use alloc::vec::Vec;
 use frame_support::{ensure, pallet_prelude::*};
 use frame_system::pallet_prelude::BlockNumberFor;
-use perp_primitives::{units_for_usd, usd_value, Balance, MarginLiquidator, Price, PriceProvider};
+use perp_primitives::{
+	units_for_usd, usd_value, Balance, CollateralRisk, MarginLiquidator, Price, PriceProvider,
+};
 use sp_runtime::{
 	traits::{Saturating, UniqueSaturatedInto},
-	FixedU128, PerThing, Perbill, Rounding,
+	FixedU128, PerThing, Rounding,
 };
 
-/// `price` scaled by one plus `premium`.
-fn with_premium(price: Price, premium: Perbill) -> Price {
-	price.saturating_mul(FixedU128::one().saturating_add(FixedU128::from_perbill(premium)))
+/// An auction's starting price and its floor for an oracle `price`: `price` times one plus the
+/// start premium, and `price` times the floor share.
+fn top_and_floor<B>(price: Price, params: &crate::AuctionParams<B>) -> (Price, Price) {
+	let premium = FixedU128::one().saturating_add(FixedU128::from_perbill(params.start_premium));
+	(price.saturating_mul(premium), price.saturating_mul(FixedU128::from_perbill(params.floor)))
 }
 
 impl<T: Config> Pallet<T> {
@@ -42,23 +46,27 @@ impl<T: Config> Pallet<T> {
 			|| Self::auction_price(auction, now) < auction.floor
 	}
 
-	/// Seizes the collateral that covers `who`'s debt, asset by asset, into auctions. Each
+	/// Seizes the collateral that covers `who`'s debt (`holdings`, as
+	/// `MarginLiquidator::collaterals` gives them), asset by asset, into auctions. Each
 	/// seizes enough to raise the debt still uncovered even at the floor price, or all of the
 	/// holding if that is not enough. With `MaxAuctions` open, the rest waits for a later
 	/// liquidation of the account.
-	pub(crate) fn start_auctions(who: &T::AccountId, path: &mut Vec<Step>) -> DispatchResult {
+	pub(crate) fn start_auctions(
+		who: &T::AccountId,
+		holdings: Vec<CollateralRisk>,
+		path: &mut Vec<Step>,
+	) -> DispatchResult {
 		let mut uncovered = T::Margin::cash(who).min(0).unsigned_abs();
 		let params = Params::<T>::get();
 		let su = T::Margin::settlement_unit();
 		let now = frame_system::Pallet::<T>::block_number();
 		let holder = Self::auction_account();
-		let holdings = T::Margin::collaterals(who);
 		let last = holdings.len().saturating_sub(1);
 		for (i, holding) in holdings.into_iter().enumerate() {
 			if uncovered == 0 {
 				break;
 			}
-			let floor = holding.price.saturating_mul(FixedU128::from_perbill(params.floor));
+			let (top, floor) = top_and_floor(holding.price, &params);
 			let needed = units_for_usd(uncovered, holding.unit, floor, su, Rounding::Up)
 				.unwrap_or(Balance::MAX);
 			let lot = needed.min(holding.amount);
@@ -82,7 +90,6 @@ impl<T: Config> Pallet<T> {
 			T::Margin::seize_collateral(who, holding.asset, lot, &holder)?;
 			let id = NextAuctionId::<T>::get();
 			NextAuctionId::<T>::put(id.checked_add(1).ok_or(Error::<T>::Overflow)?);
-			let top = with_premium(holding.price, params.start_premium);
 			Auctions::<T>::insert(
 				id,
 				Auction {
@@ -185,8 +192,7 @@ impl<T: Config> Pallet<T> {
 		ensure!(Self::needs_restart(&auction, now), Error::<T>::AuctionRunning);
 		let price = T::Prices::price(auction.asset).fresh().ok_or(Error::<T>::PriceNotFresh)?;
 		let params = Params::<T>::get();
-		auction.top = with_premium(price, params.start_premium);
-		auction.floor = price.saturating_mul(FixedU128::from_perbill(params.floor));
+		(auction.top, auction.floor) = top_and_floor(price, &params);
 		auction.started = now;
 		let fund = Self::insurance_fund();
 		let tip = params.tip.min(T::Margin::cash(&fund).max(0).unsigned_abs());

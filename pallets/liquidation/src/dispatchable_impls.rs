@@ -65,7 +65,7 @@ impl<T: Config> Pallet<T> {
 		ensure!(Breaker::<T>::get() == BreakerLevel::Running, Error::<T>::BreakerActive);
 		ensure!(Self::may_liquidate(&who), Error::<T>::NotLiquidatable);
 		let outcome = Self::run_waterfall(&who)?;
-		let reward = T::KeeperShare::get().mul_floor(outcome.penalty);
+		let reward = T::KeeperShare::get().mul_floor(outcome.penalty());
 		if reward > 0 && keeper != who {
 			T::Margin::transfer_cash(&Self::insurance_fund(), &keeper, reward)?;
 			Self::deposit_event(Event::KeeperRewarded { keeper, who, reward });
@@ -77,7 +77,7 @@ impl<T: Config> Pallet<T> {
 	/// left, its debt (see `settle_debt`).
 	pub(crate) fn run_waterfall(who: &T::AccountId) -> Result<Outcome, DispatchError> {
 		let mut outcome = Self::reduce_positions(who)?;
-		if T::Margin::exposures(who).is_empty() && OpenAuctions::<T>::get(who) == 0 {
+		if !outcome.positions_left && OpenAuctions::<T>::get(who) == 0 {
 			Self::settle_debt(who, &mut outcome.path)?;
 		}
 		Ok(outcome)
@@ -90,10 +90,11 @@ impl<T: Config> Pallet<T> {
 		if T::Margin::cash(who) >= 0 || T::Margin::margins(who).is_none() {
 			return Ok(());
 		}
-		if T::Margin::collaterals(who).is_empty() {
+		let holdings = T::Margin::collaterals(who);
+		if holdings.is_empty() {
 			Self::settle_shortfall(who, path)
 		} else {
-			Self::start_auctions(who, path)
+			Self::start_auctions(who, holdings, path)
 		}
 	}
 
@@ -106,8 +107,7 @@ impl<T: Config> Pallet<T> {
 		}
 		let debt = debt.unsigned_abs();
 		let now = frame_system::Pallet::<T>::block_number();
-		let (block, paid) = InsurancePaid::<T>::get();
-		let paid = if block == now { paid } else { 0 };
+		let paid = Self::in_block(InsurancePaid::<T>::get(), now);
 		let room = T::InsuranceCapPerBlock::get().saturating_sub(paid);
 		let uncovered = T::Margin::cover_shortfall(who, &Self::insurance_fund(), room)?;
 		let insurance = debt.saturating_sub(uncovered);
@@ -136,12 +136,14 @@ impl<T: Config> Pallet<T> {
 
 	/// Stage (a), partial liquidation, of one liquidatable account.
 	fn reduce_positions(who: &T::AccountId) -> Result<Outcome, DispatchError> {
-		let mut outcome = Outcome::default();
 		let exposures = T::Margin::exposures(who);
+		// Until a position is seen closed, it counts as left (also when stage (a) stops early).
+		let mut outcome = Outcome { path: Vec::new(), positions_left: !exposures.is_empty() };
 		if exposures.is_empty() {
 			return Ok(outcome);
 		}
 		let Some(before) = T::Margin::margins(who) else { return Ok(outcome) };
+		let mut open = exposures.len();
 		let full = Self::needs_full_liquidation(&before);
 		let fund = Self::insurance_fund();
 		let now = frame_system::Pallet::<T>::block_number();
@@ -154,8 +156,7 @@ impl<T: Config> Pallet<T> {
 			let price =
 				Self::liquidation_price(position.price, position.discount, position.size > 0);
 			// The market's cap on notional closed in this block; the rest waits.
-			let (at, used) = LiquidatedNotional::<T>::get(position.market);
-			let used = if at == now { used } else { 0 };
+			let used = Self::in_block(LiquidatedNotional::<T>::get(position.market), now);
 			let room = T::MaxLiquidatedNotionalPerBlock::get().saturating_sub(used);
 			// (Room beyond what 128 bits can express caps nothing.)
 			let affordable = units_for_usd(room, position.unit, price, su, Rounding::Down)
@@ -177,7 +178,9 @@ impl<T: Config> Pallet<T> {
 				.unwrap_or(Balance::MAX);
 			LiquidatedNotional::<T>::insert(position.market, (now, used.saturating_add(notional)));
 			steps += 1;
-			outcome.penalty = outcome.penalty.saturating_add(reduction.penalty);
+			if reduction.remaining == 0 {
+				open -= 1;
+			}
 			outcome.path.push(Step::Close {
 				market: position.market,
 				closed: reduction.closed,
@@ -206,6 +209,7 @@ impl<T: Config> Pallet<T> {
 		if full && steps > 0 {
 			after = T::Margin::margins(who).unwrap_or(after);
 		}
+		outcome.positions_left = open > 0;
 		Self::deposit_event(Event::Liquidated {
 			who: who.clone(),
 			steps,
@@ -214,6 +218,19 @@ impl<T: Config> Pallet<T> {
 			maintenance: after.maintenance,
 		});
 		Ok(outcome)
+	}
+
+	/// What a per-block tally `(block, amount)` holds for block `now`: nothing once the block
+	/// has passed.
+	pub(crate) fn in_block(
+		(block, amount): (BlockNumberFor<T>, Balance),
+		now: BlockNumberFor<T>,
+	) -> Balance {
+		if block == now {
+			amount
+		} else {
+			0
+		}
 	}
 
 	/// Below `FullLiquidationBelow` of its maintenance margin (or bankrupt), an account is

@@ -480,12 +480,11 @@ pub mod pallet {
 		/// The insurance fund's account, cash and payouts in this block.
 		pub fn fund_view() -> FundView<T::AccountId> {
 			let account = Self::insurance_fund();
-			let (block, paid) = InsurancePaid::<T>::get();
 			let now = frame_system::Pallet::<T>::block_number();
 			FundView {
 				cash: T::Margin::cash(&account),
 				account,
-				paid_this_block: if block == now { paid } else { 0 },
+				paid_this_block: Self::in_block(InsurancePaid::<T>::get(), now),
 				cap_per_block: T::InsuranceCapPerBlock::get(),
 			}
 		}

@@ -83,10 +83,23 @@ pub enum Step {
 /// What a liquidation did to one account.
 #[derive(Clone, Default, Debug, PartialEq, Eq)]
 pub struct Outcome {
-	/// Penalties paid to the insurance fund (the keeper's reward is a share of them).
-	pub penalty: Balance,
 	/// The steps, in order.
 	pub path: Vec<Step>,
+	/// Whether any position is left open after stage (a).
+	pub positions_left: bool,
+}
+
+impl Outcome {
+	/// The penalties paid to the insurance fund (a keeper's reward is a share of them).
+	pub fn penalty(&self) -> Balance {
+		self.path
+			.iter()
+			.map(|step| match step {
+				Step::Close { penalty, .. } => *penalty,
+				_ => 0,
+			})
+			.fold(0, Balance::saturating_add)
+	}
 }
 
 /// An open auction with its price now.
