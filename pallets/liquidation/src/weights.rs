@@ -55,8 +55,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn set_breaker() -> Weight {
 		// Proof size, measured: `6`
 		// Proof size, estimated: `1486`
-		// Fastest run: 28_663_000 ps.
-		Weight::from_parts(30_506_000, 1486)
+		// Fastest run: 29_554_000 ps.
+		Weight::from_parts(32_038_000, 1486)
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -106,10 +106,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn liquidate(n: u32, ) -> Weight {
 		// Proof size, measured: `2158 + n * (255 ±0)`
 		// Proof size, estimated: `22974 + n * (5102 ±0)`
-		// Fastest run: 3_904_043_000 ps.
-		Weight::from_parts(3_944_664_000, 22974)
-			// Standard error: 12_489_785
-			.saturating_add(Weight::from_parts(3_583_020_931, 0).saturating_mul(n.into()))
+		// Fastest run: 3_963_061_000 ps.
+		Weight::from_parts(4_022_560_000, 22974)
+			// Standard error: 11_410_427
+			.saturating_add(Weight::from_parts(3_508_249_704, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(42))
 			.saturating_add(T::DbWeight::get().reads((6_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(24))
@@ -136,10 +136,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn skip(n: u32, ) -> Weight {
 		// Proof size, measured: `1747 + n * (169 ±0)`
 		// Proof size, estimated: `22974 + n * (5102 ±0)`
-		// Fastest run: 394_078_000 ps.
-		Weight::from_parts(137_384_068, 22974)
-			// Standard error: 273_470
-			.saturating_add(Weight::from_parts(250_301_734, 0).saturating_mul(n.into()))
+		// Fastest run: 398_785_000 ps.
+		Weight::from_parts(138_313_798, 22974)
+			// Standard error: 317_335
+			.saturating_add(Weight::from_parts(250_608_980, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(15))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 5102).saturating_mul(n.into()))
@@ -189,8 +189,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn liquidate_account() -> Weight {
 		// Proof size, measured: `2413`
 		// Proof size, estimated: `22974`
-		// Fastest run: 3_954_669_000 ps.
-		Weight::from_parts(4_080_586_000, 22974)
+		// Fastest run: 3_891_725_000 ps.
+		Weight::from_parts(4_059_394_000, 22974)
 			.saturating_add(T::DbWeight::get().reads(50))
 			.saturating_add(T::DbWeight::get().writes(43))
 	}
@@ -225,8 +225,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn take() -> Weight {
 		// Proof size, measured: `1076`
 		// Proof size, estimated: `12302`
-		// Fastest run: 669_008_000 ps.
-		Weight::from_parts(692_814_000, 12302)
+		// Fastest run: 665_813_000 ps.
+		Weight::from_parts(699_293_000, 12302)
 			.saturating_add(T::DbWeight::get().reads(20))
 			.saturating_add(T::DbWeight::get().writes(17))
 	}
@@ -249,8 +249,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn restart() -> Weight {
 		// Proof size, measured: `1132`
 		// Proof size, estimated: `6646`
-		// Fastest run: 215_501_000 ps.
-		Weight::from_parts(225_606_000, 6646)
+		// Fastest run: 212_287_000 ps.
+		Weight::from_parts(219_668_000, 6646)
 			.saturating_add(T::DbWeight::get().reads(10))
 			.saturating_add(T::DbWeight::get().writes(5))
 	}
@@ -259,8 +259,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn set_params() -> Weight {
 		// Proof size, measured: `0`
 		// Proof size, estimated: `0`
-		// Fastest run: 22_664_000 ps.
-		Weight::from_parts(24_636_000, 0)
+		// Fastest run: 22_984_000 ps.
+		Weight::from_parts(24_587_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 	/// Storage: `Margin::Accounts` (r:2 w:2)
@@ -270,8 +270,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn fund_insurance() -> Weight {
 		// Proof size, measured: `304`
 		// Proof size, estimated: `6646`
-		// Fastest run: 101_952_000 ps.
-		Weight::from_parts(108_642_000, 6646)
+		// Fastest run: 103_334_000 ps.
+		Weight::from_parts(109_654_000, 6646)
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(4))
 	}
@@ -284,8 +284,8 @@ impl WeightInfo for () {
 	fn set_breaker() -> Weight {
 		// Proof size, measured: `6`
 		// Proof size, estimated: `1486`
-		// Fastest run: 28_663_000 ps.
-		Weight::from_parts(30_506_000, 1486)
+		// Fastest run: 29_554_000 ps.
+		Weight::from_parts(32_038_000, 1486)
 			.saturating_add(ParityDbWeight::get().reads(1))
 			.saturating_add(ParityDbWeight::get().writes(1))
 	}
@@ -335,10 +335,10 @@ impl WeightInfo for () {
 	fn liquidate(n: u32, ) -> Weight {
 		// Proof size, measured: `2158 + n * (255 ±0)`
 		// Proof size, estimated: `22974 + n * (5102 ±0)`
-		// Fastest run: 3_904_043_000 ps.
-		Weight::from_parts(3_944_664_000, 22974)
-			// Standard error: 12_489_785
-			.saturating_add(Weight::from_parts(3_583_020_931, 0).saturating_mul(n.into()))
+		// Fastest run: 3_963_061_000 ps.
+		Weight::from_parts(4_022_560_000, 22974)
+			// Standard error: 11_410_427
+			.saturating_add(Weight::from_parts(3_508_249_704, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(42))
 			.saturating_add(ParityDbWeight::get().reads((6_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(24))
@@ -365,10 +365,10 @@ impl WeightInfo for () {
 	fn skip(n: u32, ) -> Weight {
 		// Proof size, measured: `1747 + n * (169 ±0)`
 		// Proof size, estimated: `22974 + n * (5102 ±0)`
-		// Fastest run: 394_078_000 ps.
-		Weight::from_parts(137_384_068, 22974)
-			// Standard error: 273_470
-			.saturating_add(Weight::from_parts(250_301_734, 0).saturating_mul(n.into()))
+		// Fastest run: 398_785_000 ps.
+		Weight::from_parts(138_313_798, 22974)
+			// Standard error: 317_335
+			.saturating_add(Weight::from_parts(250_608_980, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(15))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 5102).saturating_mul(n.into()))
@@ -418,8 +418,8 @@ impl WeightInfo for () {
 	fn liquidate_account() -> Weight {
 		// Proof size, measured: `2413`
 		// Proof size, estimated: `22974`
-		// Fastest run: 3_954_669_000 ps.
-		Weight::from_parts(4_080_586_000, 22974)
+		// Fastest run: 3_891_725_000 ps.
+		Weight::from_parts(4_059_394_000, 22974)
 			.saturating_add(ParityDbWeight::get().reads(50))
 			.saturating_add(ParityDbWeight::get().writes(43))
 	}
@@ -454,8 +454,8 @@ impl WeightInfo for () {
 	fn take() -> Weight {
 		// Proof size, measured: `1076`
 		// Proof size, estimated: `12302`
-		// Fastest run: 669_008_000 ps.
-		Weight::from_parts(692_814_000, 12302)
+		// Fastest run: 665_813_000 ps.
+		Weight::from_parts(699_293_000, 12302)
 			.saturating_add(ParityDbWeight::get().reads(20))
 			.saturating_add(ParityDbWeight::get().writes(17))
 	}
@@ -478,8 +478,8 @@ impl WeightInfo for () {
 	fn restart() -> Weight {
 		// Proof size, measured: `1132`
 		// Proof size, estimated: `6646`
-		// Fastest run: 215_501_000 ps.
-		Weight::from_parts(225_606_000, 6646)
+		// Fastest run: 212_287_000 ps.
+		Weight::from_parts(219_668_000, 6646)
 			.saturating_add(ParityDbWeight::get().reads(10))
 			.saturating_add(ParityDbWeight::get().writes(5))
 	}
@@ -488,8 +488,8 @@ impl WeightInfo for () {
 	fn set_params() -> Weight {
 		// Proof size, measured: `0`
 		// Proof size, estimated: `0`
-		// Fastest run: 22_664_000 ps.
-		Weight::from_parts(24_636_000, 0)
+		// Fastest run: 22_984_000 ps.
+		Weight::from_parts(24_587_000, 0)
 			.saturating_add(ParityDbWeight::get().writes(1))
 	}
 	/// Storage: `Margin::Accounts` (r:2 w:2)
@@ -499,8 +499,8 @@ impl WeightInfo for () {
 	fn fund_insurance() -> Weight {
 		// Proof size, measured: `304`
 		// Proof size, estimated: `6646`
-		// Fastest run: 101_952_000 ps.
-		Weight::from_parts(108_642_000, 6646)
+		// Fastest run: 103_334_000 ps.
+		Weight::from_parts(109_654_000, 6646)
 			.saturating_add(ParityDbWeight::get().reads(4))
 			.saturating_add(ParityDbWeight::get().writes(4))
 	}
