@@ -234,6 +234,10 @@ impl_runtime_apis! {
 		fn auction_params() -> pallet_liquidation::AuctionParams<BlockNumber> {
 			pallet_liquidation::Params::<Runtime>::get()
 		}
+
+		fn deleveraging(limit: u32) -> pallet_liquidation::AdlView<AccountId> {
+			crate::Liquidation::adl_view(limit.min(100))
+		}
 	}
 
 	impl sp_genesis_builder::GenesisBuilder<Block> for Runtime {

@@ -446,3 +446,68 @@ fn a_full_liquidation_batch_fits_the_operational_class_by_its_benchmarked_weight
 	assert!(batch.all_lte(max), "a batch of {max_batch} weighs {batch:?}, more than {max:?}");
 	assert_eq!(crate::Liquidation::batch_size(), max_batch);
 }
+
+#[test]
+// Deleveraging is a `ValidateUnsigned` transaction (see ARCHITECTURE §6).
+#[allow(deprecated)]
+fn beyond_the_threshold_a_bankrupt_traders_loss_is_recovered_from_the_best_ranked_short() {
+	use crate::{
+		configs::liquidation::ADL_THRESHOLD, AccountId, Liquidation, Margin, RuntimeOrigin,
+		USD_UNIT,
+	};
+	use frame_support::{pallet_prelude::ValidateUnsigned, traits::UnfilteredDispatchable};
+	use perp_primitives::MarginLiquidator;
+	use sp_runtime::transaction_validity::TransactionSource;
+
+	preset_storage(sp_genesis_builder::DEV_RUNTIME_PRESET).execute_with(|| {
+		feed_btc_at(1, 65_000);
+		let [eve, dave, charlie] =
+			[Sr25519Keyring::Eve, Sr25519Keyring::Dave, Sr25519Keyring::Charlie]
+				.map(|k| k.to_account_id());
+		let signed = |who: &AccountId| RuntimeOrigin::signed(who.clone());
+		// Eve 3 BTC long at ≈ 19.5x; Dave 1 BTC short on 10,000 USD, Charlie 3 BTC short on
+		// 100,000 USD: the same entry, so Dave's higher leverage ranks him first.
+		for (who, usd, size) in [
+			(&eve, 10_000, 300_000_000),
+			(&dave, 10_000, -100_000_000),
+			(&charlie, 100_000, -300_000_000),
+		] {
+			assert!(Margin::deposit(signed(who), asset_ids::USD, usd * USD_UNIT).is_ok());
+			assert!(Margin::trade(signed(who), 0, size).is_ok());
+		}
+		// The vault already carries losses up to the threshold.
+		pallet_liquidation::SocializedLoss::<Runtime>::put(ADL_THRESHOLD);
+
+		feed_btc_at(2, 62_000);
+		let liquidate = pallet_liquidation::Call::<Runtime>::liquidate {
+			accounts: vec![eve.clone()].try_into().unwrap(),
+		};
+		assert!(liquidate.dispatch_bypass_filter(RuntimeOrigin::none()).is_ok());
+		let excess = Liquidation::adl_excess();
+		assert!(excess > 900 * USD_UNIT, "Eve's socialized loss is the excess: {excess}");
+
+		let view = Liquidation::adl_view(10);
+		let ranked: Vec<_> = view.ranking.iter().map(|t| t.who.clone()).collect();
+		assert_eq!(ranked, vec![dave.clone(), charlie.clone()]);
+		let targets = vec![(dave.clone(), 0), (charlie.clone(), 0)].try_into().unwrap();
+		let call = pallet_liquidation::Call::<Runtime>::deleverage { targets };
+		assert!(Liquidation::validate_unsigned(TransactionSource::Local, &call).is_ok());
+		assert!(Liquidation::validate_unsigned(TransactionSource::External, &call).is_err());
+		let reversed = pallet_liquidation::Call::<Runtime>::deleverage {
+			targets: vec![(charlie.clone(), 0), (dave.clone(), 0)].try_into().unwrap(),
+		};
+		assert!(Liquidation::validate_unsigned(TransactionSource::Local, &reversed).is_err());
+
+		let cash_before = Margin::cash(&dave);
+		assert!(call.dispatch_bypass_filter(RuntimeOrigin::none()).is_ok());
+		// Dave's 3,000 USD profit covers the excess: only part of his short closes, at his
+		// entry, so his cash does not fall; Charlie is untouched.
+		assert_eq!(pallet_liquidation::SocializedLoss::<Runtime>::get(), ADL_THRESHOLD);
+		let left = Margin::position(&dave, 0).expect("part of the short is left").size;
+		assert!(left > -100_000_000 && left < -60_000_000, "{left}");
+		assert!(Margin::cash(&dave) >= cash_before);
+		assert!(Margin::cash(&dave) - cash_before < 10, "no more than rounding");
+		assert_eq!(Margin::position(&charlie, 0).map(|p| p.size), Some(-300_000_000));
+		assert_eq!(Liquidation::adl_excess(), 0);
+	});
+}

@@ -4,7 +4,8 @@ use super::*;
 use frame_benchmarking::v2::*;
 use frame_support::{
 	ensure,
-	traits::{EnsureOrigin, Get},
+	pallet_prelude::{TransactionSource, ValidateUnsigned},
+	traits::{EnsureOrigin, Get, UnfilteredDispatchable},
 };
 use frame_system::RawOrigin;
 use perp_primitives::MarginLiquidator;
@@ -59,6 +60,33 @@ mod benchmarks {
 		_(RawOrigin::Signed(keeper), who.clone());
 
 		assert!(!Pallet::<T>::may_liquidate(&who));
+	}
+
+	/// Auto-deleveraging of `n` positions in profit, each closed in full (the socialized loss
+	/// exceeds their profits), with the ranking check of `validate_unsigned` that every block
+	/// runs on it included.
+	#[benchmark]
+	fn deleverage(n: Linear<1, { T::MaxBatch::get() }>) -> Result<(), BenchmarkError> {
+		let positions = T::BenchmarkHelper::profitable_positions(n);
+		SocializedLoss::<T>::put(T::AdlThreshold::get().saturating_add(u64::MAX.into()));
+		let targets = TargetsOf::<T>::truncate_from(positions.clone());
+		let call = Call::<T>::deleverage { targets };
+
+		#[block]
+		{
+			Pallet::<T>::validate_unsigned(TransactionSource::InBlock, &call)
+				.map_err(|_| BenchmarkError::Stop("deleverage rejected"))?;
+			call.dispatch_bypass_filter(RawOrigin::None.into())
+				.map_err(|_| BenchmarkError::Stop("deleverage failed"))?;
+		}
+
+		for (who, market) in positions {
+			ensure!(
+				T::Margin::exposures(&who).iter().all(|p| p.market != market),
+				BenchmarkError::Stop("a target is still open")
+			);
+		}
+		Ok(())
 	}
 
 	/// A take that raises the whole tab: the auction ends, the surplus returns to the owner,

@@ -99,7 +99,8 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Stage (c): the debt left after every position and auction. The insurance fund pays
-	/// what it holds, at most `InsuranceCapPerBlock` a block; the vault absorbs the rest.
+	/// what it holds, at most `InsuranceCapPerBlock` a block; the vault absorbs the rest, which
+	/// `SocializedLoss` records for auto-deleveraging (`adl`).
 	fn settle_shortfall(who: &T::AccountId, path: &mut Vec<Step>) -> DispatchResult {
 		let debt = T::Margin::cash(who);
 		if debt >= 0 {
@@ -113,6 +114,7 @@ impl<T: Config> Pallet<T> {
 		let insurance = debt.saturating_sub(uncovered);
 		InsurancePaid::<T>::put((now, paid.saturating_add(insurance)));
 		let socialized = if uncovered > 0 { T::Margin::absorb_shortfall(who)? } else { 0 };
+		SocializedLoss::<T>::mutate(|loss| *loss = loss.saturating_add(socialized));
 		path.push(Step::Shortfall { insurance, socialized });
 		Self::deposit_event(Event::ShortfallSettled { who: who.clone(), insurance, socialized });
 		Ok(())

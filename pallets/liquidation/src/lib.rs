@@ -11,6 +11,7 @@ extern crate alloc;
 pub use pallet::*;
 pub use weights::WeightInfo;
 
+mod adl;
 mod auction;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
@@ -23,7 +24,9 @@ mod tests;
 pub mod types;
 pub mod weights;
 
-pub use types::{Auction, AuctionId, AuctionParams, AuctionView, FundView, Step};
+pub use types::{
+	AdlTarget, AdlView, Auction, AuctionId, AuctionParams, AuctionView, FundView, Step,
+};
 
 /// Prepares state that the benchmarks need and the pallet cannot create itself.
 #[cfg(feature = "runtime-benchmarks")]
@@ -36,6 +39,10 @@ pub trait BenchmarkHelper<AccountId> {
 	/// Creates a bankrupt account whose every position is closed and whose debt is covered
 	/// by non-settlement collateral at fresh prices, so liquidating it starts an auction.
 	fn indebted_account() -> AccountId;
+	/// Creates `n` distinct healthy accounts, each with `MaxPositions` positions in profit at
+	/// fresh prices, equally ranked for auto-deleveraging; returns each with the market of
+	/// one of its positions.
+	fn profitable_positions(n: u32) -> alloc::vec::Vec<(AccountId, perp_primitives::MarketId)>;
 	/// Gives `who` `amount` USD of margin cash, for taking auctions.
 	fn fund_cash(who: &AccountId, amount: perp_primitives::Balance);
 }
@@ -62,6 +69,10 @@ pub mod pallet {
 	/// A batch of accounts to liquidate.
 	pub type AccountsOf<T> =
 		BoundedVec<<T as frame_system::Config>::AccountId, <T as Config>::MaxBatch>;
+
+	/// Positions to deleverage, `(account, market)`, best ranked first.
+	pub type TargetsOf<T> =
+		BoundedVec<(<T as frame_system::Config>::AccountId, MarketId), <T as Config>::MaxBatch>;
 
 	/// How much of the liquidation machinery may run.
 	#[derive(
@@ -125,6 +136,10 @@ pub mod pallet {
 		/// shortfall is absorbed by the vault.
 		#[pallet::constant]
 		type InsuranceCapPerBlock: Get<Balance>;
+		/// The socialized loss (USD) the vault carries before auto-deleveraging recovers the
+		/// excess from the most profitable positions.
+		#[pallet::constant]
+		type AdlThreshold: Get<Balance>;
 		/// The most notional (USD) liquidation may close in one market in one block; positions
 		/// beyond it wait for the next block (their accounts stay liquidatable).
 		#[pallet::constant]
@@ -183,6 +198,10 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type InsurancePaid<T: Config> = StorageValue<_, (BlockNumberFor<T>, Balance), ValueQuery>;
 
+	/// The loss the vault absorbed from shortfalls and auto-deleveraging has not recovered.
+	#[pallet::storage]
+	pub type SocializedLoss<T: Config> = StorageValue<_, Balance, ValueQuery>;
+
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
@@ -234,6 +253,18 @@ pub mod pallet {
 		/// A debt left after every position and auction: `insurance` paid by the fund, the
 		/// rest `socialized` (absorbed by the vault).
 		ShortfallSettled { who: T::AccountId, insurance: Balance, socialized: Balance },
+		/// Auto-deleveraging closed `closed` units of `who`'s position in `market` at its entry
+		/// `price`; the profit given up, `recovered` USD, offsets the vault's socialized loss.
+		Deleveraged {
+			who: T::AccountId,
+			market: MarketId,
+			closed: Balance,
+			price: Price,
+			recovered: Balance,
+		},
+		/// A target of a `deleverage` was no longer in profit, or now outranked the one before
+		/// it, when the call ran.
+		DeleverageSkipped { who: T::AccountId, market: MarketId },
 		/// `who` paid `amount` USD into the insurance fund.
 		InsuranceFunded { who: T::AccountId, amount: Balance },
 		/// Governance set the auction parameters.
@@ -268,6 +299,12 @@ pub mod pallet {
 		PriceNotFresh,
 		/// An auction parameter is out of bounds.
 		InvalidParams,
+		/// The vault's socialized loss is within `AdlThreshold`: nothing to deleverage.
+		NothingToDeleverage,
+		/// A deleveraging target has no position in profit in that market (or no fresh price).
+		NotInProfit,
+		/// Deleveraging targets must come best ranked first.
+		NotRanked,
 		/// An amount or price overflowed.
 		Overflow,
 	}
@@ -397,6 +434,26 @@ pub mod pallet {
 			Ok(())
 		}
 
+		/// Auto-deleverage: close the `targets` positions, best ranked first, at their entry
+		/// prices until the vault's socialized loss beyond `AdlThreshold` is recovered from the
+		/// profit they give up (see `adl`). Targets that left profit or the ranking are skipped;
+		/// the weight of targets not reached is refunded.
+		///
+		/// Origin: none, from validators' offchain workers only (`validate_unsigned`).
+		/// Operational class. Emits `Deleveraged`, `DeleverageSkipped`. Errors:
+		/// `BreakerActive`, `NothingToDeleverage`, `EmptyBatch`.
+		#[pallet::call_index(7)]
+		#[pallet::weight((T::WeightInfo::deleverage(targets.len() as u32), DispatchClass::Operational))]
+		pub fn deleverage(
+			origin: OriginFor<T>,
+			targets: TargetsOf<T>,
+		) -> DispatchResultWithPostInfo {
+			ensure_none(origin)?;
+			let seen = Self::do_deleverage(&targets)?;
+			let actual = T::WeightInfo::deleverage(seen);
+			Ok(PostDispatchInfo { actual_weight: Some(actual), pays_fee: Pays::No })
+		}
+
 		/// Set the auction parameters.
 		///
 		/// Origin: `GovernanceOrigin`. Emits `ParamsSet`. Errors: `InvalidParams`.
@@ -415,12 +472,17 @@ pub mod pallet {
 	impl<T: Config> ValidateUnsigned for Pallet<T> {
 		type Call = Call<T>;
 
-		/// Valid only if the breaker runs and every account is liquidatable now. Tagged per
-		/// account and block, so that the batches of several validators naming one account
-		/// exclude each other; short-lived.
-		fn validate_unsigned(_source: TransactionSource, call: &Self::Call) -> TransactionValidity {
-			let Call::liquidate { accounts } = call else {
-				return InvalidTransaction::Call.into();
+		/// `liquidate`: valid only if the breaker runs and every account is liquidatable now.
+		/// Tagged per account and block, so that the batches of several validators naming one
+		/// account exclude each other; short-lived.
+		///
+		/// `deleverage`: only from the node's own offchain worker or in a block (see `adl`),
+		/// and only while it passes `ensure_ranked`; one a block, not gossiped.
+		fn validate_unsigned(source: TransactionSource, call: &Self::Call) -> TransactionValidity {
+			let accounts = match call {
+				Call::liquidate { accounts } => accounts,
+				Call::deleverage { targets } => return Self::validate_deleverage(source, targets),
+				_ => return InvalidTransaction::Call.into(),
 			};
 			Self::ensure_batch(accounts).map_err(|_| InvalidTransaction::Custom(0))?;
 			if !accounts.iter().all(Self::may_liquidate) {
@@ -439,6 +501,23 @@ pub mod pallet {
 	}
 
 	impl<T: Config> Pallet<T> {
+		fn validate_deleverage(
+			source: TransactionSource,
+			targets: &TargetsOf<T>,
+		) -> TransactionValidity {
+			if !matches!(source, TransactionSource::Local | TransactionSource::InBlock) {
+				return InvalidTransaction::BadSigner.into();
+			}
+			Self::ensure_ranked(targets).map_err(|_| InvalidTransaction::Stale)?;
+			let now = frame_system::Pallet::<T>::block_number();
+			ValidTransaction::with_tag_prefix("PerpDeleverage")
+				.priority(T::UnsignedPriority::get())
+				.and_provides(now)
+				.longevity(3)
+				.propagate(false)
+				.build()
+		}
+
 		/// The insurance fund's account: penalties are credited to its margin cash.
 		pub fn insurance_fund() -> T::AccountId {
 			T::PalletId::get().into_account_truncating()
@@ -486,6 +565,16 @@ pub mod pallet {
 				account,
 				paid_this_block: Self::in_block(InsurancePaid::<T>::get(), now),
 				cap_per_block: T::InsuranceCapPerBlock::get(),
+			}
+		}
+
+		/// The vault's socialized loss, the threshold and the `limit` best ranked positions
+		/// in profit.
+		pub fn adl_view(limit: u32) -> AdlView<T::AccountId> {
+			AdlView {
+				socialized_loss: SocializedLoss::<T>::get(),
+				threshold: T::AdlThreshold::get(),
+				ranking: Self::adl_ranking(limit),
 			}
 		}
 

@@ -97,6 +97,8 @@ parameter_types! {
 	pub static Failing: Vec<u64> = Vec::new();
 	/// The most notional liquidated per market and block.
 	pub static NotionalCap: Balance = Balance::MAX;
+	/// The socialized loss the vault carries before auto-deleveraging.
+	pub static AdlThreshold: Balance = 50 * USD_UNIT;
 }
 
 /// The oracle double over [`Prices`].
@@ -206,6 +208,11 @@ impl MarginLiquidator<u64> for MarginDouble {
 		let closed = amount.min(held);
 		let share = Perbill::from_rational(closed, held);
 		let freed_maintenance = share.mul_floor(position.maintenance);
+		// The closed part's profit leaves equity with it (the double realizes nothing).
+		let given_up = share.mul_floor(position.pnl.max(0) as u128) as i128;
+		position.pnl -= given_up;
+		position.cost -= share.mul_floor(position.cost);
+		book.margins.equity -= given_up;
 		book.margins.maintenance -= freed_maintenance;
 		book.margins.initial -= (share.mul_floor(book.margins.initial)).min(book.margins.initial);
 		let penalty = penalty.mul_ceil(closed);
@@ -222,6 +229,14 @@ impl MarginLiquidator<u64> for MarginDouble {
 		book.positions.retain(|p| p.size != 0);
 		Books::set(books);
 		Ok(Reduction { closed, remaining, realized: 0, penalty })
+	}
+
+	fn position_holders() -> Vec<u64> {
+		Books::get()
+			.into_iter()
+			.filter(|(_, b)| !b.positions.is_empty())
+			.map(|(w, _)| w)
+			.collect()
 	}
 
 	fn seize_collateral(
@@ -314,6 +329,7 @@ impl pallet_liquidation::Config for Test {
 	type GovernanceOrigin = EnsureRoot<u64>;
 	type KeeperShare = KeeperShare;
 	type InsuranceCapPerBlock = ConstU128<INSURANCE_CAP>;
+	type AdlThreshold = AdlThreshold;
 	type MaxAuctions = ConstU32<4>;
 	type MaxLiquidatedNotionalPerBlock = NotionalCap;
 	type DefaultAuctionParams = AuctionDefaults;
@@ -359,13 +375,24 @@ impl crate::BenchmarkHelper<u64> for DoubleBenchmarkHelper {
 		set_price(DOT, Price::from_u32(5), PriceStatus::Fresh);
 		who
 	}
+	fn profitable_positions(n: u32) -> Vec<(u64, MarketId)> {
+		(0..n as u64)
+			.map(|i| {
+				let who = 4_000 + i;
+				book(who, 500, 100, 50, &[(0, 100, 50)]);
+				set_pnl(who, 0, 200 * USD_UNIT as i128, 10_000);
+				(who, 0)
+			})
+			.collect()
+	}
 	fn fund_cash(who: &u64, amount: Balance) {
 		set_cash(*who, cash(*who) + amount as i128);
 	}
 }
 
 /// Puts `who` in the double with `equity`, `initial` and `maintenance`, and `positions` of
-/// `(market, size, maintenance)` at price 100 with a 2% discount and a 25% partial share.
+/// `(market, size, maintenance)` at price 100, entered at 100, with a 2% discount and a 25%
+/// partial share.
 pub fn book(
 	who: u64,
 	equity: i128,
@@ -380,6 +407,8 @@ pub fn book(
 			size,
 			unit: 1,
 			price: Price::from_u32(100),
+			cost: size.unsigned_abs() * 100 * USD_UNIT,
+			pnl: 0,
 			maintenance,
 			discount: Perbill::from_percent(2),
 			max_partial: Perbill::from_percent(25),
@@ -387,6 +416,18 @@ pub fn book(
 		.collect();
 	Books::mutate(|b| {
 		b.insert(who, Book { margins: Margins { equity, initial, maintenance }, positions })
+	});
+}
+
+/// Gives `who`'s position in `market` an entry cost and an unrealized PnL; the PnL counts in
+/// its equity.
+pub fn set_pnl(who: u64, market: MarketId, pnl: i128, cost: Balance) {
+	Books::mutate(|books| {
+		let book = books.get_mut(&who).expect("booked");
+		let position = book.positions.iter_mut().find(|p| p.market == market).expect("held");
+		book.margins.equity += pnl - position.pnl;
+		position.pnl = pnl;
+		position.cost = cost;
 	});
 }
 
@@ -404,6 +445,7 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 	Absorbed::take();
 	Failing::take();
 	NotionalCap::set(Balance::MAX);
+	AdlThreshold::set(50 * USD_UNIT);
 	ext
 }
 

@@ -5,7 +5,9 @@
 //! the node's persistent offchain storage (and starts over once it reaches the end), so a long
 //! list is covered over several blocks and accounts just submitted are not submitted again while
 //! their batch waits in the pool. It does nothing while the breaker is not `Running` (and margin
-//! gives no verdict on stale or frozen prices). Failures are logged, never panics.
+//! gives no verdict on stale or frozen prices). While the vault carries socialized loss beyond
+//! `AdlThreshold`, it also ranks the positions in profit and submits a `deleverage` (see
+//! `adl`). Failures are logged, never panics.
 
 use crate::pallet::*;
 use frame_support::traits::Get;
@@ -60,7 +62,39 @@ impl<T: Config> Pallet<T> {
 		if submitted > 0 {
 			log::info!(target: LOG_TARGET, "submitted {submitted} liquidations at #{now:?}");
 		}
+		if Self::adl_excess() > 0 {
+			Self::offchain_deleverage(now);
+		}
 		submitted
+	}
+
+	/// Ranks the positions in profit and submits the best as one `deleverage`: as many as
+	/// their profits need to cover the excess, at most `MaxBatch`. Returns how many.
+	pub(crate) fn offchain_deleverage(now: BlockNumberFor<T>) -> u32 {
+		let mut left = Self::adl_excess();
+		let mut targets = TargetsOf::<T>::new();
+		for target in Self::adl_ranking(T::MaxBatch::get()) {
+			if left == 0 || targets.try_push((target.who, target.market)).is_err() {
+				break;
+			}
+			left = left.saturating_sub(target.pnl.unsigned_abs());
+		}
+		let count = targets.len() as u32;
+		if count == 0 {
+			log::warn!(target: LOG_TARGET, "socialized loss to recover but no position in profit");
+			return 0;
+		}
+		let xt = T::create_bare(Call::deleverage { targets }.into());
+		match SubmitTransaction::<T, Call<T>>::submit_transaction(xt) {
+			Ok(()) => {
+				log::info!(target: LOG_TARGET, "submitted {count} deleveraging targets at #{now:?}");
+				count
+			},
+			Err(()) => {
+				log::warn!(target: LOG_TARGET, "deleveraging not accepted at #{now:?}");
+				0
+			},
+		}
 	}
 
 	/// The most accounts one `liquidate` may name: `MaxBatch`, or fewer if the benchmarked

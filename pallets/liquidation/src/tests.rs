@@ -657,3 +657,165 @@ fn auctions_stop_with_the_breaker_and_bad_parameters_are_refused() {
 		System::assert_last_event(Event::ParamsSet { params: good }.into());
 	});
 }
+
+/// Positions for auto-deleveraging, all at price 100 with 100 units: 30 long from 80, 31 short
+/// from 120, 32 long from 90, 33 long from 105 (at a loss). Their scores, PnL% × leverage:
+/// 32: 1,000/9,000 × 10,000/1,500 ≈ 0.741; 30: 2,000/8,000 × 10,000/4,000 = 0.625;
+/// 31: 2,000/12,000 × 10,000/3,000 ≈ 0.556; 33 is not ranked.
+fn profitable_book() {
+	for (who, size, equity, pnl, cost) in [
+		(30, 100, 2_000, 2_000, 8_000),
+		(31, -100, 1_000, 2_000, 12_000),
+		(32, 100, 500, 1_000, 9_000),
+		(33, 100, 5_000, -500i128, 10_500),
+	] {
+		book(who, usd(equity) as i128, usd(10), usd(5), &[(0, size, usd(5))]);
+		set_pnl(who, 0, pnl * USD_UNIT as i128, usd(cost));
+	}
+}
+
+/// A bankrupt account with `debt` USD and nothing else, liquidated with the fund empty: the
+/// vault absorbs the debt.
+fn socialize(debt: u128) {
+	book(20, -1, 0, 0, &[]);
+	set_cash(20, -(usd(debt) as i128));
+	assert_ok!(liquidate(&[20]));
+}
+
+fn targets(list: &[(u64, u32)]) -> crate::TargetsOf<Test> {
+	crate::TargetsOf::<Test>::try_from(list.to_vec()).expect("within MaxBatch")
+}
+
+#[test]
+fn the_vaults_loss_beyond_the_threshold_is_recovered_from_the_best_ranked_profits_at_entry() {
+	let (mut ext, pool_state) = offchain_ext();
+	ext.execute_with(|| {
+		profitable_book();
+		// Within the 50 USD threshold nothing is deleveraged.
+		socialize(40);
+		assert_eq!(crate::SocializedLoss::<Test>::get(), usd(40));
+		assert_eq!(Liquidation::adl_excess(), 0);
+		assert_eq!(Liquidation::offchain_deleverage(1), 0);
+		assert_noop!(
+			Liquidation::deleverage(RuntimeOrigin::none(), targets(&[(32, 0)])),
+			Error::<Test>::NothingToDeleverage
+		);
+		// 1,510 USD more: 1,500 beyond the threshold.
+		at_block(2);
+		socialize(1_510);
+		assert_eq!(Liquidation::adl_excess(), usd(1_500));
+
+		let ranking: Vec<_> = Liquidation::adl_ranking(10).iter().map(|t| t.who).collect();
+		assert_eq!(ranking, vec![32, 30, 31]);
+		// The worker submits the best ranked until their profits cover the excess.
+		assert_eq!(Liquidation::offchain_liquidate(2), 0);
+		let raw = pool_state.write().transactions.pop().expect("submitted");
+		let xt = Extrinsic::decode(&mut &raw[..]).unwrap();
+		assert!(xt.is_bare());
+		let RuntimeCall::Liquidation(call) = xt.function else { panic!("not liquidation") };
+		assert_eq!(call, Call::deleverage { targets: targets(&[(32, 0), (30, 0)]) });
+		let valid = Liquidation::validate_unsigned(TransactionSource::Local, &call).unwrap();
+		assert_eq!((valid.priority, valid.longevity, valid.propagate), (PRIORITY, 3, false));
+		assert_ok!(Liquidation::validate_unsigned(TransactionSource::InBlock, &call));
+		// Only a validator's own worker, or a block, may bring one: not an outside submitter.
+		assert_eq!(
+			Liquidation::validate_unsigned(TransactionSource::External, &call),
+			Err(InvalidTransaction::BadSigner.into())
+		);
+
+		let before = totals();
+		assert_ok!(call.clone().dispatch_bypass_filter(RuntimeOrigin::none()));
+		// 32 gives up its whole 1,000 USD profit, closed at its entry 90; 30 closes a quarter
+		// of its position at its entry 80, giving up 500 of its 2,000.
+		System::assert_has_event(
+			Event::Deleveraged {
+				who: 32,
+				market: 0,
+				closed: 100,
+				price: Price::from_u32(90),
+				recovered: usd(1_000),
+			}
+			.into(),
+		);
+		System::assert_last_event(
+			Event::Deleveraged {
+				who: 30,
+				market: 0,
+				closed: 25,
+				price: Price::from_u32(80),
+				recovered: usd(500),
+			}
+			.into(),
+		);
+		assert_eq!(crate::SocializedLoss::<Test>::get(), usd(50));
+		assert_eq!(Books::get()[&30].positions[0].size, 75);
+		assert!(Books::get()[&32].positions.is_empty());
+		// No fee, no penalty: no USD moves.
+		assert_eq!(totals(), before);
+		assert!(Reduced::get().iter().all(|r| r.4 == Perbill::zero()));
+		// Recovered: a replay is stale and refused.
+		assert_eq!(
+			Liquidation::validate_unsigned(TransactionSource::Local, &call),
+			Err(InvalidTransaction::Stale.into())
+		);
+		assert_noop!(
+			Liquidation::deleverage(RuntimeOrigin::none(), targets(&[(30, 0)])),
+			Error::<Test>::NothingToDeleverage
+		);
+	});
+}
+
+#[test]
+fn the_pool_refuses_unranked_or_unprofitable_targets_and_dispatch_skips_them() {
+	run_test(|| {
+		profitable_book();
+		socialize(1_550);
+		let validate = |list: &[(u64, u32)]| {
+			Liquidation::validate_unsigned(
+				TransactionSource::Local,
+				&Call::deleverage { targets: targets(list) },
+			)
+		};
+		let stale = Err(InvalidTransaction::Stale.into());
+		assert_ok!(validate(&[(32, 0), (30, 0), (31, 0)]));
+		// Out of order, at a loss, no such position, twice, or none at all.
+		assert_eq!(validate(&[(30, 0), (32, 0)]), stale);
+		assert_eq!(validate(&[(32, 0), (33, 0)]), stale);
+		assert_eq!(validate(&[(32, 1)]), stale);
+		assert_eq!(validate(&[(32, 0), (32, 0)]), stale);
+		assert_eq!(validate(&[]), stale);
+		// In a block, a target that fell out of the ranking is skipped and the rest goes on;
+		// the targets not reached once the excess is recovered are refunded.
+		set_pnl(32, 0, -(usd(10) as i128), usd(9_000));
+		let info =
+			Liquidation::deleverage(RuntimeOrigin::none(), targets(&[(32, 0), (30, 0), (31, 0)]))
+				.unwrap();
+		System::assert_has_event(Event::DeleverageSkipped { who: 32, market: 0 }.into());
+		// 30's whole 2,000 USD profit would cover the 1,500: 75 of its 100 units close.
+		System::assert_last_event(
+			Event::Deleveraged {
+				who: 30,
+				market: 0,
+				closed: 75,
+				price: Price::from_u32(80),
+				recovered: usd(1_500),
+			}
+			.into(),
+		);
+		use crate::WeightInfo;
+		assert_eq!(info.actual_weight, Some(<() as WeightInfo>::deleverage(2)));
+		assert_eq!(info.pays_fee, Pays::No);
+		assert_eq!(Books::get()[&31].positions[0].size, -100);
+		// The breaker stops deleveraging too.
+		socialize(100);
+		assert_ok!(Liquidation::set_breaker(
+			RuntimeOrigin::root(),
+			BreakerLevel::NoNewLiquidations
+		));
+		assert_eq!(validate(&[(31, 0)]), stale);
+		assert_noop!(
+			Liquidation::deleverage(RuntimeOrigin::none(), targets(&[(31, 0)])),
+			Error::<Test>::BreakerActive
+		);
+	});
+}

@@ -127,3 +127,28 @@ pub struct FundView<AccountId> {
 	/// The most it pays in one block.
 	pub cap_per_block: Balance,
 }
+
+/// The vault's socialized loss and the positions auto-deleveraging would close first.
+#[derive(Clone, Encode, Decode, Eq, PartialEq, Debug, TypeInfo)]
+pub struct AdlView<AccountId> {
+	/// The loss the vault absorbed and deleveraging has not recovered, in USD.
+	pub socialized_loss: Balance,
+	/// Deleveraging recovers what is beyond this.
+	pub threshold: Balance,
+	/// The best ranked positions in profit, best first.
+	pub ranking: Vec<AdlTarget<AccountId>>,
+}
+
+/// A position in profit as auto-deleveraging ranks it.
+#[derive(Clone, Encode, Decode, Eq, PartialEq, Debug, TypeInfo)]
+pub struct AdlTarget<AccountId> {
+	/// Its holder.
+	pub who: AccountId,
+	/// Its market.
+	pub market: MarketId,
+	/// PnL% × leverage: unrealized PnL over entry cost, times notional over the account's
+	/// equity.
+	pub score: sp_runtime::FixedU128,
+	/// Its unrealized PnL, in USD.
+	pub pnl: i128,
+}

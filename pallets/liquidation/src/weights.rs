@@ -39,6 +39,7 @@ use core::marker::PhantomData;
 pub trait WeightInfo {
 	fn set_breaker() -> Weight;
 	fn liquidate(n: u32, ) -> Weight;
+	fn deleverage(n: u32, ) -> Weight;
 	fn skip(n: u32, ) -> Weight;
 	fn liquidate_account() -> Weight;
 	fn take() -> Weight;
@@ -104,6 +105,19 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::UpperTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Component `n` ranges over `[1, 16]`.
 	fn liquidate(n: u32, ) -> Weight {
+		// Proof size, measured: `2158 + n * (255 ±0)`
+		// Proof size, estimated: `22974 + n * (5102 ±0)`
+		// Fastest run: 3_963_061_000 ps.
+		Weight::from_parts(4_022_560_000, 22974)
+			// Standard error: 11_410_427
+			.saturating_add(Weight::from_parts(3_508_249_704, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(42))
+			.saturating_add(T::DbWeight::get().reads((6_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(24))
+			.saturating_add(T::DbWeight::get().writes((17_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 5102).saturating_mul(n.into()))
+	}
+	fn deleverage(n: u32, ) -> Weight {
 		// Proof size, measured: `2158 + n * (255 ±0)`
 		// Proof size, estimated: `22974 + n * (5102 ±0)`
 		// Fastest run: 3_963_061_000 ps.
@@ -333,6 +347,19 @@ impl WeightInfo for () {
 	/// Proof: `Margin::UpperTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Component `n` ranges over `[1, 16]`.
 	fn liquidate(n: u32, ) -> Weight {
+		// Proof size, measured: `2158 + n * (255 ±0)`
+		// Proof size, estimated: `22974 + n * (5102 ±0)`
+		// Fastest run: 3_963_061_000 ps.
+		Weight::from_parts(4_022_560_000, 22974)
+			// Standard error: 11_410_427
+			.saturating_add(Weight::from_parts(3_508_249_704, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(42))
+			.saturating_add(ParityDbWeight::get().reads((6_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().writes(24))
+			.saturating_add(ParityDbWeight::get().writes((17_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 5102).saturating_mul(n.into()))
+	}
+	fn deleverage(n: u32, ) -> Weight {
 		// Proof size, measured: `2158 + n * (255 ±0)`
 		// Proof size, estimated: `22974 + n * (5102 ±0)`
 		// Fastest run: 3_963_061_000 ps.

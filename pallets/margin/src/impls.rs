@@ -27,10 +27,7 @@ impl<T: Config> Pallet<T> {
 	/// nothing.
 	pub fn account_summary(who: &T::AccountId) -> Option<crate::AccountSummary> {
 		use crate::{risk, AccountSummary, CollateralView, PositionView};
-		use perp_primitives::Price;
-		use sp_runtime::{
-			helpers_128bit::multiply_by_rational_with_rounding, FixedPointNumber, Rounding,
-		};
+		use sp_runtime::Rounding;
 
 		let account = Accounts::<T>::get(who);
 		if account.is_none() && Collateral::<T>::iter_prefix(who).next().is_none() {
@@ -58,17 +55,18 @@ impl<T: Config> Pallet<T> {
 			.enumerate()
 			.map(|(i, (line, (position, ..)))| {
 				let notional = line.notional(su).unwrap_or(Balance::MAX);
-				let entry = multiply_by_rational_with_rounding(
+				let entry = perp_primitives::entry_price(
 					line.cost.unsigned_abs(),
-					line.unit.saturating_mul(Price::DIV),
-					line.size.unsigned_abs().saturating_mul(su),
+					line.size.unsigned_abs(),
+					line.unit,
+					su,
 					Rounding::NearestPrefUp,
 				)
 				.unwrap_or_default();
 				PositionView {
 					market: position.market,
 					size: line.size,
-					entry_price: Price::from_inner(entry),
+					entry_price: entry,
 					price: line.price,
 					notional,
 					pnl: line.pnl(su).unwrap_or_default(),
@@ -150,6 +148,9 @@ impl<T: Config> perp_primitives::MarginLiquidator<T::AccountId> for Pallet<T> {
 					size: position.size,
 					unit: params.unit,
 					price: *price,
+					cost: line.cost.unsigned_abs(),
+					// (A PnL beyond 128 bits counts as none: such a position is not ranked.)
+					pnl: line.pnl(su).unwrap_or_default(),
 					maintenance: crate::risk::requirement(
 						notional,
 						line.tiers,
@@ -173,6 +174,13 @@ impl<T: Config> perp_primitives::MarginLiquidator<T::AccountId> for Pallet<T> {
 		beneficiary: &T::AccountId,
 	) -> Result<perp_primitives::Reduction, sp_runtime::DispatchError> {
 		Self::do_reduce_position(who, market, amount, price, penalty, beneficiary)
+	}
+
+	fn position_holders() -> alloc::vec::Vec<T::AccountId> {
+		Accounts::<T>::iter()
+			.filter(|(_, account)| !account.positions.is_empty())
+			.map(|(who, _)| who)
+			.collect()
 	}
 
 	fn seize_collateral(

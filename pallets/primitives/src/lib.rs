@@ -60,6 +60,24 @@ pub fn units_for_usd(
 	multiply_by_rational_with_rounding(usd, numerator, denominator, rounding)
 }
 
+/// The price at which `size` smallest units of an asset whose whole unit is `unit` of them cost
+/// `cost` smallest USD units: a position's entry price; `None` on overflow or a zero size.
+pub fn entry_price(
+	cost: Balance,
+	size: Balance,
+	unit: Balance,
+	settlement_unit: Balance,
+	rounding: Rounding,
+) -> Option<Price> {
+	let numerator = unit.checked_mul(Price::DIV)?;
+	let denominator = size.checked_mul(settlement_unit)?;
+	if denominator == 0 {
+		return None;
+	}
+	multiply_by_rational_with_rounding(cost, numerator, denominator, rounding)
+		.map(Price::from_inner)
+}
+
 /// How much a consumer may trust a price.
 ///
 /// A consumer always receives the verdict with the price: a stale or missing price is an
@@ -223,6 +241,10 @@ pub struct PositionRisk {
 	pub unit: Balance,
 	/// The market's fresh price.
 	pub price: Price,
+	/// The USD the position cost to open (its entry notional).
+	pub cost: Balance,
+	/// Its unrealized PnL at the fresh price, in USD.
+	pub pnl: i128,
 	/// The position's maintenance margin.
 	pub maintenance: Balance,
 	/// The market's liquidation discount.
@@ -269,6 +291,9 @@ pub trait MarginLiquidator<AccountId> {
 		penalty: sp_runtime::Perbill,
 		beneficiary: &AccountId,
 	) -> Result<Reduction, sp_runtime::DispatchError>;
+
+	/// Every account that holds a position (for the offchain ranking of auto-deleveraging).
+	fn position_holders() -> alloc::vec::Vec<AccountId>;
 
 	/// Moves `amount` of `who`'s collateral `asset` to `to`'s collateral.
 	fn seize_collateral(
@@ -345,6 +370,19 @@ mod tests {
 			None
 		);
 		assert_eq!(usd_value(u128::MAX, 1, price, 1_000_000, Rounding::Up), None);
+	}
+
+	#[test]
+	fn entry_price_is_cost_per_whole_unit_rounded_as_asked() {
+		// 0.3 BTC (8 decimals) bought for 19,500.000001 USD (6 decimals): 65,000.00000333… USD.
+		let down = entry_price(19_500_000_001, 30_000_000, 100_000_000, 1_000_000, Rounding::Down);
+		let up = entry_price(19_500_000_001, 30_000_000, 100_000_000, 1_000_000, Rounding::Up);
+		assert_eq!(down, Some(Price::from_inner(65_000_000_003_333_333_333_333)));
+		assert_eq!(up, Some(Price::from_inner(65_000_000_003_333_333_333_334)));
+		// Valuing the size at the entry price gives the cost back.
+		let back = usd_value(30_000_000, 100_000_000, up.unwrap(), 1_000_000, Rounding::Down);
+		assert_eq!(back, Some(19_500_000_001));
+		assert_eq!(entry_price(1, 0, 100_000_000, 1_000_000, Rounding::Up), None);
 	}
 
 	#[test]

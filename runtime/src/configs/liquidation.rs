@@ -43,6 +43,10 @@ pub const MAX_LIQUIDATED_NOTIONAL_PER_BLOCK: u128 = 50_000_000 * USD_UNIT;
 /// rest.
 pub const INSURANCE_CAP_PER_BLOCK: u128 = 100_000 * USD_UNIT;
 
+/// The vault carries up to 250,000 USD of socialized loss; auto-deleveraging recovers the rest
+/// from the most profitable positions.
+pub const ADL_THRESHOLD: u128 = 250_000 * USD_UNIT;
+
 /// Unsigned liquidations outrank every signed transaction, operational ones included.
 pub const LIQUIDATION_PRIORITY: u64 = MAX_OPERATIONAL_PRIORITY + 1;
 
@@ -53,6 +57,7 @@ impl pallet_liquidation::Config for Runtime {
 	type GovernanceOrigin = EnsureRoot<crate::AccountId>;
 	type KeeperShare = KeeperShare;
 	type InsuranceCapPerBlock = ConstU128<INSURANCE_CAP_PER_BLOCK>;
+	type AdlThreshold = ConstU128<ADL_THRESHOLD>;
 	type MaxAuctions = ConstU32<1_024>;
 	type MaxLiquidatedNotionalPerBlock = ConstU128<MAX_LIQUIDATED_NOTIONAL_PER_BLOCK>;
 	type DefaultAuctionParams = DefaultAuctionParams;
@@ -79,7 +84,7 @@ impl LiquidationBenchmarkHelper {
 		let _ = <crate::configs::NativeAndAssets as Mutate<_>>::mint_into(asset, who, amount);
 	}
 
-	fn traders(n: u32, crash: bool) -> alloc::vec::Vec<crate::AccountId> {
+	fn traders(n: u32, move_: Move) -> alloc::vec::Vec<crate::AccountId> {
 		use crate::{asset_ids, genesis_config_presets as presets, RuntimeOrigin};
 		use frame_support::traits::Get;
 		use perp_primitives::Price;
@@ -114,7 +119,12 @@ impl LiquidationBenchmarkHelper {
 				who
 			})
 			.collect();
-		if crash {
+		if move_ == Move::Rally {
+			// +2%: every (long) position in profit, every account healthy.
+			Oracle::set_fresh_price(asset_ids::BTC, Price::from_u32(66_300));
+			Oracle::set_fresh_price(asset_ids::ETH, Price::from_u32(3_060));
+		}
+		if move_ == Move::Crash {
 			// -5.5%: equity ≈ 9,900 + 400 (DOT) − 8,800, below half the ≈ 3,800 maintenance
 			// margin, so every position is closed and the debt left (≈ 2,000 USD after the
 			// discount and penalty) sends the DOT to auction: the worst case.
@@ -125,14 +135,23 @@ impl LiquidationBenchmarkHelper {
 	}
 }
 
+/// The price move after the benchmark traders open their positions.
+#[cfg(feature = "runtime-benchmarks")]
+#[derive(PartialEq)]
+enum Move {
+	None,
+	Rally,
+	Crash,
+}
+
 #[cfg(feature = "runtime-benchmarks")]
 impl pallet_liquidation::BenchmarkHelper<crate::AccountId> for LiquidationBenchmarkHelper {
 	fn liquidatable_accounts(n: u32) -> alloc::vec::Vec<crate::AccountId> {
-		Self::traders(n, true)
+		Self::traders(n, Move::Crash)
 	}
 
 	fn healthy_accounts(n: u32) -> alloc::vec::Vec<crate::AccountId> {
-		Self::traders(n, false)
+		Self::traders(n, Move::None)
 	}
 
 	/// 100 USD and 1,000 DOT (at 5 USD) behind a 1 BTC long at 65,000; BTC falls to 60,000:
@@ -151,6 +170,12 @@ impl pallet_liquidation::BenchmarkHelper<crate::AccountId> for LiquidationBenchm
 		let _ = Margin::trade(origin(), 0, crate::genesis_config_presets::BTC_UNIT as i128);
 		Oracle::set_fresh_price(asset_ids::BTC, Price::from_u32(60_000));
 		who
+	}
+
+	fn profitable_positions(
+		n: u32,
+	) -> alloc::vec::Vec<(crate::AccountId, perp_primitives::MarketId)> {
+		Self::traders(n, Move::Rally).into_iter().map(|who| (who, 0)).collect()
 	}
 
 	fn fund_cash(who: &crate::AccountId, amount: perp_primitives::Balance) {

@@ -7,7 +7,9 @@ extern crate alloc;
 
 use alloc::vec::Vec;
 use codec::Codec;
-pub use pallet_liquidation::{AuctionParams, AuctionView, BreakerLevel, FundView, Step};
+pub use pallet_liquidation::{
+	AdlTarget, AdlView, AuctionParams, AuctionView, BreakerLevel, FundView, Step,
+};
 
 sp_api::decl_runtime_apis! {
 	/// Read access to liquidations in progress and to come.
@@ -25,5 +27,8 @@ sp_api::decl_runtime_apis! {
 		fn breaker() -> BreakerLevel;
 		/// The auction curve and keeper rules.
 		fn auction_params() -> AuctionParams<BlockNumber>;
+		/// The vault's socialized loss, the auto-deleveraging threshold, and the `limit` best
+		/// ranked positions in profit (PnL% × leverage), which deleveraging would close first.
+		fn deleveraging(limit: u32) -> AdlView<AccountId>;
 	}
 }
