@@ -39,9 +39,9 @@ use core::marker::PhantomData;
 pub trait WeightInfo {
 	fn set_breaker() -> Weight;
 	fn liquidate(n: u32, ) -> Weight;
-	fn deleverage(n: u32, ) -> Weight;
 	fn skip(n: u32, ) -> Weight;
 	fn liquidate_account() -> Weight;
+	fn deleverage(n: u32, ) -> Weight;
 	fn take() -> Weight;
 	fn restart() -> Weight;
 	fn set_params() -> Weight;
@@ -56,8 +56,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn set_breaker() -> Weight {
 		// Proof size, measured: `6`
 		// Proof size, estimated: `1486`
-		// Fastest run: 29_554_000 ps.
-		Weight::from_parts(32_038_000, 1486)
+		// Fastest run: 28_383_000 ps.
+		Weight::from_parts(30_356_000, 1486)
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -107,23 +107,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn liquidate(n: u32, ) -> Weight {
 		// Proof size, measured: `2158 + n * (255 ±0)`
 		// Proof size, estimated: `22974 + n * (5102 ±0)`
-		// Fastest run: 3_963_061_000 ps.
-		Weight::from_parts(4_022_560_000, 22974)
-			// Standard error: 11_410_427
-			.saturating_add(Weight::from_parts(3_508_249_704, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(42))
-			.saturating_add(T::DbWeight::get().reads((6_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(24))
-			.saturating_add(T::DbWeight::get().writes((17_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 5102).saturating_mul(n.into()))
-	}
-	fn deleverage(n: u32, ) -> Weight {
-		// Proof size, measured: `2158 + n * (255 ±0)`
-		// Proof size, estimated: `22974 + n * (5102 ±0)`
-		// Fastest run: 3_963_061_000 ps.
-		Weight::from_parts(4_022_560_000, 22974)
-			// Standard error: 11_410_427
-			.saturating_add(Weight::from_parts(3_508_249_704, 0).saturating_mul(n.into()))
+		// Fastest run: 3_794_359_000 ps.
+		Weight::from_parts(3_853_968_000, 22974)
+			// Standard error: 11_121_296
+			.saturating_add(Weight::from_parts(3_442_275_905, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(42))
 			.saturating_add(T::DbWeight::get().reads((6_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(24))
@@ -150,10 +137,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn skip(n: u32, ) -> Weight {
 		// Proof size, measured: `1747 + n * (169 ±0)`
 		// Proof size, estimated: `22974 + n * (5102 ±0)`
-		// Fastest run: 398_785_000 ps.
-		Weight::from_parts(138_313_798, 22974)
-			// Standard error: 317_335
-			.saturating_add(Weight::from_parts(250_608_980, 0).saturating_mul(n.into()))
+		// Fastest run: 393_557_000 ps.
+		Weight::from_parts(149_753_531, 22974)
+			// Standard error: 253_068
+			.saturating_add(Weight::from_parts(241_481_683, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(15))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 5102).saturating_mul(n.into()))
@@ -203,10 +190,56 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn liquidate_account() -> Weight {
 		// Proof size, measured: `2413`
 		// Proof size, estimated: `22974`
-		// Fastest run: 3_891_725_000 ps.
-		Weight::from_parts(4_059_394_000, 22974)
+		// Fastest run: 3_780_148_000 ps.
+		Weight::from_parts(3_902_060_000, 22974)
 			.saturating_add(T::DbWeight::get().reads(50))
 			.saturating_add(T::DbWeight::get().writes(43))
+	}
+	/// Storage: `Liquidation::Breaker` (r:1 w:0)
+	/// Proof: `Liquidation::Breaker` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::SocializedLoss` (r:1 w:1)
+	/// Proof: `Liquidation::SocializedLoss` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Accounts` (r:17 w:17)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(353), added: 2828, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Collateral` (r:32 w:0)
+	/// Proof: `Margin::Collateral` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::CollateralAssets` (r:1 w:0)
+	/// Proof: `Margin::CollateralAssets` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
+	/// Storage: `Oracle::Aggregates` (r:3 w:0)
+	/// Proof: `Oracle::Aggregates` (`max_values`: None, `max_size`: Some(142), added: 2617, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Oracle::Params` (r:1 w:0)
+	/// Proof: `Oracle::Params` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Markets` (r:8 w:0)
+	/// Proof: `Margin::Markets` (`max_values`: None, `max_size`: Some(273), added: 2748, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Vault` (r:1 w:1)
+	/// Proof: `Margin::Vault` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::OpenInterest` (r:1 w:1)
+	/// Proof: `Margin::OpenInterest` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Triggers` (r:17 w:17)
+	/// Proof: `Margin::Triggers` (`max_values`: None, `max_size`: Some(277), added: 2752, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::CounterForTriggers` (r:1 w:1)
+	/// Proof: `Margin::CounterForTriggers` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::RiskVersion` (r:1 w:0)
+	/// Proof: `Margin::RiskVersion` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::LowerTriggers` (r:0 w:96)
+	/// Proof: `Margin::LowerTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::UpperTriggers` (r:0 w:96)
+	/// Proof: `Margin::UpperTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Component `n` ranges over `[1, 16]`.
+	fn deleverage(n: u32, ) -> Weight {
+		// Proof size, measured: `2096 + n * (255 ±0)`
+		// Proof size, estimated: `22974 + n * (5102 ±0)`
+		// Fastest run: 1_372_306_000 ps.
+		Weight::from_parts(115_656_309, 22974)
+			// Standard error: 1_056_577
+			.saturating_add(Weight::from_parts(1_232_545_664, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(22))
+			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(6))
+			.saturating_add(T::DbWeight::get().writes((14_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 5102).saturating_mul(n.into()))
 	}
 	/// Storage: `Liquidation::Breaker` (r:1 w:0)
 	/// Proof: `Liquidation::Breaker` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
@@ -232,6 +265,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::InsurancePaid` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Vault` (r:1 w:1)
 	/// Proof: `Margin::Vault` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::SocializedLoss` (r:1 w:1)
+	/// Proof: `Liquidation::SocializedLoss` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::LowerTriggers` (r:0 w:1)
 	/// Proof: `Margin::LowerTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::UpperTriggers` (r:0 w:1)
@@ -239,10 +274,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn take() -> Weight {
 		// Proof size, measured: `1076`
 		// Proof size, estimated: `12302`
-		// Fastest run: 665_813_000 ps.
-		Weight::from_parts(699_293_000, 12302)
-			.saturating_add(T::DbWeight::get().reads(20))
-			.saturating_add(T::DbWeight::get().writes(17))
+		// Fastest run: 667_876_000 ps.
+		Weight::from_parts(687_836_000, 12302)
+			.saturating_add(T::DbWeight::get().reads(21))
+			.saturating_add(T::DbWeight::get().writes(18))
 	}
 	/// Storage: `Liquidation::Breaker` (r:1 w:0)
 	/// Proof: `Liquidation::Breaker` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
@@ -263,8 +298,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn restart() -> Weight {
 		// Proof size, measured: `1132`
 		// Proof size, estimated: `6646`
-		// Fastest run: 212_287_000 ps.
-		Weight::from_parts(219_668_000, 6646)
+		// Fastest run: 211_936_000 ps.
+		Weight::from_parts(220_068_000, 6646)
 			.saturating_add(T::DbWeight::get().reads(10))
 			.saturating_add(T::DbWeight::get().writes(5))
 	}
@@ -273,8 +308,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn set_params() -> Weight {
 		// Proof size, measured: `0`
 		// Proof size, estimated: `0`
-		// Fastest run: 22_984_000 ps.
-		Weight::from_parts(24_587_000, 0)
+		// Fastest run: 22_093_000 ps.
+		Weight::from_parts(24_016_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 	/// Storage: `Margin::Accounts` (r:2 w:2)
@@ -284,8 +319,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn fund_insurance() -> Weight {
 		// Proof size, measured: `304`
 		// Proof size, estimated: `6646`
-		// Fastest run: 103_334_000 ps.
-		Weight::from_parts(109_654_000, 6646)
+		// Fastest run: 101_051_000 ps.
+		Weight::from_parts(105_738_000, 6646)
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(4))
 	}
@@ -298,8 +333,8 @@ impl WeightInfo for () {
 	fn set_breaker() -> Weight {
 		// Proof size, measured: `6`
 		// Proof size, estimated: `1486`
-		// Fastest run: 29_554_000 ps.
-		Weight::from_parts(32_038_000, 1486)
+		// Fastest run: 28_383_000 ps.
+		Weight::from_parts(30_356_000, 1486)
 			.saturating_add(ParityDbWeight::get().reads(1))
 			.saturating_add(ParityDbWeight::get().writes(1))
 	}
@@ -349,23 +384,10 @@ impl WeightInfo for () {
 	fn liquidate(n: u32, ) -> Weight {
 		// Proof size, measured: `2158 + n * (255 ±0)`
 		// Proof size, estimated: `22974 + n * (5102 ±0)`
-		// Fastest run: 3_963_061_000 ps.
-		Weight::from_parts(4_022_560_000, 22974)
-			// Standard error: 11_410_427
-			.saturating_add(Weight::from_parts(3_508_249_704, 0).saturating_mul(n.into()))
-			.saturating_add(ParityDbWeight::get().reads(42))
-			.saturating_add(ParityDbWeight::get().reads((6_u64).saturating_mul(n.into())))
-			.saturating_add(ParityDbWeight::get().writes(24))
-			.saturating_add(ParityDbWeight::get().writes((17_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 5102).saturating_mul(n.into()))
-	}
-	fn deleverage(n: u32, ) -> Weight {
-		// Proof size, measured: `2158 + n * (255 ±0)`
-		// Proof size, estimated: `22974 + n * (5102 ±0)`
-		// Fastest run: 3_963_061_000 ps.
-		Weight::from_parts(4_022_560_000, 22974)
-			// Standard error: 11_410_427
-			.saturating_add(Weight::from_parts(3_508_249_704, 0).saturating_mul(n.into()))
+		// Fastest run: 3_794_359_000 ps.
+		Weight::from_parts(3_853_968_000, 22974)
+			// Standard error: 11_121_296
+			.saturating_add(Weight::from_parts(3_442_275_905, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(42))
 			.saturating_add(ParityDbWeight::get().reads((6_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(24))
@@ -392,10 +414,10 @@ impl WeightInfo for () {
 	fn skip(n: u32, ) -> Weight {
 		// Proof size, measured: `1747 + n * (169 ±0)`
 		// Proof size, estimated: `22974 + n * (5102 ±0)`
-		// Fastest run: 398_785_000 ps.
-		Weight::from_parts(138_313_798, 22974)
-			// Standard error: 317_335
-			.saturating_add(Weight::from_parts(250_608_980, 0).saturating_mul(n.into()))
+		// Fastest run: 393_557_000 ps.
+		Weight::from_parts(149_753_531, 22974)
+			// Standard error: 253_068
+			.saturating_add(Weight::from_parts(241_481_683, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(15))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 5102).saturating_mul(n.into()))
@@ -445,10 +467,56 @@ impl WeightInfo for () {
 	fn liquidate_account() -> Weight {
 		// Proof size, measured: `2413`
 		// Proof size, estimated: `22974`
-		// Fastest run: 3_891_725_000 ps.
-		Weight::from_parts(4_059_394_000, 22974)
+		// Fastest run: 3_780_148_000 ps.
+		Weight::from_parts(3_902_060_000, 22974)
 			.saturating_add(ParityDbWeight::get().reads(50))
 			.saturating_add(ParityDbWeight::get().writes(43))
+	}
+	/// Storage: `Liquidation::Breaker` (r:1 w:0)
+	/// Proof: `Liquidation::Breaker` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::SocializedLoss` (r:1 w:1)
+	/// Proof: `Liquidation::SocializedLoss` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Accounts` (r:17 w:17)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(353), added: 2828, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Collateral` (r:32 w:0)
+	/// Proof: `Margin::Collateral` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::CollateralAssets` (r:1 w:0)
+	/// Proof: `Margin::CollateralAssets` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
+	/// Storage: `Oracle::Aggregates` (r:3 w:0)
+	/// Proof: `Oracle::Aggregates` (`max_values`: None, `max_size`: Some(142), added: 2617, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Oracle::Params` (r:1 w:0)
+	/// Proof: `Oracle::Params` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Markets` (r:8 w:0)
+	/// Proof: `Margin::Markets` (`max_values`: None, `max_size`: Some(273), added: 2748, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Vault` (r:1 w:1)
+	/// Proof: `Margin::Vault` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::OpenInterest` (r:1 w:1)
+	/// Proof: `Margin::OpenInterest` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Triggers` (r:17 w:17)
+	/// Proof: `Margin::Triggers` (`max_values`: None, `max_size`: Some(277), added: 2752, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::CounterForTriggers` (r:1 w:1)
+	/// Proof: `Margin::CounterForTriggers` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::RiskVersion` (r:1 w:0)
+	/// Proof: `Margin::RiskVersion` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::LowerTriggers` (r:0 w:96)
+	/// Proof: `Margin::LowerTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::UpperTriggers` (r:0 w:96)
+	/// Proof: `Margin::UpperTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Component `n` ranges over `[1, 16]`.
+	fn deleverage(n: u32, ) -> Weight {
+		// Proof size, measured: `2096 + n * (255 ±0)`
+		// Proof size, estimated: `22974 + n * (5102 ±0)`
+		// Fastest run: 1_372_306_000 ps.
+		Weight::from_parts(115_656_309, 22974)
+			// Standard error: 1_056_577
+			.saturating_add(Weight::from_parts(1_232_545_664, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(22))
+			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().writes(6))
+			.saturating_add(ParityDbWeight::get().writes((14_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 5102).saturating_mul(n.into()))
 	}
 	/// Storage: `Liquidation::Breaker` (r:1 w:0)
 	/// Proof: `Liquidation::Breaker` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
@@ -474,6 +542,8 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::InsurancePaid` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Vault` (r:1 w:1)
 	/// Proof: `Margin::Vault` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::SocializedLoss` (r:1 w:1)
+	/// Proof: `Liquidation::SocializedLoss` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::LowerTriggers` (r:0 w:1)
 	/// Proof: `Margin::LowerTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::UpperTriggers` (r:0 w:1)
@@ -481,10 +551,10 @@ impl WeightInfo for () {
 	fn take() -> Weight {
 		// Proof size, measured: `1076`
 		// Proof size, estimated: `12302`
-		// Fastest run: 665_813_000 ps.
-		Weight::from_parts(699_293_000, 12302)
-			.saturating_add(ParityDbWeight::get().reads(20))
-			.saturating_add(ParityDbWeight::get().writes(17))
+		// Fastest run: 667_876_000 ps.
+		Weight::from_parts(687_836_000, 12302)
+			.saturating_add(ParityDbWeight::get().reads(21))
+			.saturating_add(ParityDbWeight::get().writes(18))
 	}
 	/// Storage: `Liquidation::Breaker` (r:1 w:0)
 	/// Proof: `Liquidation::Breaker` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
@@ -505,8 +575,8 @@ impl WeightInfo for () {
 	fn restart() -> Weight {
 		// Proof size, measured: `1132`
 		// Proof size, estimated: `6646`
-		// Fastest run: 212_287_000 ps.
-		Weight::from_parts(219_668_000, 6646)
+		// Fastest run: 211_936_000 ps.
+		Weight::from_parts(220_068_000, 6646)
 			.saturating_add(ParityDbWeight::get().reads(10))
 			.saturating_add(ParityDbWeight::get().writes(5))
 	}
@@ -515,8 +585,8 @@ impl WeightInfo for () {
 	fn set_params() -> Weight {
 		// Proof size, measured: `0`
 		// Proof size, estimated: `0`
-		// Fastest run: 22_984_000 ps.
-		Weight::from_parts(24_587_000, 0)
+		// Fastest run: 22_093_000 ps.
+		Weight::from_parts(24_016_000, 0)
 			.saturating_add(ParityDbWeight::get().writes(1))
 	}
 	/// Storage: `Margin::Accounts` (r:2 w:2)
@@ -526,8 +596,8 @@ impl WeightInfo for () {
 	fn fund_insurance() -> Weight {
 		// Proof size, measured: `304`
 		// Proof size, estimated: `6646`
-		// Fastest run: 103_334_000 ps.
-		Weight::from_parts(109_654_000, 6646)
+		// Fastest run: 101_051_000 ps.
+		Weight::from_parts(105_738_000, 6646)
 			.saturating_add(ParityDbWeight::get().reads(4))
 			.saturating_add(ParityDbWeight::get().writes(4))
 	}
