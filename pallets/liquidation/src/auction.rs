@@ -123,7 +123,7 @@ impl<T: Config> Pallet<T> {
 		id: AuctionId,
 		max_amount: Balance,
 		max_price: Price,
-	) -> DispatchResult {
+	) -> Result<bool, DispatchError> {
 		ensure!(Breaker::<T>::get() < BreakerLevel::NoAuctions, Error::<T>::BreakerActive);
 		ensure!(max_amount > 0, Error::<T>::ZeroAmount);
 		let mut auction = Auctions::<T>::get(id).ok_or(Error::<T>::UnknownAuction)?;
@@ -153,10 +153,11 @@ impl<T: Config> Pallet<T> {
 		auction.tab -= owe;
 		Self::deposit_event(Event::AuctionTaken { id, taker, amount, price, paid: owe });
 		if auction.lot == 0 || auction.tab == 0 {
-			Self::end_auction(id, auction)
+			Self::end_auction(id, auction)?;
+			Ok(true)
 		} else {
 			Auctions::<T>::insert(id, auction);
-			Ok(())
+			Ok(false)
 		}
 	}
 

@@ -29,12 +29,27 @@ mod benchmarks {
 	/// A batch of `n` accounts, each liquidatable with the most positions an account can hold.
 	#[benchmark]
 	fn liquidate(n: Linear<1, { T::MaxBatch::get() }>) {
-		let accounts = T::BenchmarkHelper::liquidatable_accounts(n);
+		let positions = T::BenchmarkHelper::max_positions();
+		let accounts = T::BenchmarkHelper::liquidatable_accounts(n, positions);
 		assert!(accounts.iter().all(Pallet::<T>::may_liquidate));
 		let batch = AccountsOf::<T>::truncate_from(accounts.clone());
 
 		#[extrinsic_call]
 		_(frame_system::RawOrigin::None, batch);
+
+		assert!(accounts.iter().all(|who| !Pallet::<T>::may_liquidate(who)));
+	}
+
+	/// A full batch of `MaxBatch` accounts, each liquidatable with `p` positions: how the cost
+	/// of a liquidation moves with the positions of the account (the capacity report).
+	#[benchmark]
+	fn liquidate_positions(p: Linear<1, { T::BenchmarkHelper::max_positions() }>) {
+		let accounts = T::BenchmarkHelper::liquidatable_accounts(T::MaxBatch::get(), p);
+		assert!(accounts.iter().all(Pallet::<T>::may_liquidate));
+		let batch = AccountsOf::<T>::truncate_from(accounts.clone());
+
+		#[extrinsic_call]
+		liquidate(frame_system::RawOrigin::None, batch);
 
 		assert!(accounts.iter().all(|who| !Pallet::<T>::may_liquidate(who)));
 	}
@@ -53,7 +68,8 @@ mod benchmarks {
 	/// A keeper liquidates an account with the most positions an account can hold.
 	#[benchmark]
 	fn liquidate_account() {
-		let who = T::BenchmarkHelper::liquidatable_accounts(1).remove(0);
+		let who = T::BenchmarkHelper::liquidatable_accounts(1, T::BenchmarkHelper::max_positions())
+			.remove(0);
 		let keeper: T::AccountId = account("keeper", 0, 0);
 
 		#[extrinsic_call]

@@ -8,7 +8,10 @@ use crate::{
 use alloc::vec::Vec;
 use frame_support::{ensure, pallet_prelude::*};
 use frame_system::pallet_prelude::BlockNumberFor;
-use perp_primitives::{units_for_usd, usd_value, Balance, MarginLiquidator, Margins, Price};
+use perp_primitives::{
+	units_for_usd, usd_value, Balance, Close, MarginLiquidator, Margins, PositionRisk, Price,
+	Reduction,
+};
 use sp_runtime::{traits::Saturating, FixedU128, Rounding};
 
 impl<T: Config> Pallet<T> {
@@ -152,53 +155,63 @@ impl<T: Config> Pallet<T> {
 		let su = T::Margin::settlement_unit();
 		let mut steps = 0u32;
 		let mut after = before;
-		for position in exposures {
-			let size = position.size.unsigned_abs();
-			let amount = if full { size } else { position.max_partial.mul_ceil(size).max(1) };
-			let price =
-				Self::liquidation_price(position.price, position.discount, position.size > 0);
-			// The market's cap on notional closed in this block; the rest waits.
-			let used = Self::in_block(LiquidatedNotional::<T>::get(position.market), now);
-			let room = T::MaxLiquidatedNotionalPerBlock::get().saturating_sub(used);
-			// (Room beyond what 128 bits can express caps nothing.)
-			let affordable = units_for_usd(room, position.unit, price, su, Rounding::Down)
-				.unwrap_or(Balance::MAX);
-			let amount = amount.min(affordable);
-			if amount == 0 {
-				Self::deposit_event(Event::Deferred { who: who.clone(), market: position.market });
-				continue;
+		let mut record =
+			|position: &PositionRisk, close: &Close, used: Balance, reduction: &Reduction| {
+				let notional =
+					usd_value(reduction.closed, position.unit, close.price, su, Rounding::Up)
+						.unwrap_or(Balance::MAX);
+				LiquidatedNotional::<T>::insert(close.market, (now, used.saturating_add(notional)));
+				steps += 1;
+				if reduction.remaining == 0 {
+					open -= 1;
+				}
+				outcome.path.push(Step::Close {
+					market: close.market,
+					closed: reduction.closed,
+					price: close.price,
+					penalty: reduction.penalty,
+				});
+				Self::deposit_event(Event::PositionClosed {
+					who: who.clone(),
+					market: close.market,
+					closed: reduction.closed,
+					price: close.price,
+					penalty: reduction.penalty,
+				});
+			};
+		if full {
+			// Every position in one go: margin writes the account, the fund, the vault and the
+			// risk index once.
+			let planned: Vec<_> = exposures
+				.iter()
+				.filter_map(|position| {
+					Self::plan_close(who, position, true, now, su).map(|plan| (position, plan))
+				})
+				.collect();
+			let closes: Vec<Close> = planned.iter().map(|(_, (close, _))| *close).collect();
+			if !closes.is_empty() {
+				let reductions =
+					T::Margin::reduce_positions(who, &closes, T::Penalty::get(), &fund)?;
+				for ((position, (close, used)), reduction) in planned.iter().zip(&reductions) {
+					record(position, close, *used, reduction);
+				}
+				after = T::Margin::margins(who).unwrap_or(after);
 			}
-			let reduction = T::Margin::reduce_position(
-				who,
-				position.market,
-				amount,
-				price,
-				T::Penalty::get(),
-				&fund,
-			)?;
-			let notional = usd_value(reduction.closed, position.unit, price, su, Rounding::Up)
-				.unwrap_or(Balance::MAX);
-			LiquidatedNotional::<T>::insert(position.market, (now, used.saturating_add(notional)));
-			steps += 1;
-			if reduction.remaining == 0 {
-				open -= 1;
-			}
-			outcome.path.push(Step::Close {
-				market: position.market,
-				closed: reduction.closed,
-				price,
-				penalty: reduction.penalty,
-			});
-			Self::deposit_event(Event::PositionClosed {
-				who: who.clone(),
-				market: position.market,
-				closed: reduction.closed,
-				price,
-				penalty: reduction.penalty,
-			});
-			// A partial liquidation stops once the account is restored; a full one closes
-			// every position whatever its margins, so it evaluates the account only once, below.
-			if !full {
+		} else {
+			// One step at a time, until the account is restored.
+			for position in &exposures {
+				let Some((close, used)) = Self::plan_close(who, position, false, now, su) else {
+					continue;
+				};
+				let reduction = T::Margin::reduce_position(
+					who,
+					close.market,
+					close.amount,
+					close.price,
+					T::Penalty::get(),
+					&fund,
+				)?;
+				record(position, &close, used, &reduction);
 				match T::Margin::margins(who) {
 					Some(margins) => after = margins,
 					None => break,
@@ -207,9 +220,6 @@ impl<T: Config> Pallet<T> {
 					break;
 				}
 			}
-		}
-		if full && steps > 0 {
-			after = T::Margin::margins(who).unwrap_or(after);
 		}
 		outcome.positions_left = open > 0;
 		Self::deposit_event(Event::Liquidated {
@@ -220,6 +230,32 @@ impl<T: Config> Pallet<T> {
 			maintenance: after.maintenance,
 		});
 		Ok(outcome)
+	}
+
+	/// What stage (a) closes of `position` now, with the market's notional closed so far in
+	/// this block: all of it (`full`) or its partial share, at the discounted price, within the
+	/// market's cap for the block. `None`, with a `Deferred` event, once the cap is reached.
+	fn plan_close(
+		who: &T::AccountId,
+		position: &PositionRisk,
+		full: bool,
+		now: BlockNumberFor<T>,
+		su: Balance,
+	) -> Option<(Close, Balance)> {
+		let size = position.size.unsigned_abs();
+		let amount = if full { size } else { position.max_partial.mul_ceil(size).max(1) };
+		let price = Self::liquidation_price(position.price, position.discount, position.size > 0);
+		let used = Self::in_block(LiquidatedNotional::<T>::get(position.market), now);
+		let room = T::MaxLiquidatedNotionalPerBlock::get().saturating_sub(used);
+		// (Room beyond what 128 bits can express caps nothing.)
+		let affordable =
+			units_for_usd(room, position.unit, price, su, Rounding::Down).unwrap_or(Balance::MAX);
+		let amount = amount.min(affordable);
+		if amount == 0 {
+			Self::deposit_event(Event::Deferred { who: who.clone(), market: position.market });
+			return None;
+		}
+		Some((Close { market: position.market, amount, price }, used))
 	}
 
 	/// What a per-block tally `(block, amount)` holds for block `now`: nothing once the block

@@ -31,9 +31,12 @@ pub use types::{
 /// Prepares state that the benchmarks need and the pallet cannot create itself.
 #[cfg(feature = "runtime-benchmarks")]
 pub trait BenchmarkHelper<AccountId> {
-	/// Creates `n` distinct accounts, each below maintenance margin with `MaxPositions`
-	/// positions, at fresh prices.
-	fn liquidatable_accounts(n: u32) -> alloc::vec::Vec<AccountId>;
+	/// Creates `n` distinct accounts, each with `positions` positions and below half its
+	/// maintenance margin at fresh prices, with a debt left after the close that sends its
+	/// collateral to auction.
+	fn liquidatable_accounts(n: u32, positions: u32) -> alloc::vec::Vec<AccountId>;
+	/// The most positions an account may hold.
+	fn max_positions() -> u32;
 	/// Creates `n` distinct healthy accounts with `MaxPositions` positions, at fresh prices.
 	fn healthy_accounts(n: u32) -> alloc::vec::Vec<AccountId>;
 	/// Creates a bankrupt account whose every position is closed and whose debt is covered
@@ -393,19 +396,25 @@ pub mod pallet {
 		/// pays more than the auction's tab; one that leaves less than `dust` USD to raise is
 		/// refused. Once the tab is raised, the rest of the lot returns to the owner.
 		///
+		/// The declared weight covers the worst case: a take that ends the auction with debt
+		/// left sends the owner's debt back through the waterfall (new auctions or the
+		/// shortfall stage), bounded by one account's benchmarked liquidation; a take that does
+		/// not end the auction is refunded that part.
+		///
 		/// Origin: signed. Emits `AuctionTaken`, `AuctionEnded`, `ShortfallSettled`. Errors:
 		/// `BreakerActive`, `UnknownAuction`, `AuctionNeedsRestart`, `PriceAboveLimit`,
 		/// `ZeroAmount`, `LeavesDust`, and margin's when the taker lacks the cash.
 		#[pallet::call_index(3)]
-		#[pallet::weight(T::WeightInfo::take())]
+		#[pallet::weight(Pallet::<T>::take_weight(true))]
 		pub fn take(
 			origin: OriginFor<T>,
 			id: AuctionId,
 			max_amount: Balance,
 			max_price: Price,
-		) -> DispatchResult {
+		) -> DispatchResultWithPostInfo {
 			let taker = ensure_signed(origin)?;
-			Self::do_take(taker, id, max_amount, max_price)
+			let ended = Self::do_take(taker, id, max_amount, max_price)?;
+			Ok(Some(Self::take_weight(ended)).into())
 		}
 
 		/// Restart an auction past its tail or below its floor at the fresh oracle price times
@@ -516,6 +525,17 @@ pub mod pallet {
 				.longevity(3)
 				.propagate(false)
 				.build()
+		}
+
+		/// The weight of a take; one that ends its auction may run the debt stage of one
+		/// account, bounded by `liquidate(1)`.
+		pub fn take_weight(ends_auction: bool) -> Weight {
+			let take = T::WeightInfo::take();
+			if ends_auction {
+				take.saturating_add(T::WeightInfo::liquidate(1))
+			} else {
+				take
+			}
 		}
 
 		/// The insurance fund's account: penalties are credited to its margin cash.

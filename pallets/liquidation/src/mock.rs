@@ -12,8 +12,9 @@ use frame_system::{
 	EnsureRoot,
 };
 use perp_primitives::{
-	AssetId, Balance, CollateralRisk, HealthState, MarginInspector, MarginLiquidator, Margins,
-	MarketId, PositionRisk, Price, PriceInfo, PriceProvider, PriceStats, PriceStatus, Reduction,
+	AssetId, Balance, Close, CollateralRisk, HealthState, MarginInspector, MarginLiquidator,
+	Margins, MarketId, PositionRisk, Price, PriceInfo, PriceProvider, PriceStats, PriceStatus,
+	Reduction,
 };
 use sp_runtime::{BuildStorage, DispatchError, Perbill};
 use std::collections::BTreeMap;
@@ -167,25 +168,10 @@ impl MarginInspector<u64> for MarginDouble {
 	}
 }
 
-impl MarginLiquidator<u64> for MarginDouble {
-	fn candidates(limit: u32) -> Vec<u64> {
-		Candidates::get().into_iter().take(limit as usize).collect()
-	}
-
-	fn margins(who: &u64) -> Option<Margins> {
-		if Unpriced::get().contains(who) {
-			return None;
-		}
-		Books::get().get(who).map(|b| b.margins)
-	}
-
-	fn exposures(who: &u64) -> Vec<PositionRisk> {
-		let mut positions = Books::get().get(who).map(|b| b.positions.clone()).unwrap_or_default();
-		positions.sort_by_key(|p| core::cmp::Reverse(p.maintenance));
-		positions
-	}
-
-	fn reduce_position(
+impl MarginDouble {
+	/// One close: `amount` units and the position's margins, PnL and cost scaled down in
+	/// proportion; the penalty comes out of equity.
+	fn reduce_one(
 		who: &u64,
 		market: MarketId,
 		amount: Balance,
@@ -193,9 +179,6 @@ impl MarginLiquidator<u64> for MarginDouble {
 		penalty: Perbill,
 		beneficiary: &u64,
 	) -> Result<Reduction, DispatchError> {
-		if Failing::get().contains(who) {
-			return Err(DispatchError::Unavailable);
-		}
 		Reduced::mutate(|r| r.push((*who, market, amount, price, penalty, *beneficiary)));
 		let mut books = Books::get();
 		let book = books.get_mut(who).ok_or(DispatchError::Other("no book"))?;
@@ -229,6 +212,41 @@ impl MarginLiquidator<u64> for MarginDouble {
 		book.positions.retain(|p| p.size != 0);
 		Books::set(books);
 		Ok(Reduction { closed, remaining, realized: 0, penalty })
+	}
+}
+
+impl MarginLiquidator<u64> for MarginDouble {
+	fn candidates(limit: u32) -> Vec<u64> {
+		Candidates::get().into_iter().take(limit as usize).collect()
+	}
+
+	fn margins(who: &u64) -> Option<Margins> {
+		if Unpriced::get().contains(who) {
+			return None;
+		}
+		Books::get().get(who).map(|b| b.margins)
+	}
+
+	fn exposures(who: &u64) -> Vec<PositionRisk> {
+		let mut positions = Books::get().get(who).map(|b| b.positions.clone()).unwrap_or_default();
+		positions.sort_by_key(|p| core::cmp::Reverse(p.maintenance));
+		positions
+	}
+
+	fn reduce_positions(
+		who: &u64,
+		closes: &[Close],
+		penalty: Perbill,
+		beneficiary: &u64,
+	) -> Result<Vec<Reduction>, DispatchError> {
+		if Failing::get().contains(who) {
+			return Err(DispatchError::Unavailable);
+		}
+		let mut reductions = Vec::new();
+		for &Close { market, amount, price } in closes {
+			reductions.push(Self::reduce_one(who, market, amount, price, penalty, beneficiary)?);
+		}
+		Ok(reductions)
 	}
 
 	fn position_holders() -> Vec<u64> {
@@ -349,14 +367,18 @@ impl pallet_liquidation::Config for Test {
 pub struct DoubleBenchmarkHelper;
 #[cfg(feature = "runtime-benchmarks")]
 impl crate::BenchmarkHelper<u64> for DoubleBenchmarkHelper {
-	fn liquidatable_accounts(n: u32) -> Vec<u64> {
+	fn liquidatable_accounts(n: u32, positions: u32) -> Vec<u64> {
+		let positions: Vec<_> = (0..positions).map(|market| (market, 100, 50)).collect();
 		(0..n as u64)
 			.map(|i| {
 				let who = 1_000 + i;
-				book(who, 10, 100, 50, &[(0, 100, 50)]);
+				book(who, 10, 100, 50 * positions.len() as u128, &positions);
 				who
 			})
 			.collect()
+	}
+	fn max_positions() -> u32 {
+		4
 	}
 	fn healthy_accounts(n: u32) -> Vec<u64> {
 		(0..n as u64)

@@ -361,7 +361,17 @@ fn indebted(debt: u128, dot: u128) {
 }
 
 fn take(amount: u128, max_price: Price) -> sp_runtime::DispatchResult {
-	Liquidation::take(RuntimeOrigin::signed(TAKER), 0, amount, max_price)
+	take_weighed(amount, max_price).map(|_| ())
+}
+
+/// A take, with the weight it reports.
+fn take_weighed(
+	amount: u128,
+	max_price: Price,
+) -> Result<frame_support::weights::Weight, DispatchError> {
+	let info = Liquidation::take(RuntimeOrigin::signed(TAKER), 0, amount, max_price)
+		.map_err(|e| e.error)?;
+	Ok(info.actual_weight.expect("a take reports its weight"))
 }
 
 fn at_block(n: u64) {
@@ -449,8 +459,12 @@ fn the_auction_price_decays_every_block_and_takes_repay_the_debt_and_return_the_
 		let before = totals();
 		let top = Price::from_rational(55, 10);
 		assert_noop!(take(100 * DOT_UNIT, Price::from_u32(5)), Error::<Test>::PriceAboveLimit);
-		// 100 DOT at 5.50: 550 USD to the owner's debt.
-		assert_ok!(take(100 * DOT_UNIT, top));
+		// 100 DOT at 5.50: 550 USD to the owner's debt. The auction goes on: the take is
+		// refunded the debt stage its declared weight allows for.
+		assert_eq!(take_weighed(100 * DOT_UNIT, top), Ok(Pallet::<Test>::take_weight(false)));
+		let declared = Call::<Test>::take { id: 0, max_amount: 1, max_price: top };
+		assert_eq!(declared.get_dispatch_info().call_weight, Pallet::<Test>::take_weight(true));
+		assert!(Pallet::<Test>::take_weight(false).all_lt(Pallet::<Test>::take_weight(true)));
 		System::assert_last_event(
 			Event::AuctionTaken {
 				id: 0,
@@ -473,7 +487,7 @@ fn the_auction_price_decays_every_block_and_takes_repay_the_debt_and_return_the_
 		assert_eq!(price, expected);
 		assert!(price < top && price > Price::from_rational(497, 100));
 		// Asking for all 300 DOT left: the 450 USD tab caps it, the rest returns to the owner.
-		assert_ok!(take(300 * DOT_UNIT, top));
+		assert_eq!(take_weighed(300 * DOT_UNIT, top), Ok(Pallet::<Test>::take_weight(true)));
 		let bought = holding(TAKER, DOT) - 100 * DOT_UNIT;
 		assert!(bought > centi_dot(9_040) && bought < centi_dot(9_050), "{bought}");
 		assert_eq!(cash(OWNER), 0);

@@ -42,6 +42,7 @@ pub trait WeightInfo {
 	fn skip(n: u32, ) -> Weight;
 	fn liquidate_account() -> Weight;
 	fn deleverage(n: u32, ) -> Weight;
+	fn liquidate_positions(p: u32, ) -> Weight;
 	fn take() -> Weight;
 	fn restart() -> Weight;
 	fn set_params() -> Weight;
@@ -240,6 +241,19 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().writes(6))
 			.saturating_add(T::DbWeight::get().writes((14_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 5102).saturating_mul(n.into()))
+	}
+	fn liquidate_positions(p: u32, ) -> Weight {
+		// Proof size, measured: `2096 + n * (255 ±0)`
+		// Proof size, estimated: `22974 + n * (5102 ±0)`
+		// Fastest run: 1_372_306_000 ps.
+		Weight::from_parts(115_656_309, 22974)
+			// Standard error: 1_056_577
+			.saturating_add(Weight::from_parts(1_232_545_664, 0).saturating_mul(p.into()))
+			.saturating_add(T::DbWeight::get().reads(22))
+			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(p.into())))
+			.saturating_add(T::DbWeight::get().writes(6))
+			.saturating_add(T::DbWeight::get().writes((14_u64).saturating_mul(p.into())))
+			.saturating_add(Weight::from_parts(0, 5102).saturating_mul(p.into()))
 	}
 	/// Storage: `Liquidation::Breaker` (r:1 w:0)
 	/// Proof: `Liquidation::Breaker` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
@@ -517,6 +531,19 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().writes(6))
 			.saturating_add(ParityDbWeight::get().writes((14_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 5102).saturating_mul(n.into()))
+	}
+	fn liquidate_positions(p: u32, ) -> Weight {
+		// Proof size, measured: `2096 + n * (255 ±0)`
+		// Proof size, estimated: `22974 + n * (5102 ±0)`
+		// Fastest run: 1_372_306_000 ps.
+		Weight::from_parts(115_656_309, 22974)
+			// Standard error: 1_056_577
+			.saturating_add(Weight::from_parts(1_232_545_664, 0).saturating_mul(p.into()))
+			.saturating_add(ParityDbWeight::get().reads(22))
+			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(p.into())))
+			.saturating_add(ParityDbWeight::get().writes(6))
+			.saturating_add(ParityDbWeight::get().writes((14_u64).saturating_mul(p.into())))
+			.saturating_add(Weight::from_parts(0, 5102).saturating_mul(p.into()))
 	}
 	/// Storage: `Liquidation::Breaker` (r:1 w:0)
 	/// Proof: `Liquidation::Breaker` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)

@@ -290,71 +290,88 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Closes up to `amount` units of `who`'s position in `market` at `price`, without a fee;
-	/// realized PnL settles with the vault; `penalty` of the closed notional moves from `who`'s
-	/// cash to `beneficiary`'s. For liquidation: no margin check, the caller decides.
-	pub(crate) fn do_reduce_position(
+	/// Closes, for each of `closes`, up to its `amount` units of `who`'s position in its market
+	/// at its price, without a fee; realized PnL settles with the vault; `penalty` of each
+	/// closed notional moves from `who`'s cash to `beneficiary`'s. The account, the beneficiary,
+	/// the vault, each market's open interest and the risk index are written once, however
+	/// many positions close. For liquidation: no margin check, the caller decides.
+	pub(crate) fn do_reduce_positions(
 		who: &T::AccountId,
-		market: MarketId,
-		amount: Balance,
-		price: Price,
+		closes: &[perp_primitives::Close],
 		penalty: Perbill,
 		beneficiary: &T::AccountId,
-	) -> Result<perp_primitives::Reduction, DispatchError> {
-		ensure!(amount > 0, Error::<T>::ZeroAmount);
+	) -> Result<Vec<perp_primitives::Reduction>, DispatchError> {
 		ensure!(who != beneficiary, Error::<T>::InvalidBeneficiary);
-		let params = Markets::<T>::get(market).ok_or(Error::<T>::UnknownMarket)?;
 		let mut account = Accounts::<T>::get(who).ok_or(Error::<T>::NoPosition)?;
-		let index = account
-			.positions
-			.iter()
-			.position(|p| p.market == market)
-			.ok_or(Error::<T>::NoPosition)?;
-		let old = *account.positions.get(index).ok_or(Error::<T>::NoPosition)?;
+		let mut receiver = Accounts::<T>::get(beneficiary).unwrap_or_default();
+		let mut vault = Vault::<T>::get();
+		let mut interest: Vec<(MarketId, (Balance, Balance))> = Vec::new();
+		let mut reductions = Vec::with_capacity(closes.len());
+		// Nothing is written, events included, until every close has succeeded.
+		let mut events = Vec::with_capacity(closes.len());
 		let su = T::SettlementUnit::get();
 		let overflow = || DispatchError::from(ArithmeticError::Overflow);
 
-		let closed = amount.min(old.size.unsigned_abs());
-		let closed_signed = i128::try_from(closed).map_err(|_| overflow())?;
-		let closed_signed = if old.size > 0 { closed_signed } else { -closed_signed };
-		let remaining = old.size.checked_sub(closed_signed).ok_or_else(overflow)?;
-		let (realized, rest) = risk::realize(old.cost, old.size, closed, params.unit, price, su)
-			.ok_or_else(overflow)?;
-		let notional =
-			risk::value(closed, params.unit, price, su, Rounding::Up).ok_or_else(overflow)?;
-		let penalty = penalty.mul_ceil(notional);
-		account.cash = risk::settle(account.cash, realized, penalty).ok_or_else(overflow)?;
-		let mut receiver = Accounts::<T>::get(beneficiary).unwrap_or_default();
-		let credit = i128::try_from(penalty).map_err(|_| overflow())?;
-		receiver.cash = receiver.cash.checked_add(credit).ok_or_else(overflow)?;
-		let vault = Vault::<T>::get().checked_sub(realized).ok_or_else(overflow)?;
-		let (mut long, mut short) = OpenInterest::<T>::get(market);
-		if old.size > 0 {
-			long = long.checked_sub(closed).ok_or_else(overflow)?;
-		} else {
-			short = short.checked_sub(closed).ok_or_else(overflow)?;
+		for &perp_primitives::Close { market, amount, price } in closes {
+			ensure!(amount > 0, Error::<T>::ZeroAmount);
+			let params = Markets::<T>::get(market).ok_or(Error::<T>::UnknownMarket)?;
+			let index = account
+				.positions
+				.iter()
+				.position(|p| p.market == market)
+				.ok_or(Error::<T>::NoPosition)?;
+			let old = *account.positions.get(index).ok_or(Error::<T>::NoPosition)?;
+			let closed = amount.min(old.size.unsigned_abs());
+			let closed_signed = i128::try_from(closed).map_err(|_| overflow())?;
+			let closed_signed = if old.size > 0 { closed_signed } else { -closed_signed };
+			let remaining = old.size.checked_sub(closed_signed).ok_or_else(overflow)?;
+			let (realized, rest) =
+				risk::realize(old.cost, old.size, closed, params.unit, price, su)
+					.ok_or_else(overflow)?;
+			let notional =
+				risk::value(closed, params.unit, price, su, Rounding::Up).ok_or_else(overflow)?;
+			let penalty = penalty.mul_ceil(notional);
+			account.cash = risk::settle(account.cash, realized, penalty).ok_or_else(overflow)?;
+			let credit = i128::try_from(penalty).map_err(|_| overflow())?;
+			receiver.cash = receiver.cash.checked_add(credit).ok_or_else(overflow)?;
+			vault = vault.checked_sub(realized).ok_or_else(overflow)?;
+			let slot = match interest.iter().position(|(m, _)| *m == market) {
+				Some(i) => i,
+				None => {
+					interest.push((market, OpenInterest::<T>::get(market)));
+					interest.len() - 1
+				},
+			};
+			let (_, (long, short)) = interest.get_mut(slot).ok_or_else(overflow)?;
+			let side = if old.size > 0 { long } else { short };
+			*side = side.checked_sub(closed).ok_or_else(overflow)?;
+
+			if remaining == 0 {
+				account.positions.remove(index);
+			} else if let Some(slot) = account.positions.get_mut(index) {
+				*slot = Position { market, size: remaining, cost: rest };
+			}
+			events.push(Event::PositionLiquidated {
+				who: who.clone(),
+				market,
+				closed: closed_signed,
+				price,
+				realized,
+				penalty,
+			});
+			reductions.push(perp_primitives::Reduction { closed, remaining, realized, penalty });
 		}
 
-		if remaining == 0 {
-			account.positions.remove(index);
-		} else if let Some(slot) = account.positions.get_mut(index) {
-			*slot = Position { market, size: remaining, cost: rest };
-		}
 		Self::store_account(who, account);
 		Self::store_account(beneficiary, receiver);
-		OpenInterest::<T>::insert(market, (long, short));
+		for (market, open) in interest {
+			OpenInterest::<T>::insert(market, open);
+		}
 		Vault::<T>::put(vault);
 		Self::reindex(who);
 		Self::reindex(beneficiary);
-		Self::deposit_event(Event::PositionLiquidated {
-			who: who.clone(),
-			market,
-			closed: closed_signed,
-			price,
-			realized,
-			penalty,
-		});
-		Ok(perp_primitives::Reduction { closed, remaining, realized, penalty })
+		events.into_iter().for_each(Self::deposit_event);
+		Ok(reductions)
 	}
 
 	/// Moves `amount` of `who`'s collateral `asset` to `to`.

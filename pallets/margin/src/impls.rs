@@ -165,15 +165,13 @@ impl<T: Config> perp_primitives::MarginLiquidator<T::AccountId> for Pallet<T> {
 		risks
 	}
 
-	fn reduce_position(
+	fn reduce_positions(
 		who: &T::AccountId,
-		market: perp_primitives::MarketId,
-		amount: Balance,
-		price: perp_primitives::Price,
+		closes: &[perp_primitives::Close],
 		penalty: sp_runtime::Perbill,
 		beneficiary: &T::AccountId,
-	) -> Result<perp_primitives::Reduction, sp_runtime::DispatchError> {
-		Self::do_reduce_position(who, market, amount, price, penalty, beneficiary)
+	) -> Result<alloc::vec::Vec<perp_primitives::Reduction>, sp_runtime::DispatchError> {
+		Self::do_reduce_positions(who, closes, penalty, beneficiary)
 	}
 
 	fn position_holders() -> alloc::vec::Vec<T::AccountId> {

@@ -206,7 +206,18 @@ pub trait MarginInspector<AccountId> {
 	fn health(who: &AccountId) -> Option<HealthState>;
 }
 
-/// What one liquidation step did to a position (see [`MarginLiquidator::reduce_position`]).
+/// One position to close (see [`MarginLiquidator::reduce_positions`]).
+#[derive(Clone, Copy, Encode, Decode, Eq, PartialEq, Debug, TypeInfo)]
+pub struct Close {
+	/// The market of the position.
+	pub market: MarketId,
+	/// The most units to close.
+	pub amount: Balance,
+	/// The price to close at.
+	pub price: Price,
+}
+
+/// What one liquidation step did to a position (see [`MarginLiquidator::reduce_positions`]).
 #[derive(Clone, Copy, Encode, Decode, Eq, PartialEq, Debug, TypeInfo)]
 pub struct Reduction {
 	/// Units closed.
@@ -280,9 +291,18 @@ pub trait MarginLiquidator<AccountId> {
 	/// id); empty without an account or a fresh price.
 	fn exposures(who: &AccountId) -> alloc::vec::Vec<PositionRisk>;
 
-	/// Closes up to `amount` units of `who`'s position in `market` (towards zero) at `price`
-	/// with no trading fee, settles the realized PnL with the vault, and moves `penalty` of the
-	/// closed notional from `who`'s USD to `beneficiary`'s.
+	/// For each of `closes`, in order: closes up to its `amount` units of `who`'s position in
+	/// its market (towards zero) at its price with no trading fee, settles the realized PnL
+	/// with the vault, and moves `penalty` of the closed notional from `who`'s USD to
+	/// `beneficiary`'s. One reduction per close, in order; all or nothing.
+	fn reduce_positions(
+		who: &AccountId,
+		closes: &[Close],
+		penalty: sp_runtime::Perbill,
+		beneficiary: &AccountId,
+	) -> Result<alloc::vec::Vec<Reduction>, sp_runtime::DispatchError>;
+
+	/// [`MarginLiquidator::reduce_positions`] of one position.
 	fn reduce_position(
 		who: &AccountId,
 		market: MarketId,
@@ -290,7 +310,12 @@ pub trait MarginLiquidator<AccountId> {
 		price: Price,
 		penalty: sp_runtime::Perbill,
 		beneficiary: &AccountId,
-	) -> Result<Reduction, sp_runtime::DispatchError>;
+	) -> Result<Reduction, sp_runtime::DispatchError> {
+		let close = Close { market, amount, price };
+		Self::reduce_positions(who, &[close], penalty, beneficiary)?
+			.pop()
+			.ok_or(sp_runtime::DispatchError::Other("no reduction"))
+	}
 
 	/// Every account that holds a position (for the offchain ranking of auto-deleveraging).
 	fn position_holders() -> alloc::vec::Vec<AccountId>;

@@ -84,30 +84,35 @@ impl LiquidationBenchmarkHelper {
 		let _ = <crate::configs::NativeAndAssets as Mutate<_>>::mint_into(asset, who, amount);
 	}
 
-	fn traders(n: u32, move_: Move) -> alloc::vec::Vec<crate::AccountId> {
+	/// `n` traders, each with `positions` long positions of about 20,000 USD of notional
+	/// (markets by id; more BTC markets are created up to `MaxPositions`) on 1,250 USD a
+	/// position and 100 DOT, about 14x; then the price `move_`.
+	fn traders(n: u32, move_: Move, positions: u32) -> alloc::vec::Vec<crate::AccountId> {
 		use crate::{asset_ids, genesis_config_presets as presets, RuntimeOrigin};
 		use frame_support::traits::Get;
 		use perp_primitives::Price;
-		let positions = <Runtime as pallet_margin::Config>::MaxPositions::get();
+		let max = <Runtime as pallet_margin::Config>::MaxPositions::get();
 		let btc_market = presets::markets().into_iter().next().expect("genesis has BTC-PERP");
-		while pallet_margin::Markets::<Runtime>::count() < positions {
+		while pallet_margin::Markets::<Runtime>::count() < max {
 			let _ = Margin::create_market(RuntimeOrigin::root(), btc_market.clone());
 		}
 		Oracle::set_fresh_price(asset_ids::BTC, Price::from_u32(65_000));
 		Oracle::set_fresh_price(asset_ids::ETH, Price::from_u32(3_000));
 		Oracle::set_fresh_price(asset_ids::DOT, Price::from_u32(5));
-		let markets: alloc::vec::Vec<_> =
+		let mut markets: alloc::vec::Vec<_> =
 			pallet_margin::Markets::<Runtime>::iter().map(|(id, m)| (id, m.asset)).collect();
+		markets.sort_unstable();
+		markets.truncate(positions.min(max) as usize);
+		let margin = 1_250 * USD_UNIT * u128::from(positions.min(max));
 		let traders: alloc::vec::Vec<crate::AccountId> = (0..n)
 			.map(|i| {
 				let who: crate::AccountId = frame_benchmarking::account("trader", i, 0);
-				Self::mint(asset_ids::USD, &who, 20_000 * USD_UNIT);
+				Self::mint(asset_ids::USD, &who, margin.saturating_add(USD_UNIT));
 				Self::mint(asset_ids::DOT, &who, 101 * presets::DOT_UNIT);
 				let origin = || RuntimeOrigin::signed(who.clone());
-				let _ = Margin::deposit(origin(), asset_ids::USD, 10_000 * USD_UNIT);
+				let _ = Margin::deposit(origin(), asset_ids::USD, margin);
 				// Some DOT too, so that the debt left after the close goes to auction.
 				let _ = Margin::deposit(origin(), asset_ids::DOT, 100 * presets::DOT_UNIT);
-				// About 20,000 USD of notional per position: 16x in all.
 				for (market, asset) in &markets {
 					let size: i128 = if *asset == asset_ids::ETH {
 						6_666_666_666_666_666_666
@@ -125,11 +130,12 @@ impl LiquidationBenchmarkHelper {
 			Oracle::set_fresh_price(asset_ids::ETH, Price::from_u32(3_060));
 		}
 		if move_ == Move::Crash {
-			// -5.5%: equity ≈ 9,900 + 400 (DOT) − 8,800, below half the ≈ 3,800 maintenance
-			// margin, so every position is closed and the debt left (≈ 2,000 USD after the
-			// discount and penalty) sends the DOT to auction: the worst case.
-			Oracle::set_fresh_price(asset_ids::BTC, Price::from_u32(61_425));
-			Oracle::set_fresh_price(asset_ids::ETH, Price::from_u32(2_835));
+			// -7.5%: per position, equity ≈ 1,250 − 1,500 (plus 400 of DOT for the account),
+			// below half the ≈ 460 maintenance margin from one position up, so every position
+			// is closed and the debt left after the discount and penalty sends the DOT to
+			// auction: the worst case.
+			Oracle::set_fresh_price(asset_ids::BTC, Price::from_rational(120_250, 2));
+			Oracle::set_fresh_price(asset_ids::ETH, Price::from_u32(2_775));
 		}
 		traders
 	}
@@ -146,12 +152,16 @@ enum Move {
 
 #[cfg(feature = "runtime-benchmarks")]
 impl pallet_liquidation::BenchmarkHelper<crate::AccountId> for LiquidationBenchmarkHelper {
-	fn liquidatable_accounts(n: u32) -> alloc::vec::Vec<crate::AccountId> {
-		Self::traders(n, Move::Crash)
+	fn liquidatable_accounts(n: u32, positions: u32) -> alloc::vec::Vec<crate::AccountId> {
+		Self::traders(n, Move::Crash, positions)
+	}
+
+	fn max_positions() -> u32 {
+		<<Runtime as pallet_margin::Config>::MaxPositions as frame_support::traits::Get<u32>>::get()
 	}
 
 	fn healthy_accounts(n: u32) -> alloc::vec::Vec<crate::AccountId> {
-		Self::traders(n, Move::None)
+		Self::traders(n, Move::None, Self::max_positions())
 	}
 
 	/// 100 USD and 1,000 DOT (at 5 USD) behind a 1 BTC long at 65,000; BTC falls to 60,000:
@@ -175,7 +185,10 @@ impl pallet_liquidation::BenchmarkHelper<crate::AccountId> for LiquidationBenchm
 	fn profitable_positions(
 		n: u32,
 	) -> alloc::vec::Vec<(crate::AccountId, perp_primitives::MarketId)> {
-		Self::traders(n, Move::Rally).into_iter().map(|who| (who, 0)).collect()
+		Self::traders(n, Move::Rally, Self::max_positions())
+			.into_iter()
+			.map(|who| (who, 0))
+			.collect()
 	}
 
 	fn fund_cash(who: &crate::AccountId, amount: perp_primitives::Balance) {

@@ -196,3 +196,44 @@ fn bad_liquidation_requests_change_nothing() {
 		);
 	});
 }
+
+#[test]
+fn several_positions_close_in_one_call_all_or_nothing() {
+	use perp_primitives::Close;
+	run_test(|| {
+		assert_ok!(Margin::fund_vault(RuntimeOrigin::signed(CHARLIE), usd(100_000)));
+		assert_ok!(Margin::create_market(RuntimeOrigin::root(), btc_market()));
+		let other = 1;
+		deposit(ALICE, USD, usd(20_000));
+		assert_ok!(trade(ALICE, ONE_BTC));
+		assert_ok!(Margin::trade(RuntimeOrigin::signed(ALICE), other, -ONE_BTC));
+		let cash_before = cash(ALICE);
+		let vault_before = Vault::<Test>::get();
+		let long = Close { market: BTC_PERP, amount: BTC_UNIT, price: p(49_000) };
+		let short = Close { market: other, amount: BTC_UNIT / 2, price: p(49_000) };
+
+		// A close of a position Alice does not hold undoes the whole call.
+		let missing = Close { market: 3, amount: 1, price: p(49_000) };
+		assert_noop!(
+			Margin::reduce_positions(&ALICE, &[long, missing], Perbill::zero(), &FUND),
+			Error::<Test>::UnknownMarket
+		);
+
+		let reductions =
+			Margin::reduce_positions(&ALICE, &[long, short], Perbill::from_percent(1), &FUND)
+				.unwrap();
+		// Entered at 50,000: the long loses 1,000, the half short gains 500; 1% penalty on
+		// 49,000 + 24,500.
+		let realized: Vec<_> = reductions.iter().map(|r| r.realized).collect();
+		assert_eq!(realized, vec![-(usd(1_000) as i128), usd(500) as i128]);
+		let penalty: u128 = reductions.iter().map(|r| r.penalty).sum();
+		assert_eq!(penalty, usd(735));
+		assert_eq!(cash(ALICE), cash_before - usd(500) as i128 - usd(735) as i128);
+		assert_eq!(cash(FUND), usd(735) as i128);
+		assert_eq!(Vault::<Test>::get(), vault_before + usd(500) as i128);
+		assert_eq!(Margin::position(&ALICE, BTC_PERP), None);
+		assert_eq!(Margin::position(&ALICE, other).map(|p| p.size), Some(-ONE_BTC / 2));
+		assert_eq!(OpenInterest::<Test>::get(BTC_PERP), (0, 0));
+		assert_eq!(OpenInterest::<Test>::get(other), (0, BTC_UNIT / 2));
+	});
+}
