@@ -39,10 +39,10 @@ use core::marker::PhantomData;
 pub trait WeightInfo {
 	fn set_breaker() -> Weight;
 	fn liquidate(n: u32, ) -> Weight;
+	fn liquidate_positions(p: u32, ) -> Weight;
 	fn skip(n: u32, ) -> Weight;
 	fn liquidate_account() -> Weight;
 	fn deleverage(n: u32, ) -> Weight;
-	fn liquidate_positions(p: u32, ) -> Weight;
 	fn take() -> Weight;
 	fn restart() -> Weight;
 	fn set_params() -> Weight;
@@ -57,8 +57,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn set_breaker() -> Weight {
 		// Proof size, measured: `6`
 		// Proof size, estimated: `1486`
-		// Fastest run: 28_383_000 ps.
-		Weight::from_parts(30_356_000, 1486)
+		// Fastest run: 29_434_000 ps.
+		Weight::from_parts(31_487_000, 1486)
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -100,23 +100,79 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::NextAuctionId` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Auctions` (r:16 w:16)
 	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(132), added: 2607, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::LowerTriggers` (r:0 w:96)
+	/// Storage: `Margin::LowerTriggers` (r:0 w:80)
 	/// Proof: `Margin::LowerTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::UpperTriggers` (r:0 w:96)
+	/// Storage: `Margin::UpperTriggers` (r:0 w:80)
 	/// Proof: `Margin::UpperTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Component `n` ranges over `[1, 16]`.
 	fn liquidate(n: u32, ) -> Weight {
 		// Proof size, measured: `2158 + n * (255 ±0)`
 		// Proof size, estimated: `22974 + n * (5102 ±0)`
-		// Fastest run: 3_794_359_000 ps.
-		Weight::from_parts(3_853_968_000, 22974)
-			// Standard error: 11_121_296
-			.saturating_add(Weight::from_parts(3_442_275_905, 0).saturating_mul(n.into()))
+		// Fastest run: 2_007_934_000 ps.
+		Weight::from_parts(2_061_374_000, 22974)
+			// Standard error: 6_506_416
+			.saturating_add(Weight::from_parts(1_724_505_148, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(42))
 			.saturating_add(T::DbWeight::get().reads((6_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(24))
-			.saturating_add(T::DbWeight::get().writes((17_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes((15_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 5102).saturating_mul(n.into()))
+	}
+	/// Storage: `Liquidation::Breaker` (r:1 w:0)
+	/// Proof: `Liquidation::Breaker` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Accounts` (r:18 w:17)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(353), added: 2828, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Collateral` (r:33 w:17)
+	/// Proof: `Margin::Collateral` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::CollateralAssets` (r:1 w:0)
+	/// Proof: `Margin::CollateralAssets` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
+	/// Storage: `Oracle::Aggregates` (r:3 w:0)
+	/// Proof: `Oracle::Aggregates` (`max_values`: None, `max_size`: Some(142), added: 2617, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Oracle::Params` (r:1 w:0)
+	/// Proof: `Oracle::Params` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Markets` (r:8 w:0)
+	/// Proof: `Margin::Markets` (`max_values`: None, `max_size`: Some(273), added: 2748, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::LiquidatedNotional` (r:8 w:8)
+	/// Proof: `Liquidation::LiquidatedNotional` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Vault` (r:1 w:1)
+	/// Proof: `Margin::Vault` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::OpenInterest` (r:8 w:8)
+	/// Proof: `Margin::OpenInterest` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Triggers` (r:18 w:18)
+	/// Proof: `Margin::Triggers` (`max_values`: None, `max_size`: Some(277), added: 2752, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::CounterForTriggers` (r:1 w:1)
+	/// Proof: `Margin::CounterForTriggers` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::RiskVersion` (r:1 w:0)
+	/// Proof: `Margin::RiskVersion` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::OpenAuctions` (r:16 w:16)
+	/// Proof: `Liquidation::OpenAuctions` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Params` (r:1 w:0)
+	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(48), added: 543, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::CounterForAuctions` (r:1 w:1)
+	/// Proof: `Liquidation::CounterForAuctions` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::NextAuctionId` (r:1 w:1)
+	/// Proof: `Liquidation::NextAuctionId` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Auctions` (r:16 w:16)
+	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(132), added: 2607, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::LowerTriggers` (r:0 w:80)
+	/// Proof: `Margin::LowerTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::UpperTriggers` (r:0 w:80)
+	/// Proof: `Margin::UpperTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Component `p` ranges over `[1, 8]`.
+	fn liquidate_positions(p: u32, ) -> Weight {
+		// Proof size, measured: `5461 + p * (98 ±0)`
+		// Proof size, estimated: `85173 + p * (2748 ±0)`
+		// Fastest run: 18_525_911_000 ps.
+		Weight::from_parts(17_176_492_306, 85173)
+			// Standard error: 13_200_643
+			.saturating_add(Weight::from_parts(1_931_497_837, 0).saturating_mul(p.into()))
+			.saturating_add(T::DbWeight::get().reads(113))
+			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(p.into())))
+			.saturating_add(T::DbWeight::get().writes(230))
+			.saturating_add(T::DbWeight::get().writes((5_u64).saturating_mul(p.into())))
+			.saturating_add(Weight::from_parts(0, 2748).saturating_mul(p.into()))
 	}
 	/// Storage: `Liquidation::Breaker` (r:1 w:0)
 	/// Proof: `Liquidation::Breaker` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
@@ -138,10 +194,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn skip(n: u32, ) -> Weight {
 		// Proof size, measured: `1747 + n * (169 ±0)`
 		// Proof size, estimated: `22974 + n * (5102 ±0)`
-		// Fastest run: 393_557_000 ps.
-		Weight::from_parts(149_753_531, 22974)
-			// Standard error: 253_068
-			.saturating_add(Weight::from_parts(241_481_683, 0).saturating_mul(n.into()))
+		// Fastest run: 405_325_000 ps.
+		Weight::from_parts(163_794_421, 22974)
+			// Standard error: 192_159
+			.saturating_add(Weight::from_parts(249_822_236, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(15))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 5102).saturating_mul(n.into()))
@@ -184,17 +240,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::NextAuctionId` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Auctions` (r:1 w:1)
 	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(132), added: 2607, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::LowerTriggers` (r:0 w:6)
+	/// Storage: `Margin::LowerTriggers` (r:0 w:5)
 	/// Proof: `Margin::LowerTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::UpperTriggers` (r:0 w:6)
+	/// Storage: `Margin::UpperTriggers` (r:0 w:5)
 	/// Proof: `Margin::UpperTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	fn liquidate_account() -> Weight {
 		// Proof size, measured: `2413`
 		// Proof size, estimated: `22974`
-		// Fastest run: 3_780_148_000 ps.
-		Weight::from_parts(3_902_060_000, 22974)
+		// Fastest run: 2_006_223_000 ps.
+		Weight::from_parts(2_087_443_000, 22974)
 			.saturating_add(T::DbWeight::get().reads(50))
-			.saturating_add(T::DbWeight::get().writes(43))
+			.saturating_add(T::DbWeight::get().writes(41))
 	}
 	/// Storage: `Liquidation::Breaker` (r:1 w:0)
 	/// Proof: `Liquidation::Breaker` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
@@ -232,28 +288,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn deleverage(n: u32, ) -> Weight {
 		// Proof size, measured: `2096 + n * (255 ±0)`
 		// Proof size, estimated: `22974 + n * (5102 ±0)`
-		// Fastest run: 1_372_306_000 ps.
-		Weight::from_parts(115_656_309, 22974)
-			// Standard error: 1_056_577
-			.saturating_add(Weight::from_parts(1_232_545_664, 0).saturating_mul(n.into()))
+		// Fastest run: 1_441_770_000 ps.
+		Weight::from_parts(305_282_246, 22974)
+			// Standard error: 1_170_855
+			.saturating_add(Weight::from_parts(1_246_200_846, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(22))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(6))
 			.saturating_add(T::DbWeight::get().writes((14_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 5102).saturating_mul(n.into()))
-	}
-	fn liquidate_positions(p: u32, ) -> Weight {
-		// Proof size, measured: `2096 + n * (255 ±0)`
-		// Proof size, estimated: `22974 + n * (5102 ±0)`
-		// Fastest run: 1_372_306_000 ps.
-		Weight::from_parts(115_656_309, 22974)
-			// Standard error: 1_056_577
-			.saturating_add(Weight::from_parts(1_232_545_664, 0).saturating_mul(p.into()))
-			.saturating_add(T::DbWeight::get().reads(22))
-			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(p.into())))
-			.saturating_add(T::DbWeight::get().writes(6))
-			.saturating_add(T::DbWeight::get().writes((14_u64).saturating_mul(p.into())))
-			.saturating_add(Weight::from_parts(0, 5102).saturating_mul(p.into()))
 	}
 	/// Storage: `Liquidation::Breaker` (r:1 w:0)
 	/// Proof: `Liquidation::Breaker` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
@@ -288,8 +331,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn take() -> Weight {
 		// Proof size, measured: `1076`
 		// Proof size, estimated: `12302`
-		// Fastest run: 667_876_000 ps.
-		Weight::from_parts(687_836_000, 12302)
+		// Fastest run: 672_734_000 ps.
+		Weight::from_parts(694_636_000, 12302)
 			.saturating_add(T::DbWeight::get().reads(21))
 			.saturating_add(T::DbWeight::get().writes(18))
 	}
@@ -312,8 +355,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn restart() -> Weight {
 		// Proof size, measured: `1132`
 		// Proof size, estimated: `6646`
-		// Fastest run: 211_936_000 ps.
-		Weight::from_parts(220_068_000, 6646)
+		// Fastest run: 213_088_000 ps.
+		Weight::from_parts(222_532_000, 6646)
 			.saturating_add(T::DbWeight::get().reads(10))
 			.saturating_add(T::DbWeight::get().writes(5))
 	}
@@ -322,8 +365,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn set_params() -> Weight {
 		// Proof size, measured: `0`
 		// Proof size, estimated: `0`
-		// Fastest run: 22_093_000 ps.
-		Weight::from_parts(24_016_000, 0)
+		// Fastest run: 22_494_000 ps.
+		Weight::from_parts(24_226_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 	/// Storage: `Margin::Accounts` (r:2 w:2)
@@ -333,8 +376,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn fund_insurance() -> Weight {
 		// Proof size, measured: `304`
 		// Proof size, estimated: `6646`
-		// Fastest run: 101_051_000 ps.
-		Weight::from_parts(105_738_000, 6646)
+		// Fastest run: 102_082_000 ps.
+		Weight::from_parts(106_108_000, 6646)
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(4))
 	}
@@ -347,8 +390,8 @@ impl WeightInfo for () {
 	fn set_breaker() -> Weight {
 		// Proof size, measured: `6`
 		// Proof size, estimated: `1486`
-		// Fastest run: 28_383_000 ps.
-		Weight::from_parts(30_356_000, 1486)
+		// Fastest run: 29_434_000 ps.
+		Weight::from_parts(31_487_000, 1486)
 			.saturating_add(ParityDbWeight::get().reads(1))
 			.saturating_add(ParityDbWeight::get().writes(1))
 	}
@@ -390,23 +433,79 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::NextAuctionId` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Auctions` (r:16 w:16)
 	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(132), added: 2607, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::LowerTriggers` (r:0 w:96)
+	/// Storage: `Margin::LowerTriggers` (r:0 w:80)
 	/// Proof: `Margin::LowerTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::UpperTriggers` (r:0 w:96)
+	/// Storage: `Margin::UpperTriggers` (r:0 w:80)
 	/// Proof: `Margin::UpperTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Component `n` ranges over `[1, 16]`.
 	fn liquidate(n: u32, ) -> Weight {
 		// Proof size, measured: `2158 + n * (255 ±0)`
 		// Proof size, estimated: `22974 + n * (5102 ±0)`
-		// Fastest run: 3_794_359_000 ps.
-		Weight::from_parts(3_853_968_000, 22974)
-			// Standard error: 11_121_296
-			.saturating_add(Weight::from_parts(3_442_275_905, 0).saturating_mul(n.into()))
+		// Fastest run: 2_007_934_000 ps.
+		Weight::from_parts(2_061_374_000, 22974)
+			// Standard error: 6_506_416
+			.saturating_add(Weight::from_parts(1_724_505_148, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(42))
 			.saturating_add(ParityDbWeight::get().reads((6_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(24))
-			.saturating_add(ParityDbWeight::get().writes((17_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().writes((15_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 5102).saturating_mul(n.into()))
+	}
+	/// Storage: `Liquidation::Breaker` (r:1 w:0)
+	/// Proof: `Liquidation::Breaker` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Accounts` (r:18 w:17)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(353), added: 2828, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Collateral` (r:33 w:17)
+	/// Proof: `Margin::Collateral` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::CollateralAssets` (r:1 w:0)
+	/// Proof: `Margin::CollateralAssets` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
+	/// Storage: `Oracle::Aggregates` (r:3 w:0)
+	/// Proof: `Oracle::Aggregates` (`max_values`: None, `max_size`: Some(142), added: 2617, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Oracle::Params` (r:1 w:0)
+	/// Proof: `Oracle::Params` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Markets` (r:8 w:0)
+	/// Proof: `Margin::Markets` (`max_values`: None, `max_size`: Some(273), added: 2748, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::LiquidatedNotional` (r:8 w:8)
+	/// Proof: `Liquidation::LiquidatedNotional` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Vault` (r:1 w:1)
+	/// Proof: `Margin::Vault` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::OpenInterest` (r:8 w:8)
+	/// Proof: `Margin::OpenInterest` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Triggers` (r:18 w:18)
+	/// Proof: `Margin::Triggers` (`max_values`: None, `max_size`: Some(277), added: 2752, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::CounterForTriggers` (r:1 w:1)
+	/// Proof: `Margin::CounterForTriggers` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::RiskVersion` (r:1 w:0)
+	/// Proof: `Margin::RiskVersion` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::OpenAuctions` (r:16 w:16)
+	/// Proof: `Liquidation::OpenAuctions` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Params` (r:1 w:0)
+	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(48), added: 543, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::CounterForAuctions` (r:1 w:1)
+	/// Proof: `Liquidation::CounterForAuctions` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::NextAuctionId` (r:1 w:1)
+	/// Proof: `Liquidation::NextAuctionId` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Auctions` (r:16 w:16)
+	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(132), added: 2607, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::LowerTriggers` (r:0 w:80)
+	/// Proof: `Margin::LowerTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::UpperTriggers` (r:0 w:80)
+	/// Proof: `Margin::UpperTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Component `p` ranges over `[1, 8]`.
+	fn liquidate_positions(p: u32, ) -> Weight {
+		// Proof size, measured: `5461 + p * (98 ±0)`
+		// Proof size, estimated: `85173 + p * (2748 ±0)`
+		// Fastest run: 18_525_911_000 ps.
+		Weight::from_parts(17_176_492_306, 85173)
+			// Standard error: 13_200_643
+			.saturating_add(Weight::from_parts(1_931_497_837, 0).saturating_mul(p.into()))
+			.saturating_add(ParityDbWeight::get().reads(113))
+			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(p.into())))
+			.saturating_add(ParityDbWeight::get().writes(230))
+			.saturating_add(ParityDbWeight::get().writes((5_u64).saturating_mul(p.into())))
+			.saturating_add(Weight::from_parts(0, 2748).saturating_mul(p.into()))
 	}
 	/// Storage: `Liquidation::Breaker` (r:1 w:0)
 	/// Proof: `Liquidation::Breaker` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
@@ -428,10 +527,10 @@ impl WeightInfo for () {
 	fn skip(n: u32, ) -> Weight {
 		// Proof size, measured: `1747 + n * (169 ±0)`
 		// Proof size, estimated: `22974 + n * (5102 ±0)`
-		// Fastest run: 393_557_000 ps.
-		Weight::from_parts(149_753_531, 22974)
-			// Standard error: 253_068
-			.saturating_add(Weight::from_parts(241_481_683, 0).saturating_mul(n.into()))
+		// Fastest run: 405_325_000 ps.
+		Weight::from_parts(163_794_421, 22974)
+			// Standard error: 192_159
+			.saturating_add(Weight::from_parts(249_822_236, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(15))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 5102).saturating_mul(n.into()))
@@ -474,17 +573,17 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::NextAuctionId` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Auctions` (r:1 w:1)
 	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(132), added: 2607, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::LowerTriggers` (r:0 w:6)
+	/// Storage: `Margin::LowerTriggers` (r:0 w:5)
 	/// Proof: `Margin::LowerTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::UpperTriggers` (r:0 w:6)
+	/// Storage: `Margin::UpperTriggers` (r:0 w:5)
 	/// Proof: `Margin::UpperTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	fn liquidate_account() -> Weight {
 		// Proof size, measured: `2413`
 		// Proof size, estimated: `22974`
-		// Fastest run: 3_780_148_000 ps.
-		Weight::from_parts(3_902_060_000, 22974)
+		// Fastest run: 2_006_223_000 ps.
+		Weight::from_parts(2_087_443_000, 22974)
 			.saturating_add(ParityDbWeight::get().reads(50))
-			.saturating_add(ParityDbWeight::get().writes(43))
+			.saturating_add(ParityDbWeight::get().writes(41))
 	}
 	/// Storage: `Liquidation::Breaker` (r:1 w:0)
 	/// Proof: `Liquidation::Breaker` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
@@ -522,28 +621,15 @@ impl WeightInfo for () {
 	fn deleverage(n: u32, ) -> Weight {
 		// Proof size, measured: `2096 + n * (255 ±0)`
 		// Proof size, estimated: `22974 + n * (5102 ±0)`
-		// Fastest run: 1_372_306_000 ps.
-		Weight::from_parts(115_656_309, 22974)
-			// Standard error: 1_056_577
-			.saturating_add(Weight::from_parts(1_232_545_664, 0).saturating_mul(n.into()))
+		// Fastest run: 1_441_770_000 ps.
+		Weight::from_parts(305_282_246, 22974)
+			// Standard error: 1_170_855
+			.saturating_add(Weight::from_parts(1_246_200_846, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(22))
 			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(6))
 			.saturating_add(ParityDbWeight::get().writes((14_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 5102).saturating_mul(n.into()))
-	}
-	fn liquidate_positions(p: u32, ) -> Weight {
-		// Proof size, measured: `2096 + n * (255 ±0)`
-		// Proof size, estimated: `22974 + n * (5102 ±0)`
-		// Fastest run: 1_372_306_000 ps.
-		Weight::from_parts(115_656_309, 22974)
-			// Standard error: 1_056_577
-			.saturating_add(Weight::from_parts(1_232_545_664, 0).saturating_mul(p.into()))
-			.saturating_add(ParityDbWeight::get().reads(22))
-			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(p.into())))
-			.saturating_add(ParityDbWeight::get().writes(6))
-			.saturating_add(ParityDbWeight::get().writes((14_u64).saturating_mul(p.into())))
-			.saturating_add(Weight::from_parts(0, 5102).saturating_mul(p.into()))
 	}
 	/// Storage: `Liquidation::Breaker` (r:1 w:0)
 	/// Proof: `Liquidation::Breaker` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
@@ -578,8 +664,8 @@ impl WeightInfo for () {
 	fn take() -> Weight {
 		// Proof size, measured: `1076`
 		// Proof size, estimated: `12302`
-		// Fastest run: 667_876_000 ps.
-		Weight::from_parts(687_836_000, 12302)
+		// Fastest run: 672_734_000 ps.
+		Weight::from_parts(694_636_000, 12302)
 			.saturating_add(ParityDbWeight::get().reads(21))
 			.saturating_add(ParityDbWeight::get().writes(18))
 	}
@@ -602,8 +688,8 @@ impl WeightInfo for () {
 	fn restart() -> Weight {
 		// Proof size, measured: `1132`
 		// Proof size, estimated: `6646`
-		// Fastest run: 211_936_000 ps.
-		Weight::from_parts(220_068_000, 6646)
+		// Fastest run: 213_088_000 ps.
+		Weight::from_parts(222_532_000, 6646)
 			.saturating_add(ParityDbWeight::get().reads(10))
 			.saturating_add(ParityDbWeight::get().writes(5))
 	}
@@ -612,8 +698,8 @@ impl WeightInfo for () {
 	fn set_params() -> Weight {
 		// Proof size, measured: `0`
 		// Proof size, estimated: `0`
-		// Fastest run: 22_093_000 ps.
-		Weight::from_parts(24_016_000, 0)
+		// Fastest run: 22_494_000 ps.
+		Weight::from_parts(24_226_000, 0)
 			.saturating_add(ParityDbWeight::get().writes(1))
 	}
 	/// Storage: `Margin::Accounts` (r:2 w:2)
@@ -623,8 +709,8 @@ impl WeightInfo for () {
 	fn fund_insurance() -> Weight {
 		// Proof size, measured: `304`
 		// Proof size, estimated: `6646`
-		// Fastest run: 101_051_000 ps.
-		Weight::from_parts(105_738_000, 6646)
+		// Fastest run: 102_082_000 ps.
+		Weight::from_parts(106_108_000, 6646)
 			.saturating_add(ParityDbWeight::get().reads(4))
 			.saturating_add(ParityDbWeight::get().writes(4))
 	}
