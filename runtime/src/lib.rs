@@ -17,6 +17,8 @@ extern crate alloc;
 pub mod apis;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarks;
+#[cfg(feature = "std")]
+pub mod capacity;
 pub mod configs;
 pub mod genesis_config_presets;
 pub mod priority;

@@ -5,7 +5,7 @@ use crate::{
 	Aura, Balances, Grandpa, Oracle, Runtime, RuntimeGenesisConfig, MAXIMUM_BLOCK_REF_TIME,
 	NORMAL_DISPATCH_RATIO, SLOT_DURATION,
 };
-use frame_support::{dispatch::DispatchClass, traits::IntegrityTest};
+use frame_support::{dispatch::DispatchClass, traits::IntegrityTest, weights::Weight};
 use perp_primitives::{PriceProvider, PriceStatus};
 use serde_json::Value;
 use sp_keyring::Sr25519Keyring;
@@ -510,4 +510,73 @@ fn beyond_the_threshold_a_bankrupt_traders_loss_is_recovered_from_the_best_ranke
 		assert_eq!(Margin::position(&charlie, 0).map(|p| p.size), Some(-300_000_000));
 		assert_eq!(Liquidation::adl_excess(), 0);
 	});
+}
+
+/// Liquidations per block under congestion, as the weights in use give them; pinned at the
+/// measured value (benchmarks/CAPACITY.md), so that a heavier liquidation fails here.
+const PINNED_LIQUIDATIONS_PER_BLOCK: u32 = 155;
+
+#[test]
+fn the_liquidations_a_congested_block_holds_follow_from_the_weights_in_use() {
+	use crate::capacity::capacity;
+	use pallet_liquidation::WeightInfo;
+	type Weights = <Runtime as pallet_liquidation::Config>::WeightInfo;
+
+	let c = capacity();
+	assert_eq!(c.batch, 16);
+	assert_eq!(c.reserved.ref_time(), MAXIMUM_BLOCK_REF_TIME / 4);
+	assert!(
+		c.per_block >= PINNED_LIQUIDATIONS_PER_BLOCK,
+		"{} liquidations a block, fewer than the {PINNED_LIQUIDATIONS_PER_BLOCK} pinned",
+		c.per_block
+	);
+	// Recomputed by hand: the feeds, the full batches and the last partial one fit in the
+	// reserved share, and one account more does not.
+	let base = RuntimeBlockWeights::get().get(DispatchClass::Operational).base_extrinsic;
+	let weigh = |accounts: u32| {
+		let full = Weights::liquidate(16)
+			.saturating_add(base)
+			.saturating_mul((accounts / 16).into());
+		let rest = accounts % 16;
+		let partial =
+			if rest == 0 { Weight::zero() } else { Weights::liquidate(rest).saturating_add(base) };
+		c.feed
+			.saturating_mul(c.feeds_per_block.into())
+			.saturating_add(full)
+			.saturating_add(partial)
+	};
+	assert!(weigh(c.per_block).all_lte(c.reserved));
+	assert!(!weigh(c.per_block + 1).all_lte(c.reserved));
+}
+
+#[test]
+#[ignore = "prints the capacity table; run by benchmarks/capacity.sh"]
+fn capacity_report() {
+	use crate::capacity::{by_positions, capacity};
+	let ms = |w: Weight| w.ref_time() as f64 / 1e9;
+	let c = capacity();
+	println!("| quantity | value |");
+	println!("| --- | --- |");
+	println!("| block ref time | {:.0} ms |", ms(c.block));
+	println!("| normal class (full under congestion) | {:.0} ms |", ms(c.normal));
+	println!("| reserved operational share | {:.0} ms |", ms(c.reserved));
+	println!("| one oracle feed at its bounds (8 values, 16 feeders) | {:.3} ms |", ms(c.feed));
+	println!(
+		"| feeds a block at the bounds ({} feeders) | {:.3} ms |",
+		c.feeds_per_block,
+		ms(c.feed) * f64::from(c.feeds_per_block)
+	);
+	println!("| largest liquidation batch per extrinsic | {} accounts |", c.batch);
+	println!("| declared weight of a full batch | {:.3} ms |", ms(c.batch_weight));
+	println!(
+		"| declared weight per account in a full batch | {:.3} ms |",
+		ms(c.batch_weight) / f64::from(c.batch)
+	);
+	println!("| **liquidations per block, L** | **{}** |", c.per_block);
+	println!();
+	println!("| positions per account | weight per account | L if weighed by its positions |");
+	println!("| --- | --- | --- |");
+	for (positions, per_account, per_block) in by_positions() {
+		println!("| {positions} | {:.3} ms | {per_block} |", ms(per_account));
+	}
 }

@@ -1,0 +1,107 @@
+//! How many liquidations a block holds under congestion, from the weights this runtime uses.
+//!
+//! Under congestion the normal class fills its share of the block (`NORMAL_DISPATCH_RATIO`);
+//! operational transactions then have the reserved share left, which normal ones cannot take.
+//! A block's oracle feeds come out of it first, counted at their bounds: every one of
+//! `MaxFeeders` feeders feeding `MaxValuesPerFeed` values. The rest holds unsigned liquidation
+//! batches of at most `batch_size()` accounts, each at its declared weight: the worst case of
+//! an account with `MaxPositions` positions whose debt sends its collateral to auction.
+//! `benchmarks/capacity.sh` prints this as a table.
+
+use crate::{configs::RuntimeBlockWeights, Runtime};
+use alloc::vec::Vec;
+use frame_support::{dispatch::DispatchClass, traits::Get, weights::Weight};
+use pallet_liquidation::WeightInfo as _;
+use pallet_perp_oracle::WeightInfo as _;
+
+type LiquidationWeights = <Runtime as pallet_liquidation::Config>::WeightInfo;
+type OracleWeights = <Runtime as pallet_perp_oracle::Config>::WeightInfo;
+
+/// The block-space arithmetic of liquidations under congestion.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Capacity {
+	/// The whole block's weight.
+	pub block: Weight,
+	/// What the normal class may fill.
+	pub normal: Weight,
+	/// What operational transactions have left when the normal class is full.
+	pub reserved: Weight,
+	/// One feed at its bounds, with the extrinsic base.
+	pub feed: Weight,
+	/// Feeds a block may carry at the bounds.
+	pub feeds_per_block: u32,
+	/// The most accounts in one liquidation batch.
+	pub batch: u32,
+	/// A full batch's declared weight, with the extrinsic base.
+	pub batch_weight: Weight,
+	/// Liquidations per block: full batches, then one partial batch, in what the feeds leave.
+	pub per_block: u32,
+}
+
+/// The largest operational extrinsic's base.
+fn base() -> Weight {
+	RuntimeBlockWeights::get().get(DispatchClass::Operational).base_extrinsic
+}
+
+/// The capacity with the weights the runtime uses.
+pub fn capacity() -> Capacity {
+	let limits = RuntimeBlockWeights::get();
+	let block = limits.max_block;
+	let normal = limits.get(DispatchClass::Normal).max_total.unwrap_or(block);
+	let reserved = limits.get(DispatchClass::Operational).reserved.unwrap_or(Weight::zero());
+	let feeders: u32 = <Runtime as pallet_perp_oracle::Config>::MaxFeeders::get();
+	let values: u32 = <Runtime as pallet_perp_oracle::Config>::MaxValuesPerFeed::get();
+	let feed = OracleWeights::feed(values, feeders).saturating_add(base());
+	let left = reserved.saturating_sub(feed.saturating_mul(feeders.into()));
+	let batch = crate::Liquidation::batch_size();
+	Capacity {
+		block,
+		normal,
+		reserved,
+		feed,
+		feeds_per_block: feeders,
+		batch,
+		batch_weight: LiquidationWeights::liquidate(batch).saturating_add(base()),
+		per_block: fill(left, batch, |n| LiquidationWeights::liquidate(n).saturating_add(base())),
+	}
+}
+
+/// How many accounts batches of at most `batch`, weighing `weigh(n)` for `n` accounts, put
+/// into `space`: full batches while they fit, then the largest partial batch that does.
+pub fn fill(space: Weight, batch: u32, weigh: impl Fn(u32) -> Weight) -> u32 {
+	let full = weigh(batch);
+	let mut left = space;
+	let mut accounts = 0u32;
+	while batch > 0 && full.all_lte(left) {
+		left = left.saturating_sub(full);
+		accounts = accounts.saturating_add(batch);
+	}
+	let partial = (1..batch).rev().find(|n| weigh(*n).all_lte(left)).unwrap_or(0);
+	accounts.saturating_add(partial)
+}
+
+/// For each number of positions per account, 1 to `MaxPositions`: the weight per account of a
+/// full batch of such accounts (`liquidate_positions`), and the liquidations per block if
+/// batches were weighed by the positions they close (they are declared at `MaxPositions`).
+pub fn by_positions() -> Vec<(u32, Weight, u32)> {
+	let capacity = capacity();
+	let left = capacity
+		.reserved
+		.saturating_sub(capacity.feed.saturating_mul(capacity.feeds_per_block.into()));
+	let max_batch: u32 = <Runtime as pallet_liquidation::Config>::MaxBatch::get();
+	let max_positions: u32 = <Runtime as pallet_margin::Config>::MaxPositions::get();
+	(1..=max_positions)
+		.map(|p| {
+			let batch = LiquidationWeights::liquidate_positions(p).saturating_add(base());
+			let per_account = batch.div(max_batch.into());
+			let per_block = fill(left, max_batch, |n| {
+				if n == max_batch {
+					batch
+				} else {
+					per_account.saturating_mul(n.into()).saturating_add(base())
+				}
+			});
+			(p, per_account, per_block)
+		})
+		.collect()
+}
