@@ -9,7 +9,8 @@ cd "$ROOT"
 
 "$ROOT/scripts/setup.sh"
 log "capacity report (cargo test, features: $FEATURES)"
-table="$(cargo test --locked -p perpchain-runtime --features "$FEATURES" --lib capacity_report \
+# The whole workspace, as scripts/test.sh builds it: one feature resolution, one set of artifacts.
+table="$(cargo test --locked --workspace --features "$FEATURES" capacity_report \
 	-- --ignored --nocapture --test-threads 1 | grep '^|')"
 {
 	echo "# Liquidation capacity per block"
