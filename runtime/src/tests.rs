@@ -555,6 +555,8 @@ fn capacity_report() {
 	use crate::capacity::{by_positions, capacity};
 	let ms = |w: Weight| w.ref_time() as f64 / 1e9;
 	let c = capacity();
+	// (The test harness prints the test's name on the line the output starts on.)
+	println!();
 	println!("| quantity | value |");
 	println!("| --- | --- |");
 	println!("| block ref time | {:.0} ms |", ms(c.block));
@@ -579,4 +581,77 @@ fn capacity_report() {
 	for (positions, per_account, per_block) in by_positions() {
 		println!("| {positions} | {:.3} ms | {per_block} |", ms(per_account));
 	}
+}
+
+#[test]
+// Liquidations are `ValidateUnsigned` transactions (see ARCHITECTURE §6).
+#[allow(deprecated)]
+fn what_the_liquidation_calls_report_stays_within_their_declared_weight_at_their_bounds() {
+	use crate::{
+		configs::liquidation::LiquidationBenchmarkHelper, AccountId, Liquidation, RuntimeCall,
+		RuntimeOrigin,
+	};
+	use frame_support::{
+		dispatch::GetDispatchInfo, pallet_prelude::Weight, traits::UnfilteredDispatchable,
+	};
+	use pallet_liquidation::{BenchmarkHelper, WeightInfo};
+	type Weights = <Runtime as pallet_liquidation::Config>::WeightInfo;
+
+	/// Dispatches `call` as `origin`; returns its declared and reported weights.
+	fn run(call: RuntimeCall, origin: RuntimeOrigin) -> (Weight, Weight) {
+		let declared = call.get_dispatch_info().call_weight;
+		let post = call.dispatch_bypass_filter(origin).expect("the call succeeds");
+		(declared, post.actual_weight.unwrap_or(declared))
+	}
+
+	preset_storage(sp_genesis_builder::DEV_RUNTIME_PRESET).execute_with(|| {
+		crate::System::set_block_number(1);
+		// A full batch of the worst case: 8 positions each, every debt to auction.
+		let max_positions = LiquidationBenchmarkHelper::max_positions();
+		let accounts = LiquidationBenchmarkHelper::liquidatable_accounts(16, max_positions);
+		let call = RuntimeCall::Liquidation(pallet_liquidation::Call::liquidate {
+			accounts: accounts.clone().try_into().unwrap(),
+		});
+		let (declared, actual) = run(call, RuntimeOrigin::none());
+		assert!(actual.all_lte(declared));
+		assert_eq!(actual, Weights::liquidate(16), "every account liquidated: no refund");
+		assert_eq!(Liquidation::auction_views().len(), 16);
+
+		// A take that ends its auction with debt left: the declared debt stage is kept.
+		let auction = Liquidation::auction_views().remove(0);
+		let taker: AccountId = Sr25519Keyring::Ferdie.to_account_id();
+		LiquidationBenchmarkHelper::fund_cash(&taker, auction.auction.tab * 2);
+		let call = RuntimeCall::Liquidation(pallet_liquidation::Call::take {
+			id: auction.id,
+			max_amount: auction.auction.lot,
+			max_price: auction.price,
+		});
+		let (declared, actual) = run(call, RuntimeOrigin::signed(taker));
+		assert!(actual.all_lte(declared));
+		assert_eq!(actual, Liquidation::take_weight(true));
+	});
+
+	preset_storage(sp_genesis_builder::DEV_RUNTIME_PRESET).execute_with(|| {
+		crate::System::set_block_number(1);
+		// Deleveraging a full batch of positions in profit, every one closed.
+		let targets = LiquidationBenchmarkHelper::profitable_positions(16);
+		pallet_liquidation::SocializedLoss::<Runtime>::put(u128::from(u64::MAX));
+		let call = RuntimeCall::Liquidation(pallet_liquidation::Call::deleverage {
+			targets: targets.try_into().unwrap(),
+		});
+		let (declared, actual) = run(call, RuntimeOrigin::none());
+		assert!(actual.all_lte(declared));
+		assert_eq!(actual, Weights::deleverage(16));
+	});
+}
+
+#[test]
+fn a_workers_run_submits_as_many_batches_as_the_reserved_share_holds() {
+	use crate::capacity::capacity;
+	let c = capacity();
+	let batches = crate::Liquidation::batches_per_run(c.batch);
+	// Without the feeds' share, so at least what a congested block holds.
+	assert!(batches * c.batch >= c.per_block, "{batches} batches of {}", c.batch);
+	assert!(c.batch_weight.saturating_mul(batches.into()).all_lte(c.reserved));
+	assert!(!c.batch_weight.saturating_mul((batches + 1).into()).all_lte(c.reserved));
 }

@@ -155,6 +155,10 @@ pub mod pallet {
 		/// The most accounts in one `liquidate` batch.
 		#[pallet::constant]
 		type MaxBatch: Get<u32>;
+		/// The most batches the offchain worker submits in one run (it submits fewer when the
+		/// operational class's reserved share of a block holds fewer).
+		#[pallet::constant]
+		type MaxBatchesPerRun: Get<u32>;
 		/// The priority of unsigned liquidations: above every signed transaction's.
 		#[pallet::constant]
 		type UnsignedPriority: Get<TransactionPriority>;

@@ -356,6 +356,7 @@ impl pallet_liquidation::Config for Test {
 	type Buffer = Buffer;
 	type FullLiquidationBelow = FullBelow;
 	type MaxBatch = ConstU32<3>;
+	type MaxBatchesPerRun = ConstU32<4>;
 	type UnsignedPriority = frame_support::traits::ConstU64<PRIORITY>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]

@@ -1,7 +1,9 @@
 //! The liquidation offchain worker: every block, under a lock, it asks margin's risk index for
 //! the accounts whose safe band a price has left, keeps those liquidatable now, and submits them
 //! as bare unsigned `liquidate` batches of at most `MaxBatch` accounts. One run re-checks at most
-//! `MAX_BATCHES_PER_RUN` batches' worth of candidates; the next run goes on from a cursor kept in
+//! `batches_per_run()` batches' worth of candidates (as many full batches as the operational
+//! class's reserved share of a block holds, at most `MaxBatchesPerRun`); the next run goes on
+//! from a cursor kept in
 //! the node's persistent offchain storage (and starts over once it reaches the end), so a long
 //! list is covered over several blocks and accounts just submitted are not submitted again while
 //! their batch waits in the pool. It does nothing while the breaker is not `Running` (and margin
@@ -23,8 +25,6 @@ use sp_runtime::offchain::{
 pub const LOG_TARGET: &str = "runtime::liquidation::ocw";
 /// Held while a run discovers and submits.
 pub(crate) const LOCK_KEY: &[u8] = b"perp-liquidation::lock";
-/// Batches submitted per run at most.
-pub const MAX_BATCHES_PER_RUN: u32 = 4;
 /// Where the next run starts in the list of candidates (a `u32`, persistent offchain storage).
 pub const CURSOR_KEY: &[u8] = b"perp-liquidation::cursor";
 
@@ -46,7 +46,7 @@ impl<T: Config> Pallet<T> {
 			return 0;
 		};
 		let batch = Self::batch_size();
-		let found = Self::next_window(batch.saturating_mul(MAX_BATCHES_PER_RUN));
+		let found = Self::next_window(batch.saturating_mul(Self::batches_per_run(batch)));
 		let mut submitted = 0;
 		for chunk in found.chunks(batch as usize) {
 			let accounts = AccountsOf::<T>::truncate_from(chunk.to_vec());
@@ -111,6 +111,28 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 		n
+	}
+
+	/// How many batches of `batch` accounts one run submits: as many as the operational class's
+	/// reserved share of a block holds at their benchmarked weight (at least one), at most
+	/// `MaxBatchesPerRun`.
+	pub fn batches_per_run(batch: u32) -> u32 {
+		use crate::WeightInfo;
+		use frame_support::dispatch::DispatchClass;
+		let limits = <T as frame_system::Config>::BlockWeights::get();
+		let operational = limits.get(DispatchClass::Operational);
+		let share = operational.reserved.or(operational.max_total).unwrap_or(limits.max_block);
+		let weight = T::WeightInfo::liquidate(batch).saturating_add(operational.base_extrinsic);
+		let fits = [share.ref_time(), share.proof_size()]
+			.into_iter()
+			.zip([weight.ref_time(), weight.proof_size()])
+			.filter(|(_, per_batch)| *per_batch > 0)
+			.map(|(space, per_batch)| space / per_batch)
+			.min()
+			.unwrap_or(u64::MAX);
+		u32::try_from(fits)
+			.unwrap_or(u32::MAX)
+			.clamp(1, T::MaxBatchesPerRun::get().max(1))
 	}
 
 	/// The liquidatable accounts among the next `scan` candidates from the cursor, which moves

@@ -204,5 +204,33 @@ mod benchmarks {
 		assert!(Triggers::<T>::contains_key(&trader));
 	}
 
+	/// Discovery among `10^e` accounts in the risk index, 1% of them with a band the price has
+	/// left: what the liquidation offchain worker reads to find candidates. Not a call's weight
+	/// (`extra`): `benchmarks/discovery.sh` runs it for the scaling report.
+	#[benchmark(extra)]
+	fn discover(e: Linear<3, 5>) {
+		setup::<T>(1, 0);
+		let now = crate::risk::bucket(Price::from_u32(50_000));
+		let accounts = 10u32.pow(e);
+		for i in 0..accounts {
+			let who: T::AccountId = account("indexed", i, 0);
+			// A band whose lower end is above the price (crossed), or well below it.
+			let lower = if i % 100 == 0 { now + 1 } else { now - 256 };
+			LowerTriggers::<T>::insert((MARKET_ASSET, crate::index::lower_key(lower), &who), ());
+			UpperTriggers::<T>::insert(
+				(MARKET_ASSET, crate::index::upper_key(now + 256), &who),
+				(),
+			);
+		}
+		let found;
+
+		#[block]
+		{
+			found = Pallet::<T>::crossed_accounts(u32::MAX);
+		}
+
+		assert_eq!(found.len() as u32, accounts / 100);
+	}
+
 	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);
 }

@@ -20,12 +20,12 @@ use perp_primitives::{AssetId, Balance, Price, PriceProvider, PriceStatus};
 use sp_runtime::{traits::Zero, Rounding};
 
 /// The lower-side key of `bucket`.
-fn lower_key(bucket: u32) -> Bucket {
+pub(crate) fn lower_key(bucket: u32) -> Bucket {
 	bucket.to_be_bytes()
 }
 
 /// The upper-side key of `bucket`: inverted, so that ascending keys are descending prices.
-fn upper_key(bucket: u32) -> Bucket {
+pub(crate) fn upper_key(bucket: u32) -> Bucket {
 	(u32::MAX - bucket).to_be_bytes()
 }
 

@@ -66,6 +66,7 @@ impl pallet_liquidation::Config for Runtime {
 	type Buffer = LiquidationBuffer;
 	type FullLiquidationBelow = FullLiquidationBelow;
 	type MaxBatch = ConstU32<16>;
+	type MaxBatchesPerRun = ConstU32<64>;
 	type UnsignedPriority = ConstU64<LIQUIDATION_PRIORITY>;
 	type WeightInfo = pallet_liquidation::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
