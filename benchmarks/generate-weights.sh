@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Regenerates the project pallets' weights: builds the node (it always carries the
-# `runtime-benchmarks` feature, see scripts/lib.sh), runs `benchmark pallet` for each project
-# pallet on the development genesis, and writes pallets/<name>/src/weights.rs from
-# benchmarks/pallet-weight-template.hbs.
+# Regenerates the weights: builds the node (it always carries the `runtime-benchmarks`
+# feature, see scripts/lib.sh), runs `benchmark pallet` on the development genesis for each
+# project pallet, writing pallets/<name>/src/weights.rs from
+# benchmarks/pallet-weight-template.hbs, and for each SDK pallet whose weights the runtime sets,
+# writing runtime/src/weights/<pallet>.rs from benchmarks/runtime-weight-template.hbs.
 #
 # Usage: benchmarks/generate-weights.sh [--quick]
 #   --quick: 2 steps x 1 repeat, to check the plumbing; committed weights use the defaults.
@@ -17,23 +18,34 @@ build_node
 # Paths relative to the workspace root, so the generated headers name no machine's directories.
 cd "$ROOT"
 
-declare -A pallets=(
-	[pallet_perp_oracle]=oracle
-	[pallet_margin]=margin
-	[pallet_liquidation]=liquidation
-)
-
-for pallet in "${!pallets[@]}"; do
-	out="pallets/${pallets[$pallet]}/src/weights.rs"
-	log "benchmark pallet $pallet -> $out"
+# `benchmark pallet` with the settings every weight file shares; the rest of the arguments
+# name the pallet, the template and the output.
+bench() {
 	"$NODE_BIN" benchmark pallet \
 		--chain dev \
-		--pallet "$pallet" \
 		--extrinsic '*' \
 		--steps "$steps" \
 		--repeat "$repeat" \
 		--wasm-execution compiled \
 		--heap-pages 4096 \
-		--template benchmarks/pallet-weight-template.hbs \
-		--output "$out"
+		"$@"
+}
+
+# Project pallets: their own `WeightInfo` trait and its implementations.
+declare -A pallets=(
+	[pallet_perp_oracle]=oracle
+	[pallet_margin]=margin
+	[pallet_liquidation]=liquidation
+)
+for pallet in "${!pallets[@]}"; do
+	out="pallets/${pallets[$pallet]}/src/weights.rs"
+	log "benchmark pallet $pallet -> $out"
+	bench --pallet "$pallet" --template benchmarks/pallet-weight-template.hbs --output "$out"
+done
+
+# SDK pallets whose weights the runtime sets: an implementation of their `WeightInfo` each.
+for pallet in frame_system pallet_timestamp pallet_balances pallet_sudo pallet_assets; do
+	out="runtime/src/weights/$pallet.rs"
+	log "benchmark pallet $pallet -> $out"
+	bench --pallet "$pallet" --template benchmarks/runtime-weight-template.hbs --output "$out"
 done

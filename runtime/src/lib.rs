@@ -24,6 +24,7 @@ pub mod genesis_config_presets;
 pub mod priority;
 #[cfg(test)]
 mod tests;
+pub mod weights;
 
 // The runtime macros expand to code that names `Vec` unqualified.
 use alloc::vec::Vec;
