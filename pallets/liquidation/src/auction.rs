@@ -181,7 +181,8 @@ impl<T: Config> Pallet<T> {
 		}
 		Self::deposit_event(Event::AuctionEnded { id, returned: auction.lot, unpaid: auction.tab });
 		if open == 0 && T::Margin::exposures(&auction.owner).is_empty() {
-			Self::settle_debt(&auction.owner, &mut Vec::new())?;
+			let margins = T::Margin::margins(&auction.owner);
+			Self::settle_debt(&auction.owner, margins, &mut Vec::new())?;
 		}
 		Ok(())
 	}

@@ -42,13 +42,13 @@ impl<T: Config> Pallet<T> {
 		Self::ensure_batch(accounts)?;
 		let mut done = 0;
 		for who in accounts.iter() {
-			if !Self::may_liquidate(who) {
+			let Some(before) = Self::verdict(who) else {
 				Self::deposit_event(Event::Skipped { who: who.clone() });
 				continue;
-			}
+			};
 			// One account's failure (rolled back) does not stop the others.
 			if let Err(error) =
-				frame_support::storage::with_storage_layer(|| Self::run_waterfall(who))
+				frame_support::storage::with_storage_layer(|| Self::run_waterfall(who, before))
 			{
 				log::warn!(target: crate::offchain::LOG_TARGET, "liquidation failed: {error:?}");
 				Self::deposit_event(Event::LiquidationFailed { who: who.clone(), error });
@@ -66,8 +66,8 @@ impl<T: Config> Pallet<T> {
 		who: T::AccountId,
 	) -> Result<bool, DispatchError> {
 		ensure!(Breaker::<T>::get() == BreakerLevel::Running, Error::<T>::BreakerActive);
-		ensure!(Self::may_liquidate(&who), Error::<T>::NotLiquidatable);
-		let outcome = Self::run_waterfall(&who)?;
+		let before = Self::verdict(&who).ok_or(Error::<T>::NotLiquidatable)?;
+		let outcome = Self::run_waterfall(&who, before)?;
 		let reward = T::KeeperShare::get().mul_floor(outcome.penalty());
 		if reward > 0 && keeper != who {
 			T::Margin::transfer_cash(&Self::insurance_fund(), &keeper, reward)?;
@@ -76,21 +76,30 @@ impl<T: Config> Pallet<T> {
 		Ok(!outcome.path.is_empty())
 	}
 
-	/// The waterfall for one liquidatable account: stage (a) on its positions, then, with none
-	/// left, its debt (see `settle_debt`).
-	pub(crate) fn run_waterfall(who: &T::AccountId) -> Result<Outcome, DispatchError> {
-		let mut outcome = Self::reduce_positions(who)?;
+	/// The waterfall for one liquidatable account, whose margins `before` were just read
+	/// (`verdict`): stage (a) on its positions, then, with none left, its debt (see
+	/// `settle_debt`).
+	pub(crate) fn run_waterfall(
+		who: &T::AccountId,
+		before: Margins,
+	) -> Result<Outcome, DispatchError> {
+		let mut outcome = Self::reduce_positions(who, before)?;
 		if !outcome.positions_left && OpenAuctions::<T>::get(who) == 0 {
-			Self::settle_debt(who, &mut outcome.path)?;
+			Self::settle_debt(who, outcome.after, &mut outcome.path)?;
 		}
 		Ok(outcome)
 	}
 
 	/// The debt of an account with no position and no auction open: stage (b) auctions the
-	/// collateral that covers it; with no collateral left, stage (c) settles it. Without
-	/// fresh prices nothing happens (no verdict; a later liquidation takes it).
-	pub(crate) fn settle_debt(who: &T::AccountId, path: &mut Vec<Step>) -> DispatchResult {
-		if T::Margin::cash(who) >= 0 || T::Margin::margins(who).is_none() {
+	/// collateral that covers it; with no collateral left, stage (c) settles it. `margins` are
+	/// the account's at fresh prices as it is now; without them (no fresh prices) nothing
+	/// happens (no verdict; a later liquidation takes it).
+	pub(crate) fn settle_debt(
+		who: &T::AccountId,
+		margins: Option<Margins>,
+		path: &mut Vec<Step>,
+	) -> DispatchResult {
+		if margins.is_none() || T::Margin::cash(who) >= 0 {
 			return Ok(());
 		}
 		let holdings = T::Margin::collaterals(who);
@@ -139,15 +148,18 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Stage (a), partial liquidation, of one liquidatable account.
-	fn reduce_positions(who: &T::AccountId) -> Result<Outcome, DispatchError> {
+	/// Stage (a), partial liquidation, of one liquidatable account with margins `before`.
+	fn reduce_positions(who: &T::AccountId, before: Margins) -> Result<Outcome, DispatchError> {
 		let exposures = T::Margin::exposures(who);
 		// Until a position is seen closed, it counts as left (also when stage (a) stops early).
-		let mut outcome = Outcome { path: Vec::new(), positions_left: !exposures.is_empty() };
+		let mut outcome = Outcome {
+			path: Vec::new(),
+			positions_left: !exposures.is_empty(),
+			after: Some(before),
+		};
 		if exposures.is_empty() {
 			return Ok(outcome);
 		}
-		let Some(before) = T::Margin::margins(who) else { return Ok(outcome) };
 		let mut open = exposures.len();
 		let full = Self::needs_full_liquidation(&before);
 		let fund = Self::insurance_fund();
@@ -155,6 +167,8 @@ impl<T: Config> Pallet<T> {
 		let su = T::Margin::settlement_unit();
 		let mut steps = 0u32;
 		let mut after = before;
+		// The margins at fresh prices after the last close, if there are fresh prices.
+		let mut fresh = Some(before);
 		let mut record =
 			|position: &PositionRisk, close: &Close, used: Balance, reduction: &Reduction| {
 				let notional =
@@ -195,7 +209,8 @@ impl<T: Config> Pallet<T> {
 				for ((position, (close, used)), reduction) in planned.iter().zip(&reductions) {
 					record(position, close, *used, reduction);
 				}
-				after = T::Margin::margins(who).unwrap_or(after);
+				fresh = T::Margin::margins(who);
+				after = fresh.unwrap_or(after);
 			}
 		} else {
 			// One step at a time, until the account is restored.
@@ -212,7 +227,8 @@ impl<T: Config> Pallet<T> {
 					&fund,
 				)?;
 				record(position, &close, used, &reduction);
-				match T::Margin::margins(who) {
+				fresh = T::Margin::margins(who);
+				match fresh {
 					Some(margins) => after = margins,
 					None => break,
 				}
@@ -222,6 +238,7 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 		outcome.positions_left = open > 0;
+		outcome.after = fresh;
 		Self::deposit_event(Event::Liquidated {
 			who: who.clone(),
 			steps,

@@ -556,11 +556,11 @@ pub mod pallet {
 		/// the liquidation is run and rolled back.
 		pub fn path(who: &T::AccountId) -> Option<alloc::vec::Vec<Step>> {
 			use frame_support::storage::{with_transaction, TransactionOutcome};
-			if !Self::may_liquidate(who) {
-				return None;
-			}
+			let before = Self::verdict(who)?;
 			let outcome = with_transaction(|| {
-				TransactionOutcome::Rollback(Ok::<_, DispatchError>(Self::run_waterfall(who).ok()))
+				TransactionOutcome::Rollback(Ok::<_, DispatchError>(
+					Self::run_waterfall(who, before).ok(),
+				))
 			});
 			outcome.ok().flatten().map(|outcome| outcome.path)
 		}
@@ -611,12 +611,20 @@ pub mod pallet {
 		/// is below its maintenance margin at fresh prices, and it holds positions or, with none
 		/// left, a debt that no open auction of its collateral is raising yet.
 		pub fn may_liquidate(who: &T::AccountId) -> bool {
-			Breaker::<T>::get() == BreakerLevel::Running
-				&& T::Margin::health(who).is_some_and(|h| h.is_liquidatable())
-				&& T::Margin::margins(who).is_some_and(|m| {
-					m.maintenance > 0
-						|| (T::Margin::cash(who) < 0 && OpenAuctions::<T>::get(who) == 0)
-				})
+			Self::verdict(who).is_some()
+		}
+
+		/// `who`'s margins at fresh prices if a new liquidation of it may start now (see
+		/// `may_liquidate`): one evaluation of the account.
+		pub(crate) fn verdict(who: &T::AccountId) -> Option<perp_primitives::Margins> {
+			if Breaker::<T>::get() != BreakerLevel::Running {
+				return None;
+			}
+			T::Margin::margins(who).filter(|m| {
+				m.state().is_liquidatable()
+					&& (m.maintenance > 0
+						|| (T::Margin::cash(who) < 0 && OpenAuctions::<T>::get(who) == 0))
+			})
 		}
 	}
 }

@@ -155,16 +155,7 @@ pub struct MarginDouble;
 
 impl MarginInspector<u64> for MarginDouble {
 	fn health(who: &u64) -> Option<HealthState> {
-		let margins = Self::margins(who)?;
-		Some(if margins.equity < 0 {
-			HealthState::Bankrupt
-		} else if margins.equity.unsigned_abs() < margins.maintenance {
-			HealthState::Liquidatable
-		} else if margins.equity.unsigned_abs() < margins.initial {
-			HealthState::Restricted
-		} else {
-			HealthState::Healthy
-		})
+		Self::margins(who).map(|margins| margins.state())
 	}
 }
 

@@ -87,6 +87,8 @@ pub struct Outcome {
 	pub path: Vec<Step>,
 	/// Whether any position is left open after stage (a).
 	pub positions_left: bool,
+	/// The account's margins at fresh prices after stage (a); `None` without fresh prices.
+	pub after: Option<perp_primitives::Margins>,
 }
 
 impl Outcome {

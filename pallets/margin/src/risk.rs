@@ -139,15 +139,12 @@ impl Health {
 	/// Healthy (≥ initial), Restricted (≥ maintenance), Liquidatable (< maintenance) or
 	/// Bankrupt (< 0).
 	pub fn state(&self) -> HealthState {
-		if self.equity < 0 {
-			HealthState::Bankrupt
-		} else if self.equity.unsigned_abs() < self.maintenance {
-			HealthState::Liquidatable
-		} else if self.equity.unsigned_abs() < self.initial {
-			HealthState::Restricted
-		} else {
-			HealthState::Healthy
+		perp_primitives::Margins {
+			equity: self.equity,
+			initial: self.initial,
+			maintenance: self.maintenance,
 		}
+		.state()
 	}
 
 	/// Equity less the initial requirement: what may still be withdrawn or risked.

@@ -241,6 +241,22 @@ pub struct Margins {
 	pub maintenance: Balance,
 }
 
+impl Margins {
+	/// The health state these margins give: what [`MarginInspector::health`] answers for the
+	/// same account.
+	pub fn state(&self) -> HealthState {
+		if self.equity < 0 {
+			HealthState::Bankrupt
+		} else if self.equity.unsigned_abs() < self.maintenance {
+			HealthState::Liquidatable
+		} else if self.equity.unsigned_abs() < self.initial {
+			HealthState::Restricted
+		} else {
+			HealthState::Healthy
+		}
+	}
+}
+
 /// One position as liquidation sees it.
 #[derive(Clone, Copy, Encode, Decode, Eq, PartialEq, Debug, TypeInfo)]
 pub struct PositionRisk {
