@@ -57,8 +57,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn set_breaker() -> Weight {
 		// Proof size, measured: `6`
 		// Proof size, estimated: `1486`
-		// Fastest run: 29_434_000 ps.
-		Weight::from_parts(31_487_000, 1486)
+		// Fastest run: 28_383_000 ps.
+		Weight::from_parts(29_995_000, 1486)
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -108,10 +108,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn liquidate(n: u32, ) -> Weight {
 		// Proof size, measured: `2158 + n * (255 ±0)`
 		// Proof size, estimated: `22974 + n * (5102 ±0)`
-		// Fastest run: 2_007_934_000 ps.
-		Weight::from_parts(2_061_374_000, 22974)
-			// Standard error: 6_506_416
-			.saturating_add(Weight::from_parts(1_724_505_148, 0).saturating_mul(n.into()))
+		// Fastest run: 1_520_208_000 ps.
+		Weight::from_parts(1_538_605_000, 22974)
+			// Standard error: 4_157_828
+			.saturating_add(Weight::from_parts(1_214_670_066, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(42))
 			.saturating_add(T::DbWeight::get().reads((6_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(24))
@@ -164,10 +164,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn liquidate_positions(p: u32, ) -> Weight {
 		// Proof size, measured: `5461 + p * (98 ±0)`
 		// Proof size, estimated: `85173 + p * (2748 ±0)`
-		// Fastest run: 18_525_911_000 ps.
-		Weight::from_parts(17_176_492_306, 85173)
-			// Standard error: 13_200_643
-			.saturating_add(Weight::from_parts(1_931_497_837, 0).saturating_mul(p.into()))
+		// Fastest run: 13_508_308_000 ps.
+		Weight::from_parts(12_649_830_601, 85173)
+			// Standard error: 3_672_199
+			.saturating_add(Weight::from_parts(1_311_269_811, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(113))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes(230))
@@ -194,10 +194,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn skip(n: u32, ) -> Weight {
 		// Proof size, measured: `1747 + n * (169 ±0)`
 		// Proof size, estimated: `22974 + n * (5102 ±0)`
-		// Fastest run: 405_325_000 ps.
-		Weight::from_parts(163_794_421, 22974)
-			// Standard error: 192_159
-			.saturating_add(Weight::from_parts(249_822_236, 0).saturating_mul(n.into()))
+		// Fastest run: 376_582_000 ps.
+		Weight::from_parts(173_595_264, 22974)
+			// Standard error: 202_810
+			.saturating_add(Weight::from_parts(225_499_820, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(15))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 5102).saturating_mul(n.into()))
@@ -247,8 +247,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn liquidate_account() -> Weight {
 		// Proof size, measured: `2413`
 		// Proof size, estimated: `22974`
-		// Fastest run: 2_006_223_000 ps.
-		Weight::from_parts(2_087_443_000, 22974)
+		// Fastest run: 1_547_268_000 ps.
+		Weight::from_parts(1_609_420_000, 22974)
 			.saturating_add(T::DbWeight::get().reads(50))
 			.saturating_add(T::DbWeight::get().writes(41))
 	}
@@ -288,10 +288,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn deleverage(n: u32, ) -> Weight {
 		// Proof size, measured: `2096 + n * (255 ±0)`
 		// Proof size, estimated: `22974 + n * (5102 ±0)`
-		// Fastest run: 1_441_770_000 ps.
-		Weight::from_parts(305_282_246, 22974)
-			// Standard error: 1_170_855
-			.saturating_add(Weight::from_parts(1_246_200_846, 0).saturating_mul(n.into()))
+		// Fastest run: 1_395_191_000 ps.
+		Weight::from_parts(177_215_149, 22974)
+			// Standard error: 644_920
+			.saturating_add(Weight::from_parts(1_236_849_061, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(22))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(6))
@@ -331,8 +331,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn take() -> Weight {
 		// Proof size, measured: `1076`
 		// Proof size, estimated: `12302`
-		// Fastest run: 672_734_000 ps.
-		Weight::from_parts(694_636_000, 12302)
+		// Fastest run: 668_617_000 ps.
+		Weight::from_parts(689_449_000, 12302)
 			.saturating_add(T::DbWeight::get().reads(21))
 			.saturating_add(T::DbWeight::get().writes(18))
 	}
@@ -355,8 +355,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn restart() -> Weight {
 		// Proof size, measured: `1132`
 		// Proof size, estimated: `6646`
-		// Fastest run: 213_088_000 ps.
-		Weight::from_parts(222_532_000, 6646)
+		// Fastest run: 209_443_000 ps.
+		Weight::from_parts(218_195_000, 6646)
 			.saturating_add(T::DbWeight::get().reads(10))
 			.saturating_add(T::DbWeight::get().writes(5))
 	}
@@ -365,8 +365,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn set_params() -> Weight {
 		// Proof size, measured: `0`
 		// Proof size, estimated: `0`
-		// Fastest run: 22_494_000 ps.
-		Weight::from_parts(24_226_000, 0)
+		// Fastest run: 21_893_000 ps.
+		Weight::from_parts(23_365_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 	/// Storage: `Margin::Accounts` (r:2 w:2)
@@ -376,8 +376,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn fund_insurance() -> Weight {
 		// Proof size, measured: `304`
 		// Proof size, estimated: `6646`
-		// Fastest run: 102_082_000 ps.
-		Weight::from_parts(106_108_000, 6646)
+		// Fastest run: 99_458_000 ps.
+		Weight::from_parts(102_673_000, 6646)
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(4))
 	}
@@ -390,8 +390,8 @@ impl WeightInfo for () {
 	fn set_breaker() -> Weight {
 		// Proof size, measured: `6`
 		// Proof size, estimated: `1486`
-		// Fastest run: 29_434_000 ps.
-		Weight::from_parts(31_487_000, 1486)
+		// Fastest run: 28_383_000 ps.
+		Weight::from_parts(29_995_000, 1486)
 			.saturating_add(ParityDbWeight::get().reads(1))
 			.saturating_add(ParityDbWeight::get().writes(1))
 	}
@@ -441,10 +441,10 @@ impl WeightInfo for () {
 	fn liquidate(n: u32, ) -> Weight {
 		// Proof size, measured: `2158 + n * (255 ±0)`
 		// Proof size, estimated: `22974 + n * (5102 ±0)`
-		// Fastest run: 2_007_934_000 ps.
-		Weight::from_parts(2_061_374_000, 22974)
-			// Standard error: 6_506_416
-			.saturating_add(Weight::from_parts(1_724_505_148, 0).saturating_mul(n.into()))
+		// Fastest run: 1_520_208_000 ps.
+		Weight::from_parts(1_538_605_000, 22974)
+			// Standard error: 4_157_828
+			.saturating_add(Weight::from_parts(1_214_670_066, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(42))
 			.saturating_add(ParityDbWeight::get().reads((6_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(24))
@@ -497,10 +497,10 @@ impl WeightInfo for () {
 	fn liquidate_positions(p: u32, ) -> Weight {
 		// Proof size, measured: `5461 + p * (98 ±0)`
 		// Proof size, estimated: `85173 + p * (2748 ±0)`
-		// Fastest run: 18_525_911_000 ps.
-		Weight::from_parts(17_176_492_306, 85173)
-			// Standard error: 13_200_643
-			.saturating_add(Weight::from_parts(1_931_497_837, 0).saturating_mul(p.into()))
+		// Fastest run: 13_508_308_000 ps.
+		Weight::from_parts(12_649_830_601, 85173)
+			// Standard error: 3_672_199
+			.saturating_add(Weight::from_parts(1_311_269_811, 0).saturating_mul(p.into()))
 			.saturating_add(ParityDbWeight::get().reads(113))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(p.into())))
 			.saturating_add(ParityDbWeight::get().writes(230))
@@ -527,10 +527,10 @@ impl WeightInfo for () {
 	fn skip(n: u32, ) -> Weight {
 		// Proof size, measured: `1747 + n * (169 ±0)`
 		// Proof size, estimated: `22974 + n * (5102 ±0)`
-		// Fastest run: 405_325_000 ps.
-		Weight::from_parts(163_794_421, 22974)
-			// Standard error: 192_159
-			.saturating_add(Weight::from_parts(249_822_236, 0).saturating_mul(n.into()))
+		// Fastest run: 376_582_000 ps.
+		Weight::from_parts(173_595_264, 22974)
+			// Standard error: 202_810
+			.saturating_add(Weight::from_parts(225_499_820, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(15))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 5102).saturating_mul(n.into()))
@@ -580,8 +580,8 @@ impl WeightInfo for () {
 	fn liquidate_account() -> Weight {
 		// Proof size, measured: `2413`
 		// Proof size, estimated: `22974`
-		// Fastest run: 2_006_223_000 ps.
-		Weight::from_parts(2_087_443_000, 22974)
+		// Fastest run: 1_547_268_000 ps.
+		Weight::from_parts(1_609_420_000, 22974)
 			.saturating_add(ParityDbWeight::get().reads(50))
 			.saturating_add(ParityDbWeight::get().writes(41))
 	}
@@ -621,10 +621,10 @@ impl WeightInfo for () {
 	fn deleverage(n: u32, ) -> Weight {
 		// Proof size, measured: `2096 + n * (255 ±0)`
 		// Proof size, estimated: `22974 + n * (5102 ±0)`
-		// Fastest run: 1_441_770_000 ps.
-		Weight::from_parts(305_282_246, 22974)
-			// Standard error: 1_170_855
-			.saturating_add(Weight::from_parts(1_246_200_846, 0).saturating_mul(n.into()))
+		// Fastest run: 1_395_191_000 ps.
+		Weight::from_parts(177_215_149, 22974)
+			// Standard error: 644_920
+			.saturating_add(Weight::from_parts(1_236_849_061, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(22))
 			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(6))
@@ -664,8 +664,8 @@ impl WeightInfo for () {
 	fn take() -> Weight {
 		// Proof size, measured: `1076`
 		// Proof size, estimated: `12302`
-		// Fastest run: 672_734_000 ps.
-		Weight::from_parts(694_636_000, 12302)
+		// Fastest run: 668_617_000 ps.
+		Weight::from_parts(689_449_000, 12302)
 			.saturating_add(ParityDbWeight::get().reads(21))
 			.saturating_add(ParityDbWeight::get().writes(18))
 	}
@@ -688,8 +688,8 @@ impl WeightInfo for () {
 	fn restart() -> Weight {
 		// Proof size, measured: `1132`
 		// Proof size, estimated: `6646`
-		// Fastest run: 213_088_000 ps.
-		Weight::from_parts(222_532_000, 6646)
+		// Fastest run: 209_443_000 ps.
+		Weight::from_parts(218_195_000, 6646)
 			.saturating_add(ParityDbWeight::get().reads(10))
 			.saturating_add(ParityDbWeight::get().writes(5))
 	}
@@ -698,8 +698,8 @@ impl WeightInfo for () {
 	fn set_params() -> Weight {
 		// Proof size, measured: `0`
 		// Proof size, estimated: `0`
-		// Fastest run: 22_494_000 ps.
-		Weight::from_parts(24_226_000, 0)
+		// Fastest run: 21_893_000 ps.
+		Weight::from_parts(23_365_000, 0)
 			.saturating_add(ParityDbWeight::get().writes(1))
 	}
 	/// Storage: `Margin::Accounts` (r:2 w:2)
@@ -709,8 +709,8 @@ impl WeightInfo for () {
 	fn fund_insurance() -> Weight {
 		// Proof size, measured: `304`
 		// Proof size, estimated: `6646`
-		// Fastest run: 102_082_000 ps.
-		Weight::from_parts(106_108_000, 6646)
+		// Fastest run: 99_458_000 ps.
+		Weight::from_parts(102_673_000, 6646)
 			.saturating_add(ParityDbWeight::get().reads(4))
 			.saturating_add(ParityDbWeight::get().writes(4))
 	}
