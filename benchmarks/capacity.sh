@@ -11,7 +11,7 @@ cd "$ROOT"
 log "capacity report (cargo test, features: $FEATURES)"
 # The whole workspace, as scripts/test.sh builds it: one feature resolution, one set of artifacts.
 table="$(cargo test --locked --workspace --features "$FEATURES" capacity_report \
-	-- --ignored --nocapture --test-threads 1 | grep '^|')"
+	-- --ignored --nocapture --test-threads 1 | grep '^|' | sed 's/^| positions/\n&/')"
 {
 	echo "# Liquidation capacity per block"
 	echo
