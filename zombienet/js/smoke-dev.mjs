@@ -431,6 +431,10 @@ async function offchainLiquidation(api, server) {
   if (dave_.isSome && dave_.unwrap().cash.toBigInt() < 0n) fail('Dave still in debt');
   const fund = (await api.call.liquidationApi.insuranceFund()).cash.toBigInt();
   if (fund >= fundBefore) fail(`the insurance fund paid nothing: ${fund}`);
+  // The fund paid every shortfall: nothing socialized, nothing to deleverage.
+  const adl = await api.call.liquidationApi.deleveraging(10);
+  if (adl.socializedLoss.toBigInt() !== 0n) fail(`socialized loss ${adl.socializedLoss}`);
+  if (adl.threshold.toBigInt() !== 250_000n * USD_UNIT) fail(`ADL threshold ${adl.threshold}`);
   await server.close();
   return {
     seconds,
@@ -439,6 +443,7 @@ async function offchainLiquidation(api, server) {
     ferdie: ferdieShortfall.insurance.toBigInt(),
     dave: daveShortfall.insurance.toBigInt(),
     fund,
+    ranked: adl.ranking.length,
   };
 }
 
@@ -488,7 +493,8 @@ async function main() {
     `smoke: after a 6% BTC crash the offchain worker liquidated Ferdie and Dave (~19x) within ` +
       `${liq.seconds.toFixed(0)} s of the crash; Eve (~4x) was left alone; the insurance fund paid ` +
       `Ferdie's shortfall (${liq.ferdie}); Ferdie then took Dave's 800 DOT at ${liq.price} for ${liq.paid} ` +
-      `and the fund paid the rest (${liq.dave}); the fund holds ${liq.fund}`,
+      `and the fund paid the rest (${liq.dave}); the fund holds ${liq.fund}; nothing was socialized, ` +
+      `so nothing to deleverage (${liq.ranked} positions in profit ranked)`,
   );
 
   await api.disconnect();
