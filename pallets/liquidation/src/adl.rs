@@ -144,6 +144,7 @@ impl<T: Config> Pallet<T> {
 				.ok_or(Error::<T>::Overflow)?;
 			let reduction =
 				T::Margin::reduce_position(who, *market, amount, price, Perbill::zero(), &fund)?;
+			T::Margin::reindex(who);
 			let given_up =
 				multiply_by_rational_with_rounding(pnl, reduction.closed, size, Rounding::Down)
 					.unwrap_or(0);

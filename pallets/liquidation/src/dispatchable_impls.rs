@@ -84,8 +84,14 @@ impl<T: Config> Pallet<T> {
 		before: Margins,
 	) -> Result<Outcome, DispatchError> {
 		let mut outcome = Self::reduce_positions(who, before)?;
+		let closed = outcome.path.len();
 		if !outcome.positions_left && OpenAuctions::<T>::get(who) == 0 {
 			Self::settle_debt(who, outcome.after, &mut outcome.path)?;
+		}
+		// Closing positions leaves the risk index to this pallet; a debt stage step (a seizure,
+		// or the shortfall covered) has re-indexed the account already.
+		if closed > 0 && outcome.path.len() == closed {
+			T::Margin::reindex(who);
 		}
 		Ok(outcome)
 	}

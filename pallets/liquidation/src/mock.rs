@@ -98,6 +98,8 @@ parameter_types! {
 	pub static Failing: Vec<u64> = Vec::new();
 	/// The most notional liquidated per market and block.
 	pub static NotionalCap: Balance = Balance::MAX;
+	/// Every `reindex` call.
+	pub static Reindexed: Vec<u64> = Vec::new();
 	/// The socialized loss the vault carries before auto-deleveraging.
 	pub static AdlThreshold: Balance = 50 * USD_UNIT;
 }
@@ -238,6 +240,10 @@ impl MarginLiquidator<u64> for MarginDouble {
 			reductions.push(Self::reduce_one(who, market, amount, price, penalty, beneficiary)?);
 		}
 		Ok(reductions)
+	}
+
+	fn reindex(who: &u64) {
+		Reindexed::mutate(|r| r.push(*who));
 	}
 
 	fn position_holders() -> Vec<u64> {
@@ -453,6 +459,7 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 	Unpriced::take();
 	Candidates::take();
 	Reduced::take();
+	Reindexed::take();
 	Cash::take();
 	Holdings::take();
 	Prices::take();

@@ -119,6 +119,8 @@ fn partial_steps_close_the_largest_maintenance_first_at_the_discounted_price() {
 		System::assert_last_event(
 			Event::Liquidated { who: 1, steps: 2, full: false, equity: 38, maintenance: 38 }.into(),
 		);
+		// Two steps, one re-index of the account's risk bands, at the end.
+		assert_eq!(Reindexed::get(), vec![1]);
 	});
 }
 

@@ -293,8 +293,9 @@ impl<T: Config> Pallet<T> {
 	/// Closes, for each of `closes`, up to its `amount` units of `who`'s position in its market
 	/// at its price, without a fee; realized PnL settles with the vault; `penalty` of each
 	/// closed notional moves from `who`'s cash to `beneficiary`'s. The account, the beneficiary,
-	/// the vault, each market's open interest and the risk index are written once, however
-	/// many positions close. For liquidation: no margin check, the caller decides.
+	/// the vault and each market's open interest are written once, however many positions
+	/// close. `who` is not re-indexed: the caller re-indexes it once its liquidation is done
+	/// (`MarginLiquidator::reindex`). For liquidation: no margin check, the caller decides.
 	pub(crate) fn do_reduce_positions(
 		who: &T::AccountId,
 		closes: &[perp_primitives::Close],
@@ -368,7 +369,6 @@ impl<T: Config> Pallet<T> {
 			OpenInterest::<T>::insert(market, open);
 		}
 		Vault::<T>::put(vault);
-		Self::reindex(who);
 		Self::reindex(beneficiary);
 		events.into_iter().for_each(Self::deposit_event);
 		Ok(reductions)

@@ -174,6 +174,10 @@ impl<T: Config> perp_primitives::MarginLiquidator<T::AccountId> for Pallet<T> {
 		Self::do_reduce_positions(who, closes, penalty, beneficiary)
 	}
 
+	fn reindex(who: &T::AccountId) {
+		Self::reindex(who)
+	}
+
 	fn position_holders() -> alloc::vec::Vec<T::AccountId> {
 		Accounts::<T>::iter()
 			.filter(|(_, account)| !account.positions.is_empty())

@@ -310,7 +310,8 @@ pub trait MarginLiquidator<AccountId> {
 	/// For each of `closes`, in order: closes up to its `amount` units of `who`'s position in
 	/// its market (towards zero) at its price with no trading fee, settles the realized PnL
 	/// with the vault, and moves `penalty` of the closed notional from `who`'s USD to
-	/// `beneficiary`'s. One reduction per close, in order; all or nothing.
+	/// `beneficiary`'s. One reduction per close, in order; all or nothing. `who`'s entries in
+	/// the risk index are left as they were: call [`MarginLiquidator::reindex`] once done.
 	fn reduce_positions(
 		who: &AccountId,
 		closes: &[Close],
@@ -332,6 +333,9 @@ pub trait MarginLiquidator<AccountId> {
 			.pop()
 			.ok_or(sp_runtime::DispatchError::Other("no reduction"))
 	}
+
+	/// Recomputes `who`'s entries in the risk index (after `reduce_positions`).
+	fn reindex(who: &AccountId);
 
 	/// Every account that holds a position (for the offchain ranking of auto-deleveraging).
 	fn position_holders() -> alloc::vec::Vec<AccountId>;

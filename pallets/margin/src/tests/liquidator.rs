@@ -59,6 +59,10 @@ fn a_position_is_reduced_at_the_given_price_and_the_penalty_paid_to_the_benefici
 				.unwrap();
 		assert_eq!((rest.closed, rest.remaining), (BTC_UNIT, 0));
 		assert_eq!(Margin::position(&ALICE, BTC_PERP), None);
+		// Closing leaves the risk index to the caller: still listed until re-indexed.
+		assert_eq!(Margin::candidates(10), vec![ALICE]);
+		<Margin as MarginLiquidator<_>>::reindex(&ALICE);
+		assert!(Margin::candidates(10).is_empty());
 	});
 }
 
