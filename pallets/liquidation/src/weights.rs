@@ -57,8 +57,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn set_breaker() -> Weight {
 		// Proof size, measured: `6`
 		// Proof size, estimated: `1486`
-		// Fastest run: 28_383_000 ps.
-		Weight::from_parts(29_995_000, 1486)
+		// Fastest run: 28_552_000 ps.
+		Weight::from_parts(30_315_000, 1486)
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -86,36 +86,36 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::OpenInterest` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Triggers` (r:18 w:18)
 	/// Proof: `Margin::Triggers` (`max_values`: None, `max_size`: Some(277), added: 2752, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::CounterForTriggers` (r:1 w:1)
-	/// Proof: `Margin::CounterForTriggers` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::RiskVersion` (r:1 w:0)
-	/// Proof: `Margin::RiskVersion` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::OpenAuctions` (r:16 w:16)
 	/// Proof: `Liquidation::OpenAuctions` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Params` (r:1 w:0)
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(48), added: 543, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::CounterForAuctions` (r:1 w:1)
 	/// Proof: `Liquidation::CounterForAuctions` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::CounterForTriggers` (r:1 w:1)
+	/// Proof: `Margin::CounterForTriggers` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::RiskVersion` (r:1 w:0)
+	/// Proof: `Margin::RiskVersion` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::NextAuctionId` (r:1 w:1)
 	/// Proof: `Liquidation::NextAuctionId` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Auctions` (r:16 w:16)
 	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(132), added: 2607, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::LowerTriggers` (r:0 w:80)
+	/// Storage: `Margin::LowerTriggers` (r:0 w:64)
 	/// Proof: `Margin::LowerTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::UpperTriggers` (r:0 w:80)
+	/// Storage: `Margin::UpperTriggers` (r:0 w:64)
 	/// Proof: `Margin::UpperTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Component `n` ranges over `[1, 16]`.
 	fn liquidate(n: u32, ) -> Weight {
 		// Proof size, measured: `2158 + n * (255 ±0)`
 		// Proof size, estimated: `22974 + n * (5102 ±0)`
-		// Fastest run: 1_520_208_000 ps.
-		Weight::from_parts(1_538_605_000, 22974)
-			// Standard error: 4_157_828
-			.saturating_add(Weight::from_parts(1_214_670_066, 0).saturating_mul(n.into()))
+		// Fastest run: 1_369_983_000 ps.
+		Weight::from_parts(1_388_260_000, 22974)
+			// Standard error: 3_559_661
+			.saturating_add(Weight::from_parts(1_076_467_396, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(42))
 			.saturating_add(T::DbWeight::get().reads((6_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(24))
-			.saturating_add(T::DbWeight::get().writes((15_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes((13_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 5102).saturating_mul(n.into()))
 	}
 	/// Storage: `Liquidation::Breaker` (r:1 w:0)
@@ -142,35 +142,35 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::OpenInterest` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Triggers` (r:18 w:18)
 	/// Proof: `Margin::Triggers` (`max_values`: None, `max_size`: Some(277), added: 2752, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::CounterForTriggers` (r:1 w:1)
-	/// Proof: `Margin::CounterForTriggers` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::RiskVersion` (r:1 w:0)
-	/// Proof: `Margin::RiskVersion` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::OpenAuctions` (r:16 w:16)
 	/// Proof: `Liquidation::OpenAuctions` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Params` (r:1 w:0)
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(48), added: 543, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::CounterForAuctions` (r:1 w:1)
 	/// Proof: `Liquidation::CounterForAuctions` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::CounterForTriggers` (r:1 w:1)
+	/// Proof: `Margin::CounterForTriggers` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::RiskVersion` (r:1 w:0)
+	/// Proof: `Margin::RiskVersion` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::NextAuctionId` (r:1 w:1)
 	/// Proof: `Liquidation::NextAuctionId` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Auctions` (r:16 w:16)
 	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(132), added: 2607, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::LowerTriggers` (r:0 w:80)
+	/// Storage: `Margin::LowerTriggers` (r:0 w:64)
 	/// Proof: `Margin::LowerTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::UpperTriggers` (r:0 w:80)
+	/// Storage: `Margin::UpperTriggers` (r:0 w:64)
 	/// Proof: `Margin::UpperTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Component `p` ranges over `[1, 8]`.
 	fn liquidate_positions(p: u32, ) -> Weight {
 		// Proof size, measured: `5461 + p * (98 ±0)`
 		// Proof size, estimated: `85173 + p * (2748 ±0)`
-		// Fastest run: 13_508_308_000 ps.
-		Weight::from_parts(12_649_830_601, 85173)
-			// Standard error: 3_672_199
-			.saturating_add(Weight::from_parts(1_311_269_811, 0).saturating_mul(p.into()))
+		// Fastest run: 11_105_193_000 ps.
+		Weight::from_parts(10_269_650_280, 85173)
+			// Standard error: 2_986_063
+			.saturating_add(Weight::from_parts(1_256_550_908, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(113))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(p.into())))
-			.saturating_add(T::DbWeight::get().writes(230))
+			.saturating_add(T::DbWeight::get().writes(198))
 			.saturating_add(T::DbWeight::get().writes((5_u64).saturating_mul(p.into())))
 			.saturating_add(Weight::from_parts(0, 2748).saturating_mul(p.into()))
 	}
@@ -194,10 +194,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn skip(n: u32, ) -> Weight {
 		// Proof size, measured: `1747 + n * (169 ±0)`
 		// Proof size, estimated: `22974 + n * (5102 ±0)`
-		// Fastest run: 376_582_000 ps.
-		Weight::from_parts(173_595_264, 22974)
-			// Standard error: 202_810
-			.saturating_add(Weight::from_parts(225_499_820, 0).saturating_mul(n.into()))
+		// Fastest run: 381_659_000 ps.
+		Weight::from_parts(183_421_548, 22974)
+			// Standard error: 255_974
+			.saturating_add(Weight::from_parts(222_240_013, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(15))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 5102).saturating_mul(n.into()))
@@ -226,31 +226,31 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::OpenInterest` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Triggers` (r:4 w:4)
 	/// Proof: `Margin::Triggers` (`max_values`: None, `max_size`: Some(277), added: 2752, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::CounterForTriggers` (r:1 w:1)
-	/// Proof: `Margin::CounterForTriggers` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::RiskVersion` (r:1 w:0)
-	/// Proof: `Margin::RiskVersion` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::OpenAuctions` (r:1 w:1)
 	/// Proof: `Liquidation::OpenAuctions` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Params` (r:1 w:0)
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(48), added: 543, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::CounterForAuctions` (r:1 w:1)
 	/// Proof: `Liquidation::CounterForAuctions` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::CounterForTriggers` (r:1 w:1)
+	/// Proof: `Margin::CounterForTriggers` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::RiskVersion` (r:1 w:0)
+	/// Proof: `Margin::RiskVersion` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::NextAuctionId` (r:1 w:1)
 	/// Proof: `Liquidation::NextAuctionId` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Auctions` (r:1 w:1)
 	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(132), added: 2607, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::LowerTriggers` (r:0 w:5)
+	/// Storage: `Margin::LowerTriggers` (r:0 w:4)
 	/// Proof: `Margin::LowerTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::UpperTriggers` (r:0 w:5)
+	/// Storage: `Margin::UpperTriggers` (r:0 w:4)
 	/// Proof: `Margin::UpperTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	fn liquidate_account() -> Weight {
 		// Proof size, measured: `2413`
 		// Proof size, estimated: `22974`
-		// Fastest run: 1_547_268_000 ps.
-		Weight::from_parts(1_609_420_000, 22974)
+		// Fastest run: 1_415_892_000 ps.
+		Weight::from_parts(1_471_635_000, 22974)
 			.saturating_add(T::DbWeight::get().reads(50))
-			.saturating_add(T::DbWeight::get().writes(41))
+			.saturating_add(T::DbWeight::get().writes(39))
 	}
 	/// Storage: `Liquidation::Breaker` (r:1 w:0)
 	/// Proof: `Liquidation::Breaker` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
@@ -288,10 +288,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn deleverage(n: u32, ) -> Weight {
 		// Proof size, measured: `2096 + n * (255 ±0)`
 		// Proof size, estimated: `22974 + n * (5102 ±0)`
-		// Fastest run: 1_395_191_000 ps.
-		Weight::from_parts(177_215_149, 22974)
-			// Standard error: 644_920
-			.saturating_add(Weight::from_parts(1_236_849_061, 0).saturating_mul(n.into()))
+		// Fastest run: 1_385_857_000 ps.
+		Weight::from_parts(104_501_750, 22974)
+			// Standard error: 1_586_638
+			.saturating_add(Weight::from_parts(1_262_836_547, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(22))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(6))
@@ -331,8 +331,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn take() -> Weight {
 		// Proof size, measured: `1076`
 		// Proof size, estimated: `12302`
-		// Fastest run: 668_617_000 ps.
-		Weight::from_parts(689_449_000, 12302)
+		// Fastest run: 661_767_000 ps.
+		Weight::from_parts(683_089_000, 12302)
 			.saturating_add(T::DbWeight::get().reads(21))
 			.saturating_add(T::DbWeight::get().writes(18))
 	}
@@ -355,8 +355,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn restart() -> Weight {
 		// Proof size, measured: `1132`
 		// Proof size, estimated: `6646`
-		// Fastest run: 209_443_000 ps.
-		Weight::from_parts(218_195_000, 6646)
+		// Fastest run: 210_785_000 ps.
+		Weight::from_parts(220_399_000, 6646)
 			.saturating_add(T::DbWeight::get().reads(10))
 			.saturating_add(T::DbWeight::get().writes(5))
 	}
@@ -365,8 +365,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn set_params() -> Weight {
 		// Proof size, measured: `0`
 		// Proof size, estimated: `0`
-		// Fastest run: 21_893_000 ps.
-		Weight::from_parts(23_365_000, 0)
+		// Fastest run: 22_043_000 ps.
+		Weight::from_parts(23_545_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 	/// Storage: `Margin::Accounts` (r:2 w:2)
@@ -376,8 +376,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn fund_insurance() -> Weight {
 		// Proof size, measured: `304`
 		// Proof size, estimated: `6646`
-		// Fastest run: 99_458_000 ps.
-		Weight::from_parts(102_673_000, 6646)
+		// Fastest run: 100_710_000 ps.
+		Weight::from_parts(105_227_000, 6646)
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(4))
 	}
@@ -390,8 +390,8 @@ impl WeightInfo for () {
 	fn set_breaker() -> Weight {
 		// Proof size, measured: `6`
 		// Proof size, estimated: `1486`
-		// Fastest run: 28_383_000 ps.
-		Weight::from_parts(29_995_000, 1486)
+		// Fastest run: 28_552_000 ps.
+		Weight::from_parts(30_315_000, 1486)
 			.saturating_add(ParityDbWeight::get().reads(1))
 			.saturating_add(ParityDbWeight::get().writes(1))
 	}
@@ -419,36 +419,36 @@ impl WeightInfo for () {
 	/// Proof: `Margin::OpenInterest` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Triggers` (r:18 w:18)
 	/// Proof: `Margin::Triggers` (`max_values`: None, `max_size`: Some(277), added: 2752, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::CounterForTriggers` (r:1 w:1)
-	/// Proof: `Margin::CounterForTriggers` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::RiskVersion` (r:1 w:0)
-	/// Proof: `Margin::RiskVersion` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::OpenAuctions` (r:16 w:16)
 	/// Proof: `Liquidation::OpenAuctions` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Params` (r:1 w:0)
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(48), added: 543, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::CounterForAuctions` (r:1 w:1)
 	/// Proof: `Liquidation::CounterForAuctions` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::CounterForTriggers` (r:1 w:1)
+	/// Proof: `Margin::CounterForTriggers` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::RiskVersion` (r:1 w:0)
+	/// Proof: `Margin::RiskVersion` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::NextAuctionId` (r:1 w:1)
 	/// Proof: `Liquidation::NextAuctionId` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Auctions` (r:16 w:16)
 	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(132), added: 2607, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::LowerTriggers` (r:0 w:80)
+	/// Storage: `Margin::LowerTriggers` (r:0 w:64)
 	/// Proof: `Margin::LowerTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::UpperTriggers` (r:0 w:80)
+	/// Storage: `Margin::UpperTriggers` (r:0 w:64)
 	/// Proof: `Margin::UpperTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Component `n` ranges over `[1, 16]`.
 	fn liquidate(n: u32, ) -> Weight {
 		// Proof size, measured: `2158 + n * (255 ±0)`
 		// Proof size, estimated: `22974 + n * (5102 ±0)`
-		// Fastest run: 1_520_208_000 ps.
-		Weight::from_parts(1_538_605_000, 22974)
-			// Standard error: 4_157_828
-			.saturating_add(Weight::from_parts(1_214_670_066, 0).saturating_mul(n.into()))
+		// Fastest run: 1_369_983_000 ps.
+		Weight::from_parts(1_388_260_000, 22974)
+			// Standard error: 3_559_661
+			.saturating_add(Weight::from_parts(1_076_467_396, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(42))
 			.saturating_add(ParityDbWeight::get().reads((6_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(24))
-			.saturating_add(ParityDbWeight::get().writes((15_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().writes((13_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 5102).saturating_mul(n.into()))
 	}
 	/// Storage: `Liquidation::Breaker` (r:1 w:0)
@@ -475,35 +475,35 @@ impl WeightInfo for () {
 	/// Proof: `Margin::OpenInterest` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Triggers` (r:18 w:18)
 	/// Proof: `Margin::Triggers` (`max_values`: None, `max_size`: Some(277), added: 2752, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::CounterForTriggers` (r:1 w:1)
-	/// Proof: `Margin::CounterForTriggers` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::RiskVersion` (r:1 w:0)
-	/// Proof: `Margin::RiskVersion` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::OpenAuctions` (r:16 w:16)
 	/// Proof: `Liquidation::OpenAuctions` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Params` (r:1 w:0)
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(48), added: 543, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::CounterForAuctions` (r:1 w:1)
 	/// Proof: `Liquidation::CounterForAuctions` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::CounterForTriggers` (r:1 w:1)
+	/// Proof: `Margin::CounterForTriggers` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::RiskVersion` (r:1 w:0)
+	/// Proof: `Margin::RiskVersion` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::NextAuctionId` (r:1 w:1)
 	/// Proof: `Liquidation::NextAuctionId` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Auctions` (r:16 w:16)
 	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(132), added: 2607, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::LowerTriggers` (r:0 w:80)
+	/// Storage: `Margin::LowerTriggers` (r:0 w:64)
 	/// Proof: `Margin::LowerTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::UpperTriggers` (r:0 w:80)
+	/// Storage: `Margin::UpperTriggers` (r:0 w:64)
 	/// Proof: `Margin::UpperTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Component `p` ranges over `[1, 8]`.
 	fn liquidate_positions(p: u32, ) -> Weight {
 		// Proof size, measured: `5461 + p * (98 ±0)`
 		// Proof size, estimated: `85173 + p * (2748 ±0)`
-		// Fastest run: 13_508_308_000 ps.
-		Weight::from_parts(12_649_830_601, 85173)
-			// Standard error: 3_672_199
-			.saturating_add(Weight::from_parts(1_311_269_811, 0).saturating_mul(p.into()))
+		// Fastest run: 11_105_193_000 ps.
+		Weight::from_parts(10_269_650_280, 85173)
+			// Standard error: 2_986_063
+			.saturating_add(Weight::from_parts(1_256_550_908, 0).saturating_mul(p.into()))
 			.saturating_add(ParityDbWeight::get().reads(113))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(p.into())))
-			.saturating_add(ParityDbWeight::get().writes(230))
+			.saturating_add(ParityDbWeight::get().writes(198))
 			.saturating_add(ParityDbWeight::get().writes((5_u64).saturating_mul(p.into())))
 			.saturating_add(Weight::from_parts(0, 2748).saturating_mul(p.into()))
 	}
@@ -527,10 +527,10 @@ impl WeightInfo for () {
 	fn skip(n: u32, ) -> Weight {
 		// Proof size, measured: `1747 + n * (169 ±0)`
 		// Proof size, estimated: `22974 + n * (5102 ±0)`
-		// Fastest run: 376_582_000 ps.
-		Weight::from_parts(173_595_264, 22974)
-			// Standard error: 202_810
-			.saturating_add(Weight::from_parts(225_499_820, 0).saturating_mul(n.into()))
+		// Fastest run: 381_659_000 ps.
+		Weight::from_parts(183_421_548, 22974)
+			// Standard error: 255_974
+			.saturating_add(Weight::from_parts(222_240_013, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(15))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 5102).saturating_mul(n.into()))
@@ -559,31 +559,31 @@ impl WeightInfo for () {
 	/// Proof: `Margin::OpenInterest` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Triggers` (r:4 w:4)
 	/// Proof: `Margin::Triggers` (`max_values`: None, `max_size`: Some(277), added: 2752, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::CounterForTriggers` (r:1 w:1)
-	/// Proof: `Margin::CounterForTriggers` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::RiskVersion` (r:1 w:0)
-	/// Proof: `Margin::RiskVersion` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::OpenAuctions` (r:1 w:1)
 	/// Proof: `Liquidation::OpenAuctions` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Params` (r:1 w:0)
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(48), added: 543, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::CounterForAuctions` (r:1 w:1)
 	/// Proof: `Liquidation::CounterForAuctions` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::CounterForTriggers` (r:1 w:1)
+	/// Proof: `Margin::CounterForTriggers` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::RiskVersion` (r:1 w:0)
+	/// Proof: `Margin::RiskVersion` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::NextAuctionId` (r:1 w:1)
 	/// Proof: `Liquidation::NextAuctionId` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Auctions` (r:1 w:1)
 	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(132), added: 2607, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::LowerTriggers` (r:0 w:5)
+	/// Storage: `Margin::LowerTriggers` (r:0 w:4)
 	/// Proof: `Margin::LowerTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::UpperTriggers` (r:0 w:5)
+	/// Storage: `Margin::UpperTriggers` (r:0 w:4)
 	/// Proof: `Margin::UpperTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	fn liquidate_account() -> Weight {
 		// Proof size, measured: `2413`
 		// Proof size, estimated: `22974`
-		// Fastest run: 1_547_268_000 ps.
-		Weight::from_parts(1_609_420_000, 22974)
+		// Fastest run: 1_415_892_000 ps.
+		Weight::from_parts(1_471_635_000, 22974)
 			.saturating_add(ParityDbWeight::get().reads(50))
-			.saturating_add(ParityDbWeight::get().writes(41))
+			.saturating_add(ParityDbWeight::get().writes(39))
 	}
 	/// Storage: `Liquidation::Breaker` (r:1 w:0)
 	/// Proof: `Liquidation::Breaker` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
@@ -621,10 +621,10 @@ impl WeightInfo for () {
 	fn deleverage(n: u32, ) -> Weight {
 		// Proof size, measured: `2096 + n * (255 ±0)`
 		// Proof size, estimated: `22974 + n * (5102 ±0)`
-		// Fastest run: 1_395_191_000 ps.
-		Weight::from_parts(177_215_149, 22974)
-			// Standard error: 644_920
-			.saturating_add(Weight::from_parts(1_236_849_061, 0).saturating_mul(n.into()))
+		// Fastest run: 1_385_857_000 ps.
+		Weight::from_parts(104_501_750, 22974)
+			// Standard error: 1_586_638
+			.saturating_add(Weight::from_parts(1_262_836_547, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(22))
 			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(6))
@@ -664,8 +664,8 @@ impl WeightInfo for () {
 	fn take() -> Weight {
 		// Proof size, measured: `1076`
 		// Proof size, estimated: `12302`
-		// Fastest run: 668_617_000 ps.
-		Weight::from_parts(689_449_000, 12302)
+		// Fastest run: 661_767_000 ps.
+		Weight::from_parts(683_089_000, 12302)
 			.saturating_add(ParityDbWeight::get().reads(21))
 			.saturating_add(ParityDbWeight::get().writes(18))
 	}
@@ -688,8 +688,8 @@ impl WeightInfo for () {
 	fn restart() -> Weight {
 		// Proof size, measured: `1132`
 		// Proof size, estimated: `6646`
-		// Fastest run: 209_443_000 ps.
-		Weight::from_parts(218_195_000, 6646)
+		// Fastest run: 210_785_000 ps.
+		Weight::from_parts(220_399_000, 6646)
 			.saturating_add(ParityDbWeight::get().reads(10))
 			.saturating_add(ParityDbWeight::get().writes(5))
 	}
@@ -698,8 +698,8 @@ impl WeightInfo for () {
 	fn set_params() -> Weight {
 		// Proof size, measured: `0`
 		// Proof size, estimated: `0`
-		// Fastest run: 21_893_000 ps.
-		Weight::from_parts(23_365_000, 0)
+		// Fastest run: 22_043_000 ps.
+		Weight::from_parts(23_545_000, 0)
 			.saturating_add(ParityDbWeight::get().writes(1))
 	}
 	/// Storage: `Margin::Accounts` (r:2 w:2)
@@ -709,8 +709,8 @@ impl WeightInfo for () {
 	fn fund_insurance() -> Weight {
 		// Proof size, measured: `304`
 		// Proof size, estimated: `6646`
-		// Fastest run: 99_458_000 ps.
-		Weight::from_parts(102_673_000, 6646)
+		// Fastest run: 100_710_000 ps.
+		Weight::from_parts(105_227_000, 6646)
 			.saturating_add(ParityDbWeight::get().reads(4))
 			.saturating_add(ParityDbWeight::get().writes(4))
 	}
