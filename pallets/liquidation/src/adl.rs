@@ -20,10 +20,9 @@ use crate::{pallet::*, types::AdlTarget};
 use alloc::vec::Vec;
 use frame_support::{ensure, pallet_prelude::*};
 use perp_primitives::{entry_price, Balance, MarginLiquidator, MarketId, PositionRisk};
-use sp_runtime::traits::Saturating;
 use sp_runtime::{
-	helpers_128bit::multiply_by_rational_with_rounding, FixedPointNumber, FixedU128, Perbill,
-	Rounding,
+	helpers_128bit::multiply_by_rational_with_rounding, traits::Saturating, FixedPointNumber,
+	FixedU128, Perbill, Rounding,
 };
 
 impl<T: Config> Pallet<T> {
@@ -84,21 +83,40 @@ impl<T: Config> Pallet<T> {
 		ranked
 	}
 
-	/// What the pool checks of a `deleverage`: the breaker runs, there is an excess to recover,
-	/// and the targets are distinct, in profit and ranked (scores not increasing).
-	pub(crate) fn ensure_ranked(targets: &TargetsOf<T>) -> DispatchResult {
+	/// What any `deleverage` needs: the breaker runs, there is an excess to recover (returned)
+	/// and some target.
+	fn ensure_deleverage(targets: &TargetsOf<T>) -> Result<Balance, DispatchError> {
 		ensure!(Breaker::<T>::get() == BreakerLevel::Running, Error::<T>::BreakerActive);
-		ensure!(Self::adl_excess() > 0, Error::<T>::NothingToDeleverage);
+		let excess = Self::adl_excess();
+		ensure!(excess > 0, Error::<T>::NothingToDeleverage);
 		ensure!(!targets.is_empty(), Error::<T>::EmptyBatch);
-		let mut last: Option<FixedU128> = None;
-		for (i, (who, market)) in targets.iter().enumerate() {
-			ensure!(
-				!targets.iter().skip(i + 1).any(|other| other == &(who.clone(), *market)),
-				Error::<T>::DuplicateAccount
-			);
-			let (score, _) = Self::scored(who, *market).ok_or(Error::<T>::NotInProfit)?;
-			ensure!(last.is_none_or(|last| score <= last), Error::<T>::NotRanked);
-			last = Some(score);
+		Ok(excess)
+	}
+
+	/// Target `i` of `targets` with its score, if it is named for the first time, in profit,
+	/// and ranked no higher than the score `last` before it.
+	fn ranked(
+		targets: &TargetsOf<T>,
+		i: usize,
+		last: Option<FixedU128>,
+	) -> Result<(FixedU128, PositionRisk), Error<T>> {
+		let (who, market) = targets.get(i).ok_or(Error::<T>::EmptyBatch)?;
+		ensure!(
+			!targets.iter().take(i).any(|(other, m)| other == who && m == market),
+			Error::<T>::DuplicateAccount
+		);
+		let (score, position) = Self::scored(who, *market).ok_or(Error::<T>::NotInProfit)?;
+		ensure!(last.is_none_or(|last| score <= last), Error::<T>::NotRanked);
+		Ok((score, position))
+	}
+
+	/// What the pool checks of a `deleverage`: `ensure_deleverage`, and every target is
+	/// distinct, in profit and ranked (scores not increasing).
+	pub(crate) fn ensure_ranked(targets: &TargetsOf<T>) -> DispatchResult {
+		Self::ensure_deleverage(targets)?;
+		let mut last = None;
+		for i in 0..targets.len() {
+			last = Some(Self::ranked(targets, i, last)?.0);
 		}
 		Ok(())
 	}
@@ -107,10 +125,7 @@ impl<T: Config> Pallet<T> {
 	/// in profit, or now outranks the one before it, is skipped. Returns how many targets were
 	/// looked at (the rest, after the excess was recovered, were not).
 	pub(crate) fn do_deleverage(targets: &TargetsOf<T>) -> Result<u32, DispatchError> {
-		ensure!(Breaker::<T>::get() == BreakerLevel::Running, Error::<T>::BreakerActive);
-		let mut left = Self::adl_excess();
-		ensure!(left > 0, Error::<T>::NothingToDeleverage);
-		ensure!(!targets.is_empty(), Error::<T>::EmptyBatch);
+		let mut left = Self::ensure_deleverage(targets)?;
 		let fund = Self::insurance_fund();
 		let su = T::Margin::settlement_unit();
 		let mut last: Option<FixedU128> = None;
@@ -120,10 +135,7 @@ impl<T: Config> Pallet<T> {
 				break;
 			}
 			seen += 1;
-			let duplicate = targets.iter().take(i).any(|other| other == &(who.clone(), *market));
-			let ranked = Self::scored(who, *market)
-				.filter(|(score, _)| !duplicate && last.is_none_or(|last| *score <= last));
-			let Some((score, position)) = ranked else {
+			let Ok((score, position)) = Self::ranked(targets, i, last) else {
 				Self::deposit_event(Event::DeleverageSkipped { who: who.clone(), market: *market });
 				continue;
 			};

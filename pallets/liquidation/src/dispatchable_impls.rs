@@ -200,8 +200,8 @@ impl<T: Config> Pallet<T> {
 				});
 			};
 		if full {
-			// Every position in one go: margin writes the account, the fund, the vault and the
-			// risk index once.
+			// Every position in one go: margin writes the account, the fund, the vault and open
+			// interest once (the risk index is left to `run_waterfall`).
 			let planned: Vec<_> = exposures
 				.iter()
 				.filter_map(|position| {

@@ -3,10 +3,9 @@
 //! as bare unsigned `liquidate` batches of at most `MaxBatch` accounts. One run re-checks at most
 //! `batches_per_run()` batches' worth of candidates (as many full batches as the operational
 //! class's reserved share of a block holds, at most `MaxBatchesPerRun`); the next run goes on
-//! from a cursor kept in
-//! the node's persistent offchain storage (and starts over once it reaches the end), so a long
-//! list is covered over several blocks and accounts just submitted are not submitted again while
-//! their batch waits in the pool. It does nothing while the breaker is not `Running` (and margin
+//! from a cursor kept in the node's persistent offchain storage (and starts over once it
+//! reaches the end), so a long list is covered over several blocks and accounts just submitted
+//! are not submitted again while their batch waits in the pool. It does nothing while the breaker is not `Running` (and margin
 //! gives no verdict on stale or frozen prices). While the vault carries socialized loss beyond
 //! `AdlThreshold`, it also ranks the positions in profit and submits a `deleverage` (see
 //! `adl`). Failures are logged, never panics.
