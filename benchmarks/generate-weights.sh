@@ -44,7 +44,7 @@ for pallet in "${!pallets[@]}"; do
 done
 
 # SDK pallets whose weights the runtime sets: an implementation of their `WeightInfo` each.
-for pallet in frame_system pallet_timestamp pallet_balances pallet_sudo pallet_assets; do
+for pallet in frame_system pallet_timestamp pallet_balances pallet_sudo pallet_assets pallet_utility; do
 	out="runtime/src/weights/$pallet.rs"
 	log "benchmark pallet $pallet -> $out"
 	bench --pallet "$pallet" --template benchmarks/runtime-weight-template.hbs --output "$out"

@@ -7,6 +7,7 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_balances, Balances]
 	[pallet_sudo, Sudo]
 	[pallet_assets, Assets]
+	[pallet_utility, Utility]
 	[pallet_perp_oracle, Oracle]
 	[pallet_margin, Margin]
 	[pallet_liquidation, Liquidation]

@@ -202,6 +202,8 @@ mod runtime {
 	pub type Sudo = pallet_sudo;
 	#[runtime::pallet_index(7)]
 	pub type Assets = pallet_assets;
+	#[runtime::pallet_index(8)]
+	pub type Utility = pallet_utility;
 
 	#[runtime::pallet_index(20)]
 	pub type Oracle = pallet_perp_oracle;

@@ -655,3 +655,33 @@ fn a_workers_run_submits_as_many_batches_as_the_reserved_share_holds() {
 	assert!(c.batch_weight.saturating_mul(batches.into()).all_lte(c.reserved));
 	assert!(!c.batch_weight.saturating_mul((batches + 1).into()).all_lte(c.reserved));
 }
+
+#[test]
+fn a_batch_of_ordinary_calls_stays_in_the_normal_class_whatever_it_wraps() {
+	use crate::RuntimeCall;
+	use frame_support::dispatch::GetDispatchInfo;
+	use perp_primitives::Price;
+
+	let transfer = || {
+		RuntimeCall::Balances(pallet_balances::Call::transfer_keep_alive {
+			dest: Sr25519Keyring::Bob.to_account_id().into(),
+			value: 1,
+		})
+	};
+	let feed = || {
+		RuntimeCall::Oracle(pallet_perp_oracle::Call::feed {
+			values: vec![(asset_ids::BTC, Price::from_u32(60_000))].try_into().unwrap(),
+		})
+	};
+	let batch = |calls: Vec<RuntimeCall>| RuntimeCall::Utility(pallet_utility::Call::batch { calls });
+
+	let transfers = batch(vec![transfer(); 100]).get_dispatch_info();
+	assert_eq!(transfers.class, DispatchClass::Normal);
+	assert!(transfers.call_weight.all_gte(transfer().get_dispatch_info().call_weight * 100));
+	// A feed among ordinary calls does not lift the batch into the operational reserve.
+	assert_eq!(batch(vec![feed(), transfer()]).get_dispatch_info().class, DispatchClass::Normal);
+	// A normal batch is bounded by the normal class like any normal transaction.
+	let normal = RuntimeBlockWeights::get().get(DispatchClass::Normal).max_extrinsic.unwrap();
+	let too_big = batch(vec![transfer(); 10_000]).get_dispatch_info();
+	assert!(!too_big.total_weight().all_lte(normal));
+}

@@ -8,7 +8,7 @@ mod transactions;
 pub use margin::{MaxTiers, NativeAndAssets};
 
 use crate::{
-	AccountId, Aura, Balance, Balances, Block, BlockNumber, Hash, Nonce, PalletInfo, Runtime,
+	AccountId, Aura, Balance, Balances, Block, BlockNumber, Hash, Nonce, OriginCaller, PalletInfo, Runtime,
 	RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask,
 	System, EXISTENTIAL_DEPOSIT, MAXIMUM_BLOCK_LENGTH, MAXIMUM_BLOCK_REF_TIME, MILLI_UNIT,
 	NORMAL_DISPATCH_RATIO, SLOT_DURATION, VERSION,
@@ -125,6 +125,15 @@ impl pallet_sudo::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
 	type RuntimeCall = RuntimeCall;
 	type WeightInfo = crate::weights::pallet_sudo::WeightInfo<Runtime>;
+}
+
+// Batches of ordinary calls, as wallets and polkadot.js apps send them. A batch takes the
+// dispatch class of its calls: normal unless every call in it is operational.
+impl pallet_utility::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type RuntimeCall = RuntimeCall;
+	type PalletsOrigin = OriginCaller;
+	type WeightInfo = crate::weights::pallet_utility::WeightInfo<Runtime>;
 }
 
 impl pallet_assets::Config for Runtime {

@@ -7,3 +7,4 @@ pub mod pallet_assets;
 pub mod pallet_balances;
 pub mod pallet_sudo;
 pub mod pallet_timestamp;
+pub mod pallet_utility;
