@@ -22,3 +22,53 @@ build_node() {
 	log "building the node and its runtime (cargo build, features: $FEATURES)"
 	(cd "$ROOT" && cargo build --locked --workspace --features "$FEATURES")
 }
+
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# start_dev_node WORKDIR [node arguments...]: starts `--dev` on free ports with its chain and log
+# (WORKDIR/node.log) in WORKDIR, and waits for its RPC. Sets NODE_PID, RPC_PORT and NODE_LOG;
+# stop_dev_node stops it (callers trap it).
+NODE_PID=""
+start_dev_node() {
+	local work="$1"
+	shift
+	RPC_PORT="$(free_port)"
+	local p2p_port
+	p2p_port="$(free_port)"
+	NODE_LOG="$work/node.log"
+	log "starting the dev node (rpc $RPC_PORT, p2p $p2p_port, log $NODE_LOG)"
+	"$NODE_BIN" --dev --base-path "$work/chain" --database paritydb --rpc-port "$RPC_PORT" \
+		--port "$p2p_port" --no-prometheus --no-telemetry --no-mdns --offchain-worker always \
+		"$@" >"$NODE_LOG" 2>&1 &
+	NODE_PID=$!
+	for _ in $(seq 1 120); do
+		if ! kill -0 "$NODE_PID" 2>/dev/null; then
+			tail -n 40 "$NODE_LOG" >&2
+			echo "the node exited before its RPC came up" >&2
+			return 1
+		fi
+		if grep -q "Running JSON-RPC server" "$NODE_LOG"; then return 0; fi
+		sleep 1
+	done
+	echo "the node's RPC did not come up within 120 s" >&2
+	return 1
+}
+
+stop_dev_node() {
+	if [[ -n "$NODE_PID" ]] && kill -0 "$NODE_PID" 2>/dev/null; then
+		kill -TERM "$NODE_PID" 2>/dev/null || true
+		for _ in $(seq 1 50); do kill -0 "$NODE_PID" 2>/dev/null || break; sleep 0.2; done
+		kill -KILL "$NODE_PID" 2>/dev/null || true
+	fi
+}
+
+# Fails (returns 1) when the node log shows a panic.
+no_panic_in_log() {
+	if grep -q "panicked at" "$NODE_LOG"; then
+		log "the node panicked:"
+		grep -A5 "panicked at" "$NODE_LOG" >&2
+		return 1
+	fi
+}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # README command 2 (and .ci/run): set up what is missing, then formatting, clippy, the Rust
-# tests (pallets, benchmarks as tests, runtime) and the end-to-end smoke test of the dev chain.
+# tests (pallets, benchmarks as tests, runtime), the end-to-end smoke test of the dev chain and
+# the zombienet network tests.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 
@@ -20,3 +21,5 @@ log "cargo test"
 cargo test --locked --workspace --features "$FEATURES"
 
 "$ROOT/scripts/e2e-dev.sh"
+
+"$ROOT/scripts/zombienet.sh"

@@ -9,6 +9,8 @@
 // Usage: node smoke-dev.mjs ws://127.0.0.1:PORT
 import http from 'node:http';
 import { ApiPromise, Keyring, WsProvider } from '@polkadot/api';
+import { BTC, BTC_PERP, DOT, DOT_UNIT, ETH, ETH_PERP, UNIT, USD, USD_UNIT, catchWarnings, hex, sendAndWait, sleep } from './common.mjs';
+import { callProjectApis, decodeBlocks, readProjectStorage, submitEveryCall } from './compat.mjs';
 
 const endpoint = process.argv[2] ?? 'ws://127.0.0.1:9944';
 const MIN_FINALIZED = 3;
@@ -19,20 +21,7 @@ function fail(message) {
   process.exit(1);
 }
 
-// polkadot.js reports unknown types and extensions through console warnings; any of them is a
-// compatibility failure. The one notice allowed lists node RPC methods that this api version has
-// no decoration for (newer RPCs such as chainHead_v1_*); it says nothing about decoding.
-const ALLOWED_NOTICES = [/API\/INIT: RPC methods not decorated:/];
-const warnings = [];
-for (const level of ['warn', 'error']) {
-  const original = console[level];
-  console[level] = (...args) => {
-    const line = args.map(String).join(' ');
-    const allowed = line.startsWith('smoke:') || ALLOWED_NOTICES.some((re) => re.test(line));
-    if (!allowed) warnings.push(line);
-    original(...args);
-  };
-}
+const warnings = catchWarnings(['smoke:']);
 
 const timer = setTimeout(() => fail(`not done within ${DEADLINE_MS / 1000} s`), DEADLINE_MS);
 
@@ -52,45 +41,6 @@ async function waitForFinalized(api, height) {
   });
   unsubscribe();
   return reached;
-}
-
-async function decodeAllBlocks(api, upTo) {
-  let extrinsics = 0;
-  let events = 0;
-  for (let n = 0; n <= upTo; n++) {
-    const hash = await api.rpc.chain.getBlockHash(n);
-    const block = await api.rpc.chain.getBlock(hash);
-    for (const ex of block.block.extrinsics) {
-      // Decoding the call and its arguments through the metadata fails on an unknown type.
-      const { section, method } = api.registry.findMetaCall(ex.callIndex);
-      ex.method.toHuman();
-      if (!section || !method) fail(`block #${n}: undecodable call`);
-      extrinsics++;
-    }
-    const at = await api.at(hash);
-    const blockEvents = await at.query.system.events();
-    for (const record of blockEvents) {
-      record.event.toHuman();
-      events++;
-    }
-  }
-  return { extrinsics, events };
-}
-
-// Sends `tx` signed by `signer`; resolves with `{ events, blockHash }` once it is in a block,
-// rejects if it failed.
-function sendAndWait(api, tx, signer) {
-  return new Promise((resolve, reject) => {
-    tx.signAndSend(signer, ({ status, events, dispatchError }) => {
-      if (dispatchError) {
-        const reason = dispatchError.isModule
-          ? (({ section, name }) => `${section}.${name}`)(api.registry.findMetaError(dispatchError.asModule))
-          : dispatchError.toString();
-        reject(new Error(`${tx.method.section}.${tx.method.method} failed: ${reason}`));
-      }
-      if (status.isInBlock) resolve({ events, blockHash: status.asInBlock.toHex() });
-    }).catch(reject);
-  });
 }
 
 async function transfer(api) {
@@ -113,9 +63,6 @@ async function transfer(api) {
   return blockHash;
 }
 
-const BTC = 2;
-const DOT = 4;
-const UNIT = 10n ** 18n; // FixedU128
 
 async function feedAndReadPrices(api) {
   const keyring = new Keyring({ type: 'sr25519' });
@@ -188,12 +135,10 @@ async function priceTurnsStaleWithoutQuorum(api) {
       }
       fed = true;
     }
-    await new Promise((r) => setTimeout(r, 3_000));
+    await sleep(3_000);
   }
 }
 
-const ETH = 3;
-const hex = (bytes) => `0x${Buffer.from(bytes).toString('hex')}`;
 
 // A price server. ETH: `/a` answers the price as a string, `/b` ten dollars higher as a number
 // in a nested document, `/broken` a 500; BTC at `/btc`, DOT at `/dot`. `set(asset, cents)` moves
@@ -243,7 +188,7 @@ async function waitForPrice(api, asset, expected, what) {
     if (Date.now() - started > 90_000) {
       fail(`asset ${asset} did not reach ${what} (${expected}) within 90 s: ${view ? JSON.stringify(view.price.toHuman()) : 'no view'}`);
     }
-    await new Promise((r) => setTimeout(r, 2_000));
+    await sleep(2_000);
   }
 }
 
@@ -277,11 +222,6 @@ async function offchainWorkersFeed(api) {
   return { server, first: first.seconds, moved: moved.seconds };
 }
 
-const USD = 1;
-const USD_UNIT = 10n ** 6n;
-const DOT_UNIT = 10n ** 10n;
-const BTC_PERP = 0;
-const ETH_PERP = 1;
 
 function summary(account) {
   if (account.isNone) fail('MarginApi.account returned nothing for a trader');
@@ -373,7 +313,7 @@ async function offchainLiquidation(api, server) {
     );
     if (open.every((n) => n === 0)) break;
     if (Date.now() - started > 90_000) fail(`Ferdie and Dave not liquidated within 90 s: ${open}`);
-    await new Promise((r) => setTimeout(r, 2_000));
+    await sleep(2_000);
   }
   const seconds = (Date.now() - started) / 1000;
   for (const who of [ferdie, dave]) {
@@ -435,7 +375,6 @@ async function offchainLiquidation(api, server) {
   const adl = await api.call.liquidationApi.deleveraging(10);
   if (adl.socializedLoss.toBigInt() !== 0n) fail(`socialized loss ${adl.socializedLoss}`);
   if (adl.threshold.toBigInt() !== 250_000n * USD_UNIT) fail(`ADL threshold ${adl.threshold}`);
-  await server.close();
   return {
     seconds,
     paid: take.paid.toBigInt(),
@@ -460,8 +399,8 @@ async function main() {
   console.log(`smoke: metadata v${api.runtimeMetadata.version} with ${pallets.length} pallets decoded`);
 
   const finalized = await waitForFinalized(api, MIN_FINALIZED);
-  const { extrinsics, events } = await decodeAllBlocks(api, finalized);
-  console.log(`smoke: decoded blocks 0..${finalized}: ${extrinsics} extrinsics, ${events} events`);
+  const early = await decodeBlocks(api, 0, finalized);
+  console.log(`smoke: decoded blocks 0..${finalized}: ${early.signed + early.unsigned} extrinsics, ${early.events} events`);
 
   const block = await transfer(api);
   console.log(`smoke: signed transfer included in ${block}`);
@@ -495,6 +434,25 @@ async function main() {
       `Ferdie's shortfall (${liq.ferdie}); Ferdie then took Dave's 800 DOT at ${liq.price} for ${liq.paid} ` +
       `and the fund paid the rest (${liq.dave}); the fund holds ${liq.fund}; nothing was socialized, ` +
       `so nothing to deleverage (${liq.ranked} positions in profit ranked)`,
+  );
+
+  // The compatibility check over the whole run. Alice signs root calls in it: the node's
+  // offchain workers (which sign feeds with Alice's, Bob's and Charlie's keys) stop feeding
+  // first, so that no nonce of hers is taken meanwhile; the last feeds keep BTC fresh.
+  await api.rpc.offchain.localStorageSet('PERSISTENT', hex('perp-oracle::sources'), hex('[]'));
+  const paused = (await api.rpc.chain.getHeader()).number.toNumber();
+  while ((await api.rpc.chain.getHeader()).number.toNumber() < paused + 2) await sleep(1_000);
+  const submitted = await submitEveryCall(api, new Keyring({ type: 'sr25519' }).addFromUri('//Eve'));
+  await ocw.server.close();
+  const head = (await api.rpc.chain.getHeader()).number.toNumber();
+  const all = await decodeBlocks(api, 0, head);
+  if (!all.calls.has('liquidation.liquidate')) fail('no unsigned liquidation among the decoded extrinsics');
+  const storage = await readProjectStorage(api);
+  const apis = await callProjectApis(api, new Keyring({ type: 'sr25519' }).addFromUri('//Eve').address);
+  console.log(
+    `smoke: compat: ${submitted.length} user-facing calls submitted through api.tx (${submitted.join(', ')}); ` +
+      `decoded all ${all.blocks} blocks (${all.signed} signed, ${all.unsigned} unsigned extrinsics, ${all.events} events); ` +
+      `read ${storage.items} storage items of the project pallets (${storage.entries} values); ${apis} runtime API calls`,
   );
 
   await api.disconnect();
