@@ -235,11 +235,40 @@ async function crash(networkInfo, assetName) {
 }
 
 // Crashes `asset` after `seconds`, in the background, while the following steps run.
-function scheduleCrash(networkInfo, assetName, seconds) {
+async function scheduleCrash(networkInfo, assetName, seconds) {
+  // A validator is about to be killed: the steps that follow talk to the first one only, and
+  // a connection to a killed node would only log reconnection errors.
+  const firstUri = validators(networkInfo)[0][1].wsUri;
+  for (const [uri, api] of state.apis) {
+    if (uri === firstUri) continue;
+    await api.disconnect();
+    state.apis.delete(uri);
+  }
   state.faultStarted = Date.now();
   state.scheduled = sleep(seconds * 1000).then(() => crash(networkInfo, assetName).then((block) => ({ block, at: Date.now() })));
   state.scheduled.catch(() => {});
   say(`${assetName} will fall 6% in ${seconds} s`);
+}
+
+// Waits until the node at `uri` answers a plain HTTP JSON-RPC request (no websocket, so no
+// reconnection noise from polkadot.js while it starts).
+async function waitForRpc(uri, seconds) {
+  const url = uri.replace(/^ws/, 'http');
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    try {
+      const reply = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'system_health', params: [] }),
+      });
+      if (reply.ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Failure(`${uri} did not answer within ${seconds} s`);
+    await sleep(1_000);
+  }
 }
 
 // After a validator was killed and restarted: the scheduled crash was liquidated in time by the
@@ -253,7 +282,9 @@ async function afterFault(networkInfo, name) {
   const finalizedGain = during[during.length - 1].finalized - during[0].finalized;
   if (finalizedGain < 2) throw new Failure(`finality advanced by ${finalizedGain} while ${name} was down`);
   const api = await first(networkInfo);
-  const restarted = await connect(networkInfo.nodesByName[name].wsUri);
+  const uri = networkInfo.nodesByName[name].wsUri;
+  await waitForRpc(uri, 60);
+  const restarted = await connect(uri);
   const deadline = Date.now() + 120_000;
   for (;;) {
     const [head, theirs, theirFinal] = await Promise.all([
@@ -284,6 +315,7 @@ async function outage(networkInfo) {
     await sleep(2_000);
   }
   const staleAt = (await api.rpc.chain.getHeader()).number.toNumber();
+  const staleAfter = (Date.now() - started) / 1000;
   const before = state.liquidated.size;
   // Six more blocks on the stale price.
   while ((await api.rpc.chain.getHeader()).number.toNumber() < staleAt + 6) await sleep(1_000);
@@ -293,7 +325,7 @@ async function outage(networkInfo) {
   const risky = state.traders.find((t) => t.market === BTC_PERP && t.risky);
   const summary = (await api.call.marginApi.account(risky.pair.address)).unwrap();
   if (summary.pricesFresh.isTrue) throw new Failure('MarginApi says the prices are fresh');
-  say(`feeds stopped: BTC Stale at #${staleAt} (${((Date.now() - started) / 1000).toFixed(0)} s); no liquidation in the 6 blocks since`);
+  say(`feeds stopped: BTC Stale at #${staleAt}, ${staleAfter.toFixed(0)} s after (max age ${maxAge / 1000} s); no liquidation in the 6 blocks since`);
 }
 
 async function resume(networkInfo) {
