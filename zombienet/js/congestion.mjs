@@ -49,7 +49,14 @@ class Sender {
     this.nonce = null;
   }
   async send(tx) {
-    if (this.nonce === null) this.nonce = (await this.api.rpc.system.accountNextIndex(this.pair.address)).toNumber();
+    while (this.nonce === null) {
+      // Concurrent sends share one lookup.
+      this.loading ??= this.api.rpc.system.accountNextIndex(this.pair.address).then((n) => {
+        this.nonce ??= n.toNumber();
+        this.loading = null;
+      });
+      await this.loading;
+    }
     const nonce = this.nonce++;
     await tx.signAsync(this.pair, { nonce, era: 0 });
     try {
@@ -317,7 +324,7 @@ async function main() {
     fullEveryBlock: during.filter((r) => r.number <= (finishedAt ?? Infinity)).every((r) => r.normalFill >= 90),
   };
   const lines = [
-    `| block | after crash | normal class, weight | normal class, length | flood batches | liquidate extrinsics | accounts liquidated | total liquidated | oracle feeds | operational weight |`,
+    `| block | after crash | normal class, weight | normal class, length | flood batches | liquidate extrinsics | \`Liquidated\` events | traders liquidated so far | oracle feeds | operational weight |`,
     `| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |`,
     ...rows
       .filter((r) => crash === null || r.number >= crash - 3)
@@ -342,6 +349,12 @@ async function main() {
       `(${flood.stats.submitted} batches submitted, ${flood.stats.refused} refused by the pool); ` +
       `Alice, Bob and Charlie feed BTC every block; BTC crashes from ${PRICE} to ${CRASHED} USD ` +
       `(aggregated in #${crash}).`,
+    '',
+    'A `Liquidated` event is one liquidation step of one account. The 13x traders are liquidated ' +
+      'in partial steps (25% of the position a step, one step a block) and appear in up to three ' +
+      'blocks; "traders liquidated so far" counts each trader once. "Operational weight" is what ' +
+      'the block accounted for the operational class: feeds and liquidation batches at their ' +
+      'declared weight.',
   ];
   const markdown = ['## Targets', '', ...summary, '', '## The run', '', ...run, '', '## Blocks', '', ...lines, ''];
   writeFileSync(outPath, markdown.join('\n'));

@@ -274,9 +274,10 @@ async function waitForRpc(uri, seconds) {
 // After a validator was killed and restarted: the scheduled crash was liquidated in time by the
 // others, they kept producing and finalizing while it was down, and it caught up.
 async function afterFault(networkInfo, name) {
-  const { block } = await state.scheduled;
+  const { block, at } = await state.scheduled;
   const downFrom = state.faultStarted;
   const restartedAt = Date.now();
+  if (at > restartedAt) throw new Failure(`the crash in #${block} was liquidated only after ${name} came back`);
   const during = state.heads.filter((h) => h.at > downFrom + 5_000 && h.at < restartedAt - 5_000);
   if (during.length < 3) throw new Failure(`only ${during.length} blocks while ${name} was down`);
   const finalizedGain = during[during.length - 1].finalized - during[0].finalized;
