@@ -673,7 +673,8 @@ fn a_batch_of_ordinary_calls_stays_in_the_normal_class_whatever_it_wraps() {
 			values: vec![(asset_ids::BTC, Price::from_u32(60_000))].try_into().unwrap(),
 		})
 	};
-	let batch = |calls: Vec<RuntimeCall>| RuntimeCall::Utility(pallet_utility::Call::batch { calls });
+	let batch =
+		|calls: Vec<RuntimeCall>| RuntimeCall::Utility(pallet_utility::Call::batch { calls });
 
 	let transfers = batch(vec![transfer(); 100]).get_dispatch_info();
 	assert_eq!(transfers.class, DispatchClass::Normal);
