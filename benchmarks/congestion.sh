@@ -19,17 +19,10 @@ build_node
 capacity="$(grep -o '\*\*liquidations per block, L\*\* | \*\*[0-9]*' benchmarks/CAPACITY.md | grep -o '[0-9]*$')"
 [[ -n "$capacity" ]] || { echo "no L in benchmarks/CAPACITY.md: run benchmarks/capacity.sh" >&2; exit 1; }
 
-work="$(mktemp -d)"
-cleanup() {
-	stop_dev_node
-	rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-
-start_dev_node "$work"
+start_dev_node
 status=0
-node zombienet/js/congestion.mjs "ws://127.0.0.1:$RPC_PORT" "$work/table.md" "$capacity" "$accounts" || status=$?
-[[ -f "$work/table.md" ]] || { tail -n 60 "$NODE_LOG" >&2; exit 1; }
+node zombienet/js/congestion.mjs "ws://127.0.0.1:$RPC_PORT" "$NODE_WORK/table.md" "$capacity" "$accounts" || status=$?
+[[ -f "$NODE_WORK/table.md" ]] || { tail -n 60 "$NODE_LOG" >&2; exit 1; }
 
 overruns="$(grep -c 'block production took too long' "$NODE_LOG" || true)"
 panics="$(grep -c 'panicked at' "$NODE_LOG" || true)"
@@ -50,7 +43,7 @@ reasons="$(grep -o 'end: [A-Za-z]*' "$NODE_LOG" | sort | uniq -c | awk '{printf 
 	echo "$panics panics; the slowest proposal took ${slowest:-?} ms (of a 4,000 ms proposal window);"
 	echo "proposals ended by: $reasons."
 	echo
-	cat "$work/table.md"
+	cat "$NODE_WORK/table.md"
 } > benchmarks/CONGESTION.md
 cat benchmarks/CONGESTION.md
 if [[ "$overruns" != 0 || "$panics" != 0 ]]; then

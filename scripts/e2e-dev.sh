@@ -6,14 +6,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 "$ROOT/scripts/setup.sh" --js
 build_node
 
-work="$(mktemp -d)"
-cleanup() {
-	stop_dev_node
-	rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-
-start_dev_node "$work"
+start_dev_node
 
 status=0
 node "$ROOT/zombienet/js/smoke-dev.mjs" "ws://127.0.0.1:$RPC_PORT" || status=$?

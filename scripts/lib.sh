@@ -27,19 +27,21 @@ free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
-# start_dev_node WORKDIR [node arguments...]: starts `--dev` on free ports with its chain and log
-# (WORKDIR/node.log) in WORKDIR, and waits for its RPC. Sets NODE_PID, RPC_PORT and NODE_LOG;
-# stop_dev_node stops it (callers trap it).
+# start_dev_node [node arguments...]: starts `--dev` on free ports, its chain and log
+# (NODE_LOG) in a new temporary directory (NODE_WORK), and waits for its RPC. Sets NODE_PID,
+# RPC_PORT, NODE_LOG and NODE_WORK; the node is stopped and the directory removed when the
+# script exits, whatever happens.
 NODE_PID=""
+NODE_WORK=""
 start_dev_node() {
-	local work="$1"
-	shift
+	NODE_WORK="$(mktemp -d)"
+	trap stop_dev_node EXIT INT TERM
 	RPC_PORT="$(free_port)"
 	local p2p_port
 	p2p_port="$(free_port)"
-	NODE_LOG="$work/node.log"
+	NODE_LOG="$NODE_WORK/node.log"
 	log "starting the dev node (rpc $RPC_PORT, p2p $p2p_port, log $NODE_LOG)"
-	"$NODE_BIN" --dev --base-path "$work/chain" --database paritydb --rpc-port "$RPC_PORT" \
+	"$NODE_BIN" --dev --base-path "$NODE_WORK/chain" --database paritydb --rpc-port "$RPC_PORT" \
 		--port "$p2p_port" --no-prometheus --no-telemetry --no-mdns --offchain-worker always \
 		"$@" >"$NODE_LOG" 2>&1 &
 	NODE_PID=$!
@@ -62,6 +64,7 @@ stop_dev_node() {
 		for _ in $(seq 1 50); do kill -0 "$NODE_PID" 2>/dev/null || break; sleep 0.2; done
 		kill -KILL "$NODE_PID" 2>/dev/null || true
 	fi
+	if [[ -n "$NODE_WORK" ]]; then rm -rf "$NODE_WORK"; fi
 }
 
 # Fails (returns 1) when the node log shows a panic.
