@@ -118,7 +118,7 @@ async function main() {
   for (const level of [63_050n, 61_100n, 59_150n]) {
     await feed(api, level);
     console.log('   the offchain worker re-checks the accounts whose safe band the price left; the next blocks:');
-    await narrate(api, 2);
+    await narrate(api, 3);
     await show(api, traders);
   }
 
