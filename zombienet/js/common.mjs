@@ -17,6 +17,11 @@ export const hex = (bytes) => `0x${Buffer.from(bytes).toString('hex')}`;
 
 export class Failure extends Error {}
 
+// The oracle's view of `asset` (price, status, index, volatility, feeders) from `OracleApi`.
+export async function priceView(api, asset) {
+  return (await api.call.oracleApi.prices()).find((v) => v.asset.toNumber() === asset);
+}
+
 // polkadot.js reports unknown types and extensions through console warnings; any of them is a
 // compatibility failure. The one notice allowed lists node RPC methods this api version has no
 // decoration for (newer RPCs such as chainHead_v1_*); it says nothing about decoding. Lines

@@ -5,7 +5,7 @@
 // default signed extensions. It throws on any decoding error; the caller fails on any warning
 // polkadot.js printed (unknown types or signed extensions), see `catchWarnings`.
 import { Keyring } from '@polkadot/api';
-import { BTC, BTC_PERP, DOT, Failure, USD, USD_UNIT, errorName } from './common.mjs';
+import { BTC, BTC_PERP, DOT, Failure, USD, USD_UNIT, errorName, priceView } from './common.mjs';
 
 export const PROJECT_PALLETS = ['Oracle', 'Margin', 'Liquidation'];
 export const PROJECT_APIS = ['OracleApi', 'MarginApi', 'LiquidationApi'];
@@ -111,7 +111,7 @@ export async function submitEveryCall(api, trader) {
     api.query.margin.collateralAssets(DOT),
   ]);
   const [[marketKey, market]] = markets.filter(([k]) => k.args[0].toNumber() === BTC_PERP);
-  const btcPrice = (await api.call.oracleApi.prices()).find((v) => v.asset.toNumber() === BTC).price.price.toBigInt();
+  const btcPrice = (await priceView(api, BTC)).price.price.toBigInt();
   const sudo = (call) => api.tx.sudo.sudo(call);
   // [name, signer, tx, outcomes allowed]
   const plan = [

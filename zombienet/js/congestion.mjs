@@ -9,6 +9,7 @@
 //   CAPACITY: L, the liquidations per block the weights promise (benchmarks/CAPACITY.md).
 import { writeFileSync } from 'node:fs';
 import { ApiPromise, Keyring, WsProvider } from '@polkadot/api';
+import { BTC, BTC_PERP, PERP, UNIT, USD, USD_UNIT, priceView } from './common.mjs';
 
 const [endpoint, outPath, capacityArg, accountsArg] = process.argv.slice(2);
 const L = Number(capacityArg);
@@ -18,12 +19,6 @@ if (!endpoint || !outPath || !(L > 0) || !(N > 0)) {
   process.exit(2);
 }
 
-const BTC = 2;
-const USD = 1;
-const BTC_PERP = 0;
-const UNIT = 10n ** 18n; // FixedU128
-const USD_UNIT = 10n ** 6n;
-const PERP = 10n ** 12n;
 const PRICE = 65_000n;
 const CRASHED = 61_100n; // -6%
 const MARGIN = 500n; // USD each trader deposits
@@ -151,8 +146,7 @@ async function setUp(api, keyring, feeders) {
   // below maintenance (13x: partially liquidated; 14x-16x: closed in full; 17x: bankrupt, the
   // fund pays the shortfall).
   await untilBlock(api, 'a fresh BTC price', 10, async () => {
-    const views = await api.call.oracleApi.prices();
-    const btc = views.find((v) => v.asset.toNumber() === BTC);
+    const btc = await priceView(api, BTC);
     return btc && btc.price.status.toString() === 'Fresh';
   });
   const opening = traders.map((t, i) => {

@@ -6,7 +6,7 @@
 //
 // Usage: node demo.mjs [ws://127.0.0.1:9944]
 import { ApiPromise, Keyring, WsProvider } from '@polkadot/api';
-import { BTC, BTC_PERP, PERP, UNIT, USD, USD_UNIT, sendAndWait, sleep } from './common.mjs';
+import { BTC, BTC_PERP, PERP, UNIT, USD, USD_UNIT, priceView, sendAndWait } from './common.mjs';
 
 const endpoint = process.argv[2] ?? 'ws://127.0.0.1:9944';
 const keyring = new Keyring({ type: 'sr25519' });
@@ -16,7 +16,7 @@ const price = (v) => `${(Number(v / 10n ** 14n) / 1e4).toLocaleString('en-US')} 
 async function feed(api, usdPrice) {
   const feeders = ['//Alice', '//Bob', '//Charlie'].map((u) => keyring.addFromUri(u));
   const results = await Promise.all(feeders.map((f) => sendAndWait(api, api.tx.oracle.feed([[BTC, usdPrice * UNIT]]), f)));
-  const view = (await api.call.oracleApi.prices()).find((v) => v.asset.toNumber() === BTC);
+  const view = await priceView(api, BTC);
   console.log(`\n== Alice, Bob and Charlie feed BTC at ${usdPrice.toLocaleString('en-US')} USD: the oracle says ${price(view.price.price.toBigInt())}, ${view.price.status} (in ${results[2].blockHash.slice(0, 10)}…)`);
 }
 

@@ -9,7 +9,7 @@
 // Usage: node smoke-dev.mjs ws://127.0.0.1:PORT
 import http from 'node:http';
 import { ApiPromise, Keyring, WsProvider } from '@polkadot/api';
-import { BTC, BTC_PERP, DOT, DOT_UNIT, ETH, ETH_PERP, UNIT, USD, USD_UNIT, catchWarnings, hex, sendAndWait, sleep } from './common.mjs';
+import { BTC, BTC_PERP, DOT, DOT_UNIT, ETH, ETH_PERP, UNIT, USD, USD_UNIT, catchWarnings, hex, priceView, sendAndWait, sleep } from './common.mjs';
 import { callProjectApis, decodeBlocks, readProjectStorage, submitEveryCall } from './compat.mjs';
 
 const endpoint = process.argv[2] ?? 'ws://127.0.0.1:9944';
@@ -83,7 +83,7 @@ async function feedAndReadPrices(api) {
     if (after !== before[i]) fail(`feeder ${i} paid ${before[i] - after} for an accepted feed`);
   }
 
-  const btc = await btcView(api);
+  const btc = await priceView(api, BTC);
   if (!btc) fail('OracleApi.prices lacks BTC');
   const status = btc.price.status.toString();
   const price = btc.price.price.toBigInt();
@@ -93,11 +93,6 @@ async function feedAndReadPrices(api) {
   const raw = await api.call.oracleApi.rawValues(BTC);
   if (raw.length !== 3 || !raw.every((v) => v.fresh.isTrue)) fail('expected three fresh raw values');
   return btc.feeders.toNumber();
-}
-
-async function btcView(api) {
-  const views = await api.call.oracleApi.prices();
-  return views.find((v) => v.asset.toNumber() === BTC);
 }
 
 // Charlie lies by 20%: his value is excluded and the price stays at the honest median.
@@ -110,7 +105,7 @@ async function lyingFeederIsExcluded(api) {
   const who = excluded.event.data.feeders.map((a) => a.toString());
   if (who.length !== 1 || who[0] !== charlie.address) fail(`excluded ${who}, expected Charlie`);
   // Alice's 64,900 and Bob's 65,100 remain: the price is their (lower) median.
-  const price = (await btcView(api)).price.price.toBigInt();
+  const price = (await priceView(api, BTC)).price.price.toBigInt();
   if (price < 64_900n * UNIT || price > 65_100n * UNIT) fail(`the outlier moved the price to ${price}`);
 }
 
@@ -123,7 +118,7 @@ async function priceTurnsStaleWithoutQuorum(api) {
   const started = Date.now();
   let fed = false;
   for (;;) {
-    const btc = await btcView(api);
+    const btc = await priceView(api, BTC);
     const status = btc.price.status.toString();
     if (status === 'Stale') return (Date.now() - started) / 1000;
     if (status !== 'Fresh') fail(`BTC turned ${status}, expected Fresh then Stale`);
@@ -173,15 +168,10 @@ async function startPriceServer() {
   };
 }
 
-async function assetView(api, asset) {
-  const views = await api.call.oracleApi.prices();
-  return views.find((v) => v.asset.toNumber() === asset);
-}
-
 async function waitForPrice(api, asset, expected, what) {
   const started = Date.now();
   for (;;) {
-    const view = await assetView(api, asset);
+    const view = await priceView(api, asset);
     if (view && view.price.status.toString() === 'Fresh' && view.price.price.toBigInt() === expected) {
       return { seconds: (Date.now() - started) / 1000, feeders: view.feeders.toNumber() };
     }

@@ -23,6 +23,7 @@ import {
   USD_UNIT,
   catchWarnings,
   hex,
+  priceView,
   sendAndWait,
   sleep,
 } from './common.mjs';
@@ -85,10 +86,6 @@ async function startPriceServer() {
   server.http.unref();
   server.url = `http://127.0.0.1:${server.http.address().port}`;
   return server;
-}
-
-async function priceView(api, asset) {
-  return (await api.call.oracleApi.prices()).find((v) => v.asset.toNumber() === asset);
 }
 
 // Waits until `asset` is Fresh at `expected`; returns the block that aggregated it.
