@@ -69,20 +69,39 @@ pub fn capacity() -> Capacity {
 /// How many accounts batches of at most `batch`, weighing `weigh(n)` for `n` accounts, put
 /// into `space`: full batches while they fit, then the largest partial batch that does.
 pub fn fill(space: Weight, batch: u32, weigh: impl Fn(u32) -> Weight) -> u32 {
-	let full = weigh(batch);
-	let mut left = space;
-	let mut accounts = 0u32;
-	while batch > 0 && full.all_lte(left) {
-		left = left.saturating_sub(full);
-		accounts = accounts.saturating_add(batch);
-	}
-	let partial = (1..batch).rev().find(|n| weigh(*n).all_lte(left)).unwrap_or(0);
-	accounts.saturating_add(partial)
+	fill_charged(space, batch, &weigh, &weigh)
 }
 
-/// For each number of positions per account, 1 to `MaxPositions`: the weight per account of a
-/// full batch of such accounts (`liquidate_positions`), and the liquidations per block if
-/// batches were weighed by the positions they close (they are declared at `MaxPositions`).
+/// [`fill`] for batches admitted at their `declared(n)` weight that use `charged(n)` of the
+/// space (what a batch reports after it ran: the block builder admits a batch while its
+/// declared weight fits, and the refund makes room for the next): full batches while one is
+/// admitted, then the largest partial batch admitted, as long as one is.
+pub fn fill_charged(
+	space: Weight,
+	batch: u32,
+	declared: &impl Fn(u32) -> Weight,
+	charged: &impl Fn(u32) -> Weight,
+) -> u32 {
+	let mut left = space;
+	let mut accounts = 0u32;
+	while batch > 0 && declared(batch).all_lte(left) && charged(batch).any_gt(Weight::zero()) {
+		left = left.saturating_sub(charged(batch));
+		accounts = accounts.saturating_add(batch);
+	}
+	while let Some(n) = (1..batch).rev().find(|n| declared(*n).all_lte(left)) {
+		if !charged(n).any_gt(Weight::zero()) {
+			break;
+		}
+		left = left.saturating_sub(charged(n));
+		accounts = accounts.saturating_add(n);
+	}
+	accounts
+}
+
+/// For each number of positions per account, 1 to `MaxPositions`: the weight a liquidated
+/// account holding that many is charged in a full batch (its share of `liquidate`, less what
+/// `lighter_by` returns for it), and the liquidations per block when every account holds that
+/// many: batches are declared at `MaxPositions` and charged what they report.
 pub fn by_positions() -> Vec<(u32, Weight, u32)> {
 	let capacity = capacity();
 	let left = capacity
@@ -90,18 +109,13 @@ pub fn by_positions() -> Vec<(u32, Weight, u32)> {
 		.saturating_sub(capacity.feed.saturating_mul(capacity.feeds_per_block.into()));
 	let max_batch: u32 = <Runtime as pallet_liquidation::Config>::MaxBatch::get();
 	let max_positions: u32 = <Runtime as pallet_margin::Config>::MaxPositions::get();
+	let declared = |n: u32| LiquidationWeights::liquidate(n).saturating_add(base());
 	(1..=max_positions)
 		.map(|p| {
-			let batch = LiquidationWeights::liquidate_positions(p).saturating_add(base());
-			let per_account = batch.div(max_batch.into());
-			let per_block = fill(left, max_batch, |n| {
-				if n == max_batch {
-					batch
-				} else {
-					per_account.saturating_mul(n.into()).saturating_add(base())
-				}
-			});
-			(p, per_account, per_block)
+			let unused = crate::Liquidation::lighter_by(p);
+			let charged = |n: u32| declared(n).saturating_sub(unused.saturating_mul(n.into()));
+			let per_block = fill_charged(left, max_batch, &declared, &charged);
+			(p, charged(max_batch).div(max_batch.into()), per_block)
 		})
 		.collect()
 }

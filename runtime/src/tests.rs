@@ -282,6 +282,62 @@ fn feed_btc_at(block: u32, btc: u32) {
 }
 
 #[test]
+fn a_partial_liquidation_is_planned_from_one_valuation_and_the_real_books_agree() {
+	use crate::{Liquidation, Margin, RuntimeOrigin, System, USD_UNIT};
+	use frame_support::traits::UnfilteredDispatchable;
+	use perp_primitives::{MarginLiquidator, Price};
+
+	preset_storage(sp_genesis_builder::DEV_RUNTIME_PRESET).execute_with(|| {
+		System::set_block_number(1);
+		Oracle::set_fresh_price(asset_ids::BTC, Price::from_u32(65_000));
+		Oracle::set_fresh_price(asset_ids::ETH, Price::from_u32(3_000));
+		let eve = Sr25519Keyring::Eve.to_account_id();
+		let origin = || RuntimeOrigin::signed(eve.clone());
+		assert!(Margin::deposit(origin(), asset_ids::USD, 10_000 * USD_UNIT).is_ok());
+		// 2 BTC and 20 ETH long: 190,000 USD of notional, about 19x.
+		let (btc, eth) = (200_000_000i128, 20 * genesis_config_presets::ETH_UNIT as i128);
+		assert!(Margin::trade(origin(), 0, btc).is_ok());
+		assert!(Margin::trade(origin(), 1, eth).is_ok());
+
+		// Both fall 3%: below maintenance (≈ 4,600), above half of it, and equity (≈ 4,200)
+		// covers the 2% that closing everything costs (≈ 3,700): partial.
+		Oracle::set_fresh_price(asset_ids::BTC, Price::from_u32(63_050));
+		Oracle::set_fresh_price(asset_ids::ETH, Price::from_u32(2_910));
+		let before = Margin::margins(&eve).expect("fresh prices");
+		assert!(before.state().is_liquidatable());
+		let call = pallet_liquidation::Call::<Runtime>::liquidate {
+			accounts: vec![eve.clone()].try_into().unwrap(),
+		};
+		assert!(call.dispatch_bypass_filter(RuntimeOrigin::none()).is_ok());
+
+		// A quarter of each, in one margin call; not yet restored, so both steps were planned.
+		assert_eq!(Margin::position(&eve, 0).map(|p| p.size), Some(btc - btc / 4));
+		assert_eq!(Margin::position(&eve, 1).map(|p| p.size), Some(eth - eth / 4));
+		let after = Margin::margins(&eve).expect("fresh prices");
+		let liquidated = System::events().into_iter().find_map(|record| match record.event {
+			crate::RuntimeEvent::Liquidation(pallet_liquidation::Event::Liquidated {
+				steps,
+				full,
+				equity,
+				..
+			}) => Some((steps, full, equity)),
+			_ => None,
+		});
+		assert_eq!(liquidated, Some((2, false, after.equity)));
+		// The plan charged each step its discount and penalty on the closed notional, rounded
+		// up: the real books lost no more.
+		let closed = (63_050 * 2 + 2_910 * 20) * USD_UNIT / 4;
+		assert!(after.equity >= before.equity - (closed / 50 + 2) as i128, "{before:?} {after:?}");
+		assert!(after.equity < before.equity);
+		// The step raised equity against maintenance (what the partial stage is for); still
+		// below it, the next block's batch goes on.
+		let ratio = |m: &perp_primitives::Margins| m.equity as f64 / m.maintenance as f64;
+		assert!(ratio(&after) > ratio(&before), "{before:?} {after:?}");
+		assert!(Liquidation::may_liquidate(&eve));
+	});
+}
+
+#[test]
 // Liquidations are `ValidateUnsigned` transactions (see ARCHITECTURE §6).
 #[allow(deprecated)]
 fn an_unsigned_batch_liquidates_a_trader_below_maintenance_through_the_real_margin_pallet() {
@@ -515,6 +571,8 @@ fn beyond_the_threshold_a_bankrupt_traders_loss_is_recovered_from_the_best_ranke
 /// Liquidations per block under congestion, as the weights in use give them; pinned at the
 /// measured value (benchmarks/CAPACITY.md), so that a heavier liquidation fails here.
 const PINNED_LIQUIDATIONS_PER_BLOCK: u32 = 217;
+/// The same for accounts with one position each, whose batches report less than they declare.
+const PINNED_ONE_POSITION_LIQUIDATIONS_PER_BLOCK: u32 = 326;
 
 #[test]
 fn the_liquidations_a_congested_block_holds_follow_from_the_weights_in_use() {
@@ -547,6 +605,18 @@ fn the_liquidations_a_congested_block_holds_follow_from_the_weights_in_use() {
 	};
 	assert!(weigh(c.per_block).all_lte(c.reserved));
 	assert!(!weigh(c.per_block + 1).all_lte(c.reserved));
+
+	// Accounts with fewer positions are charged less, and the refunds make room for more
+	// batches; with the most positions an account may hold, nothing changes.
+	let rows = crate::capacity::by_positions();
+	assert_eq!(rows.last().map(|(_, _, per_block)| *per_block), Some(c.per_block));
+	assert!(rows.windows(2).all(|w| w[0].2 >= w[1].2 && w[0].1.all_lte(w[1].1)));
+	assert!(rows[0].2 > c.per_block);
+	assert!(
+		rows[0].2 >= PINNED_ONE_POSITION_LIQUIDATIONS_PER_BLOCK,
+		"{} one-position liquidations a block, fewer than the pinned",
+		rows[0].2
+	);
 }
 
 #[test]
@@ -576,7 +646,9 @@ fn capacity_report() {
 	);
 	println!("| **liquidations per block, L** | **{}** |", c.per_block);
 	println!();
-	println!("| positions per account | weight per account | L if weighed by its positions |");
+	println!(
+		"| positions per account | weight charged per account | L when every account holds that many |"
+	);
 	println!("| --- | --- | --- |");
 	for (positions, per_account, per_block) in by_positions() {
 		println!("| {positions} | {:.3} ms | {per_block} |", ms(per_account));
@@ -629,6 +701,21 @@ fn what_the_liquidation_calls_report_stays_within_their_declared_weight_at_their
 		let (declared, actual) = run(call, RuntimeOrigin::signed(taker));
 		assert!(actual.all_lte(declared));
 		assert_eq!(actual, Liquidation::take_weight(true));
+	});
+
+	preset_storage(sp_genesis_builder::DEV_RUNTIME_PRESET).execute_with(|| {
+		crate::System::set_block_number(1);
+		// A full batch of accounts with one position each returns what the other seven
+		// positions would have cost.
+		let accounts = LiquidationBenchmarkHelper::liquidatable_accounts(16, 1);
+		let call = RuntimeCall::Liquidation(pallet_liquidation::Call::liquidate {
+			accounts: accounts.clone().try_into().unwrap(),
+		});
+		let (declared, actual) = run(call, RuntimeOrigin::none());
+		let unused = Liquidation::lighter_by(1).saturating_mul(16);
+		assert_eq!(actual, declared.saturating_sub(unused));
+		assert!(actual.ref_time() < declared.ref_time());
+		assert!(accounts.iter().all(|who| !Liquidation::may_liquidate(who)));
 	});
 
 	preset_storage(sp_genesis_builder::DEV_RUNTIME_PRESET).execute_with(|| {

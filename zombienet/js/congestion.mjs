@@ -143,8 +143,9 @@ async function setUp(api, keyring, feeders) {
   say('traders and flooders funded');
 
   // Each trader deposits its USD and goes long BTC at 13x to 17x: after a 6% fall every one is
-  // below maintenance (13x: partially liquidated; 14x-16x: closed in full; 17x: bankrupt, the
-  // fund pays the shortfall).
+  // below maintenance and closed in full (13x: its equity no longer covers the discount and
+  // penalty of closing; 14x-16x: below half the maintenance margin; 17x: bankrupt, the fund
+  // pays the shortfall).
   await untilBlock(api, 'a fresh BTC price', 10, async () => {
     const btc = await priceView(api, BTC);
     return btc && btc.price.status.toString() === 'Fresh';
@@ -344,11 +345,11 @@ async function main() {
       `Alice, Bob and Charlie feed BTC every block; BTC crashes from ${PRICE} to ${CRASHED} USD ` +
       `(aggregated in #${crash}).`,
     '',
-    'A `Liquidated` event is one liquidation step of one account. The 13x traders are liquidated ' +
-      'in partial steps (25% of the position a step, one step a block) and appear in up to three ' +
-      'blocks; "traders liquidated so far" counts each trader once. "Operational weight" is what ' +
-      'the block accounted for the operational class: feeds and liquidation batches at their ' +
-      'declared weight.',
+    'A `Liquidated` event is one liquidation of one account (an account partially liquidated ' +
+      'in several blocks has one in each); "traders liquidated so far" counts each trader once. ' +
+      '"Operational weight" is what the block accounted for the operational class: feeds, and ' +
+      'liquidation batches at the weight they reported (declared at 8 positions an account, less ' +
+      'the refund for the positions an account did not hold).',
   ];
   const markdown = ['## Targets', '', ...summary, '', '## The run', '', ...run, '', '## Blocks', '', ...lines, ''];
   writeFileSync(outPath, markdown.join('\n'));

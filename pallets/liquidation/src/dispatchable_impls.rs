@@ -10,7 +10,6 @@ use frame_support::{ensure, pallet_prelude::*};
 use frame_system::pallet_prelude::BlockNumberFor;
 use perp_primitives::{
 	units_for_usd, usd_value, Balance, Close, MarginLiquidator, Margins, PositionRisk, Price,
-	Reduction,
 };
 use sp_runtime::{traits::Saturating, FixedU128, Rounding};
 
@@ -36,16 +35,20 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Liquidates every account of the batch that is still liquidatable; returns how many were
-	/// (an account whose liquidation failed, and was rolled back, counts: its weight was used).
-	pub(crate) fn do_liquidate(accounts: &AccountsOf<T>) -> Result<u32, DispatchError> {
+	/// (an account whose liquidation failed, and was rolled back, counts: its weight was used)
+	/// and the weight they did not use for holding fewer positions than the most an account
+	/// may (see `lighter_by`).
+	pub(crate) fn do_liquidate(accounts: &AccountsOf<T>) -> Result<(u32, Weight), DispatchError> {
 		ensure!(Breaker::<T>::get() == BreakerLevel::Running, Error::<T>::BreakerActive);
 		Self::ensure_batch(accounts)?;
 		let mut done = 0;
+		let mut unused = Weight::zero();
 		for who in accounts.iter() {
-			let Some(before) = Self::verdict(who) else {
+			let Some(before) = Self::assessment(who) else {
 				Self::deposit_event(Event::Skipped { who: who.clone() });
 				continue;
 			};
+			unused = unused.saturating_add(Self::lighter_by(before.1.len() as u32));
 			// One account's failure (rolled back) does not stop the others.
 			if let Err(error) =
 				frame_support::storage::with_storage_layer(|| Self::run_waterfall(who, before))
@@ -55,7 +58,21 @@ impl<T: Config> Pallet<T> {
 			}
 			done += 1;
 		}
-		Ok(done)
+		Ok((done, unused))
+	}
+
+	/// How much less than the worst case `liquidate` declares per account (`MaxPositions`
+	/// positions) liquidating an account that holds `positions` costs: the difference of
+	/// `liquidate_positions`, which is measured over a full batch, shared out per account. An
+	/// account without positions (its debt stage only) counts as one position.
+	pub fn lighter_by(positions: u32) -> Weight {
+		use crate::WeightInfo;
+		let max = T::Margin::max_positions().max(1);
+		let held = positions.clamp(1, max);
+		let batch = u64::from(T::MaxBatch::get().max(1));
+		let difference = T::WeightInfo::liquidate_positions(max)
+			.saturating_sub(T::WeightInfo::liquidate_positions(held));
+		Weight::from_parts(difference.ref_time() / batch, difference.proof_size() / batch)
 	}
 
 	/// A keeper's signed liquidation of `who`: the waterfall, then the keeper's share of the
@@ -66,7 +83,7 @@ impl<T: Config> Pallet<T> {
 		who: T::AccountId,
 	) -> Result<bool, DispatchError> {
 		ensure!(Breaker::<T>::get() == BreakerLevel::Running, Error::<T>::BreakerActive);
-		let before = Self::verdict(&who).ok_or(Error::<T>::NotLiquidatable)?;
+		let before = Self::assessment(&who).ok_or(Error::<T>::NotLiquidatable)?;
 		let outcome = Self::run_waterfall(&who, before)?;
 		let reward = T::KeeperShare::get().mul_floor(outcome.penalty());
 		if reward > 0 && keeper != who {
@@ -76,12 +93,12 @@ impl<T: Config> Pallet<T> {
 		Ok(!outcome.path.is_empty())
 	}
 
-	/// The waterfall for one liquidatable account, whose margins `before` were just read
-	/// (`verdict`): stage (a) on its positions, then, with none left, its debt (see
-	/// `settle_debt`).
+	/// The waterfall for one liquidatable account, whose margins and positions `before` were
+	/// just read (`assessment`): stage (a) on its positions, then, with none left, its debt
+	/// (see `settle_debt`).
 	pub(crate) fn run_waterfall(
 		who: &T::AccountId,
-		before: Margins,
+		before: Assessment,
 	) -> Result<Outcome, DispatchError> {
 		let mut outcome = Self::reduce_positions(who, before)?;
 		let closed = outcome.path.len();
@@ -154,9 +171,15 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Stage (a), partial liquidation, of one liquidatable account with margins `before`.
-	fn reduce_positions(who: &T::AccountId, before: Margins) -> Result<Outcome, DispatchError> {
-		let exposures = T::Margin::exposures(who);
+	/// Stage (a), partial liquidation, of one liquidatable account with margins `before` and
+	/// positions `exposures`. The steps are planned from them: largest maintenance margin
+	/// first, each market's partial share, until the margins the steps leave (see
+	/// `after_step`) are restored, or every position in full (`needs_full_liquidation`). One
+	/// margin call closes them all, and the account is valued once afterwards.
+	fn reduce_positions(
+		who: &T::AccountId,
+		(before, exposures): Assessment,
+	) -> Result<Outcome, DispatchError> {
 		// Until a position is seen closed, it counts as left (also when stage (a) stops early).
 		let mut outcome = Outcome {
 			path: Vec::new(),
@@ -166,93 +189,100 @@ impl<T: Config> Pallet<T> {
 		if exposures.is_empty() {
 			return Ok(outcome);
 		}
-		let mut open = exposures.len();
-		let full = Self::needs_full_liquidation(&before);
-		let fund = Self::insurance_fund();
+		let full = Self::needs_full_liquidation(&before, &exposures);
 		let now = frame_system::Pallet::<T>::block_number();
 		let su = T::Margin::settlement_unit();
-		let mut steps = 0u32;
+		let mut planned = Vec::with_capacity(exposures.len());
+		let mut predicted = before;
+		for position in &exposures {
+			let Some((close, used)) = Self::plan_close(who, position, full, now, su) else {
+				continue;
+			};
+			if !full {
+				predicted = Self::after_step(&predicted, position, &close, su);
+			}
+			planned.push((position, close, used));
+			if !full && Self::is_restored(&predicted) {
+				break;
+			}
+		}
 		let mut after = before;
-		// The margins at fresh prices after the last close, if there are fresh prices.
-		let mut fresh = Some(before);
-		let mut record =
-			|position: &PositionRisk, close: &Close, used: Balance, reduction: &Reduction| {
+		if !planned.is_empty() {
+			let closes: Vec<Close> = planned.iter().map(|(_, close, _)| *close).collect();
+			let fund = Self::insurance_fund();
+			let reductions = T::Margin::reduce_positions(who, &closes, T::Penalty::get(), &fund)?;
+			let mut open = exposures.len();
+			for ((position, close, used), reduction) in planned.iter().zip(&reductions) {
 				let notional =
 					usd_value(reduction.closed, position.unit, close.price, su, Rounding::Up)
 						.unwrap_or(Balance::MAX);
 				LiquidatedNotional::<T>::insert(close.market, (now, used.saturating_add(notional)));
-				steps += 1;
 				if reduction.remaining == 0 {
 					open -= 1;
 				}
+				// (Margin's `PositionLiquidated` event tells the step.)
 				outcome.path.push(Step::Close {
 					market: close.market,
 					closed: reduction.closed,
 					price: close.price,
 					penalty: reduction.penalty,
 				});
-				Self::deposit_event(Event::PositionClosed {
-					who: who.clone(),
-					market: close.market,
-					closed: reduction.closed,
-					price: close.price,
-					penalty: reduction.penalty,
-				});
-			};
-		if full {
-			// Every position in one go: margin writes the account, the fund, the vault and open
-			// interest once (the risk index is left to `run_waterfall`).
-			let planned: Vec<_> = exposures
-				.iter()
-				.filter_map(|position| {
-					Self::plan_close(who, position, true, now, su).map(|plan| (position, plan))
-				})
-				.collect();
-			let closes: Vec<Close> = planned.iter().map(|(_, (close, _))| *close).collect();
-			if !closes.is_empty() {
-				let reductions =
-					T::Margin::reduce_positions(who, &closes, T::Penalty::get(), &fund)?;
-				for ((position, (close, used)), reduction) in planned.iter().zip(&reductions) {
-					record(position, close, *used, reduction);
-				}
-				fresh = T::Margin::margins(who);
-				after = fresh.unwrap_or(after);
 			}
-		} else {
-			// One step at a time, until the account is restored.
-			for position in &exposures {
-				let Some((close, used)) = Self::plan_close(who, position, false, now, su) else {
-					continue;
-				};
-				let reduction = T::Margin::reduce_position(
-					who,
-					close.market,
-					close.amount,
-					close.price,
-					T::Penalty::get(),
-					&fund,
-				)?;
-				record(position, &close, used, &reduction);
-				fresh = T::Margin::margins(who);
-				match fresh {
-					Some(margins) => after = margins,
-					None => break,
-				}
-				if Self::is_restored(&after) {
-					break;
-				}
-			}
+			outcome.positions_left = open > 0;
+			outcome.after = T::Margin::margins(who);
+			after = outcome.after.unwrap_or(predicted);
 		}
-		outcome.positions_left = open > 0;
-		outcome.after = fresh;
 		Self::deposit_event(Event::Liquidated {
 			who: who.clone(),
-			steps,
+			steps: outcome.path.len() as u32,
 			full,
 			equity: after.equity,
 			maintenance: after.maintenance,
 		});
 		Ok(outcome)
+	}
+
+	/// The margins `margins` become once `close` is done on `position`: equity loses what the
+	/// close costs (`closing_cost`); the requirements lose the closed share of the position's,
+	/// rounded down. (Tiers only rise with notional, so what is left of a requirement is at
+	/// most that share of it: the prediction never overstates recovery.)
+	pub(crate) fn after_step(
+		margins: &Margins,
+		position: &PositionRisk,
+		close: &Close,
+		su: Balance,
+	) -> Margins {
+		let size = position.size.unsigned_abs();
+		let share = <sp_runtime::Perbill as sp_runtime::PerThing>::from_rational_with_rounding(
+			close.amount.min(size),
+			size,
+			Rounding::Down,
+		)
+		.unwrap_or_default();
+		let cost = Self::closing_cost(position, close.amount, close.price, su);
+		Margins {
+			equity: margins.equity.saturating_sub(i128::try_from(cost).unwrap_or(i128::MAX)),
+			initial: margins.initial.saturating_sub(share.mul_floor(position.initial)),
+			maintenance: margins.maintenance.saturating_sub(share.mul_floor(position.maintenance)),
+		}
+	}
+
+	/// What closing `amount` units of `position` at `price` (its discounted price) takes from
+	/// the account's equity: the discount on the notional at the oracle price, and the penalty
+	/// on the notional at the close price, both rounded up.
+	pub(crate) fn closing_cost(
+		position: &PositionRisk,
+		amount: Balance,
+		price: Price,
+		su: Balance,
+	) -> Balance {
+		let notional = |price| {
+			usd_value(amount, position.unit, price, su, Rounding::Up).unwrap_or(Balance::MAX)
+		};
+		position
+			.discount
+			.mul_ceil(notional(position.price))
+			.saturating_add(T::Penalty::get().mul_ceil(notional(price)))
 	}
 
 	/// What stage (a) closes of `position` now, with the market's notional closed so far in
@@ -294,11 +324,23 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// Below `FullLiquidationBelow` of its maintenance margin (or bankrupt), an account is
-	/// closed in full.
-	pub(crate) fn needs_full_liquidation(margins: &Margins) -> bool {
+	/// An account is closed in full below `FullLiquidationBelow` of its maintenance margin
+	/// (or bankrupt), and when its equity does not cover what closing all of its `positions`
+	/// costs (each market's discount plus the penalty, on its notional): then each partial
+	/// step would lower its equity against its maintenance margin instead of restoring it.
+	pub(crate) fn needs_full_liquidation(margins: &Margins, positions: &[PositionRisk]) -> bool {
 		let threshold = T::FullLiquidationBelow::get().mul_floor(margins.maintenance);
-		margins.equity < 0 || margins.equity.unsigned_abs() < threshold
+		if margins.equity < 0 || margins.equity.unsigned_abs() < threshold {
+			return true;
+		}
+		let su = T::Margin::settlement_unit();
+		let cost = positions.iter().fold(0 as Balance, |cost, position| {
+			let price =
+				Self::liquidation_price(position.price, position.discount, position.size > 0);
+			let all = Self::closing_cost(position, position.size.unsigned_abs(), price, su);
+			cost.saturating_add(all)
+		});
+		margins.equity.unsigned_abs() < cost
 	}
 
 	/// Equity back at the initial margin plus the buffer.

@@ -73,6 +73,10 @@ pub mod pallet {
 	pub type AccountsOf<T> =
 		BoundedVec<<T as frame_system::Config>::AccountId, <T as Config>::MaxBatch>;
 
+	/// An account's margins and positions at fresh prices, from one valuation of it.
+	pub type Assessment =
+		(perp_primitives::Margins, alloc::vec::Vec<perp_primitives::PositionRisk>);
+
 	/// Positions to deleverage, `(account, market)`, best ranked first.
 	pub type TargetsOf<T> =
 		BoundedVec<(<T as frame_system::Config>::AccountId, MarketId), <T as Config>::MaxBatch>;
@@ -217,14 +221,6 @@ pub mod pallet {
 		/// Part (or all, `full`) of an account's positions was closed; its equity and
 		/// maintenance margin afterwards.
 		Liquidated { who: T::AccountId, steps: u32, full: bool, equity: i128, maintenance: u128 },
-		/// One position step of a liquidation: `closed` units at `price`, `penalty` to the fund.
-		PositionClosed {
-			who: T::AccountId,
-			market: MarketId,
-			closed: u128,
-			price: Price,
-			penalty: u128,
-		},
 		/// A position of `who` waits for the next block: the market's liquidated-notional cap
 		/// for this block is reached.
 		Deferred { who: T::AccountId, market: MarketId },
@@ -353,13 +349,16 @@ pub mod pallet {
 		/// Liquidate `accounts`: each one still below maintenance margin at fresh prices has its
 		/// positions closed, largest maintenance margin first, in partial steps (each market's
 		/// `max_partial_liquidation` share) until its equity reaches the initial margin plus
-		/// `Buffer`, or in full below `FullLiquidationBelow` of its maintenance margin; each
+		/// `Buffer`, or in full below `FullLiquidationBelow` of its maintenance margin or when
+		/// its equity does not cover the discount and penalty of closing everything; each
 		/// step closes at the price less (long) or plus (short) the market's discount and pays
 		/// `Penalty` of the closed notional to the insurance fund. Accounts that recovered are
-		/// skipped, and the weight of the skipped work is refunded.
+		/// skipped, and the weight of the skipped work is refunded, as is what an account with
+		/// fewer positions than `MaxPositions` does not use (`lighter_by`).
 		///
 		/// Origin: none (submitted by validators' offchain workers; `validate_unsigned` re-checks
-		/// every account). Operational class. Emits `Liquidated`, `PositionClosed`, `Skipped`.
+		/// every account). Operational class. Emits `Liquidated` (each position step is margin's
+		/// `PositionLiquidated`), `Skipped`.
 		/// Errors: `BreakerActive`, `EmptyBatch`, `DuplicateAccount`.
 		#[pallet::call_index(1)]
 		#[pallet::weight((T::WeightInfo::liquidate(accounts.len() as u32), DispatchClass::Operational))]
@@ -368,11 +367,13 @@ pub mod pallet {
 			accounts: AccountsOf<T>,
 		) -> DispatchResultWithPostInfo {
 			ensure_none(origin)?;
-			let done = Self::do_liquidate(&accounts)?;
+			let (done, unused) = Self::do_liquidate(&accounts)?;
 			let skipped = (accounts.len() as u32).saturating_sub(done);
-			// The batch's base cost is in `liquidate(done)`; a skipped account adds its re-check.
+			// The batch's base cost is in `liquidate(done)`; a skipped account adds its re-check;
+			// an account with fewer positions than the worst case costs less.
 			let skips = T::WeightInfo::skip(skipped).saturating_sub(T::WeightInfo::skip(0));
-			let actual = T::WeightInfo::liquidate(done).saturating_add(skips);
+			let actual =
+				T::WeightInfo::liquidate(done).saturating_add(skips).saturating_sub(unused);
 			Ok(PostDispatchInfo { actual_weight: Some(actual), pays_fee: Pays::No })
 		}
 
@@ -511,6 +512,24 @@ pub mod pallet {
 			}
 			builder.build()
 		}
+
+		/// In a block, a `liquidate` batch is only checked for its shape and the breaker: the
+		/// call re-checks every account itself (an account that recovered is skipped, and its
+		/// weight refunded), so the per-account valuation of `validate_unsigned`, which the
+		/// call's weight does not include, is not run a second time. `deleverage` is validated
+		/// in full (its weight includes the check).
+		fn pre_dispatch(call: &Self::Call) -> Result<(), TransactionValidityError> {
+			match call {
+				Call::liquidate { accounts } => {
+					Self::ensure_batch(accounts).map_err(|_| InvalidTransaction::Custom(0))?;
+					if Breaker::<T>::get() != BreakerLevel::Running {
+						return Err(InvalidTransaction::Stale.into());
+					}
+					Ok(())
+				},
+				_ => Self::validate_unsigned(TransactionSource::InBlock, call).map(|_| ()),
+			}
+		}
 	}
 
 	impl<T: Config> Pallet<T> {
@@ -556,7 +575,7 @@ pub mod pallet {
 		/// the liquidation is run and rolled back.
 		pub fn path(who: &T::AccountId) -> Option<alloc::vec::Vec<Step>> {
 			use frame_support::storage::{with_transaction, TransactionOutcome};
-			let before = Self::verdict(who)?;
+			let before = Self::assessment(who)?;
 			let outcome = with_transaction(|| {
 				TransactionOutcome::Rollback(Ok::<_, DispatchError>(
 					Self::run_waterfall(who, before).ok(),
@@ -620,11 +639,23 @@ pub mod pallet {
 			if Breaker::<T>::get() != BreakerLevel::Running {
 				return None;
 			}
-			T::Margin::margins(who).filter(|m| {
-				m.state().is_liquidatable()
-					&& (m.maintenance > 0
-						|| (T::Margin::cash(who) < 0 && OpenAuctions::<T>::get(who) == 0))
-			})
+			T::Margin::margins(who).filter(|m| Self::admits(who, m))
+		}
+
+		/// `verdict` with the account's positions at the same prices, for the waterfall: one
+		/// valuation of the account.
+		pub(crate) fn assessment(who: &T::AccountId) -> Option<Assessment> {
+			if Breaker::<T>::get() != BreakerLevel::Running {
+				return None;
+			}
+			T::Margin::assess(who).filter(|(m, _)| Self::admits(who, m))
+		}
+
+		/// Whether an account with `margins` may be liquidated (see `may_liquidate`).
+		fn admits(who: &T::AccountId, margins: &perp_primitives::Margins) -> bool {
+			margins.state().is_liquidatable()
+				&& (margins.maintenance > 0
+					|| (T::Margin::cash(who) < 0 && OpenAuctions::<T>::get(who) == 0))
 		}
 	}
 }

@@ -45,6 +45,23 @@ mod runtime {
 #[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
 impl frame_system::Config for Test {
 	type Block = Block;
+	type BlockWeights = TestBlockWeights;
+}
+
+/// The default block weights, with the operational class's reserved share set by
+/// `ReservedShare` when it is `Some`.
+pub struct TestBlockWeights;
+impl frame_support::traits::Get<frame_system::limits::BlockWeights> for TestBlockWeights {
+	fn get() -> frame_system::limits::BlockWeights {
+		let mut weights = frame_system::limits::BlockWeights::default();
+		if let Some(share) = ReservedShare::get() {
+			weights
+				.per_class
+				.get_mut(frame_support::dispatch::DispatchClass::Operational)
+				.reserved = Some(share);
+		}
+		weights
+	}
 }
 
 impl<C> CreateTransactionBase<C> for Test
@@ -78,6 +95,8 @@ pub const DOT_UNIT: Balance = 10_000_000_000;
 pub const USD_UNIT: Balance = 1_000_000;
 
 parameter_types! {
+	/// The operational class's reserved share of a block, if not the default.
+	pub static ReservedShare: Option<frame_support::weights::Weight> = None;
 	/// The margin double's accounts.
 	pub static Books: BTreeMap<u64, Book> = BTreeMap::new();
 	/// Accounts whose prices are not fresh: no verdict.
@@ -190,7 +209,9 @@ impl MarginDouble {
 		position.cost -= share.mul_floor(position.cost);
 		book.margins.equity -= given_up;
 		book.margins.maintenance -= freed_maintenance;
-		book.margins.initial -= (share.mul_floor(book.margins.initial)).min(book.margins.initial);
+		let freed_initial = share.mul_floor(position.initial);
+		position.initial -= freed_initial;
+		book.margins.initial -= freed_initial.min(book.margins.initial);
 		let penalty = penalty.mul_ceil(closed);
 		book.margins.equity -= penalty as i128;
 		set_cash(*who, cash(*who) - penalty as i128);
@@ -312,6 +333,10 @@ impl MarginLiquidator<u64> for MarginDouble {
 	fn settlement_unit() -> Balance {
 		USD_UNIT
 	}
+
+	fn max_positions() -> u32 {
+		8
+	}
 }
 
 parameter_types! {
@@ -412,7 +437,8 @@ impl crate::BenchmarkHelper<u64> for DoubleBenchmarkHelper {
 
 /// Puts `who` in the double with `equity`, `initial` and `maintenance`, and `positions` of
 /// `(market, size, maintenance)` at price 100, entered at 100, with a 2% discount and a 25%
-/// partial share.
+/// partial share. A unit of size is worth one smallest USD unit at 100: the scale at which the
+/// double charges its penalty (on the units closed).
 pub fn book(
 	who: u64,
 	equity: i128,
@@ -420,15 +446,30 @@ pub fn book(
 	maintenance: Balance,
 	positions: &[(MarketId, i128, Balance)],
 ) {
+	book_in(100 * USD_UNIT, who, equity, initial, maintenance, positions)
+}
+
+/// [`book`] with positions whose whole unit is `unit` units of size.
+pub fn book_in(
+	unit: Balance,
+	who: u64,
+	equity: i128,
+	initial: Balance,
+	maintenance: Balance,
+	positions: &[(MarketId, i128, Balance)],
+) {
+	let total_maintenance = maintenance;
 	let positions = positions
 		.iter()
 		.map(|&(market, size, maintenance)| PositionRisk {
 			market,
 			size,
-			unit: 1,
+			unit,
 			price: Price::from_u32(100),
-			cost: size.unsigned_abs() * 100 * USD_UNIT,
+			cost: size.unsigned_abs() * 100 * USD_UNIT / unit,
 			pnl: 0,
+			// The account's initial margin shared out as its maintenance margin is.
+			initial: (maintenance * initial).checked_div(total_maintenance).unwrap_or(0),
 			maintenance,
 			discount: Perbill::from_percent(2),
 			max_partial: Perbill::from_percent(25),

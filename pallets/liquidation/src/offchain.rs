@@ -1,17 +1,20 @@
 //! The liquidation offchain worker: every block, under a lock, it asks margin's risk index for
 //! the accounts whose safe band a price has left, keeps those liquidatable now, and submits them
 //! as bare unsigned `liquidate` batches of at most `MaxBatch` accounts. One run re-checks at most
-//! `batches_per_run()` batches' worth of candidates (as many full batches as the operational
-//! class's reserved share of a block holds, at most `MaxBatchesPerRun`); the next run goes on
+//! `MaxBatchesPerRun` batches' worth of candidates and submits batches while the block builder
+//! would admit the next one into the operational class's reserved share: its declared weight
+//! fits what the batches before it are charged once their refunds for accounts with fewer
+//! positions than the worst case are counted (`batch_weights`; `batches_per_run()` full batches
+//! when every account is the worst case). The next run goes on after the last account submitted,
 //! from a cursor kept in the node's persistent offchain storage (and starts over once it
 //! reaches the end), so a long list is covered over several blocks and accounts just submitted
-//! are not submitted again while their batch waits in the pool. It does nothing while the breaker is not `Running` (and margin
-//! gives no verdict on stale or frozen prices). While the vault carries socialized loss beyond
-//! `AdlThreshold`, it also ranks the positions in profit and submits a `deleverage` (see
-//! `adl`). Failures are logged, never panics.
+//! are not submitted again while their batch waits in the pool. It does nothing while the
+//! breaker is not `Running` (and margin gives no verdict on stale or frozen prices). While the
+//! vault carries socialized loss beyond `AdlThreshold`, it also ranks the positions in profit
+//! and submits a `deleverage` (see `adl`). Failures are logged, never panics.
 
 use crate::pallet::*;
-use frame_support::traits::Get;
+use frame_support::{traits::Get, weights::Weight};
 use frame_system::{offchain::SubmitTransaction, pallet_prelude::BlockNumberFor};
 use perp_primitives::MarginLiquidator;
 use sp_runtime::offchain::{
@@ -45,10 +48,23 @@ impl<T: Config> Pallet<T> {
 			return 0;
 		};
 		let batch = Self::batch_size();
-		let found = Self::next_window(batch.saturating_mul(Self::batches_per_run(batch)));
+		let (found, cursor_after_all) =
+			Self::next_window(batch.saturating_mul(T::MaxBatchesPerRun::get().max(1)));
+		// Batches while the block builder would admit the next one (its declared weight fits
+		// what the ones before are charged, refunds included), at least one.
+		let mut left = Self::reserved_share();
 		let mut submitted = 0;
+		let mut packed = 0;
 		for chunk in found.chunks(batch as usize) {
-			let accounts = AccountsOf::<T>::truncate_from(chunk.to_vec());
+			let (declared, charged) = Self::batch_weights(chunk.iter().map(|(_, _, p)| *p));
+			if packed > 0 && !declared.all_lte(left) {
+				break;
+			}
+			left = left.saturating_sub(charged);
+			packed += chunk.len();
+			let accounts = AccountsOf::<T>::truncate_from(
+				chunk.iter().map(|(_, who, _)| who.clone()).collect(),
+			);
 			let count = accounts.len() as u32;
 			let xt = T::create_bare(Call::liquidate { accounts }.into());
 			match SubmitTransaction::<T, Call<T>>::submit_transaction(xt) {
@@ -58,6 +74,9 @@ impl<T: Config> Pallet<T> {
 				},
 			}
 		}
+		// The next run goes on after the last account packed.
+		let cursor = found.get(packed).map_or(cursor_after_all, |(index, _, _)| *index);
+		StorageValueRef::persistent(CURSOR_KEY).set(&cursor);
 		if submitted > 0 {
 			log::info!(target: LOG_TARGET, "submitted {submitted} liquidations at #{now:?}");
 		}
@@ -112,16 +131,18 @@ impl<T: Config> Pallet<T> {
 		n
 	}
 
-	/// How many batches of `batch` accounts one run submits: as many as the operational class's
-	/// reserved share of a block holds at their benchmarked weight (at least one), at most
-	/// `MaxBatchesPerRun`.
+	/// How many full batches of `batch` worst-case accounts one run submits: as many as the
+	/// operational class's reserved share of a block holds at their benchmarked weight (at
+	/// least one), at most `MaxBatchesPerRun`. Accounts with fewer positions are charged less,
+	/// and a run then submits more (see `offchain_liquidate`).
 	pub fn batches_per_run(batch: u32) -> u32 {
 		use crate::WeightInfo;
 		use frame_support::dispatch::DispatchClass;
-		let limits = <T as frame_system::Config>::BlockWeights::get();
-		let operational = limits.get(DispatchClass::Operational);
-		let share = operational.reserved.or(operational.max_total).unwrap_or(limits.max_block);
-		let weight = T::WeightInfo::liquidate(batch).saturating_add(operational.base_extrinsic);
+		let share = Self::reserved_share();
+		let base = <T as frame_system::Config>::BlockWeights::get()
+			.get(DispatchClass::Operational)
+			.base_extrinsic;
+		let weight = T::WeightInfo::liquidate(batch).saturating_add(base);
 		let fits = [share.ref_time(), share.proof_size()]
 			.into_iter()
 			.zip([weight.ref_time(), weight.proof_size()])
@@ -134,9 +155,34 @@ impl<T: Config> Pallet<T> {
 			.clamp(1, T::MaxBatchesPerRun::get().max(1))
 	}
 
-	/// The liquidatable accounts among the next `scan` candidates from the cursor, which moves
-	/// past them (back to the start at the end of the list).
-	fn next_window(scan: u32) -> alloc::vec::Vec<T::AccountId> {
+	/// The operational class's reserved share of a block: what liquidations have under
+	/// congestion.
+	pub fn reserved_share() -> Weight {
+		use frame_support::dispatch::DispatchClass;
+		let limits = <T as frame_system::Config>::BlockWeights::get();
+		let operational = limits.get(DispatchClass::Operational);
+		operational.reserved.or(operational.max_total).unwrap_or(limits.max_block)
+	}
+
+	/// A batch's declared weight and what it is charged once it ran, for accounts that hold
+	/// `positions` positions each (`lighter_by`), both with the extrinsic base.
+	pub fn batch_weights(positions: impl ExactSizeIterator<Item = u32>) -> (Weight, Weight) {
+		use crate::WeightInfo;
+		use frame_support::dispatch::DispatchClass;
+		let base = <T as frame_system::Config>::BlockWeights::get()
+			.get(DispatchClass::Operational)
+			.base_extrinsic;
+		let declared = T::WeightInfo::liquidate(positions.len() as u32).saturating_add(base);
+		let unused =
+			positions.fold(Weight::zero(), |unused, p| unused.saturating_add(Self::lighter_by(p)));
+		(declared, declared.saturating_sub(unused))
+	}
+
+	/// The liquidatable accounts among the next `scan` candidates from the cursor, each with
+	/// its index in the list of candidates and the positions it holds; and where the cursor
+	/// goes once all of them are submitted: past them, or back to the start at the end of the
+	/// list.
+	fn next_window(scan: u32) -> (alloc::vec::Vec<(u32, T::AccountId, u32)>, u32) {
 		let cursor = StorageValueRef::persistent(CURSOR_KEY);
 		let mut offset = cursor.get::<u32>().ok().flatten().unwrap_or(0);
 		let mut seen = T::Margin::candidates(offset.saturating_add(scan));
@@ -146,7 +192,16 @@ impl<T: Config> Pallet<T> {
 			seen.truncate(scan as usize);
 		}
 		let end = offset.saturating_add(scan);
-		cursor.set(&if (seen.len() as u32) < end { 0 } else { end });
-		seen.into_iter().skip(offset as usize).filter(Self::may_liquidate).collect()
+		let next = if (seen.len() as u32) < end { 0 } else { end };
+		let found = seen
+			.into_iter()
+			.enumerate()
+			.skip(offset as usize)
+			.filter_map(|(index, who)| {
+				let (_, positions) = Self::assessment(&who)?;
+				Some((index as u32, who, positions.len() as u32))
+			})
+			.collect();
+		(found, next)
 	}
 }

@@ -106,16 +106,6 @@ fn partial_steps_close_the_largest_maintenance_first_at_the_discounted_price() {
 				(1, 1, 50, Price::from_u32(102), penalty, fund()),
 			]
 		);
-		System::assert_has_event(
-			Event::PositionClosed {
-				who: 1,
-				market: 0,
-				closed: 25,
-				price: Price::from_u32(98),
-				penalty: 1,
-			}
-			.into(),
-		);
 		System::assert_last_event(
 			Event::Liquidated { who: 1, steps: 2, full: false, equity: 38, maintenance: 38 }.into(),
 		);
@@ -127,12 +117,14 @@ fn partial_steps_close_the_largest_maintenance_first_at_the_discounted_price() {
 #[test]
 fn partial_liquidation_stops_once_equity_is_back_above_initial_margin_plus_the_buffer() {
 	run_test(|| {
-		book(1, 45, 50, 48, &[(0, 100, 30), (1, 100, 18)]);
+		book(1, 46, 50, 48, &[(0, 100, 40), (1, 100, 8)]);
 		assert_ok!(liquidate(&[1]));
-		// After the first step: initial 38, target 38 + 10% = 42 (rounded up), equity 44.
+		// The plan after the first step: initial 50 − 25% of 41 = 40, target 40 + 10% = 44,
+		// equity 46 − 2 (the 2% discount on 25 closed and the 1% penalty, each rounded up) = 44.
+		// (The double charges the penalty only: 45.)
 		assert_eq!(Reduced::get().len(), 1);
 		System::assert_last_event(
-			Event::Liquidated { who: 1, steps: 1, full: false, equity: 44, maintenance: 41 }.into(),
+			Event::Liquidated { who: 1, steps: 1, full: false, equity: 45, maintenance: 38 }.into(),
 		);
 	});
 }
@@ -151,6 +143,24 @@ fn deep_or_bankrupt_accounts_are_closed_in_full() {
 }
 
 #[test]
+fn an_account_whose_equity_does_not_cover_the_cost_of_closing_is_closed_in_full() {
+	run_test(|| {
+		// Equity 40 of maintenance 50 is above half of it, but closing 1,500 of notional
+		// costs 3% (2% discount, 1% penalty), 45: a partial step would lower equity against
+		// maintenance instead of restoring it.
+		book(1, 40, 100, 50, &[(0, 1_000, 30), (1, -500, 20)]);
+		// With 1,300 of notional, 39: partial.
+		book(2, 40, 100, 50, &[(0, 800, 30), (1, -500, 20)]);
+		assert_ok!(liquidate(&[1, 2]));
+		let closed: Vec<_> = Reduced::get().iter().map(|r| (r.0, r.1, r.2)).collect();
+		assert_eq!(closed, vec![(1, 0, 1_000), (1, 1, 500), (2, 0, 200), (2, 1, 125)]);
+		System::assert_has_event(
+			Event::Liquidated { who: 1, steps: 2, full: true, equity: 25, maintenance: 0 }.into(),
+		);
+	});
+}
+
+#[test]
 fn recovered_accounts_are_skipped_and_their_weight_refunded() {
 	run_test(|| {
 		book(1, 40, 100, 50, &[(0, 100, 30)]);
@@ -164,6 +174,28 @@ fn recovered_accounts_are_skipped_and_their_weight_refunded() {
 		assert!(
 			actual.all_lte(full.call_weight) && actual.ref_time() < full.call_weight.ref_time()
 		);
+	});
+}
+
+#[test]
+fn an_account_with_fewer_positions_than_the_most_returns_the_weight_it_did_not_use() {
+	run_test(|| {
+		use crate::WeightInfo;
+		// Both below half their maintenance margin: closed in full, one and two positions.
+		book(1, 20, 100, 50, &[(0, 100, 50)]);
+		book(2, 20, 100, 50, &[(0, 100, 25), (1, 100, 25)]);
+		let info = liquidate(&[1, 2]).unwrap();
+		assert_eq!(Reduced::get().len(), 3);
+		let unused = Pallet::<Test>::lighter_by(1).saturating_add(Pallet::<Test>::lighter_by(2));
+		let declared = <() as WeightInfo>::liquidate(2);
+		assert_eq!(info.actual_weight, Some(declared.saturating_sub(unused)));
+		assert!(info.actual_weight.unwrap().ref_time() < declared.ref_time());
+		// One position less is worth less than two; the most an account may hold, nothing.
+		assert!(
+			Pallet::<Test>::lighter_by(2).ref_time() < Pallet::<Test>::lighter_by(1).ref_time()
+		);
+		assert_eq!(Pallet::<Test>::lighter_by(8), frame_support::weights::Weight::zero());
+		assert_eq!(Pallet::<Test>::lighter_by(0), Pallet::<Test>::lighter_by(1));
 	});
 }
 
@@ -381,10 +413,53 @@ fn at_block(n: u64) {
 }
 
 #[test]
+fn a_run_submits_more_batches_when_its_accounts_hold_fewer_positions() {
+	let (mut ext, pool_state) = offchain_ext();
+	ext.execute_with(|| {
+		// Room for a worst-case batch and what a batch of one-position accounts is charged.
+		let (declared, light) = Liquidation::batch_weights([1, 1, 1].into_iter());
+		assert!(light.ref_time() < declared.ref_time());
+		ReservedShare::set(Some(declared.saturating_add(light)));
+		let light_accounts: Vec<u64> = (1..=9).collect();
+		for who in &light_accounts {
+			book(*who, 20, 100, 50, &[(0, 100, 50)]);
+		}
+		let eight: Vec<_> = (0..8).map(|market| (market, 100, 5)).collect();
+		let heavy_accounts: Vec<u64> = (11..=16).collect();
+		for who in &heavy_accounts {
+			book(*who, 20, 100, 50, &eight);
+		}
+		let submitted = || -> Vec<u64> {
+			pool_state
+				.write()
+				.transactions
+				.drain(..)
+				.flat_map(|raw| match Extrinsic::decode(&mut &raw[..]).unwrap().function {
+					RuntimeCall::Liquidation(Call::liquidate { accounts }) => accounts.to_vec(),
+					other => panic!("unexpected call {other:?}"),
+				})
+				.collect()
+		};
+		// One-position accounts: the refund of the first batch admits a second, not a third.
+		Candidates::set(light_accounts.clone());
+		assert_eq!(Liquidation::offchain_liquidate(1), 6);
+		assert_eq!(submitted(), light_accounts[..6].to_vec());
+		// The next run goes on after the last account submitted.
+		assert_eq!(Liquidation::offchain_liquidate(2), 3);
+		assert_eq!(submitted(), light_accounts[6..].to_vec());
+		// Worst-case accounts: one batch.
+		Candidates::set(heavy_accounts.clone());
+		assert_eq!(Liquidation::offchain_liquidate(3), 3);
+		assert_eq!(submitted(), heavy_accounts[..3].to_vec());
+		assert_ok!(Liquidation::do_try_state());
+	});
+}
+
+#[test]
 fn a_keeper_liquidates_like_the_workers_and_earns_its_share_of_the_penalty() {
 	run_test(|| {
-		book(1, 40, 100, 50, &[(0, 10_000, 30)]);
-		book(2, 200, 100, 50, &[(0, 10_000, 30)]);
+		book(1, 400, 1_000, 500, &[(0, 10_000, 300)]);
+		book(2, 2_000, 1_000, 500, &[(0, 10_000, 300)]);
 		assert_noop!(
 			Liquidation::liquidate_account(RuntimeOrigin::signed(KEEPER), 2),
 			Error::<Test>::NotLiquidatable
@@ -594,16 +669,16 @@ fn debt_with_no_collateral_is_settled_at_once_and_the_fund_cap_is_per_block() {
 #[test]
 fn a_markets_notional_cap_per_block_defers_the_rest_to_the_next_block() {
 	run_test(|| {
-		NotionalCap::set(usd(3_000));
+		NotionalCap::set(30);
 		// Both below half their maintenance margin: 100 units each to close at 98.
 		book(1, 20, 100, 50, &[(0, 100, 30)]);
 		book(2, 20, 100, 50, &[(0, 100, 30)]);
 		assert_ok!(liquidate(&[1, 2]));
-		// 3,000 USD buys 30 units (2,940 USD); the 60 USD left buys none.
+		// The cap of 30 buys 30 units at 0.98 each (29.4, counted as 30); nothing is left.
 		let closed = || Reduced::get().iter().map(|r| (r.0, r.2)).collect::<Vec<_>>();
 		assert_eq!(closed(), vec![(1, 30)]);
 		System::assert_has_event(Event::Deferred { who: 2, market: 0 }.into());
-		assert_eq!(crate::LiquidatedNotional::<Test>::get(0), (1, usd(2_940)));
+		assert_eq!(crate::LiquidatedNotional::<Test>::get(0), (1, 30));
 		// Nothing is dropped: both stay liquidatable and go on in the next block.
 		assert!(Pallet::<Test>::may_liquidate(&1) && Pallet::<Test>::may_liquidate(&2));
 		at_block(2);
@@ -674,7 +749,7 @@ fn auctions_stop_with_the_breaker_and_bad_parameters_are_refused() {
 	});
 }
 
-/// Positions for auto-deleveraging, all at price 100 with 100 units: 30 long from 80, 31 short
+/// Positions for auto-deleveraging, all at price 100 with 100 whole units: 30 long from 80, 31 short
 /// from 120, 32 long from 90, 33 long from 105 (at a loss). Their scores, PnL% × leverage:
 /// 32: 1,000/9,000 × 10,000/1,500 ≈ 0.741; 30: 2,000/8,000 × 10,000/4,000 = 0.625;
 /// 31: 2,000/12,000 × 10,000/3,000 ≈ 0.556; 33 is not ranked.
@@ -685,7 +760,7 @@ fn profitable_book() {
 		(32, 100, 500, 1_000, 9_000),
 		(33, 100, 5_000, -500i128, 10_500),
 	] {
-		book(who, usd(equity) as i128, usd(10), usd(5), &[(0, size, usd(5))]);
+		book_in(1, who, usd(equity) as i128, usd(10), usd(5), &[(0, size, usd(5))]);
 		set_pnl(who, 0, pnl * USD_UNIT as i128, usd(cost));
 	}
 }

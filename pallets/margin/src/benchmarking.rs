@@ -63,8 +63,9 @@ fn setup<T: Config>(p: u32, c: u32) -> alloc::vec::Vec<MarketId> {
 		.collect()
 }
 
-/// A trader holding `c` collateral assets, plenty of USD, and a position in each of `markets`.
-fn trader<T: Config>(c: u32, markets: &[MarketId]) -> T::AccountId {
+/// A trader holding `c` collateral assets, plenty of USD, and a position of `size` in each of
+/// `markets`.
+fn trader<T: Config>(c: u32, markets: &[MarketId], size: i128) -> T::AccountId {
 	let who: T::AccountId = whitelisted_caller();
 	let settlement = T::SettlementAsset::get();
 	let usd = 10_000_000 * T::SettlementUnit::get();
@@ -76,7 +77,7 @@ fn trader<T: Config>(c: u32, markets: &[MarketId]) -> T::AccountId {
 		Pallet::<T>::do_deposit(who.clone(), asset, 100 * 10_000_000_000).expect("funded");
 	}
 	for market in markets {
-		Pallet::<T>::do_trade(who.clone(), *market, 1_000_000).expect("margin is ample");
+		Pallet::<T>::do_trade(who.clone(), *market, size).expect("margin is ample");
 	}
 	who
 }
@@ -106,7 +107,7 @@ mod benchmarks {
 		c: Linear<0, { T::MaxCollateralAssets::get() }>,
 	) {
 		let markets = setup::<T>(p, c);
-		let caller = trader::<T>(c, &markets);
+		let caller = trader::<T>(c, &markets, 1_000_000);
 		let asset = T::SettlementAsset::get();
 		let before = T::Assets::balance(asset, &caller);
 
@@ -123,7 +124,7 @@ mod benchmarks {
 	) {
 		let markets = setup::<T>(p, c);
 		let (last, held) = markets.split_last().expect("p >= 1");
-		let caller = trader::<T>(c, held);
+		let caller = trader::<T>(c, held, 1_000_000);
 
 		// Opens the p-th position: every check of adding risk runs over all p positions.
 		#[extrinsic_call]
@@ -192,8 +193,9 @@ mod benchmarks {
 		c: Linear<0, { T::MaxCollateralAssets::get() }>,
 	) {
 		let markets = setup::<T>(p, c);
-		let trader = trader::<T>(c, &markets);
-		// Far above every band's upper end; only the last band examined is crossed.
+		let trader = trader::<T>(c, &markets, -1_000_000);
+		// Far above every band's upper end (the trader is short, so its market asset has one);
+		// only the last band examined is crossed.
 		T::BenchmarkHelper::set_price(MARKET_ASSET, Price::from_u32(999_000_000));
 		assert!(Pallet::<T>::is_crossed(&trader));
 		let caller: T::AccountId = account("keeper", 0, 0);

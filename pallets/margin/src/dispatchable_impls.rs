@@ -58,6 +58,35 @@ impl<T: Config> Snapshot<T> {
 		self.collateral.iter().map(|(_, line)| *line).collect()
 	}
 
+	/// The positions as liquidation sees them, largest maintenance margin first (ties by
+	/// market id).
+	pub fn position_risks(&self) -> Vec<perp_primitives::PositionRisk> {
+		let su = T::SettlementUnit::get();
+		let mut risks: Vec<_> = self
+			.position_lines()
+			.iter()
+			.zip(&self.markets)
+			.map(|(line, (position, params, price))| {
+				let notional = line.notional(su).unwrap_or(Balance::MAX);
+				perp_primitives::PositionRisk {
+					market: position.market,
+					size: position.size,
+					unit: params.unit,
+					price: *price,
+					cost: line.cost.unsigned_abs(),
+					// (A PnL beyond 128 bits counts as none: such a position is not ranked.)
+					pnl: line.pnl(su).unwrap_or_default(),
+					initial: risk::requirement(notional, line.tiers, risk::initial),
+					maintenance: risk::requirement(notional, line.tiers, risk::maintenance),
+					discount: params.liquidation_discount,
+					max_partial: params.max_partial_liquidation,
+				}
+			})
+			.collect();
+		risks.sort_by(|a, b| b.maintenance.cmp(&a.maintenance).then(a.market.cmp(&b.market)));
+		risks
+	}
+
 	/// Equity and requirements; `None` on overflow.
 	pub fn health(&self) -> Option<Health> {
 		risk::evaluate(
@@ -369,7 +398,10 @@ impl<T: Config> Pallet<T> {
 			OpenInterest::<T>::insert(market, open);
 		}
 		Vault::<T>::put(vault);
-		Self::reindex(beneficiary);
+		// The beneficiary only gains cash: bands computed before stay on the safe side. Only an
+		// indexed one is re-indexed (its debt may be gone); the insurance fund never is, which
+		// saves a re-valuation per liquidated account.
+		Self::reindex_if_indexed(beneficiary);
 		events.into_iter().for_each(Self::deposit_event);
 		Ok(reductions)
 	}
@@ -398,7 +430,8 @@ impl<T: Config> Pallet<T> {
 		}
 		Collateral::<T>::insert(to, asset, received);
 		Self::reindex(who);
-		Self::reindex(to);
+		// `to` only gains collateral (see `do_reduce_positions`).
+		Self::reindex_if_indexed(to);
 		Self::deposit_event(Event::CollateralSeized {
 			who: who.clone(),
 			asset,
@@ -502,8 +535,17 @@ impl<T: Config> Pallet<T> {
 		pricing: Pricing,
 	) -> Result<Snapshot<T>, DispatchError> {
 		let mut all_fresh = true;
+		// Each asset's price is read once, however many markets and holdings share it.
+		let mut seen: Vec<(AssetId, perp_primitives::PriceInfo)> = Vec::new();
 		let mut price_of = |asset: AssetId| -> Result<Price, DispatchError> {
-			let info = T::Prices::price(asset);
+			let info = match seen.iter().find(|(a, _)| *a == asset) {
+				Some((_, info)) => *info,
+				None => {
+					let info = T::Prices::price(asset);
+					seen.push((asset, info));
+					info
+				},
+			};
 			let fresh = info.status == PriceStatus::Fresh;
 			all_fresh &= fresh;
 			match pricing {

@@ -124,45 +124,22 @@ impl<T: Config> perp_primitives::MarginLiquidator<T::AccountId> for Pallet<T> {
 	fn margins(who: &T::AccountId) -> Option<perp_primitives::Margins> {
 		let account = Accounts::<T>::get(who)?;
 		let health = Self::evaluate(who, &account, None, Pricing::FreshOnly).ok()?;
-		Some(perp_primitives::Margins {
-			equity: health.equity,
-			initial: health.initial,
-			maintenance: health.maintenance,
-		})
+		Some(health.into())
 	}
 
 	fn exposures(who: &T::AccountId) -> alloc::vec::Vec<perp_primitives::PositionRisk> {
 		let Some(account) = Accounts::<T>::get(who) else { return alloc::vec::Vec::new() };
-		let Ok(snapshot) = Self::snapshot(who, &account, None, Pricing::FreshOnly) else {
-			return alloc::vec::Vec::new();
-		};
-		let su = T::SettlementUnit::get();
-		let mut risks: alloc::vec::Vec<_> = snapshot
-			.position_lines()
-			.iter()
-			.zip(&snapshot.markets)
-			.map(|(line, (position, params, price))| {
-				let notional = line.notional(su).unwrap_or(Balance::MAX);
-				perp_primitives::PositionRisk {
-					market: position.market,
-					size: position.size,
-					unit: params.unit,
-					price: *price,
-					cost: line.cost.unsigned_abs(),
-					// (A PnL beyond 128 bits counts as none: such a position is not ranked.)
-					pnl: line.pnl(su).unwrap_or_default(),
-					maintenance: crate::risk::requirement(
-						notional,
-						line.tiers,
-						crate::risk::maintenance,
-					),
-					discount: params.liquidation_discount,
-					max_partial: params.max_partial_liquidation,
-				}
-			})
-			.collect();
-		risks.sort_by(|a, b| b.maintenance.cmp(&a.maintenance).then(a.market.cmp(&b.market)));
-		risks
+		Self::snapshot(who, &account, None, Pricing::FreshOnly)
+			.map(|snapshot| snapshot.position_risks())
+			.unwrap_or_default()
+	}
+
+	fn assess(
+		who: &T::AccountId,
+	) -> Option<(perp_primitives::Margins, alloc::vec::Vec<perp_primitives::PositionRisk>)> {
+		let account = Accounts::<T>::get(who)?;
+		let snapshot = Self::snapshot(who, &account, None, Pricing::FreshOnly).ok()?;
+		Some((snapshot.health()?.into(), snapshot.position_risks()))
 	}
 
 	fn reduce_positions(
@@ -243,5 +220,9 @@ impl<T: Config> perp_primitives::MarginLiquidator<T::AccountId> for Pallet<T> {
 
 	fn settlement_unit() -> Balance {
 		T::SettlementUnit::get()
+	}
+
+	fn max_positions() -> u32 {
+		T::MaxPositions::get()
 	}
 }

@@ -9,6 +9,12 @@
 //! ratio) and a collateral holding's its weighted value. Moving every price by less than δ
 //! moves equity − maintenance by less than the buffer (see `risk::safe_move`).
 //!
+//! Only the ends a price can be dangerous at are indexed. Health is monotonic in each price
+//! (maintenance ratios stay below 100%): equity − maintenance only grows as the price of an
+//! asset the account is only long in (long positions, collateral) rises, and as the price of
+//! an asset it is only short in falls. Such an asset has one entry, the lower or the upper
+//! end; an asset the account is both long and short in has both.
+//!
 //! An account is re-indexed whenever it changes (deposit, withdrawal, trade) and by `refresh`
 //! once a price has left its band while it stayed healthy.
 
@@ -27,6 +33,15 @@ pub(crate) fn lower_key(bucket: u32) -> Bucket {
 /// The upper-side key of `bucket`: inverted, so that ascending keys are descending prices.
 pub(crate) fn upper_key(bucket: u32) -> Bucket {
 	(u32::MAX - bucket).to_be_bytes()
+}
+
+/// The sides an account is on in one asset.
+#[derive(Clone, Copy, Default)]
+struct Sides {
+	/// Long positions or collateral: the asset's falls are what hurts.
+	long: bool,
+	/// Short positions: its rises are what hurts.
+	short: bool,
 }
 
 impl<T: Config> Pallet<T> {
@@ -52,8 +67,8 @@ impl<T: Config> Pallet<T> {
 			return;
 		}
 		let su = T::SettlementUnit::get();
-		// Exposure per asset, with the price it was valued at.
-		let mut exposure: BTreeMap<AssetId, (Price, Balance)> = BTreeMap::new();
+		// Exposure per asset, with the price it was valued at and the sides it is on.
+		let mut exposure: BTreeMap<AssetId, (Price, Balance, Sides)> = BTreeMap::new();
 		let mut delta = None;
 		if let Ok(snapshot) = Self::snapshot(who, &account, None, Pricing::LastKnown) {
 			let mut total: Balance = 0;
@@ -61,8 +76,9 @@ impl<T: Config> Pallet<T> {
 				let value = risk::value(line.amount, line.unit, line.price, su, Rounding::Up)
 					.map(|v| line.weight.mul_ceil(v))
 					.unwrap_or(Balance::MAX);
-				let entry = exposure.entry(*asset).or_insert((line.price, 0));
+				let entry = exposure.entry(*asset).or_insert((line.price, 0, Sides::default()));
 				entry.1 = entry.1.saturating_add(value);
+				entry.2.long = true;
 				total = total.saturating_add(value);
 			}
 			for (position, params, price) in &snapshot.markets {
@@ -75,8 +91,13 @@ impl<T: Config> Pallet<T> {
 				)
 				.unwrap_or(Balance::MAX);
 				let value = risk::position_exposure(notional, &params.tiers);
-				let entry = exposure.entry(params.asset).or_insert((*price, 0));
+				let entry = exposure.entry(params.asset).or_insert((*price, 0, Sides::default()));
 				entry.1 = entry.1.saturating_add(value);
+				if position.size > 0 {
+					entry.2.long = true;
+				} else {
+					entry.2.short = true;
+				}
 				total = total.saturating_add(value);
 			}
 			delta = snapshot.health().and_then(|h| {
@@ -86,18 +107,21 @@ impl<T: Config> Pallet<T> {
 		}
 		if exposure.is_empty() {
 			// Debt with nothing to value: bankrupt, and found under the settlement asset.
-			exposure.insert(T::SettlementAsset::get(), (Price::zero(), 0));
+			exposure.insert(T::SettlementAsset::get(), (Price::zero(), 0, Sides::default()));
 			delta = None;
 		}
 		let mut triggers = Vec::with_capacity(exposure.len());
-		for (asset, (price, _)) in exposure {
+		for (asset, (price, _, sides)) in exposure {
 			let (lower, upper) = match delta {
 				Some(delta) => {
 					let (lower, upper) = risk::band(price, delta);
-					(lower.map(risk::bucket), upper.map(risk::bucket))
+					(
+						lower.filter(|_| sides.long).map(risk::bucket),
+						upper.filter(|_| sides.short).map(risk::bucket),
+					)
 				},
-				// Crossed at any price: the highest lower end, the lowest upper end.
-				None => (Some(u32::MAX), Some(0)),
+				// Crossed at any price: the highest lower end finds it whatever the price.
+				None => (Some(u32::MAX), None),
 			};
 			let trigger =
 				Trigger { asset, lower: lower.map(lower_key), upper: upper.map(upper_key) };
@@ -113,6 +137,14 @@ impl<T: Config> Pallet<T> {
 			// At most one entry per position and collateral asset: within `MaxExposures`.
 			let triggers = TriggersOf::<T>::truncate_from(triggers);
 			Triggers::<T>::insert(who, (RiskVersion::<T>::get(), triggers));
+		}
+	}
+
+	/// [`Self::reindex`] of an account that only gained value, if it is in the index at all:
+	/// its bands stay on the safe side, but a debt it had may be gone.
+	pub(crate) fn reindex_if_indexed(who: &T::AccountId) {
+		if Triggers::<T>::contains_key(who) {
+			Self::reindex(who);
 		}
 	}
 

@@ -135,16 +135,17 @@ pub struct Health {
 	pub maintenance: Balance,
 }
 
+impl From<Health> for perp_primitives::Margins {
+	fn from(health: Health) -> Self {
+		Self { equity: health.equity, initial: health.initial, maintenance: health.maintenance }
+	}
+}
+
 impl Health {
 	/// Healthy (≥ initial), Restricted (≥ maintenance), Liquidatable (< maintenance) or
 	/// Bankrupt (< 0).
 	pub fn state(&self) -> HealthState {
-		perp_primitives::Margins {
-			equity: self.equity,
-			initial: self.initial,
-			maintenance: self.maintenance,
-		}
-		.state()
+		perp_primitives::Margins::from(*self).state()
 	}
 
 	/// Equity less the initial requirement: what may still be withdrawn or risked.

@@ -272,6 +272,8 @@ pub struct PositionRisk {
 	pub cost: Balance,
 	/// Its unrealized PnL at the fresh price, in USD.
 	pub pnl: i128,
+	/// The position's initial margin.
+	pub initial: Balance,
 	/// The position's maintenance margin.
 	pub maintenance: Balance,
 	/// The market's liquidation discount.
@@ -306,6 +308,12 @@ pub trait MarginLiquidator<AccountId> {
 	/// `who`'s positions at fresh prices, largest maintenance margin first (ties by market
 	/// id); empty without an account or a fresh price.
 	fn exposures(who: &AccountId) -> alloc::vec::Vec<PositionRisk>;
+
+	/// [`MarginLiquidator::margins`] and [`MarginLiquidator::exposures`] of `who` together,
+	/// from one valuation of the account.
+	fn assess(who: &AccountId) -> Option<(Margins, alloc::vec::Vec<PositionRisk>)> {
+		Self::margins(who).map(|margins| (margins, Self::exposures(who)))
+	}
 
 	/// For each of `closes`, in order: closes up to its `amount` units of `who`'s position in
 	/// its market (towards zero) at its price with no trading fee, settles the realized PnL
@@ -381,6 +389,9 @@ pub trait MarginLiquidator<AccountId> {
 
 	/// Smallest USD units per whole USD.
 	fn settlement_unit() -> Balance;
+
+	/// The most positions an account may hold.
+	fn max_positions() -> u32;
 }
 
 #[cfg(test)]

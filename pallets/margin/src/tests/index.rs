@@ -53,8 +53,29 @@ fn a_healthy_account_that_left_its_band_is_refreshed_around_the_new_price() {
 		assert_eq!(crossed(), vec![ALICE]);
 		assert_ok!(Margin::refresh(RuntimeOrigin::signed(BOB), ALICE));
 		assert!(crossed().is_empty());
-		// A rise leaves the upper end too.
+		// Long only: a rise cannot hurt it, so it has no upper end to leave.
 		set_price(BTC, p(60_000));
+		assert!(crossed().is_empty());
+		let (_, triggers) = Triggers::<Test>::get(ALICE).expect("indexed");
+		assert!(triggers.iter().all(|t| t.lower.is_some() && t.upper.is_none()));
+		// A fall below its new lower end finds it again.
+		set_price(BTC, p(42_000));
+		assert_eq!(crossed(), vec![ALICE]);
+	});
+}
+
+#[test]
+fn a_short_is_found_when_its_price_rises_past_its_band_and_not_when_it_falls() {
+	run_test(|| {
+		// 1 BTC short on 10,000 USD at 50,000: liquidatable above 60,000 / 1.05 = 57,142.
+		deposit(ALICE, USD, usd(10_050));
+		assert_ok!(trade(ALICE, -ONE_BTC));
+		let (_, triggers) = Triggers::<Test>::get(ALICE).expect("indexed");
+		assert!(triggers.iter().all(|t| t.lower.is_none() && t.upper.is_some()));
+		set_price(BTC, p(20_000));
+		assert!(crossed().is_empty());
+		set_price(BTC, p(58_000));
+		assert_eq!(Margin::health(&ALICE), Some(HealthState::Liquidatable));
 		assert_eq!(crossed(), vec![ALICE]);
 	});
 }
@@ -62,24 +83,25 @@ fn a_healthy_account_that_left_its_band_is_refreshed_around_the_new_price() {
 #[test]
 fn discovery_visits_the_accounts_at_risk_not_all_accounts() {
 	run_test(|| {
-		// Forty careful traders at 1x and one at 10x.
+		// Forty careful traders at 1x and five at 10x.
 		for who in 1_000..1_040u64 {
 			mint(USD, who, usd(60_000));
 			deposit(who, USD, usd(60_000));
 			assert_ok!(trade(who, ONE_BTC));
 		}
-		mint(USD, 2_000, usd(5_100));
-		deposit(2_000, USD, usd(5_100));
-		assert_ok!(trade(2_000, ONE_BTC));
-		assert_eq!(Triggers::<Test>::count(), 41);
+		for who in 2_000..2_005u64 {
+			mint(USD, who, usd(5_100));
+			deposit(who, USD, usd(5_100));
+			assert_ok!(trade(who, ONE_BTC));
+		}
+		assert_eq!(Triggers::<Test>::count(), 45);
 
-		// A 7% fall makes only the 10x trader liquidatable, and only it is found.
+		// A 7% fall makes only the 10x traders liquidatable, and only they are found.
 		set_price(BTC, p(46_500));
 		assert_eq!(Margin::health(&2_000), Some(HealthState::Liquidatable));
-		assert_eq!(crossed(), vec![2_000]);
-		// A limit caps the work: at 200,000 every long has left its band's upper end.
-		set_price(BTC, p(200_000));
-		assert_eq!(Margin::crossed_accounts(5).len(), 5);
+		assert_eq!(crossed(), (2_000..2_005).collect::<Vec<_>>());
+		// A limit caps the work.
+		assert_eq!(Margin::crossed_accounts(3).len(), 3);
 	});
 }
 

@@ -8,7 +8,7 @@ use perp_primitives::{HealthState, Price};
 use proptest::prelude::*;
 use sp_runtime::{
 	traits::{One, Saturating, Zero},
-	FixedPointNumber, Perbill,
+	FixedPointNumber, FixedU128, Perbill,
 };
 
 const SU: u128 = 1_000_000;
@@ -206,41 +206,123 @@ proptest! {
 		move_btc in -999i128..=999,
 		move_dot in -999i128..=999,
 	) {
-		let t = tiers();
 		let size = if short { -size } else { size };
-		let entry = Price::from_u32(entry);
-		let cost = risk::signed_value_ceil(size, UNIT, entry, SU).unwrap();
-		let dot_unit = 10_000_000_000u128;
-		let collateral = CollateralLine { amount: dot * dot_unit, unit: dot_unit, price: Price::from_u32(5), weight: Perbill::from_percent(80) };
-		let line = PositionLine { size, cost, unit: UNIT, price: entry, tiers: &t };
-		let h = risk::evaluate(cash, &[collateral], &[line], SU).unwrap();
-		let notional = line.notional(SU).unwrap();
-		let collateral_value = collateral.weight.mul_ceil(
-			risk::value(collateral.amount, dot_unit, collateral.price, SU, sp_runtime::Rounding::Up).unwrap());
-		let exposure = risk::position_exposure(notional, &t) + collateral_value;
-		let Some(delta) = risk::safe_move(h.equity - h.maintenance as i128, exposure) else {
-			prop_assert!(h.state().is_liquidatable());
+		let case = BandCase::new(cash, size, Price::from_u32(entry), dot);
+		let Some(delta) = case.delta else {
+			prop_assert!(case.before.state().is_liquidatable());
 			return Ok(());
 		};
-		// Each price moves by a fraction in (-1, 1) of δ (capped so prices stay positive).
-		let moved = |price: Price, per_mille: i128| {
-			let step = delta.saturating_mul(sp_runtime::FixedU128::from_rational(per_mille.unsigned_abs(), 1_000));
-			let factor = if per_mille >= 0 {
-				sp_runtime::FixedU128::one().saturating_add(step)
-			} else {
-				sp_runtime::FixedU128::one().saturating_sub(step)
-			};
-			price.saturating_mul(factor)
-		};
-		let btc = moved(entry, move_btc);
-		let dot_price = moved(collateral.price, move_dot);
+		let btc = within(case.entry, delta, move_btc);
 		prop_assume!(!btc.is_zero());
-		let after = risk::evaluate(
-			cash,
-			&[CollateralLine { price: dot_price, ..collateral }],
-			&[PositionLine { price: btc, ..line }],
-			SU,
-		).unwrap();
+		let after = case.at(btc, within(DOT_PRICE, delta, move_dot));
 		prop_assert!(!after.state().is_liquidatable(), "{after:?} after moves {move_btc}, {move_dot} of δ = {delta:?}");
 	}
+
+	/// The risk index keeps only the dangerous end of a band (`index.rs`): a price may go any
+	/// distance the other way. Here each price either moves inside δ, or any factor up to
+	/// 1,000 in the direction that cannot hurt (BTC up for a long, down for a short; the DOT
+	/// collateral up), and the account is never liquidatable.
+	#[test]
+	fn moves_to_the_safe_side_of_a_band_never_reach_maintenance(
+		cash in -100_000i128 * SU as i128..2_000_000 * SU as i128,
+		size in 1i128..200 * UNIT as i128,
+		short in any::<bool>(),
+		entry in 1_000u32..200_000,
+		dot in 0u128..1_000_000,
+		move_btc in -999i128..=999,
+		move_dot in -999i128..=999,
+		btc_away in proptest::option::of(1u32..1_000),
+		dot_away in proptest::option::of(1u32..1_000),
+	) {
+		let size = if short { -size } else { size };
+		let case = BandCase::new(cash, size, Price::from_u32(entry), dot);
+		let Some(delta) = case.delta else { return Ok(()) };
+		let btc = match btc_away {
+			Some(k) if short => case.entry.saturating_mul(FixedU128::from_rational(1, k.into())),
+			Some(k) => case.entry.saturating_mul(FixedU128::from_u32(k)),
+			None => within(case.entry, delta, move_btc),
+		};
+		let dot_price = match dot_away {
+			Some(k) => DOT_PRICE.saturating_mul(FixedU128::from_u32(k)),
+			None => within(DOT_PRICE, delta, move_dot),
+		};
+		prop_assume!(!btc.is_zero());
+		let after = case.at(btc, dot_price);
+		prop_assert!(!after.state().is_liquidatable(), "{after:?} after BTC {btc:?}, DOT {dot_price:?}, δ = {delta:?}");
+	}
+}
+
+/// The DOT collateral's price in the safe-band properties.
+const DOT_PRICE: Price = Price::from_u32(5);
+/// Smallest DOT units per DOT.
+const DOT_UNIT: u128 = 10_000_000_000;
+
+/// An account of the safe-band properties: `cash`, a BTC position of `size` entered at `entry`,
+/// `dot` DOT of collateral at [`DOT_PRICE`] weighted 80%; its health there and its safe move δ
+/// (`None` once below maintenance).
+struct BandCase {
+	cash: i128,
+	size: i128,
+	cost: i128,
+	entry: Price,
+	dot: u128,
+	tiers: Vec<Tier>,
+	before: risk::Health,
+	delta: Option<FixedU128>,
+}
+
+impl BandCase {
+	fn new(cash: i128, size: i128, entry: Price, dot: u128) -> Self {
+		let tiers = tiers();
+		let cost = risk::signed_value_ceil(size, UNIT, entry, SU).unwrap();
+		let mut case =
+			Self { cash, size, cost, entry, dot, tiers, before: Default::default(), delta: None };
+		case.before = case.at(entry, DOT_PRICE);
+		let line = case.line(entry);
+		let collateral = case.collateral(DOT_PRICE);
+		let collateral_value = collateral.weight.mul_ceil(
+			risk::value(collateral.amount, DOT_UNIT, DOT_PRICE, SU, sp_runtime::Rounding::Up)
+				.unwrap(),
+		);
+		let exposure =
+			risk::position_exposure(line.notional(SU).unwrap(), &case.tiers) + collateral_value;
+		case.delta =
+			risk::safe_move(case.before.equity - case.before.maintenance as i128, exposure);
+		case
+	}
+
+	fn line(&self, btc: Price) -> PositionLine<'_> {
+		PositionLine {
+			size: self.size,
+			cost: self.cost,
+			unit: UNIT,
+			price: btc,
+			tiers: &self.tiers,
+		}
+	}
+
+	fn collateral(&self, dot: Price) -> CollateralLine {
+		CollateralLine {
+			amount: self.dot * DOT_UNIT,
+			unit: DOT_UNIT,
+			price: dot,
+			weight: Perbill::from_percent(80),
+		}
+	}
+
+	/// Its health at these prices.
+	fn at(&self, btc: Price, dot: Price) -> risk::Health {
+		risk::evaluate(self.cash, &[self.collateral(dot)], &[self.line(btc)], SU).unwrap()
+	}
+}
+
+/// `price` moved by `per_mille` thousandths of `delta`, up or down.
+fn within(price: Price, delta: FixedU128, per_mille: i128) -> Price {
+	let step = delta.saturating_mul(FixedU128::from_rational(per_mille.unsigned_abs(), 1_000));
+	let factor = if per_mille >= 0 {
+		FixedU128::one().saturating_add(step)
+	} else {
+		FixedU128::one().saturating_sub(step)
+	};
+	price.saturating_mul(factor)
 }
