@@ -105,8 +105,8 @@ impl<T: Config> Pallet<T> {
 		if !outcome.positions_left && OpenAuctions::<T>::get(who) == 0 {
 			Self::settle_debt(who, outcome.after, &mut outcome.path)?;
 		}
-		// Closing positions leaves the risk index to this pallet; a debt stage step (a seizure,
-		// or the shortfall covered) has re-indexed the account already.
+		// Closing positions leaves the risk index to this pallet; a debt stage step has updated
+		// it already (a seizure marks the account crossed, covering a shortfall re-indexes it).
 		if closed > 0 && outcome.path.len() == closed {
 			T::Margin::reindex(who);
 		}

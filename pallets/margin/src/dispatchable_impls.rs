@@ -429,7 +429,9 @@ impl<T: Config> Pallet<T> {
 			Collateral::<T>::insert(who, asset, left);
 		}
 		Collateral::<T>::insert(to, asset, received);
-		Self::reindex(who);
+		// `who` lost value: found at any price until it is re-indexed (by its next change, such
+		// as an auction take repaying its debt).
+		Self::mark_crossed(who);
 		// `to` only gains collateral (see `do_reduce_positions`).
 		Self::reindex_if_indexed(to);
 		Self::deposit_event(Event::CollateralSeized {

@@ -140,6 +140,32 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
+	/// Makes `who` found at any price, without recomputing its bands: one entry under the
+	/// settlement asset at the highest lower end, which every price reaches. Its other entries
+	/// stay (an entry that stays is visited more often than needed, never less). For an account
+	/// that just lost value it cannot be valued well without (collateral seized into an auction,
+	/// its debt left): cheaper than a re-index, which would remove every entry to add this one.
+	/// An account left without positions or debt is re-indexed instead (out of the index).
+	pub(crate) fn mark_crossed(who: &T::AccountId) {
+		let at_risk = Accounts::<T>::get(who)
+			.is_some_and(|account| !account.positions.is_empty() || account.cash < 0);
+		if !at_risk {
+			return Self::reindex(who);
+		}
+		let asset = T::SettlementAsset::get();
+		let crossed = Trigger { asset, lower: Some(lower_key(u32::MAX)), upper: None };
+		let (version, mut triggers) = Triggers::<T>::get(who)
+			.unwrap_or_else(|| (RiskVersion::<T>::get(), Default::default()));
+		if triggers.contains(&crossed) {
+			return;
+		}
+		if triggers.try_push(crossed).is_err() {
+			return Self::reindex(who);
+		}
+		LowerTriggers::<T>::insert((asset, lower_key(u32::MAX), who), ());
+		Triggers::<T>::insert(who, (version, triggers));
+	}
+
 	/// [`Self::reindex`] of an account that only gained value, if it is in the index at all:
 	/// its bands stay on the safe side, but a debt it had may be gone.
 	pub(crate) fn reindex_if_indexed(who: &T::AccountId) {

@@ -91,6 +91,14 @@ fn collateral_is_seized_and_a_shortfall_covered_as_far_as_the_payer_can() {
 		);
 		assert_eq!(Collateral::<Test>::get(ALICE, DOT), None);
 		assert_eq!(Collateral::<Test>::get(FUND, DOT), Some(100 * DOT_UNIT));
+		// Marked crossed instead of re-indexed: found whatever the prices, its earlier entries
+		// kept until its next re-index.
+		let (_, triggers) = crate::Triggers::<Test>::get(ALICE).expect("indexed");
+		let crossed = crate::index::lower_key(u32::MAX);
+		assert!(triggers.iter().any(|t| t.asset == USD && t.lower == Some(crossed)));
+		assert!(triggers.iter().any(|t| t.asset == BTC));
+		set_price(BTC, p(90_000));
+		assert!(Margin::crossed_accounts(10).contains(&ALICE));
 		assert_noop!(
 			Margin::seize_collateral(&ALICE, DOT, 1, &FUND),
 			Error::<Test>::InsufficientCollateral
