@@ -273,6 +273,21 @@ fn the_pool_takes_only_batches_of_liquidatable_accounts_and_dedupes_them_per_acc
 	});
 }
 
+/// The accounts of the `liquidate` batches in the pool, in order; empties the pool.
+fn drain_submitted(
+	pool_state: &std::sync::Arc<parking_lot::RwLock<sp_core::offchain::testing::PoolState>>,
+) -> Vec<u64> {
+	pool_state
+		.write()
+		.transactions
+		.drain(..)
+		.flat_map(|raw| match Extrinsic::decode(&mut &raw[..]).unwrap().function {
+			RuntimeCall::Liquidation(Call::liquidate { accounts }) => accounts.to_vec(),
+			other => panic!("unexpected call {other:?}"),
+		})
+		.collect()
+}
+
 /// A test externality with offchain storage and a transaction pool, and the pool's state.
 fn offchain_ext() -> (
 	sp_io::TestExternalities,
@@ -343,17 +358,7 @@ fn the_worker_covers_a_long_candidate_list_over_several_runs_from_a_cursor() {
 			book(*who, 40, 100, 50, &[(0, 100, 30)]);
 		}
 		Candidates::set(accounts.clone());
-		let submitted = || -> Vec<u64> {
-			pool_state
-				.write()
-				.transactions
-				.drain(..)
-				.flat_map(|raw| match Extrinsic::decode(&mut &raw[..]).unwrap().function {
-					RuntimeCall::Liquidation(Call::liquidate { accounts }) => accounts.to_vec(),
-					other => panic!("unexpected call {other:?}"),
-				})
-				.collect()
-		};
+		let submitted = || drain_submitted(&pool_state);
 		// MaxBatch 3 × 4 batches: 12 a run, then the other 8, then from the start again.
 		assert_eq!(Liquidation::offchain_liquidate(1), 12);
 		assert_eq!(submitted(), accounts[..12].to_vec());
@@ -429,17 +434,7 @@ fn a_run_submits_more_batches_when_its_accounts_hold_fewer_positions() {
 		for who in &heavy_accounts {
 			book(*who, 20, 100, 50, &eight);
 		}
-		let submitted = || -> Vec<u64> {
-			pool_state
-				.write()
-				.transactions
-				.drain(..)
-				.flat_map(|raw| match Extrinsic::decode(&mut &raw[..]).unwrap().function {
-					RuntimeCall::Liquidation(Call::liquidate { accounts }) => accounts.to_vec(),
-					other => panic!("unexpected call {other:?}"),
-				})
-				.collect()
-		};
+		let submitted = || drain_submitted(&pool_state);
 		// One-position accounts: the refund of the first batch admits a second, not a third.
 		Candidates::set(light_accounts.clone());
 		assert_eq!(Liquidation::offchain_liquidate(1), 6);
