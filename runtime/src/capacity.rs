@@ -11,10 +11,8 @@
 use crate::{configs::RuntimeBlockWeights, Runtime};
 use alloc::vec::Vec;
 use frame_support::{dispatch::DispatchClass, traits::Get, weights::Weight};
-use pallet_liquidation::WeightInfo as _;
 use pallet_perp_oracle::WeightInfo as _;
 
-type LiquidationWeights = <Runtime as pallet_liquidation::Config>::WeightInfo;
 type OracleWeights = <Runtime as pallet_perp_oracle::Config>::WeightInfo;
 
 /// The block-space arithmetic of liquidations under congestion.
@@ -61,8 +59,8 @@ pub fn capacity() -> Capacity {
 		feed,
 		feeds_per_block: feeders,
 		batch,
-		batch_weight: LiquidationWeights::liquidate(batch).saturating_add(base()),
-		per_block: fill(left, batch, |n| LiquidationWeights::liquidate(n).saturating_add(base())),
+		batch_weight: crate::Liquidation::declared_weight(batch),
+		per_block: fill(left, batch, crate::Liquidation::declared_weight),
 	}
 }
 
@@ -109,11 +107,13 @@ pub fn by_positions() -> Vec<(u32, Weight, u32)> {
 		.saturating_sub(capacity.feed.saturating_mul(capacity.feeds_per_block.into()));
 	let max_batch: u32 = <Runtime as pallet_liquidation::Config>::MaxBatch::get();
 	let max_positions: u32 = <Runtime as pallet_margin::Config>::MaxPositions::get();
-	let declared = |n: u32| LiquidationWeights::liquidate(n).saturating_add(base());
+	// Batches of `n` accounts holding `p` positions each: (declared, charged).
+	let weights =
+		|p: u32, n: u32| crate::Liquidation::batch_weights(core::iter::repeat_n(p, n as usize));
 	(1..=max_positions)
 		.map(|p| {
-			let unused = crate::Liquidation::lighter_by(p);
-			let charged = |n: u32| declared(n).saturating_sub(unused.saturating_mul(n.into()));
+			let declared = |n: u32| weights(p, n).0;
+			let charged = |n: u32| weights(p, n).1;
 			let per_block = fill_charged(left, max_batch, &declared, &charged);
 			(p, charged(max_batch).div(max_batch.into()), per_block)
 		})

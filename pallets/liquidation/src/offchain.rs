@@ -136,13 +136,8 @@ impl<T: Config> Pallet<T> {
 	/// least one), at most `MaxBatchesPerRun`. Accounts with fewer positions are charged less,
 	/// and a run then submits more (see `offchain_liquidate`).
 	pub fn batches_per_run(batch: u32) -> u32 {
-		use crate::WeightInfo;
-		use frame_support::dispatch::DispatchClass;
 		let share = Self::reserved_share();
-		let base = <T as frame_system::Config>::BlockWeights::get()
-			.get(DispatchClass::Operational)
-			.base_extrinsic;
-		let weight = T::WeightInfo::liquidate(batch).saturating_add(base);
+		let weight = Self::declared_weight(batch);
 		let fits = [share.ref_time(), share.proof_size()]
 			.into_iter()
 			.zip([weight.ref_time(), weight.proof_size()])
@@ -164,15 +159,21 @@ impl<T: Config> Pallet<T> {
 		operational.reserved.or(operational.max_total).unwrap_or(limits.max_block)
 	}
 
-	/// A batch's declared weight and what it is charged once it ran, for accounts that hold
-	/// `positions` positions each (`lighter_by`), both with the extrinsic base.
-	pub fn batch_weights(positions: impl ExactSizeIterator<Item = u32>) -> (Weight, Weight) {
+	/// The declared weight of a batch of `accounts`, with the extrinsic base: what the block
+	/// builder checks before it admits the batch.
+	pub fn declared_weight(accounts: u32) -> Weight {
 		use crate::WeightInfo;
 		use frame_support::dispatch::DispatchClass;
 		let base = <T as frame_system::Config>::BlockWeights::get()
 			.get(DispatchClass::Operational)
 			.base_extrinsic;
-		let declared = T::WeightInfo::liquidate(positions.len() as u32).saturating_add(base);
+		T::WeightInfo::liquidate(accounts).saturating_add(base)
+	}
+
+	/// A batch's declared weight and what it is charged once it ran, for accounts that hold
+	/// `positions` positions each (`lighter_by`), both with the extrinsic base.
+	pub fn batch_weights(positions: impl ExactSizeIterator<Item = u32>) -> (Weight, Weight) {
+		let declared = Self::declared_weight(positions.len() as u32);
 		let unused =
 			positions.fold(Weight::zero(), |unused, p| unused.saturating_add(Self::lighter_by(p)));
 		(declared, declared.saturating_sub(unused))

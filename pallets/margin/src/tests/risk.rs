@@ -198,16 +198,10 @@ proptest! {
 
 	#[test]
 	fn moves_inside_the_safe_band_never_reach_maintenance(
-		cash in -100_000i128 * SU as i128..2_000_000 * SU as i128,
-		size in 1i128..200 * UNIT as i128,
-		short in any::<bool>(),
-		entry in 1_000u32..200_000,
-		dot in 0u128..1_000_000,
+		case in band_case(),
 		move_btc in -999i128..=999,
 		move_dot in -999i128..=999,
 	) {
-		let size = if short { -size } else { size };
-		let case = BandCase::new(cash, size, Price::from_u32(entry), dot);
 		let Some(delta) = case.delta else {
 			prop_assert!(case.before.state().is_liquidatable());
 			return Ok(());
@@ -224,21 +218,15 @@ proptest! {
 	/// collateral up), and the account is never liquidatable.
 	#[test]
 	fn moves_to_the_safe_side_of_a_band_never_reach_maintenance(
-		cash in -100_000i128 * SU as i128..2_000_000 * SU as i128,
-		size in 1i128..200 * UNIT as i128,
-		short in any::<bool>(),
-		entry in 1_000u32..200_000,
-		dot in 0u128..1_000_000,
+		case in band_case(),
 		move_btc in -999i128..=999,
 		move_dot in -999i128..=999,
 		btc_away in proptest::option::of(1u32..1_000),
 		dot_away in proptest::option::of(1u32..1_000),
 	) {
-		let size = if short { -size } else { size };
-		let case = BandCase::new(cash, size, Price::from_u32(entry), dot);
 		let Some(delta) = case.delta else { return Ok(()) };
 		let btc = match btc_away {
-			Some(k) if short => case.entry.saturating_mul(FixedU128::from_rational(1, k.into())),
+			Some(k) if case.size < 0 => case.entry.saturating_mul(FixedU128::from_rational(1, k.into())),
 			Some(k) => case.entry.saturating_mul(FixedU128::from_u32(k)),
 			None => within(case.entry, delta, move_btc),
 		};
@@ -252,6 +240,19 @@ proptest! {
 	}
 }
 
+prop_compose! {
+	/// A [`BandCase`] over the range the safe-band properties explore.
+	fn band_case()(
+		cash in -100_000i128 * SU as i128..2_000_000 * SU as i128,
+		size in 1i128..200 * UNIT as i128,
+		short in any::<bool>(),
+		entry in 1_000u32..200_000,
+		dot in 0u128..1_000_000,
+	) -> BandCase {
+		BandCase::new(cash, if short { -size } else { size }, Price::from_u32(entry), dot)
+	}
+}
+
 /// The DOT collateral's price in the safe-band properties.
 const DOT_PRICE: Price = Price::from_u32(5);
 /// Smallest DOT units per DOT.
@@ -260,6 +261,7 @@ const DOT_UNIT: u128 = 10_000_000_000;
 /// An account of the safe-band properties: `cash`, a BTC position of `size` entered at `entry`,
 /// `dot` DOT of collateral at [`DOT_PRICE`] weighted 80%; its health there and its safe move δ
 /// (`None` once below maintenance).
+#[derive(Debug)]
 struct BandCase {
 	cash: i128,
 	size: i128,
