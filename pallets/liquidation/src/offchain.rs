@@ -1,19 +1,22 @@
-//! The liquidation offchain worker: every block, under a lock, it asks margin's risk index for
-//! the accounts whose safe band a price has left, keeps those liquidatable now, and submits them
-//! as bare unsigned `liquidate` batches of at most `MaxBatch` accounts. One run re-checks at most
+//! The liquidation offchain worker: every block, under a lock, it asks margin's risk index for the
+//! accounts whose safe band a price has left, keeps those liquidatable now, and submits them as
+//! bare unsigned `liquidate` batches of at most `MaxBatch` accounts. One run re-checks at most
 //! `MaxBatchesPerRun` batches' worth of candidates and submits batches while the block builder
-//! would admit the next one into the operational class's reserved share: its declared weight
-//! fits what the batches before it are charged once their refunds for accounts with fewer
-//! positions than the worst case are counted (`batch_weights`; `batches_per_run()` full batches
-//! when every account is the worst case). The next run goes on after the last account submitted,
-//! from a cursor kept in the node's persistent offchain storage (and starts over once it
-//! reaches the end), so a long list is covered over several blocks and accounts just submitted
-//! are not submitted again while their batch waits in the pool. It does nothing while the
-//! breaker is not `Running` (and margin gives no verdict on stale or frozen prices). While the
-//! vault carries socialized loss beyond `AdlThreshold`, it also ranks the positions in profit
-//! and submits a `deleverage` (see `adl`). Failures are logged, never panics.
+//! would admit the next one into the operational class's reserved share: its declared weight fits
+//! what the batches before it are charged once their refunds for accounts with fewer positions than
+//! the worst case are counted (`batch_weights`; `batches_per_run()` full batches when every account
+//! is the worst case). The next run goes on after the last account submitted, from a cursor kept in
+//! the node's persistent offchain storage (and starts over once it reaches the end), so a long list
+//! is covered over several blocks. The cursor counts the submitted accounts as gone, since a batch
+//! that runs takes them out of the list; the run remembers whom it submitted, and the next run
+//! skips them, so an account whose batch still waits in the pool is not submitted twice and one
+//! that ran is not counted twice. It does nothing while the breaker is not `Running` (and margin
+//! gives no verdict on stale or frozen prices). While the vault carries socialized loss beyond
+//! `AdlThreshold`, it also ranks the positions in profit and submits a `deleverage` (see `adl`).
+//! Failures are logged, never panics.
 
 use crate::pallet::*;
+use alloc::collections::BTreeSet;
 use frame_support::{traits::Get, weights::Weight};
 use frame_system::{offchain::SubmitTransaction, pallet_prelude::BlockNumberFor};
 use perp_primitives::MarginLiquidator;
@@ -29,6 +32,8 @@ pub const LOG_TARGET: &str = "runtime::liquidation::ocw";
 pub(crate) const LOCK_KEY: &[u8] = b"perp-liquidation::lock";
 /// Where the next run starts in the list of candidates (a `u32`, persistent offchain storage).
 pub const CURSOR_KEY: &[u8] = b"perp-liquidation::cursor";
+/// The accounts the last run submitted (persistent offchain storage), which the next run skips.
+pub const SUBMITTED_KEY: &[u8] = b"perp-liquidation::submitted";
 
 impl<T: Config> Pallet<T> {
 	/// One run: discover, re-check, submit. Returns the accounts submitted.
@@ -48,7 +53,7 @@ impl<T: Config> Pallet<T> {
 			return 0;
 		};
 		let batch = Self::batch_size();
-		let (found, cursor_after_all) =
+		let (found, end) =
 			Self::next_window(batch.saturating_mul(T::MaxBatchesPerRun::get().max(1)));
 		// Batches while the block builder would admit the next one (its declared weight fits
 		// what the ones before are charged, refunds included), at least one.
@@ -74,9 +79,15 @@ impl<T: Config> Pallet<T> {
 				},
 			}
 		}
-		// The next run goes on after the last account packed.
-		let cursor = found.get(packed).map_or(cursor_after_all, |(index, _, _)| *index);
+		// The next run goes on after the last account packed. The packed accounts come before
+		// that point in the list and leave it once their batches run, so the cursor does not
+		// count them; if they are still there, the next run skips them.
+		let after = found.get(packed).map_or(end, |(index, _, _)| *index);
+		let cursor = if after == 0 { 0 } else { after.saturating_sub(packed as u32) };
 		StorageValueRef::persistent(CURSOR_KEY).set(&cursor);
+		let packed: alloc::vec::Vec<&T::AccountId> =
+			found.iter().take(packed).map(|(_, who, _)| who).collect();
+		StorageValueRef::persistent(SUBMITTED_KEY).set(&packed);
 		if submitted > 0 {
 			log::info!(target: LOG_TARGET, "submitted {submitted} liquidations at #{now:?}");
 		}
@@ -179,25 +190,42 @@ impl<T: Config> Pallet<T> {
 		(declared, declared.saturating_sub(unused))
 	}
 
-	/// The liquidatable accounts among the next `scan` candidates from the cursor, each with
-	/// its index in the list of candidates and the positions it holds; and where the cursor
-	/// goes once all of them are submitted: past them, or back to the start at the end of the
-	/// list.
+	/// The liquidatable accounts among the next `scan` candidates from the cursor that the
+	/// last run did not submit, each with its index in the list of candidates and the
+	/// positions it holds; and where the window ends in the list: past the last candidate it
+	/// looked at, or back at the start when it reached the end of the list.
 	fn next_window(scan: u32) -> (alloc::vec::Vec<(u32, T::AccountId, u32)>, u32) {
-		let cursor = StorageValueRef::persistent(CURSOR_KEY);
-		let mut offset = cursor.get::<u32>().ok().flatten().unwrap_or(0);
-		let mut seen = T::Margin::candidates(offset.saturating_add(scan));
+		let mut offset =
+			StorageValueRef::persistent(CURSOR_KEY).get::<u32>().ok().flatten().unwrap_or(0);
+		let submitted: BTreeSet<T::AccountId> = StorageValueRef::persistent(SUBMITTED_KEY)
+			.get::<alloc::vec::Vec<T::AccountId>>()
+			.ok()
+			.flatten()
+			.unwrap_or_default()
+			.into_iter()
+			.collect();
+		// The window reaches further by the accounts it skips.
+		let reach = scan.saturating_add(submitted.len() as u32);
+		let mut seen = T::Margin::candidates(offset.saturating_add(reach));
 		if offset > 0 && seen.len() <= offset as usize {
 			// The list shrank below the cursor: start over.
 			offset = 0;
-			seen.truncate(scan as usize);
+			seen.truncate(reach as usize);
 		}
-		let end = offset.saturating_add(scan);
-		let next = if (seen.len() as u32) < end { 0 } else { end };
-		let found = seen
+		let window: alloc::vec::Vec<(usize, T::AccountId)> = seen
 			.into_iter()
 			.enumerate()
 			.skip(offset as usize)
+			.filter(|(_, who)| !submitted.contains(who))
+			.take(scan as usize)
+			.collect();
+		// Fewer than `scan` means the list ended: the cursor goes back to the start.
+		let next = match window.last() {
+			Some((index, _)) if window.len() == scan as usize => *index as u32 + 1,
+			_ => 0,
+		};
+		let found = window
+			.into_iter()
 			.filter_map(|(index, who)| {
 				let (_, positions) = Self::assessment(&who)?;
 				Some((index as u32, who, positions.len() as u32))

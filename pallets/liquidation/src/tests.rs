@@ -353,23 +353,62 @@ fn the_offchain_worker_submits_the_liquidatable_candidates_in_batches() {
 fn the_worker_covers_a_long_candidate_list_over_several_runs_from_a_cursor() {
 	let (mut ext, pool_state) = offchain_ext();
 	ext.execute_with(|| {
-		let accounts: Vec<u64> = (100..120).collect();
+		let accounts: Vec<u64> = (100..130).collect();
 		for who in &accounts {
 			book(*who, 40, 100, 50, &[(0, 100, 30)]);
 		}
 		Candidates::set(accounts.clone());
 		let submitted = || drain_submitted(&pool_state);
-		// MaxBatch 3 × 4 batches: 12 a run, then the other 8, then from the start again.
+		// MaxBatch 3 × 4 batches: 12 a run.
 		assert_eq!(Liquidation::offchain_liquidate(1), 12);
 		assert_eq!(submitted(), accounts[..12].to_vec());
-		assert_eq!(Liquidation::offchain_liquidate(2), 8);
-		assert_eq!(submitted(), accounts[12..].to_vec());
-		assert_eq!(Liquidation::offchain_liquidate(3), 12);
-		assert_eq!(submitted(), accounts[..12].to_vec());
+		// Their batches ran and took them out of the list: the next run goes on with the 12
+		// after them, not 12 further.
+		Candidates::set(accounts[12..].to_vec());
+		assert_eq!(Liquidation::offchain_liquidate(2), 12);
+		assert_eq!(submitted(), accounts[12..24].to_vec());
+		// These batches still wait in the pool: the next run skips their accounts.
+		assert_eq!(Liquidation::offchain_liquidate(3), 6);
+		assert_eq!(submitted(), accounts[24..].to_vec());
+		// It reached the end: once the batches of the second run have run, the next run
+		// starts over; the accounts of the third are still waiting and are skipped.
+		Candidates::set(accounts[24..].to_vec());
+		assert_eq!(Liquidation::offchain_liquidate(4), 0);
+		// A run that submitted nothing skips nobody: batches that never ran are sent again.
+		assert_eq!(Liquidation::offchain_liquidate(5), 6);
+		assert_eq!(submitted(), accounts[24..].to_vec());
+		assert_ok!(Liquidation::do_try_state());
+	});
+}
+
+#[test]
+fn a_run_that_finds_no_liquidatable_account_moves_its_window_on() {
+	let (mut ext, pool_state) = offchain_ext();
+	ext.execute_with(|| {
+		// 12 candidates whose band was crossed but who are healthy, then 5 liquidatable.
+		let healthy: Vec<u64> = (100..112).collect();
+		let liquidatable: Vec<u64> = (200..205).collect();
+		for who in &healthy {
+			book(*who, 200, 100, 50, &[(0, 100, 30)]);
+		}
+		for who in &liquidatable {
+			book(*who, 40, 100, 50, &[(0, 100, 30)]);
+		}
+		Candidates::set([healthy.clone(), liquidatable.clone()].concat());
+		// The first run looks at 12 candidates and finds none; the next looks further.
+		assert_eq!(Liquidation::offchain_liquidate(1), 0);
+		assert_eq!(Liquidation::offchain_liquidate(2), 5);
+		assert_eq!(drain_submitted(&pool_state), liquidatable);
+		// Their batches wait: a run skips them, looks at the 12 healthy ones again and submits
+		// nothing; its cursor is past them.
+		assert_eq!(Liquidation::offchain_liquidate(3), 0);
 		// The list shrinks below the cursor: the run starts over instead of finding nothing.
-		Candidates::set(accounts[..5].to_vec());
+		Candidates::set(healthy[..5].to_vec());
+		for who in &healthy[..5] {
+			book(*who, 40, 100, 50, &[(0, 100, 30)]);
+		}
 		assert_eq!(Liquidation::offchain_liquidate(4), 5);
-		assert_eq!(submitted(), accounts[..5].to_vec());
+		assert_eq!(drain_submitted(&pool_state), healthy[..5].to_vec());
 		assert_ok!(Liquidation::do_try_state());
 	});
 }
