@@ -11,8 +11,6 @@
 // pallet
 // --chain
 // dev
-// --pallet
-// pallet_utility
 // --extrinsic
 // *
 // --steps
@@ -23,6 +21,9 @@
 // compiled
 // --heap-pages
 // 4096
+// --disable-proof-recording
+// --pallet
+// pallet_utility
 // --template
 // benchmarks/runtime-weight-template.hbs
 // --output
@@ -43,51 +44,51 @@ impl<T: frame_system::Config> pallet_utility::WeightInfo for WeightInfo<T> {
 	fn batch(c: u32, ) -> Weight {
 		// Proof size, measured: `0`
 		// Proof size, estimated: `0`
-		// Fastest run: 75_520_000 ps.
-		Weight::from_parts(82_955_000, 0)
-			// Standard error: 196_620
-			.saturating_add(Weight::from_parts(21_732_335, 0).saturating_mul(c.into()))
+		// Fastest run: 41_397_000 ps.
+		Weight::from_parts(42_379_000, 0)
+			// Standard error: 209_603
+			.saturating_add(Weight::from_parts(21_389_753, 0).saturating_mul(c.into()))
 	}
 	fn as_derivative() -> Weight {
 		// Proof size, measured: `0`
 		// Proof size, estimated: `0`
-		// Fastest run: 41_428_000 ps.
-		Weight::from_parts(72_535_000, 0)
+		// Fastest run: 34_795_000 ps.
+		Weight::from_parts(46_897_000, 0)
 	}
 	/// Component `c` ranges over `[0, 1000]`.
 	fn batch_all(c: u32, ) -> Weight {
 		// Proof size, measured: `0`
 		// Proof size, estimated: `0`
-		// Fastest run: 52_478_000 ps.
-		Weight::from_parts(53_500_000, 0)
-			// Standard error: 272_511
-			.saturating_add(Weight::from_parts(26_476_425, 0).saturating_mul(c.into()))
+		// Fastest run: 49_062_000 ps.
+		Weight::from_parts(51_656_000, 0)
+			// Standard error: 190_515
+			.saturating_add(Weight::from_parts(24_279_738, 0).saturating_mul(c.into()))
 	}
 	fn dispatch_as() -> Weight {
 		// Proof size, measured: `0`
 		// Proof size, estimated: `0`
-		// Fastest run: 61_114_000 ps.
-		Weight::from_parts(64_821_000, 0)
+		// Fastest run: 50_935_000 ps.
+		Weight::from_parts(73_878_000, 0)
 	}
 	/// Component `c` ranges over `[0, 1000]`.
 	fn force_batch(c: u32, ) -> Weight {
 		// Proof size, measured: `0`
 		// Proof size, estimated: `0`
-		// Fastest run: 51_436_000 ps.
-		Weight::from_parts(52_618_000, 0)
-			// Standard error: 99_626
-			.saturating_add(Weight::from_parts(19_989_754, 0).saturating_mul(c.into()))
+		// Fastest run: 41_247_000 ps.
+		Weight::from_parts(799_641_839, 0)
+			// Standard error: 423_453
+			.saturating_add(Weight::from_parts(19_354_612, 0).saturating_mul(c.into()))
 	}
 	fn dispatch_as_fallible() -> Weight {
 		// Proof size, measured: `0`
 		// Proof size, estimated: `0`
-		// Fastest run: 60_503_000 ps.
-		Weight::from_parts(63_949_000, 0)
+		// Fastest run: 50_304_000 ps.
+		Weight::from_parts(53_761_000, 0)
 	}
 	fn if_else() -> Weight {
 		// Proof size, measured: `0`
 		// Proof size, estimated: `0`
-		// Fastest run: 70_000_000 ps.
-		Weight::from_parts(75_310_000, 0)
+		// Fastest run: 59_100_000 ps.
+		Weight::from_parts(62_747_000, 0)
 	}
 }
