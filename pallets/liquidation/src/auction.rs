@@ -182,7 +182,7 @@ impl<T: Config> Pallet<T> {
 		Self::deposit_event(Event::AuctionEnded { id, returned: auction.lot, unpaid: auction.tab });
 		if open == 0 && T::Margin::exposures(&auction.owner).is_empty() {
 			let margins = T::Margin::margins(&auction.owner);
-			Self::settle_debt(&auction.owner, margins, &mut Vec::new())?;
+			Self::settle_debt(&auction.owner, margins, None, &mut Vec::new())?;
 		}
 		Ok(())
 	}

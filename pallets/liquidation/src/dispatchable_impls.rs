@@ -9,7 +9,8 @@ use alloc::vec::Vec;
 use frame_support::{ensure, pallet_prelude::*};
 use frame_system::pallet_prelude::BlockNumberFor;
 use perp_primitives::{
-	units_for_usd, usd_value, Balance, Close, MarginLiquidator, Margins, PositionRisk, Price,
+	units_for_usd, usd_value, Balance, Close, CollateralRisk, MarginLiquidator, Margins,
+	PositionRisk, Price,
 };
 use sp_runtime::{traits::Saturating, FixedU128, Rounding};
 
@@ -103,7 +104,8 @@ impl<T: Config> Pallet<T> {
 		let mut outcome = Self::reduce_positions(who, before)?;
 		let closed = outcome.path.len();
 		if !outcome.positions_left && OpenAuctions::<T>::get(who) == 0 {
-			Self::settle_debt(who, outcome.after, &mut outcome.path)?;
+			let holdings = outcome.holdings.take();
+			Self::settle_debt(who, outcome.after, holdings, &mut outcome.path)?;
 		}
 		// Closing positions leaves the risk index to this pallet; a debt stage step has updated
 		// it already (a seizure marks the account crossed, covering a shortfall re-indexes it).
@@ -116,16 +118,18 @@ impl<T: Config> Pallet<T> {
 	/// The debt of an account with no position and no auction open: stage (b) auctions the
 	/// collateral that covers it; with no collateral left, stage (c) settles it. `margins` are
 	/// the account's at fresh prices as it is now; without them (no fresh prices) nothing
-	/// happens (no verdict; a later liquidation takes it).
+	/// happens (no verdict; a later liquidation takes it). `holdings` are its collateral from
+	/// the same valuation, if the caller has it; otherwise they are read here.
 	pub(crate) fn settle_debt(
 		who: &T::AccountId,
 		margins: Option<Margins>,
+		holdings: Option<Vec<CollateralRisk>>,
 		path: &mut Vec<Step>,
 	) -> DispatchResult {
 		if margins.is_none() || T::Margin::cash(who) >= 0 {
 			return Ok(());
 		}
-		let holdings = T::Margin::collaterals(who);
+		let holdings = holdings.unwrap_or_else(|| T::Margin::collaterals(who));
 		if holdings.is_empty() {
 			Self::settle_shortfall(who, path)
 		} else {
@@ -185,6 +189,7 @@ impl<T: Config> Pallet<T> {
 			path: Vec::new(),
 			positions_left: !exposures.is_empty(),
 			after: Some(before),
+			holdings: None,
 		};
 		if exposures.is_empty() {
 			return Ok(outcome);
@@ -229,7 +234,10 @@ impl<T: Config> Pallet<T> {
 				});
 			}
 			outcome.positions_left = open > 0;
-			outcome.after = T::Margin::margins(who);
+			// One valuation gives the margins, and the collateral the debt stage needs.
+			let standing = T::Margin::standing(who);
+			outcome.after = standing.as_ref().map(|(margins, _)| *margins);
+			outcome.holdings = standing.map(|(_, holdings)| holdings);
 			after = outcome.after.unwrap_or(predicted);
 		}
 		Self::deposit_event(Event::Liquidated {

@@ -87,6 +87,22 @@ impl<T: Config> Snapshot<T> {
 		risks
 	}
 
+	/// The non-settlement collateral as liquidation sees it, asset id order.
+	pub fn collateral_risks(&self) -> Vec<perp_primitives::CollateralRisk> {
+		let mut holdings: Vec<_> = self
+			.collateral
+			.iter()
+			.map(|(asset, line)| perp_primitives::CollateralRisk {
+				asset: *asset,
+				amount: line.amount,
+				unit: line.unit,
+				price: line.price,
+			})
+			.collect();
+		holdings.sort_by_key(|h| h.asset);
+		holdings
+	}
+
 	/// Equity and requirements; `None` on overflow.
 	pub fn health(&self) -> Option<Health> {
 		risk::evaluate(

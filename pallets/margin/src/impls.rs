@@ -193,21 +193,17 @@ impl<T: Config> perp_primitives::MarginLiquidator<T::AccountId> for Pallet<T> {
 
 	fn collaterals(who: &T::AccountId) -> alloc::vec::Vec<perp_primitives::CollateralRisk> {
 		let account = Accounts::<T>::get(who).unwrap_or_default();
-		let Ok(snapshot) = Self::snapshot(who, &account, None, Pricing::FreshOnly) else {
-			return alloc::vec::Vec::new();
-		};
-		let mut holdings: alloc::vec::Vec<_> = snapshot
-			.collateral
-			.into_iter()
-			.map(|(asset, line)| perp_primitives::CollateralRisk {
-				asset,
-				amount: line.amount,
-				unit: line.unit,
-				price: line.price,
-			})
-			.collect();
-		holdings.sort_by_key(|h| h.asset);
-		holdings
+		Self::snapshot(who, &account, None, Pricing::FreshOnly)
+			.map(|snapshot| snapshot.collateral_risks())
+			.unwrap_or_default()
+	}
+
+	fn standing(
+		who: &T::AccountId,
+	) -> Option<(perp_primitives::Margins, alloc::vec::Vec<perp_primitives::CollateralRisk>)> {
+		let account = Accounts::<T>::get(who)?;
+		let snapshot = Self::snapshot(who, &account, None, Pricing::FreshOnly).ok()?;
+		Some((snapshot.health()?.into(), snapshot.collateral_risks()))
 	}
 
 	fn transfer_cash(

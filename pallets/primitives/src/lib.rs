@@ -379,6 +379,12 @@ pub trait MarginLiquidator<AccountId> {
 	/// then).
 	fn collaterals(who: &AccountId) -> alloc::vec::Vec<CollateralRisk>;
 
+	/// [`MarginLiquidator::margins`] and [`MarginLiquidator::collaterals`] of `who` together,
+	/// from one valuation of the account.
+	fn standing(who: &AccountId) -> Option<(Margins, alloc::vec::Vec<CollateralRisk>)> {
+		Self::margins(who).map(|margins| (margins, Self::collaterals(who)))
+	}
+
 	/// Moves `amount` USD from `from`'s cash to `to`'s. `from` must hold the cash and, when it
 	/// has positions, stay at or above its initial margin.
 	fn transfer_cash(

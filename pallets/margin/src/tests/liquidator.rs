@@ -167,11 +167,17 @@ fn cash_moves_between_accounts_only_from_what_the_payer_holds_and_can_spare() {
 			Margin::transfer_cash(&ALICE, &BOB, usd(14_000)),
 			Error::<Test>::InsufficientMargin
 		);
+		// Margins and collateral from one valuation are those of the two calls.
+		let margins = Margin::margins(&ALICE).expect("fresh prices");
+		assert_eq!(Margin::standing(&ALICE), Some((margins, Margin::collaterals(&ALICE))));
+		assert!(margins.maintenance > 0);
 		assert_noop!(Margin::transfer_cash(&ALICE, &BOB, 0), Error::<Test>::ZeroAmount);
 		assert_noop!(Margin::transfer_cash(&ALICE, &ALICE, 1), Error::<Test>::InvalidBeneficiary);
 		// A holding without a fresh price is left out of what liquidation may seize.
 		set_price_status(DOT, p(5), perp_primitives::PriceStatus::Stale);
 		assert!(Margin::collaterals(&ALICE).is_empty());
+		assert_eq!(Margin::standing(&ALICE), None);
+		assert_eq!(Margin::standing(&FUND), None, "no account");
 	});
 }
 
