@@ -570,9 +570,9 @@ fn beyond_the_threshold_a_bankrupt_traders_loss_is_recovered_from_the_best_ranke
 
 /// Liquidations per block under congestion, as the weights in use give them; pinned at the
 /// measured value (benchmarks/CAPACITY.md), so that a heavier liquidation fails here.
-const PINNED_LIQUIDATIONS_PER_BLOCK: u32 = 244;
+const PINNED_LIQUIDATIONS_PER_BLOCK: u32 = 240;
 /// The same for accounts with one position each, whose batches report less than they declare.
-const PINNED_ONE_POSITION_LIQUIDATIONS_PER_BLOCK: u32 = 376;
+const PINNED_ONE_POSITION_LIQUIDATIONS_PER_BLOCK: u32 = 348;
 
 #[test]
 fn the_liquidations_a_congested_block_holds_follow_from_the_weights_in_use() {
