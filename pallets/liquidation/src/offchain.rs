@@ -83,7 +83,7 @@ impl<T: Config> Pallet<T> {
 		// that point in the list and leave it once their batches run, so the cursor does not
 		// count them; if they are still there, the next run skips them.
 		let after = found.get(packed).map_or(end, |(index, _, _)| *index);
-		let cursor = if after == 0 { 0 } else { after.saturating_sub(packed as u32) };
+		let cursor = after.saturating_sub(packed as u32);
 		StorageValueRef::persistent(CURSOR_KEY).set(&cursor);
 		let packed: alloc::vec::Vec<&T::AccountId> =
 			found.iter().take(packed).map(|(_, who, _)| who).collect();

@@ -596,6 +596,13 @@ impl<T: Config> Pallet<T> {
 		Ok(Snapshot { cash: account.cash, collateral, markets, all_fresh })
 	}
 
+	/// `who`'s snapshot at fresh prices, as liquidation values it; `None` without an account
+	/// or a fresh price.
+	pub(crate) fn fresh_snapshot(who: &T::AccountId) -> Option<Snapshot<T>> {
+		let account = Accounts::<T>::get(who)?;
+		Self::snapshot(who, &account, None, Pricing::FreshOnly).ok()
+	}
+
 	/// Evaluates `who` as [`Self::snapshot`] describes.
 	pub fn evaluate(
 		who: &T::AccountId,

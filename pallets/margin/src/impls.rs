@@ -122,14 +122,11 @@ impl<T: Config> perp_primitives::MarginLiquidator<T::AccountId> for Pallet<T> {
 	}
 
 	fn margins(who: &T::AccountId) -> Option<perp_primitives::Margins> {
-		let account = Accounts::<T>::get(who)?;
-		let health = Self::evaluate(who, &account, None, Pricing::FreshOnly).ok()?;
-		Some(health.into())
+		Some(Self::fresh_snapshot(who)?.health()?.into())
 	}
 
 	fn exposures(who: &T::AccountId) -> alloc::vec::Vec<perp_primitives::PositionRisk> {
-		let Some(account) = Accounts::<T>::get(who) else { return alloc::vec::Vec::new() };
-		Self::snapshot(who, &account, None, Pricing::FreshOnly)
+		Self::fresh_snapshot(who)
 			.map(|snapshot| snapshot.position_risks())
 			.unwrap_or_default()
 	}
@@ -137,8 +134,7 @@ impl<T: Config> perp_primitives::MarginLiquidator<T::AccountId> for Pallet<T> {
 	fn assess(
 		who: &T::AccountId,
 	) -> Option<(perp_primitives::Margins, alloc::vec::Vec<perp_primitives::PositionRisk>)> {
-		let account = Accounts::<T>::get(who)?;
-		let snapshot = Self::snapshot(who, &account, None, Pricing::FreshOnly).ok()?;
+		let snapshot = Self::fresh_snapshot(who)?;
 		Some((snapshot.health()?.into(), snapshot.position_risks()))
 	}
 
@@ -201,8 +197,7 @@ impl<T: Config> perp_primitives::MarginLiquidator<T::AccountId> for Pallet<T> {
 	fn standing(
 		who: &T::AccountId,
 	) -> Option<(perp_primitives::Margins, alloc::vec::Vec<perp_primitives::CollateralRisk>)> {
-		let account = Accounts::<T>::get(who)?;
-		let snapshot = Self::snapshot(who, &account, None, Pricing::FreshOnly).ok()?;
+		let snapshot = Self::fresh_snapshot(who)?;
 		Some((snapshot.health()?.into(), snapshot.collateral_risks()))
 	}
 
