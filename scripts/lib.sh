@@ -13,7 +13,7 @@ fi
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/perpchain/target}"
 # One feature set serves the tests, the dev node and `benchmark pallet`, so everything shares
 # one set of compiled dependencies.
-FEATURES="runtime-benchmarks"
+FEATURES="runtime-benchmarks,try-runtime"
 NODE_BIN="$CARGO_TARGET_DIR/debug/perpchain-node"
 
 log() { printf '==> %s\n' "$*" >&2; }

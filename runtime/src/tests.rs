@@ -2,35 +2,19 @@
 
 use crate::{
 	asset_ids, configs::RuntimeBlockWeights, genesis_config_presets, AllPalletsWithSystem, Assets,
-	Aura, Balances, Grandpa, Oracle, Runtime, RuntimeGenesisConfig, MAXIMUM_BLOCK_REF_TIME,
-	NORMAL_DISPATCH_RATIO, SLOT_DURATION,
+	Aura, Balances, Grandpa, Oracle, Runtime, MAXIMUM_BLOCK_REF_TIME, NORMAL_DISPATCH_RATIO,
+	SLOT_DURATION,
 };
 use frame_support::{dispatch::DispatchClass, traits::IntegrityTest, weights::Weight};
 use perp_primitives::{PriceProvider, PriceStatus};
-use serde_json::Value;
 use sp_keyring::Sr25519Keyring;
-use sp_runtime::{BuildStorage, Perbill};
-
-/// Applies a genesis patch onto the default genesis config, the way chain-spec building does.
-fn merge(base: &mut Value, patch: Value) {
-	match (base, patch) {
-		(Value::Object(base), Value::Object(patch)) => {
-			for (key, value) in patch {
-				merge(base.entry(key).or_insert(Value::Null), value);
-			}
-		},
-		(base, patch) => *base = patch,
-	}
-}
+use sp_runtime::Perbill;
 
 /// Builds the storage of the named preset.
 fn preset_storage(name: &str) -> sp_io::TestExternalities {
-	let patch = genesis_config_presets::get_preset(&name.into()).expect("preset exists");
-	let patch: Value = serde_json::from_slice(&patch).expect("preset is JSON");
-	let mut config = serde_json::to_value(RuntimeGenesisConfig::default()).unwrap();
-	merge(&mut config, patch);
-	let config: RuntimeGenesisConfig = serde_json::from_value(config).expect("preset decodes");
-	config.build_storage().expect("preset builds").into()
+	genesis_config_presets::preset_storage(&name.into())
+		.expect("preset builds")
+		.into()
 }
 
 #[test]

@@ -143,10 +143,16 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Moves `amount` of `asset` from `who` into custody; returns what custody received (the
-	/// amount, plus any dust the asset's rules sweep along when `who` is emptied).
+	/// Moves `amount` of `asset` from `who` into custody; returns what custody received. An
+	/// amount that would leave `who` a balance below the asset's minimum takes that dust along:
+	/// `pallet-assets` would destroy it without lowering its supply (the fuzzer's
+	/// `asset-supply` invariant), and the depositor would lose it.
 	fn pull(asset: AssetId, who: &T::AccountId, amount: Balance) -> Result<Balance, DispatchError> {
 		ensure!(CustodyReserve::<T>::contains_key(asset), Error::<T>::CustodyNotSeeded);
+		let held = T::Assets::balance(asset, who);
+		let left = held.saturating_sub(amount);
+		let amount =
+			if left > 0 && left < T::Assets::minimum_balance(asset) { held } else { amount };
 		let custody = Self::custody_account();
 		let before = T::Assets::balance(asset, &custody);
 		T::Assets::transfer(asset, who, &custody, amount, Preservation::Expendable)?;

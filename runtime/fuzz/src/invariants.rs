@@ -1,0 +1,317 @@
+//! The whole-system invariants, checked by the campaign after every call and every block.
+//!
+//! After every call:
+//! - **conservation**: margin's books (per asset: every account's USD cash, the insurance
+//!   fund's and the auction account's included, the vault and the fees; or the collateral
+//!   total) move only by what the call deposited into or withdrew from custody, exactly; the
+//!   custody account holds at least what the books and the reserves say; a reserve moves only
+//!   when governance (re)lists the asset;
+//! - **no trace on error**: a call that fails leaves the storage root as it was;
+//! - **weight**: what a call reports is at most what it declared;
+//! - **no healthy account liquidated**: every account a call liquidates (or, for the
+//!   liquidation calls, starts an auction for or settles a shortfall of) was below its
+//!   maintenance margin at fresh prices in the state before the call;
+//! - **discovery**: every account that may be liquidated is among the candidates;
+//! - **caps and funds**: the insurance fund and the auction account hold no debt; the fund's
+//!   payouts and each market's liquidated notional in this block are within their caps; no
+//!   auction has been restarted more than [`MAX_RESTARTS`] times.
+//!
+//! After every block: `try_state` of every pallet (`AllPalletsWithSystem`, `Select::All`),
+//! and [`supplies`] (the native token's issuance and every asset's supply against what the
+//! accounts hold, read in full).
+
+use crate::{
+	actors,
+	chain::{reported_weight, Probe},
+};
+use frame_support::traits::{fungibles::Inspect, Get};
+use perp_primitives::{AssetId, MarginLiquidator};
+use perpchain_runtime::{
+	asset_ids, configs::NativeAndAssets, AccountId, Margin, Runtime, RuntimeCall, RuntimeEvent,
+};
+use std::collections::{BTreeMap, BTreeSet};
+
+type MarginEvent = pallet_margin::Event<Runtime>;
+type LiquidationEvent = pallet_liquidation::Event<Runtime>;
+
+/// The most restarts an auction may see before its lot must leave the auction: more means
+/// keepers can farm restart tips from the insurance fund forever.
+pub const MAX_RESTARTS: u32 = 8;
+
+/// A broken invariant: which, and what was seen.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Violation {
+	/// The invariant's short name.
+	pub invariant: &'static str,
+	/// What was seen.
+	pub detail: String,
+}
+
+fn violation(invariant: &'static str, detail: impl Into<String>) -> Violation {
+	Violation { invariant, detail: detail.into() }
+}
+
+fn ensure(
+	ok: bool,
+	invariant: &'static str,
+	detail: impl FnOnce() -> String,
+) -> Result<(), Violation> {
+	if ok {
+		Ok(())
+	} else {
+		Err(violation(invariant, detail()))
+	}
+}
+
+/// Margin's books at one moment, per asset.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Books {
+	/// What the custody account holds.
+	custody: BTreeMap<AssetId, u128>,
+	/// Margin's books: for USD every account's cash, the vault and the fees; for another
+	/// asset its collateral total.
+	books: BTreeMap<AssetId, i128>,
+	/// Margin's custody reserve.
+	reserve: BTreeMap<AssetId, u128>,
+}
+
+impl Books {
+	/// Reads the books from the state. Margin accounts are read by key: only the signers and
+	/// the protocol's accounts can hold one, which [`supplies`] checks after every block.
+	pub fn read() -> Books {
+		let usd = asset_ids::USD;
+		let cash: i128 = actors::all_accounts()
+			.iter()
+			.filter_map(|who| pallet_margin::Accounts::<Runtime>::get(who))
+			.map(|account| account.cash)
+			.sum();
+		let mut books = BTreeMap::from([(
+			usd,
+			cash + pallet_margin::Vault::<Runtime>::get()
+				+ pallet_margin::Fees::<Runtime>::get() as i128,
+		)]);
+		for (asset, total) in pallet_margin::TotalCollateral::<Runtime>::iter() {
+			books.insert(asset, total as i128);
+		}
+		let reserve: BTreeMap<AssetId, u128> =
+			pallet_margin::CustodyReserve::<Runtime>::iter().collect();
+		let custody_account = Margin::custody_account();
+		let custody = books
+			.keys()
+			.chain(reserve.keys())
+			.map(|asset| (*asset, NativeAndAssets::balance(*asset, &custody_account)))
+			.collect();
+		Books { custody, books, reserve }
+	}
+}
+
+/// After a block, from a full read of the state: the native token's accounts add up to its
+/// issuance and each `pallet-assets` asset's to its supply; every margin account belongs to
+/// a signer or a protocol account (what [`Books::read`] relies on); each asset's collateral
+/// entries add up to its total.
+pub fn supplies() -> Result<(), Violation> {
+	let held = frame_system::Account::<Runtime>::iter()
+		.fold(0u128, |sum, (_, info)| sum + info.data.free + info.data.reserved);
+	let issuance = pallet_balances::TotalIssuance::<Runtime>::get();
+	ensure(held == issuance, "native-issuance", || {
+		format!("accounts hold {held}, issuance is {issuance}")
+	})?;
+	for (asset, details) in pallet_assets::Asset::<Runtime>::iter() {
+		let held = pallet_assets::Account::<Runtime>::iter_prefix(asset)
+			.fold(0u128, |sum, (_, account)| sum + account.balance);
+		ensure(held == details.supply, "asset-supply", || {
+			format!("asset {asset}: accounts hold {held}, supply is {}", details.supply)
+		})?;
+	}
+	let known = actors::all_accounts();
+	for who in pallet_margin::Accounts::<Runtime>::iter_keys() {
+		ensure(known.contains(&who), "margin-accounts", || {
+			format!("{who} holds a margin account the books do not read")
+		})?;
+	}
+	let mut entries: BTreeMap<AssetId, u128> = BTreeMap::new();
+	for (_, asset, balance) in pallet_margin::Collateral::<Runtime>::iter() {
+		*entries.entry(asset).or_default() += balance;
+	}
+	for (asset, total) in pallet_margin::TotalCollateral::<Runtime>::iter() {
+		let sum = entries.remove(&asset).unwrap_or_default();
+		ensure(sum == total, "collateral-entries", || {
+			format!("asset {asset}: entries add up to {sum}, total is {total}")
+		})?;
+	}
+	ensure(entries.values().all(|sum| *sum == 0), "collateral-entries", || {
+		format!("entries without a total: {entries:?}")
+	})
+}
+
+/// Conservation of margin's books across one call, from the books before and after it and its
+/// events.
+pub fn conservation(
+	before: &Books,
+	after: &Books,
+	events: &[RuntimeEvent],
+) -> Result<(), Violation> {
+	// What the call moved across custody's boundary, per asset, by margin's own account.
+	let mut flow: BTreeMap<AssetId, i128> = BTreeMap::new();
+	let mut relisted = BTreeSet::new();
+	for event in events {
+		match event {
+			RuntimeEvent::Margin(MarginEvent::Deposited { asset, amount, .. }) => {
+				*flow.entry(*asset).or_default() += *amount as i128
+			},
+			RuntimeEvent::Margin(MarginEvent::Withdrawn { asset, amount, .. }) => {
+				*flow.entry(*asset).or_default() -= *amount as i128
+			},
+			RuntimeEvent::Margin(MarginEvent::VaultFunded { amount, .. }) => {
+				*flow.entry(asset_ids::USD).or_default() += *amount as i128
+			},
+			RuntimeEvent::Margin(MarginEvent::CollateralSet { asset, .. }) => {
+				relisted.insert(*asset);
+			},
+			_ => {},
+		}
+	}
+	let assets: BTreeSet<AssetId> = before
+		.books
+		.keys()
+		.chain(after.books.keys())
+		.chain(flow.keys())
+		.copied()
+		.collect();
+	for asset in assets {
+		let was = before.books.get(&asset).copied().unwrap_or_default();
+		let is = after.books.get(&asset).copied().unwrap_or_default();
+		let moved = flow.get(&asset).copied().unwrap_or_default();
+		ensure(is - was == moved, "margin-books", || {
+			format!(
+				"asset {asset}: books went {was} -> {is} ({:+}), custody flows {moved:+}",
+				is - was
+			)
+		})?;
+	}
+	for (asset, reserve) in &after.reserve {
+		let was = before.reserve.get(asset).copied();
+		ensure(was == Some(*reserve) || relisted.contains(asset), "custody-reserve", || {
+			format!("asset {asset}: reserve {was:?} -> {reserve} with no listing")
+		})?;
+	}
+	for (asset, held) in &after.custody {
+		let owed = after.books.get(asset).copied().unwrap_or_default()
+			+ after.reserve.get(asset).copied().unwrap_or_default() as i128;
+		ensure(*held as i128 >= owed, "custody-holds", || {
+			format!("asset {asset}: custody holds {held}, owes {owed}")
+		})?;
+	}
+	Ok(())
+}
+
+/// A call's probe: no trace on failure, and no more weight reported than declared.
+pub fn probe_checks(probe: &Probe) -> Result<(), Violation> {
+	ensure(!probe.left_a_trace, "no-trace-on-error", || {
+		format!("failed with {:?} and changed the storage", probe.result.as_ref().err())
+	})?;
+	if let Some(reported) = reported_weight(&probe.result) {
+		ensure(reported.all_lte(probe.declared), "declared-weight", || {
+			format!("reported {reported:?}, declared {:?}", probe.declared)
+		})?;
+	}
+	Ok(())
+}
+
+/// The accounts a call liquidated, by its events: every `Liquidated`, and for the liquidation
+/// calls themselves also the accounts whose debt stage they ran.
+pub fn liquidated(call: &RuntimeCall, events: &[RuntimeEvent]) -> Vec<AccountId> {
+	let liquidation_call = matches!(
+		call,
+		RuntimeCall::Liquidation(
+			pallet_liquidation::Call::liquidate { .. }
+				| pallet_liquidation::Call::liquidate_account { .. }
+		)
+	);
+	let mut accounts = Vec::new();
+	for event in events {
+		match event {
+			RuntimeEvent::Liquidation(LiquidationEvent::Liquidated { who, .. }) => {
+				accounts.push(who.clone())
+			},
+			RuntimeEvent::Liquidation(
+				LiquidationEvent::AuctionStarted { who, .. }
+				| LiquidationEvent::ShortfallSettled { who, .. },
+			) if liquidation_call => accounts.push(who.clone()),
+			_ => {},
+		}
+	}
+	accounts.sort();
+	accounts.dedup();
+	accounts
+}
+
+/// On the state before the call: each of `accounts` was below its maintenance margin at fresh
+/// prices.
+pub fn were_liquidatable(accounts: &[AccountId]) -> Result<(), Violation> {
+	for who in accounts {
+		let margins = <Margin as MarginLiquidator<AccountId>>::margins(who);
+		ensure(margins.is_some_and(|m| m.state().is_liquidatable()), "healthy-liquidated", || {
+			format!("{who} was liquidated with margins {margins:?} before the call")
+		})?;
+	}
+	Ok(())
+}
+
+/// Every account that may be liquidated now is a candidate.
+pub fn discovery() -> Result<(), Violation> {
+	let accounts = actors::all_accounts();
+	let limit = accounts.len() as u32 + 1;
+	let candidates: BTreeSet<AccountId> =
+		pallet_liquidation::Pallet::<Runtime>::candidates(limit).into_iter().collect();
+	for who in accounts {
+		if pallet_liquidation::Pallet::<Runtime>::may_liquidate(&who) {
+			ensure(candidates.contains(&who), "discovery", || {
+				format!("{who} may be liquidated but is not a candidate")
+			})?;
+		}
+	}
+	Ok(())
+}
+
+/// The funds hold no debt, and this block's payouts and liquidated notional are within their
+/// caps.
+pub fn caps(block: u32) -> Result<(), Violation> {
+	type Liquidation = pallet_liquidation::Pallet<Runtime>;
+	for (name, who) in [
+		("insurance fund", Liquidation::insurance_fund()),
+		("auction account", Liquidation::auction_account()),
+	] {
+		let cash = <Margin as MarginLiquidator<AccountId>>::cash(&who);
+		ensure(cash >= 0, "fund-in-debt", || format!("the {name} holds {cash} USD"))?;
+	}
+	let (at, paid) = pallet_liquidation::InsurancePaid::<Runtime>::get();
+	let cap = <Runtime as pallet_liquidation::Config>::InsuranceCapPerBlock::get();
+	ensure(at != block || paid <= cap, "insurance-cap", || {
+		format!("the fund paid {paid} in block {block}, cap {cap}")
+	})?;
+	let cap = <Runtime as pallet_liquidation::Config>::MaxLiquidatedNotionalPerBlock::get();
+	for (market, (at, notional)) in pallet_liquidation::LiquidatedNotional::<Runtime>::iter() {
+		ensure(at != block || notional <= cap, "notional-cap", || {
+			format!("market {market}: {notional} liquidated in block {block}, cap {cap}")
+		})?;
+	}
+	Ok(())
+}
+
+/// Counts `events`' auction restarts into `restarts`; fails past [`MAX_RESTARTS`].
+pub fn restarts(
+	restarts: &mut BTreeMap<pallet_liquidation::AuctionId, u32>,
+	events: &[RuntimeEvent],
+) -> Result<(), Violation> {
+	for event in events {
+		if let RuntimeEvent::Liquidation(LiquidationEvent::AuctionRestarted { id, .. }) = event {
+			let count = restarts.entry(*id).or_default();
+			*count += 1;
+			ensure(*count <= MAX_RESTARTS, "auction-restarts", || {
+				format!("auction {id} restarted {count} times")
+			})?;
+		}
+	}
+	Ok(())
+}

@@ -1,0 +1,160 @@
+//! The fuzzer's checks catch what they are there to catch, and a short campaign runs the
+//! liquidation machinery without breaking any of them.
+
+use frame_support::{weights::Weight, BoundedVec};
+use perp_primitives::Price;
+use perpchain_fuzz::{
+	action::Action,
+	actors, campaign,
+	chain::Probe,
+	invariants::{self, Books},
+	runner::Runner,
+};
+use perpchain_runtime::{asset_ids, Runtime, RuntimeCall, RuntimeEvent, USD_UNIT};
+
+fn feed(signer: u8, btc: u32) -> Action {
+	let values = vec![
+		(asset_ids::BTC, Price::from_u32(btc)),
+		(asset_ids::ETH, Price::from_u32(3_000)),
+		(asset_ids::DOT, Price::from_u32(5)),
+		(asset_ids::NATIVE, Price::from_u32(2)),
+	];
+	let values = BoundedVec::truncate_from(values);
+	Action::Signed { signer, call: RuntimeCall::Oracle(pallet_perp_oracle::Call::feed { values }) }
+}
+
+fn margin(signer: u8, call: pallet_margin::Call<Runtime>) -> Action {
+	Action::Signed { signer, call: RuntimeCall::Margin(call) }
+}
+
+/// Eve (signer 4) opens 19x BTC on 10,000 USD at 65,000; the next block's feeds crash BTC 6%.
+fn eve_below_maintenance() -> Runner {
+	let mut runner = Runner::new().expect("genesis builds");
+	let actions = [
+		feed(0, 65_000),
+		feed(1, 65_000),
+		margin(
+			4,
+			pallet_margin::Call::deposit { asset: asset_ids::USD, amount: 10_000 * USD_UNIT },
+		),
+		margin(4, pallet_margin::Call::trade { market: 0, delta: 290_000_000 }),
+		Action::NextBlock { advance_ms: 6_000, worker: true },
+		feed(0, 61_100),
+		feed(1, 61_100),
+	];
+	for action in &actions {
+		runner.run(action).expect("no invariant broken");
+	}
+	runner
+}
+
+#[test]
+fn a_short_campaign_liquidates_and_breaks_no_invariant() {
+	let (stats, failure) = campaign::run(7, 3_000, 3_000, |_, _| {}).expect("genesis builds");
+	assert!(failure.is_none(), "{}", failure.map(|f| f.describe()).unwrap_or_default());
+	assert!(stats.liquidations > 0, "nothing was liquidated: {stats:?}");
+	assert!(stats.ok > 0 && !stats.errors.is_empty(), "{stats:?}");
+	// Every call was checked for conservation, and every block by `try_state`.
+	assert_eq!(stats.checks.get("conservation"), Some(&stats.calls));
+	assert_eq!(stats.checks.get("try-state"), Some(&stats.blocks));
+}
+
+#[test]
+fn a_unit_of_an_asset_destroyed_without_its_supply_is_caught() {
+	let mut runner = eve_below_maintenance();
+	runner.chain.execute(|| {
+		assert!(invariants::supplies().is_ok());
+		pallet_assets::Account::<Runtime>::mutate(asset_ids::USD, actors::account(4), |account| {
+			if let Some(account) = account {
+				account.balance -= 1;
+			}
+		});
+		assert_eq!(invariants::supplies().unwrap_err().invariant, "asset-supply");
+	});
+}
+
+#[test]
+fn a_unit_created_or_lost_in_margins_books_is_caught() {
+	let mut runner = eve_below_maintenance();
+	runner.chain.execute(|| {
+		let before = Books::read();
+		pallet_margin::Vault::<Runtime>::mutate(|vault| *vault += 1);
+		let after = Books::read();
+		let violation = invariants::conservation(&before, &after, &[]).unwrap_err();
+		assert_eq!(violation.invariant, "margin-books");
+		// A deposit the books do not show is caught too.
+		let deposit = RuntimeEvent::Margin(pallet_margin::Event::Deposited {
+			who: actors::account(4),
+			asset: asset_ids::DOT,
+			amount: 1,
+		});
+		let violation = invariants::conservation(&after, &after, &[deposit]).unwrap_err();
+		assert_eq!(violation.invariant, "margin-books");
+		assert!(invariants::conservation(&before, &before, &[]).is_ok());
+	});
+}
+
+#[test]
+fn liquidating_a_healthy_account_is_caught_and_a_liquidatable_one_is_not() {
+	let mut runner = eve_below_maintenance();
+	runner.chain.execute(|| {
+		// Dave holds nothing: not liquidatable.
+		let violation = invariants::were_liquidatable(&[actors::account(3)]).unwrap_err();
+		assert_eq!(violation.invariant, "healthy-liquidated");
+		assert!(invariants::were_liquidatable(&[actors::account(4)]).is_ok());
+	});
+}
+
+#[test]
+fn an_account_hidden_from_the_risk_index_is_caught_by_discovery() {
+	let mut runner = eve_below_maintenance();
+	let eve = actors::account(4);
+	runner.chain.execute(|| {
+		assert!(pallet_liquidation::Pallet::<Runtime>::may_liquidate(&eve));
+		assert!(invariants::discovery().is_ok());
+		// Remove Eve's entries from the index: liquidatable, but discovery no longer sees her.
+		let entries: Vec<_> = pallet_margin::LowerTriggers::<Runtime>::iter_keys()
+			.filter(|(_, _, who)| *who == eve)
+			.collect();
+		assert!(!entries.is_empty());
+		for key in entries {
+			pallet_margin::LowerTriggers::<Runtime>::remove(key);
+		}
+		let violation = invariants::discovery().unwrap_err();
+		assert_eq!(violation.invariant, "discovery");
+	});
+}
+
+#[test]
+fn a_failed_call_that_left_a_trace_or_overran_its_weight_is_caught() {
+	let probe = |trace: bool, reported: u64| Probe {
+		result: Ok(Some(Weight::from_parts(reported, 0)).into()),
+		declared: Weight::from_parts(100, 0),
+		events: vec![],
+		left_a_trace: trace,
+	};
+	assert!(invariants::probe_checks(&probe(false, 100)).is_ok());
+	assert_eq!(
+		invariants::probe_checks(&probe(false, 101)).unwrap_err().invariant,
+		"declared-weight"
+	);
+	assert_eq!(
+		invariants::probe_checks(&probe(true, 1)).unwrap_err().invariant,
+		"no-trace-on-error"
+	);
+}
+
+#[test]
+fn an_auction_restarted_past_the_bound_is_caught() {
+	let restart = RuntimeEvent::Liquidation(pallet_liquidation::Event::AuctionRestarted {
+		id: 3,
+		top: Price::from_u32(5),
+		keeper: actors::account(5),
+		tip: 0,
+	});
+	let mut counts = Default::default();
+	let events = vec![restart; invariants::MAX_RESTARTS as usize];
+	assert!(invariants::restarts(&mut counts, &events).is_ok());
+	let violation = invariants::restarts(&mut counts, &events[..1]).unwrap_err();
+	assert_eq!(violation.invariant, "auction-restarts");
+}
