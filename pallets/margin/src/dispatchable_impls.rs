@@ -690,6 +690,12 @@ impl<T: Config> Pallet<T> {
 					);
 					Self::seed_reserve(asset)?;
 				} else {
+					// Balances are held in the asset's unit: a new unit would revalue them.
+					let unit = CollateralAssets::<T>::get(asset).map(|listed| listed.unit);
+					ensure!(
+						unit == Some(p.unit) || TotalCollateral::<T>::get(asset) == 0,
+						Error::<T>::CollateralInUse
+					);
 					// A lower weight can lower health.
 					Self::bump_risk_version();
 				}

@@ -222,9 +222,12 @@ impl<T: Config> Pallet<T> {
 			.collect()
 	}
 
-	/// Up to `limit` accounts whose band a fresh price has reached: the only accounts that can
-	/// be liquidatable (each must still be re-checked). Reads only the index entries at or
-	/// beyond each asset's current price bucket.
+	/// Up to `limit` accounts whose band a fresh price has reached, then those whose bands are
+	/// from before the current `RiskVersion` (a governance change may have made them
+	/// liquidatable at unchanged prices): the only accounts that can be liquidatable (each
+	/// must still be re-checked). Reads the index entries at or beyond each asset's current
+	/// price bucket and, while any account is outdated, the index's accounts until it has
+	/// `limit`.
 	pub fn crossed_accounts(limit: u32) -> Vec<T::AccountId> {
 		let mut assets: Vec<AssetId> = Markets::<T>::iter_values().map(|m| m.asset).collect();
 		assets.extend(CollateralAssets::<T>::iter_keys());
@@ -250,6 +253,14 @@ impl<T: Config> Pallet<T> {
 			let start = Self::start_key(UpperTriggers::<T>::final_prefix(), asset, upper_key(now));
 			for (_, who) in UpperTriggers::<T>::iter_key_prefix_from((asset,), start) {
 				if take(who, &mut found) {
+					return found;
+				}
+			}
+		}
+		if Outdated::<T>::get() > 0 {
+			let version = RiskVersion::<T>::get();
+			for (who, (v, _)) in Triggers::<T>::iter() {
+				if v < version && take(who, &mut found) {
 					return found;
 				}
 			}

@@ -325,7 +325,7 @@ pub mod pallet {
 		TooManyCollateralAssets,
 		/// `MaxMarkets` markets exist already.
 		TooManyMarkets,
-		/// Accounts still hold the asset: it cannot be delisted.
+		/// Accounts still hold the asset: it cannot be delisted, nor its unit changed.
 		CollateralInUse,
 		/// The custody account holds less than the asset's minimum balance: send it that much
 		/// before listing, so that withdrawals can never reap it.

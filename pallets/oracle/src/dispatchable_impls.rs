@@ -53,6 +53,19 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
+	pub(crate) fn do_set_params(params: OracleParams) -> DispatchResult {
+		Self::ensure_valid_params(&params)?;
+		Params::<T>::put(params);
+		Self::deposit_event(Event::ParamsSet { params });
+		// An aggregate accepted under the old rules (values now too old, too few feeders)
+		// would otherwise stay in force until the next feed.
+		let assets: Vec<AssetId> = Assets::<T>::iter_keys().collect();
+		for asset in assets {
+			Self::aggregate(asset, false);
+		}
+		Ok(())
+	}
+
 	pub(crate) fn do_reset_breaker(asset: AssetId) -> DispatchResult {
 		ensure!(Assets::<T>::contains_key(asset), Error::<T>::UnknownAsset);
 		let mut aggregate = Aggregates::<T>::get(asset).ok_or(Error::<T>::NotFrozen)?;

@@ -290,17 +290,22 @@ pub mod pallet {
 			Self::do_remove_asset(asset)
 		}
 
-		/// Set the aggregation parameters.
+		/// Set the aggregation parameters; every listed asset is re-aggregated under them at
+		/// once (a shorter `max_age` or a larger quorum applies to the price in force now).
 		///
-		/// Origin: `GovernanceOrigin`. Emits `ParamsSet`. Errors: `InvalidParams`.
+		/// The weight is the call's own plus one re-aggregation (measured as `reset_breaker`)
+		/// per asset the oracle may list.
+		///
+		/// Origin: `GovernanceOrigin`. Emits `ParamsSet`, and what aggregation emits. Errors:
+		/// `InvalidParams`.
 		#[pallet::call_index(5)]
-		#[pallet::weight(T::WeightInfo::set_params())]
+		#[pallet::weight(T::WeightInfo::set_params().saturating_add(
+			T::WeightInfo::reset_breaker(T::MaxFeeders::get())
+				.saturating_mul(T::MaxAssets::get().into())
+		))]
 		pub fn set_params(origin: OriginFor<T>, params: OracleParams) -> DispatchResult {
 			T::GovernanceOrigin::ensure_origin(origin)?;
-			Self::ensure_valid_params(&params)?;
-			Params::<T>::put(params);
-			Self::deposit_event(Event::ParamsSet { params });
-			Ok(())
+			Self::do_set_params(params)
 		}
 
 		/// Reset a tripped circuit breaker: the asset is re-aggregated from its fresh values

@@ -175,10 +175,9 @@ impl Generator {
 	/// One block of the price model: a random walk, a rare crash or rally, now and then a
 	/// feeder that lies or an outage.
 	fn walk(&mut self) {
-		for i in 0..self.prices.len() {
+		for (i, (_, start)) in PRICED.iter().enumerate() {
 			let shock = 0.004 * self.normal();
-			let start = PRICED[i].1;
-			// Pulled back into [start / 4, start * 4], so that the book stays tradable.
+			// Pulled back towards where it started, so that the book stays tradable.
 			let pull = (start / self.prices[i]).ln() * 0.002;
 			self.prices[i] *= (shock + pull).exp();
 		}
@@ -264,9 +263,9 @@ impl Generator {
 	/// One call, on the current state.
 	fn call(&mut self) -> Action {
 		match self.below(1_000) {
-			0..=189 => self.signed_by_trader(Self::trade),
-			190..=289 => self.signed_by_trader(Self::deposit),
-			290..=359 => self.signed_by_trader(Self::withdraw),
+			0..=209 => self.signed_by_trader(Self::trade),
+			210..=279 => self.signed_by_trader(Self::deposit),
+			280..=359 => self.signed_by_trader(Self::withdraw),
 			360..=399 => self.signed_by_trader(Self::close),
 			400..=459 => self.signed_by_trader(Self::keeper_liquidation),
 			460..=499 => self.signed_by_trader(Self::take),
@@ -351,9 +350,13 @@ impl Generator {
 			}
 		} else {
 			let cash = pallet_margin::Accounts::<Runtime>::get(who).map_or(0, |a| a.cash).max(0);
-			let equity = (cash as f64 / USD_UNIT as f64).max(100.0);
-			let leverage = self
-				.pick(&[1.0, 2.0, 3.0, 5.0, 8.0, 10.0, 12.0, 15.0, 18.0, 19.0, 20.0, 25.0, 40.0]);
+			// Sized on at most 50,000 USD of the account's cash, however much it holds, so
+			// that positions stay within the open-interest caps and leverage varies.
+			let equity = (cash as f64 / USD_UNIT as f64).clamp(100.0, 50_000.0);
+			let leverage = self.pick(&[
+				1.0, 3.0, 5.0, 8.0, 10.0, 12.0, 15.0, 15.0, 18.0, 18.0, 19.0, 19.0, 19.5, 20.0,
+				25.0,
+			]);
 			let size = equity * leverage / self.price_of(asset) * unit as f64;
 			let side = if self.chance(650) { 1.0 } else { -1.0 };
 			(size * side) as i128
@@ -374,9 +377,17 @@ impl Generator {
 	fn deposit(&mut self, who: &AccountId) -> RuntimeCall {
 		use frame_support::traits::fungibles::Inspect;
 		let asset = self.collateral_asset();
+		// Retail sizes mostly, so that leverage and crashes bring accounts to liquidation;
+		// now and then a share of everything the account holds.
+		let typical = match asset {
+			asset_ids::USD => USD_UNIT * self.pick(&[200, 1_000, 2_000, 5_000, 20_000, 100_000]),
+			asset_ids::DOT => presets::DOT_UNIT * self.pick(&[10, 100, 1_000]),
+			asset_ids::NATIVE => perpchain_runtime::UNIT * self.pick(&[100, 1_000, 10_000]),
+			_ => 1,
+		};
 		let free = perpchain_runtime::configs::NativeAndAssets::balance(asset, who);
-		let share = 2 + u128::from(self.below(50));
-		let amount = self.amount(free / share);
+		let typical = if self.chance(100) { free / 2 } else { typical };
+		let amount = self.amount(typical);
 		RuntimeCall::Margin(pallet_margin::Call::deposit { asset, amount })
 	}
 
@@ -671,13 +682,13 @@ impl Generator {
 				RuntimeCall::Liquidation(pallet_liquidation::Call::set_params { params })
 			},
 			_ => {
-				// The protocol's accounts, reached through `sudo_as`: the fund and the auction
-				// account trade, deposit and pay into the fund.
-				let [_, fund, auction] = actors::protocol_accounts();
-				let who = if self.chance(500) { fund } else { auction };
-				let call = match self.below(3) {
-					0 => self.trade(&who),
-					1 => self.deposit(&who),
+				// The insurance fund, reached through `sudo_as`: it deposits what was sent to
+				// it and pays into itself. (Root acting as a protocol account can do anything,
+				// such as trading the fund away or adding to the auction account's holdings
+				// behind the auctions' back; that is governance's power, not an attack.)
+				let [_, who, _] = actors::protocol_accounts();
+				let call = match self.below(2) {
+					0 => self.deposit(&who),
 					_ => RuntimeCall::Liquidation(pallet_liquidation::Call::fund_insurance {
 						amount: self.amount(10 * USD_UNIT),
 					}),

@@ -82,7 +82,7 @@ impl Books {
 		let usd = asset_ids::USD;
 		let cash: i128 = actors::all_accounts()
 			.iter()
-			.filter_map(|who| pallet_margin::Accounts::<Runtime>::get(who))
+			.filter_map(pallet_margin::Accounts::<Runtime>::get)
 			.map(|account| account.cash)
 			.sum();
 		let mut books = BTreeMap::from([(

@@ -182,6 +182,16 @@ fn governance_lists_updates_and_delists_collateral() {
 			Margin::set_collateral(RuntimeOrigin::root(), BTC, None),
 			Error::<Test>::CollateralInUse
 		);
+		// Held balances are counted in the asset's unit: it cannot change under them (a unit
+		// a thousand times smaller would make Alice's BTC worth a thousand times more). The
+		// weight may.
+		let smaller_unit = CollateralParams { unit: BTC_UNIT / 1_000, ..params };
+		assert_noop!(
+			Margin::set_collateral(RuntimeOrigin::root(), BTC, Some(smaller_unit)),
+			Error::<Test>::CollateralInUse
+		);
+		let lighter = CollateralParams { weight: Perbill::from_percent(60), ..params };
+		assert_ok!(Margin::set_collateral(RuntimeOrigin::root(), BTC, Some(lighter)));
 		assert_ok!(Margin::withdraw(RuntimeOrigin::signed(ALICE), BTC, BTC_UNIT));
 		assert_ok!(Margin::set_collateral(RuntimeOrigin::root(), BTC, None));
 		assert_eq!(CollateralAssets::<Test>::get(BTC), None);

@@ -149,6 +149,30 @@ fn a_governance_change_voids_every_band_until_refreshed() {
 }
 
 #[test]
+fn an_account_a_governance_change_made_liquidatable_is_found_before_any_price_moves() {
+	run_test(|| {
+		// 1 BTC long on 10,050 USD at 50,000: healthy, its band far below the price. Bob holds
+		// only cash: not at risk, not indexed.
+		deposit(ALICE, USD, usd(10_050));
+		assert_ok!(trade(ALICE, ONE_BTC));
+		deposit(BOB, USD, usd(1_000));
+		assert!(crossed().is_empty());
+
+		// Maintenance raised to 25% of the notional (12,500 USD): Alice is liquidatable at the
+		// same price, and discovery must find her although no price has left her band.
+		let mut stricter = btc_market();
+		stricter.tiers[0].initial = sp_runtime::Perbill::from_percent(30);
+		stricter.tiers[0].maintenance = sp_runtime::Perbill::from_percent(25);
+		stricter.tiers[1].initial = sp_runtime::Perbill::from_percent(40);
+		stricter.tiers[1].maintenance = sp_runtime::Perbill::from_percent(30);
+		assert_ok!(Margin::update_market(RuntimeOrigin::root(), BTC_PERP, stricter));
+		assert_eq!(Margin::health(&ALICE), Some(HealthState::Liquidatable));
+		assert_eq!(crossed(), vec![ALICE]);
+		assert_eq!(<Margin as perp_primitives::MarginLiquidator<u64>>::candidates(10), vec![ALICE]);
+	});
+}
+
+#[test]
 fn debt_without_anything_to_value_is_found_under_the_settlement_asset() {
 	run_test(|| {
 		assert_ok!(Margin::fund_vault(RuntimeOrigin::signed(CHARLIE), usd(100_000)));

@@ -302,8 +302,30 @@ fn parameters_out_of_bounds_are_rejected() {
 		);
 		let new = OracleParams { min_feeders: 3, max_age: 1_000, ..good };
 		assert_ok!(Oracle::set_params(RuntimeOrigin::root(), new));
-		System::assert_last_event(Event::ParamsSet { params: new }.into());
+		System::assert_has_event(Event::ParamsSet { params: new }.into());
 		assert_eq!(Params::<Test>::get(), new);
+	});
+}
+
+#[test]
+fn new_parameters_apply_to_the_price_in_force_at_once() {
+	run_test(|| {
+		assert_ok!(feed(CHARLIE, vec![(BTC, p(110))]));
+		next_block(6_000);
+		assert_ok!(feed(ALICE, vec![(BTC, p(104))]));
+		assert_ok!(feed(BOB, vec![(BTC, p(106))]));
+		assert_eq!(Oracle::price(BTC).price, p(106));
+		// Charlie's value is now too old: the price is the median of Alice's and Bob's.
+		let shorter = OracleParams { max_age: 5_000, ..DefaultParams::get() };
+		assert_ok!(Oracle::set_params(RuntimeOrigin::root(), shorter));
+		assert_eq!(Oracle::price(BTC).price, p(104));
+		assert_eq!(Oracle::price(BTC).status, PriceStatus::Fresh);
+		// A quorum of three cannot be met: the price keeps its value and ages out.
+		let larger = OracleParams { min_feeders: 3, ..shorter };
+		assert_ok!(Oracle::set_params(RuntimeOrigin::root(), larger));
+		assert_eq!(Oracle::price(BTC).price, p(104));
+		next_block(6_000);
+		assert_eq!(Oracle::price(BTC).status, PriceStatus::Stale);
 	});
 }
 
