@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # README command 2 (and .ci/run): set up what is missing, then formatting, clippy, the Rust
-# tests (pallets, benchmarks as tests, runtime), the end-to-end smoke test of the dev chain and
-# the zombienet network tests.
+# tests (pallets, benchmarks as tests, runtime, the fuzzer's regressions), a fixed-seed fuzzing
+# campaign, the end-to-end smoke test of the dev chain and the zombienet network tests.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 
@@ -19,6 +19,11 @@ cargo clippy --locked --workspace --all-targets --features "$FEATURES" -- -D war
 
 log "cargo test"
 cargo test --locked --workspace --features "$FEATURES"
+
+# A fixed-seed fuzzing campaign through the real runtime (runtime/fuzz): fails on a broken
+# invariant or a panic, with the shrunk failing sequence saved for a regression file.
+log "runtime fuzzer: 50,000 calls, seed 1"
+"$ROOT/scripts/fuzz.sh" --seed 1 --calls 50000 --shrink-secs 120 --save-dir "$(mktemp -d)"
 
 "$ROOT/scripts/e2e-dev.sh"
 

@@ -162,16 +162,20 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Closes an auction whose tab is raised or whose lot is sold: the rest of the lot goes
-	/// back to the owner; with no other auction open, a debt left goes to stage (c).
+	/// back to the owner (see `close_auction`).
 	fn end_auction(id: AuctionId, auction: AuctionOf<T>) -> DispatchResult {
+		let owner = auction.owner.clone();
+		Self::deposit_event(Event::AuctionEnded { id, returned: auction.lot, unpaid: auction.tab });
+		Self::close_auction(id, auction, &owner)
+	}
+
+	/// Removes an auction, hands what is left of its lot to `to`, and, once the owner has no
+	/// other auction open and no position, sends a debt left to the debt stage.
+	fn close_auction(id: AuctionId, auction: AuctionOf<T>, to: &T::AccountId) -> DispatchResult {
 		Auctions::<T>::remove(id);
+		Restarts::<T>::remove(id);
 		if auction.lot > 0 {
-			T::Margin::seize_collateral(
-				&Self::auction_account(),
-				auction.asset,
-				auction.lot,
-				&auction.owner,
-			)?;
+			T::Margin::seize_collateral(&Self::auction_account(), auction.asset, auction.lot, to)?;
 		}
 		let open = OpenAuctions::<T>::get(&auction.owner).saturating_sub(1);
 		if open == 0 {
@@ -179,7 +183,6 @@ impl<T: Config> Pallet<T> {
 		} else {
 			OpenAuctions::<T>::insert(&auction.owner, open);
 		}
-		Self::deposit_event(Event::AuctionEnded { id, returned: auction.lot, unpaid: auction.tab });
 		if open == 0 && T::Margin::exposures(&auction.owner).is_empty() {
 			let margins = T::Margin::margins(&auction.owner);
 			Self::settle_debt(&auction.owner, margins, None, &mut Vec::new())?;
@@ -192,17 +195,29 @@ impl<T: Config> Pallet<T> {
 		let mut auction = Auctions::<T>::get(id).ok_or(Error::<T>::UnknownAuction)?;
 		let now = frame_system::Pallet::<T>::block_number();
 		ensure!(Self::needs_restart(&auction, now), Error::<T>::AuctionRunning);
+		let fund = Self::insurance_fund();
+		let restarts = Restarts::<T>::get(id);
+		if restarts >= T::MaxRestarts::get() {
+			let (lot, unpaid) = (auction.lot, auction.tab);
+			Self::deposit_event(Event::AuctionRetired { id, lot, unpaid });
+			return Self::close_auction(id, auction, &fund);
+		}
 		let price = T::Prices::price(auction.asset).fresh().ok_or(Error::<T>::PriceNotFresh)?;
 		let params = Params::<T>::get();
 		(auction.top, auction.floor) = top_and_floor(price, &params);
 		auction.started = now;
-		let fund = Self::insurance_fund();
-		let tip = params.tip.min(T::Margin::cash(&fund).max(0).unsigned_abs());
+		let su = T::Margin::settlement_unit();
+		let worth = usd_value(auction.lot, auction.unit, price, su, Rounding::Down).unwrap_or(0);
+		let tip = params
+			.tip
+			.min(crate::types::MAX_TIP_SHARE.mul_floor(worth))
+			.min(T::Margin::cash(&fund).max(0).unsigned_abs());
 		if tip > 0 && keeper != fund {
 			T::Margin::transfer_cash(&fund, &keeper, tip)?;
 		}
 		let top = auction.top;
 		Auctions::<T>::insert(id, auction);
+		Restarts::<T>::insert(id, restarts.saturating_add(1));
 		Self::deposit_event(Event::AuctionRestarted { id, top, keeper, tip });
 		Ok(())
 	}

@@ -399,6 +399,10 @@ impl<T: Config> Pallet<T> {
 			ensure!(owners.remove(&owner) == Some(count), "open auction count mismatch");
 		}
 		ensure!(owners.is_empty(), "auctions of an owner not counted");
+		for (id, restarts) in Restarts::<T>::iter() {
+			ensure!(Auctions::<T>::contains_key(id), "restarts of no auction");
+			ensure!(restarts <= T::MaxRestarts::get(), "an auction restarted too often");
+		}
 		ensure!(T::Margin::cash(&Self::insurance_fund()) >= 0, "insurance fund in debt");
 		ensure!(T::Margin::cash(&holder) >= 0, "auction account in debt");
 		ensure!(Self::ensure_valid_params(&Params::<T>::get()).is_ok(), "params out of bounds");

@@ -154,6 +154,11 @@ pub mod pallet {
 		/// The most auctions open at once.
 		#[pallet::constant]
 		type MaxAuctions: Get<u32>;
+		/// The most times an auction may be restarted: the restart after that retires it, its
+		/// lot to the insurance fund and the owner's debt to the shortfall stage, so that a
+		/// lot nobody buys cannot be restarted (and its tip paid) forever.
+		#[pallet::constant]
+		type MaxRestarts: Get<u32>;
 		/// The auction parameters until governance sets others.
 		type DefaultAuctionParams: Get<AuctionParamsOf<Self>>;
 		/// The most accounts in one `liquidate` batch.
@@ -194,6 +199,10 @@ pub mod pallet {
 	/// The id the next auction gets.
 	#[pallet::storage]
 	pub type NextAuctionId<T: Config> = StorageValue<_, AuctionId, ValueQuery>;
+
+	/// How many times each open auction has been restarted (absent when never).
+	#[pallet::storage]
+	pub type Restarts<T: Config> = StorageMap<_, Twox64Concat, AuctionId, u32, ValueQuery>;
 
 	/// How many open auctions sell each account's collateral.
 	#[pallet::storage]
@@ -253,6 +262,9 @@ pub mod pallet {
 		/// An auction ended: `returned` collateral went back to the owner, `unpaid` USD of its
 		/// tab was not raised.
 		AuctionEnded { id: AuctionId, returned: Balance, unpaid: Balance },
+		/// An auction restarted `MaxRestarts` times was retired: its `lot` went to the
+		/// insurance fund and the `unpaid` tab to the owner's debt stage.
+		AuctionRetired { id: AuctionId, lot: Balance, unpaid: Balance },
 		/// A debt left after every position and auction: `insurance` paid by the fund, the
 		/// rest `socialized` (absorbed by the vault).
 		ShortfallSettled { who: T::AccountId, insurance: Balance, socialized: Balance },
@@ -423,12 +435,16 @@ pub mod pallet {
 		}
 
 		/// Restart an auction past its tail or below its floor at the fresh oracle price times
-		/// one plus the start premium; the insurance fund tips the caller `tip`.
+		/// one plus the start premium; the insurance fund tips the caller `tip`, at most
+		/// `MAX_TIP_SHARE` of what the lot is worth. An auction restarted `MaxRestarts` times
+		/// already is retired instead: its lot goes to the insurance fund and the owner's
+		/// unpaid tab through the debt stage (bounded by one account's liquidation).
 		///
-		/// Origin: signed. Emits `AuctionRestarted`. Errors: `BreakerActive`,
-		/// `UnknownAuction`, `AuctionRunning`, `PriceNotFresh`.
+		/// Origin: signed. Emits `AuctionRestarted`, or `AuctionRetired` and what the debt
+		/// stage emits. Errors: `BreakerActive`, `UnknownAuction`, `AuctionRunning`,
+		/// `PriceNotFresh`.
 		#[pallet::call_index(4)]
-		#[pallet::weight(T::WeightInfo::restart())]
+		#[pallet::weight(T::WeightInfo::restart().saturating_add(T::WeightInfo::liquidate(1)))]
 		pub fn restart(origin: OriginFor<T>, id: AuctionId) -> DispatchResult {
 			let keeper = ensure_signed(origin)?;
 			Self::do_restart(keeper, id)

@@ -371,6 +371,7 @@ impl pallet_liquidation::Config for Test {
 	type InsuranceCapPerBlock = ConstU128<INSURANCE_CAP>;
 	type AdlThreshold = AdlThreshold;
 	type MaxAuctions = ConstU32<4>;
+	type MaxRestarts = ConstU32<2>;
 	type MaxLiquidatedNotionalPerBlock = NotionalCap;
 	type DefaultAuctionParams = AuctionDefaults;
 	type PalletId = FundId;

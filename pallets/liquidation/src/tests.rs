@@ -647,6 +647,68 @@ fn a_stalled_auction_is_restarted_at_a_fresh_price_with_a_tip() {
 }
 
 #[test]
+fn an_auction_nobody_takes_is_retired_to_the_insurance_fund_after_its_last_restart() {
+	run_test(|| {
+		// 100 DOT cannot cover the 1,000 USD debt: all of it goes to auction.
+		indebted(1_000, 100);
+		assert_ok!(liquidate(&[OWNER]));
+		let auction = crate::Auctions::<Test>::get(0).unwrap();
+		let before = totals();
+		let restart = || Liquidation::restart(RuntimeOrigin::signed(KEEPER), 0);
+		let max: u32 =
+			<<Test as crate::Config>::MaxRestarts as frame_support::traits::Get<u32>>::get();
+		let mut block = 1;
+		for n in 1..=max {
+			block += 21;
+			at_block(block);
+			assert_ok!(restart());
+			assert_eq!(crate::Restarts::<Test>::get(0), n);
+		}
+		// One restart more: nobody took the lot in all those rounds; it is retired to the
+		// fund, and the owner's debt goes to the shortfall stage instead of a new round.
+		block += 21;
+		at_block(block);
+		let fund_cash = cash(fund());
+		assert_ok!(restart());
+		System::assert_has_event(
+			Event::AuctionRetired { id: 0, lot: auction.lot, unpaid: auction.tab }.into(),
+		);
+		assert!(crate::Auctions::<Test>::get(0).is_none());
+		assert_eq!(crate::Restarts::<Test>::get(0), 0);
+		assert_eq!(crate::OpenAuctions::<Test>::get(OWNER), 0);
+		assert_eq!(holding(fund(), DOT), auction.lot);
+		assert_eq!(cash(OWNER), 0, "the debt was settled");
+		assert!(cash(fund()) < fund_cash);
+		assert_eq!(totals(), before);
+		assert_noop!(restart(), Error::<Test>::UnknownAuction);
+	});
+}
+
+#[test]
+fn a_restart_tip_is_at_most_a_share_of_what_the_lot_is_worth() {
+	run_test(|| {
+		// 1 DOT (4 USD at the restart price) behind a debt: the 5 USD tip would be more than
+		// the lot is worth; a restart pays 1% of the lot's value.
+		indebted(1_000, 1);
+		assert_ok!(liquidate(&[OWNER]));
+		at_block(22);
+		set_price(DOT, Price::from_u32(4), PriceStatus::Fresh);
+		assert_ok!(Liquidation::restart(RuntimeOrigin::signed(KEEPER), 0));
+		let tip = usd(4) / 100;
+		System::assert_has_event(
+			Event::AuctionRestarted {
+				id: 0,
+				top: Price::from_rational(44, 10),
+				keeper: KEEPER,
+				tip,
+			}
+			.into(),
+		);
+		assert_eq!(cash(KEEPER), tip as i128);
+	});
+}
+
+#[test]
 fn an_unsold_tab_goes_to_the_insurance_fund_up_to_its_cap_and_the_rest_to_the_vault() {
 	run_test(|| {
 		// 100 DOT (500 USD) cannot cover 1,000 USD even at the oracle: the whole holding goes

@@ -43,6 +43,9 @@ pub const MAX_START_PREMIUM: Perbill = Perbill::from_percent(50);
 pub const MAX_STEP: Perbill = Perbill::from_percent(50);
 /// The longest an auction may run before it must be restarted, in blocks.
 pub const MAX_TAIL: u32 = 14_400;
+/// A restart's tip is at most this share of what the lot is worth at the restart price: a
+/// dust lot cannot be restarted for a tip worth more than itself.
+pub const MAX_TIP_SHARE: Perbill = Perbill::from_percent(1);
 
 /// Collateral seized from `owner`, sold for USD until `tab` is raised.
 #[derive(

@@ -337,7 +337,8 @@ impl<T: Config> Pallet<T> {
 		for (asset, aggregate) in Aggregates::<T>::iter() {
 			ensure!(Assets::<T>::contains_key(asset), "aggregate for an unlisted asset");
 			ensure!(!aggregate.price.is_zero(), "zero aggregate");
-			ensure!(aggregate.feeders as usize <= feeders.len(), "more feeders than exist");
+			// The count is of the feeders at aggregation; some may have been removed since.
+			ensure!(aggregate.feeders <= T::MaxFeeders::get(), "more feeders than may exist");
 			// An aggregate accepted now is the median of the fresh, non-outlying values; later
 			// its values age, and a frozen one keeps the price from before the trip.
 			if aggregate.at == now && aggregate.frozen_since.is_none() {

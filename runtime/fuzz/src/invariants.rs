@@ -14,7 +14,7 @@
 //! - **discovery**: every account that may be liquidated is among the candidates;
 //! - **caps and funds**: the insurance fund and the auction account hold no debt; the fund's
 //!   payouts and each market's liquidated notional in this block are within their caps; no
-//!   auction has been restarted more than [`MAX_RESTARTS`] times.
+//!   auction has been restarted more than [`max_restarts`] times.
 //!
 //! After every block: `try_state` of every pallet (`AllPalletsWithSystem`, `Select::All`),
 //! and [`supplies`] (the native token's issuance and every asset's supply against what the
@@ -34,9 +34,11 @@ use std::collections::{BTreeMap, BTreeSet};
 type MarginEvent = pallet_margin::Event<Runtime>;
 type LiquidationEvent = pallet_liquidation::Event<Runtime>;
 
-/// The most restarts an auction may see before its lot must leave the auction: more means
-/// keepers can farm restart tips from the insurance fund forever.
-pub const MAX_RESTARTS: u32 = 8;
+/// The most restarts an auction may see before its lot must leave the auction (the runtime's
+/// `MaxRestarts`): more means keepers can farm restart tips from the insurance fund forever.
+pub fn max_restarts() -> u32 {
+	<Runtime as pallet_liquidation::Config>::MaxRestarts::get()
+}
 
 /// A broken invariant: which, and what was seen.
 #[derive(Clone, Debug, PartialEq)]
@@ -299,7 +301,7 @@ pub fn caps(block: u32) -> Result<(), Violation> {
 	Ok(())
 }
 
-/// Counts `events`' auction restarts into `restarts`; fails past [`MAX_RESTARTS`].
+/// Counts `events`' auction restarts into `restarts`; fails past [`max_restarts`].
 pub fn restarts(
 	restarts: &mut BTreeMap<pallet_liquidation::AuctionId, u32>,
 	events: &[RuntimeEvent],
@@ -308,7 +310,7 @@ pub fn restarts(
 		if let RuntimeEvent::Liquidation(LiquidationEvent::AuctionRestarted { id, .. }) = event {
 			let count = restarts.entry(*id).or_default();
 			*count += 1;
-			ensure(*count <= MAX_RESTARTS, "auction-restarts", || {
+			ensure(*count <= max_restarts(), "auction-restarts", || {
 				format!("auction {id} restarted {count} times")
 			})?;
 		}

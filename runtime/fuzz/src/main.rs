@@ -113,11 +113,12 @@ fn report(stats: &Stats, started: Instant) {
 		stats.liquidations - stats.full_liquidations
 	);
 	println!(
-		"auctions           {} started, {} taken, {} restarted, {} ended",
+		"auctions           {} started, {} taken, {} restarted, {} ended, {} retired",
 		stats.auctions_started,
 		stats.auctions_taken,
 		stats.auctions_restarted,
-		stats.auctions_ended
+		stats.auctions_ended,
+		stats.auctions_retired
 	);
 	println!(
 		"shortfalls         {} settled; {} positions deleveraged",

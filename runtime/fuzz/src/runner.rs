@@ -30,11 +30,12 @@ pub struct Stats {
 	/// Accounts liquidated, split by full and partial.
 	pub liquidations: u64,
 	pub full_liquidations: u64,
-	/// Auctions started, taken, restarted and ended; shortfalls settled; ADL closes.
+	/// Auctions started, taken, restarted, ended and retired; shortfalls settled; ADL closes.
 	pub auctions_started: u64,
 	pub auctions_taken: u64,
 	pub auctions_restarted: u64,
 	pub auctions_ended: u64,
+	pub auctions_retired: u64,
 	pub shortfalls: u64,
 	pub deleveraged: u64,
 	/// Calls that succeeded.
@@ -71,6 +72,7 @@ impl Stats {
 		self.auctions_taken += other.auctions_taken;
 		self.auctions_restarted += other.auctions_restarted;
 		self.auctions_ended += other.auctions_ended;
+		self.auctions_retired += other.auctions_retired;
 		self.shortfalls += other.shortfalls;
 		self.deleveraged += other.deleveraged;
 		self.ok += other.ok;
@@ -94,6 +96,7 @@ impl Stats {
 				LiquidationEvent::AuctionTaken { .. } => self.auctions_taken += 1,
 				LiquidationEvent::AuctionRestarted { .. } => self.auctions_restarted += 1,
 				LiquidationEvent::AuctionEnded { .. } => self.auctions_ended += 1,
+				LiquidationEvent::AuctionRetired { .. } => self.auctions_retired += 1,
 				LiquidationEvent::ShortfallSettled { .. } => self.shortfalls += 1,
 				LiquidationEvent::Deleveraged { .. } => self.deleveraged += 1,
 				_ => {},

@@ -153,7 +153,7 @@ fn an_auction_restarted_past_the_bound_is_caught() {
 		tip: 0,
 	});
 	let mut counts = Default::default();
-	let events = vec![restart; invariants::MAX_RESTARTS as usize];
+	let events = vec![restart; invariants::max_restarts() as usize];
 	assert!(invariants::restarts(&mut counts, &events).is_ok());
 	let violation = invariants::restarts(&mut counts, &events[..1]).unwrap_err();
 	assert_eq!(violation.invariant, "auction-restarts");

@@ -47,6 +47,11 @@ pub const INSURANCE_CAP_PER_BLOCK: u128 = 100_000 * USD_UNIT;
 /// from the most profitable positions.
 pub const ADL_THRESHOLD: u128 = 250_000 * USD_UNIT;
 
+/// An auction nobody takes is restarted at most 8 times (with the default curve, about
+/// 121 blocks of decay each, some two hours in all); the next restart retires it to the
+/// insurance fund.
+pub const MAX_AUCTION_RESTARTS: u32 = 8;
+
 /// Unsigned liquidations outrank every signed transaction, operational ones included.
 pub const LIQUIDATION_PRIORITY: u64 = MAX_OPERATIONAL_PRIORITY + 1;
 
@@ -59,6 +64,7 @@ impl pallet_liquidation::Config for Runtime {
 	type InsuranceCapPerBlock = ConstU128<INSURANCE_CAP_PER_BLOCK>;
 	type AdlThreshold = ConstU128<ADL_THRESHOLD>;
 	type MaxAuctions = ConstU32<1_024>;
+	type MaxRestarts = ConstU32<MAX_AUCTION_RESTARTS>;
 	type MaxLiquidatedNotionalPerBlock = ConstU128<MAX_LIQUIDATED_NOTIONAL_PER_BLOCK>;
 	type DefaultAuctionParams = DefaultAuctionParams;
 	type PalletId = InsuranceFundId;
