@@ -25,7 +25,8 @@ struct Cli {
 	/// Where a shrunk failing sequence is saved.
 	#[arg(long, default_value = "runtime/fuzz/regressions")]
 	save_dir: PathBuf,
-	/// Seconds to spend shrinking a failure (0: save it as found).
+	/// Seconds to spend shrinking a failure, of a campaign or of a replay (0: a campaign's is
+	/// saved as found, a replay's not at all).
 	#[arg(long, default_value_t = 300)]
 	shrink_secs: u64,
 	/// Replay a regression file instead of generating.
@@ -48,6 +49,12 @@ fn main() {
 					"action #{at}: invariant `{}` broken: {}",
 					violation.invariant, violation.detail
 				);
+				if cli.shrink_secs > 0 {
+					let actions = actions[..(at + 1).min(actions.len())].to_vec();
+					let failure =
+						campaign::Failure { seed: 0, epoch: 0, block: 0, violation, actions };
+					shrink_and_save(&cli, &failure);
+				}
 				std::process::exit(1);
 			},
 		}
@@ -77,25 +84,30 @@ fn main() {
 		if let Some(failure) = failure {
 			report(&total, started);
 			println!("violations 1: {}", failure.describe());
-			let shrunk = if cli.shrink_secs > 0 {
-				campaign::shrink(&failure, std::time::Duration::from_secs(cli.shrink_secs))
-			} else {
-				failure.actions.clone()
-			};
-			match campaign::save(&cli.save_dir, &failure, &shrunk) {
-				Ok(path) => println!(
-					"shrunk {} actions to {}; saved as {}",
-					failure.actions.len(),
-					shrunk.len(),
-					path.display()
-				),
-				Err(e) => println!("could not save the regression: {e}"),
-			}
+			shrink_and_save(&cli, &failure);
 			std::process::exit(1);
 		}
 	}
 	report(&total, started);
 	println!("violations 0, panics 0");
+}
+
+/// Shrinks a failure for at most `--shrink-secs` and saves it under `--save-dir`.
+fn shrink_and_save(cli: &Cli, failure: &campaign::Failure) {
+	let shrunk = if cli.shrink_secs > 0 {
+		campaign::shrink(failure, std::time::Duration::from_secs(cli.shrink_secs))
+	} else {
+		failure.actions.clone()
+	};
+	match campaign::save(&cli.save_dir, failure, &shrunk) {
+		Ok(path) => println!(
+			"shrunk {} actions to {}; saved as {}",
+			failure.actions.len(),
+			shrunk.len(),
+			path.display()
+		),
+		Err(e) => println!("could not save the regression: {e}"),
+	}
 }
 
 fn report(stats: &Stats, started: Instant) {
