@@ -17,6 +17,20 @@ fn preset_storage(name: &str) -> sp_io::TestExternalities {
 		.into()
 }
 
+/// Runs `scenario` on the named preset, then the `try_state` of the pallets that hold money
+/// and prices. (Not Aura's: these scenarios set the time without slots; the fuzzer runs every
+/// pallet's, Aura's included, on real blocks.)
+fn on_preset(name: &str, scenario: impl FnOnce()) {
+	use crate::{Liquidation, Margin};
+	use frame_support::traits::{TryState, TryStateSelect};
+	preset_storage(name).execute_with(|| {
+		scenario();
+		let block = crate::System::block_number();
+		<(Balances, Assets, Oracle, Margin, Liquidation)>::try_state(block, TryStateSelect::All)
+			.expect("the invariants hold after the scenario");
+	});
+}
+
 #[test]
 fn all_pallets_pass_their_integrity_tests() {
 	sp_io::TestExternalities::default().execute_with(|| {
@@ -33,7 +47,7 @@ fn presets_are_listed_and_unknown_ones_are_not() {
 
 #[test]
 fn development_preset_builds_a_one_validator_chain_with_funded_accounts() {
-	preset_storage(sp_genesis_builder::DEV_RUNTIME_PRESET).execute_with(|| {
+	on_preset(sp_genesis_builder::DEV_RUNTIME_PRESET, || {
 		assert_eq!(pallet_aura::Authorities::<Runtime>::get().len(), 1);
 		assert_eq!(Grandpa::grandpa_authorities().len(), 1);
 		check_common_genesis();
@@ -42,7 +56,7 @@ fn development_preset_builds_a_one_validator_chain_with_funded_accounts() {
 
 #[test]
 fn local_testnet_preset_builds_a_three_validator_chain() {
-	preset_storage(sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET).execute_with(|| {
+	on_preset(sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET, || {
 		assert_eq!(pallet_aura::Authorities::<Runtime>::get().len(), 3);
 		assert_eq!(Grandpa::grandpa_authorities().len(), 3);
 		check_common_genesis();
@@ -144,7 +158,7 @@ fn an_oracle_feed_outranks_any_normal_transaction_whatever_its_tip() {
 		transaction_validity::TransactionSource,
 	};
 
-	preset_storage(sp_genesis_builder::DEV_RUNTIME_PRESET).execute_with(|| {
+	on_preset(sp_genesis_builder::DEV_RUNTIME_PRESET, || {
 		let priority = |who: Sr25519Keyring, call: RuntimeCall, tip: u128| {
 			let info = call.get_dispatch_info();
 			let len = call.encoded_size();
@@ -271,7 +285,7 @@ fn a_partial_liquidation_is_planned_from_one_valuation_and_the_real_books_agree(
 	use frame_support::traits::UnfilteredDispatchable;
 	use perp_primitives::{MarginLiquidator, Price};
 
-	preset_storage(sp_genesis_builder::DEV_RUNTIME_PRESET).execute_with(|| {
+	on_preset(sp_genesis_builder::DEV_RUNTIME_PRESET, || {
 		System::set_block_number(1);
 		Oracle::set_fresh_price(asset_ids::BTC, Price::from_u32(65_000));
 		Oracle::set_fresh_price(asset_ids::ETH, Price::from_u32(3_000));
@@ -336,7 +350,7 @@ fn an_unsigned_batch_liquidates_a_trader_below_maintenance_through_the_real_marg
 	// Pinned: above every signed transaction, operational ones included.
 	const { assert!(LIQUIDATION_PRIORITY > MAX_OPERATIONAL_PRIORITY) };
 
-	preset_storage(sp_genesis_builder::DEV_RUNTIME_PRESET).execute_with(|| {
+	on_preset(sp_genesis_builder::DEV_RUNTIME_PRESET, || {
 		feed_btc_at(1, 65_000);
 		let eve = Sr25519Keyring::Eve.to_account_id();
 		let dave = Sr25519Keyring::Dave.to_account_id();
@@ -400,7 +414,7 @@ fn a_bankrupt_traders_dot_goes_to_auction_and_a_keeper_take_repays_the_debt() {
 	use pallet_liquidation::Step;
 	use perp_primitives::{MarginLiquidator, Price};
 
-	preset_storage(sp_genesis_builder::DEV_RUNTIME_PRESET).execute_with(|| {
+	on_preset(sp_genesis_builder::DEV_RUNTIME_PRESET, || {
 		feed_btc_at(1, 65_000);
 		let eve = Sr25519Keyring::Eve.to_account_id();
 		let ferdie = Sr25519Keyring::Ferdie.to_account_id();
@@ -449,7 +463,7 @@ fn a_bankrupt_traders_dot_goes_to_auction_and_a_keeper_take_repays_the_debt() {
 fn nothing_is_liquidated_while_a_price_is_frozen() {
 	use crate::{Liquidation, Margin, RuntimeOrigin, USD_UNIT};
 
-	preset_storage(sp_genesis_builder::DEV_RUNTIME_PRESET).execute_with(|| {
+	on_preset(sp_genesis_builder::DEV_RUNTIME_PRESET, || {
 		feed_btc_at(1, 65_000);
 		let eve = Sr25519Keyring::Eve.to_account_id();
 		assert!(Margin::deposit(
@@ -499,7 +513,7 @@ fn beyond_the_threshold_a_bankrupt_traders_loss_is_recovered_from_the_best_ranke
 	use perp_primitives::MarginLiquidator;
 	use sp_runtime::transaction_validity::TransactionSource;
 
-	preset_storage(sp_genesis_builder::DEV_RUNTIME_PRESET).execute_with(|| {
+	on_preset(sp_genesis_builder::DEV_RUNTIME_PRESET, || {
 		feed_btc_at(1, 65_000);
 		let [eve, dave, charlie] =
 			[Sr25519Keyring::Eve, Sr25519Keyring::Dave, Sr25519Keyring::Charlie]
@@ -660,7 +674,7 @@ fn what_the_liquidation_calls_report_stays_within_their_declared_weight_at_their
 		(declared, post.actual_weight.unwrap_or(declared))
 	}
 
-	preset_storage(sp_genesis_builder::DEV_RUNTIME_PRESET).execute_with(|| {
+	on_preset(sp_genesis_builder::DEV_RUNTIME_PRESET, || {
 		crate::System::set_block_number(1);
 		// A full batch of the worst case: 8 positions each, every debt to auction.
 		let max_positions = LiquidationBenchmarkHelper::max_positions();
@@ -687,7 +701,7 @@ fn what_the_liquidation_calls_report_stays_within_their_declared_weight_at_their
 		assert_eq!(actual, Liquidation::take_weight(true));
 	});
 
-	preset_storage(sp_genesis_builder::DEV_RUNTIME_PRESET).execute_with(|| {
+	on_preset(sp_genesis_builder::DEV_RUNTIME_PRESET, || {
 		crate::System::set_block_number(1);
 		// A full batch of accounts with one position each returns what the other seven
 		// positions would have cost.
@@ -702,7 +716,7 @@ fn what_the_liquidation_calls_report_stays_within_their_declared_weight_at_their
 		assert!(accounts.iter().all(|who| !Liquidation::may_liquidate(who)));
 	});
 
-	preset_storage(sp_genesis_builder::DEV_RUNTIME_PRESET).execute_with(|| {
+	on_preset(sp_genesis_builder::DEV_RUNTIME_PRESET, || {
 		crate::System::set_block_number(1);
 		// Deleveraging a full batch of positions in profit, every one closed.
 		let targets = LiquidationBenchmarkHelper::profitable_positions(16);

@@ -110,6 +110,14 @@ impl<T: Config> Pallet<T> {
 			exposure.insert(T::SettlementAsset::get(), (Price::zero(), 0, Sides::default()));
 			delta = None;
 		}
+		if exposure
+			.values()
+			.any(|(price, _, sides)| price.is_zero() && (sides.long || sides.short))
+		{
+			// An asset with no last price (delisted and listed again) has no band to measure:
+			// crossed at any price, until a re-index with a price.
+			delta = None;
+		}
 		let mut triggers = Vec::with_capacity(exposure.len());
 		for (asset, (price, _, sides)) in exposure {
 			let (lower, upper) = match delta {

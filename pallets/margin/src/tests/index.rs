@@ -117,6 +117,23 @@ fn stale_prices_find_nothing_and_refresh_nothing() {
 }
 
 #[test]
+fn an_account_reindexed_while_a_price_is_missing_is_found_once_it_returns() {
+	run_test(|| {
+		// 1 BTC short on 10,050 USD at 50,000 (liquidatable above about 57,200).
+		deposit(ALICE, USD, usd(10_050));
+		assert_ok!(trade(ALICE, -ONE_BTC));
+		// BTC is delisted and listed again: no price at all. Alice deposits, and is
+		// re-indexed with nothing to measure a band from.
+		set_price_status(BTC, Price::from_inner(0), PriceStatus::Missing);
+		deposit(ALICE, USD, usd(1));
+		// BTC returns at 60,000: Alice is liquidatable, and discovery must find her.
+		set_price(BTC, p(60_000));
+		assert_eq!(Margin::health(&ALICE), Some(HealthState::Liquidatable));
+		assert_eq!(crossed(), vec![ALICE]);
+	});
+}
+
+#[test]
 fn a_governance_change_voids_every_band_until_refreshed() {
 	run_test(|| {
 		deposit(ALICE, USD, usd(10_050));
