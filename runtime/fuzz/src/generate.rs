@@ -127,7 +127,7 @@ impl Generator {
 			1 => self.pick(&[1, -1]),
 			2 => i128::MIN,
 			3 => i128::MAX,
-			4 => -typical,
+			4 => typical.saturating_neg(),
 			5 => self.u128() as i128,
 			6 => 10i128.pow(self.below(38) as u32) * self.pick(&[1, -1]),
 			_ => typical,
@@ -344,9 +344,9 @@ impl Generator {
 		let held = pallet_margin::Pallet::<Runtime>::position(who, market).map_or(0, |p| p.size);
 		let typical = if held != 0 && self.chance(350) {
 			match self.below(3) {
-				0 => -held / 2,
-				1 => -held,
-				_ => -2 * held,
+				0 => held.saturating_neg() / 2,
+				1 => held.saturating_neg(),
+				_ => held.saturating_mul(-2),
 			}
 		} else {
 			let cash = pallet_margin::Accounts::<Runtime>::get(who).map_or(0, |a| a.cash).max(0);

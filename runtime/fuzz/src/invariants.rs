@@ -1,11 +1,12 @@
 //! The whole-system invariants, checked by the campaign after every call and every block.
 //!
 //! After every call:
-//! - **conservation**: margin's books (per asset: every account's USD cash, the insurance
-//!   fund's and the auction account's included, the vault and the fees; or the collateral
-//!   total) move only by what the call deposited into or withdrew from custody, exactly; the
-//!   custody account holds at least what the books and the reserves say; a reserve moves only
-//!   when governance (re)lists the asset;
+//! - **conservation**: the native token's accounts add up to its issuance and each
+//!   `pallet-assets` asset's accounts to its supply; margin's books (per asset: every account's
+//!   USD cash, the insurance fund's and the auction account's included, the vault and the
+//!   fees; or the collateral total) move only by what the call deposited into or withdrew from
+//!   custody, exactly; the custody account holds at least what the books and the reserves
+//!   say; a reserve moves only when governance (re)lists the asset;
 //! - **no trace on error**: a call that fails leaves the storage root as it was;
 //! - **weight**: what a call reports is at most what it declared;
 //! - **no healthy account liquidated**: every account a call liquidates (or, for the
@@ -17,8 +18,7 @@
 //!   auction has been restarted more than [`max_restarts`] times.
 //!
 //! After every block: `try_state` of every pallet (`AllPalletsWithSystem`, `Select::All`),
-//! and [`supplies`] (the native token's issuance and every asset's supply against what the
-//! accounts hold, read in full).
+//! and [`supplies`] (the same totals, with the storage read in full).
 
 use crate::{
 	actors,
@@ -65,9 +65,14 @@ fn ensure(
 	}
 }
 
-/// Margin's books at one moment, per asset.
+/// Every asset's totals at one moment: the native token's and each `pallet-assets` asset's
+/// accounts against their issuance, and margin's books.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Books {
+	/// The native token: what the accounts hold, and the issuance.
+	native: (u128, u128),
+	/// Per `pallet-assets` asset: what the accounts hold, and the supply.
+	assets: BTreeMap<AssetId, (u128, u128)>,
 	/// What the custody account holds.
 	custody: BTreeMap<AssetId, u128>,
 	/// Margin's books: for USD every account's cash, the vault and the fees; for another
@@ -78,9 +83,24 @@ pub struct Books {
 }
 
 impl Books {
-	/// Reads the books from the state. Margin accounts are read by key: only the signers and
-	/// the protocol's accounts can hold one, which [`supplies`] checks after every block.
-	pub fn read() -> Books {
+	/// Reads the books from the state, by key rather than by iterating the storage: the
+	/// balances of `accounts` (every account that exists, see [`accounts`]) and the margin
+	/// accounts of the signers and the protocol's accounts (the only ones that can hold one).
+	/// [`supplies`] checks both assumptions after every block.
+	pub fn read(accounts: &BTreeSet<AccountId>) -> Books {
+		let native = accounts
+			.iter()
+			.map(|who| frame_system::Account::<Runtime>::get(who).data)
+			.fold(0u128, |sum, data| sum + data.free + data.reserved);
+		let issuance = pallet_balances::TotalIssuance::<Runtime>::get();
+		let mut assets = BTreeMap::new();
+		for (id, details) in pallet_assets::Asset::<Runtime>::iter() {
+			let held = accounts
+				.iter()
+				.filter_map(|who| pallet_assets::Account::<Runtime>::get(id, who))
+				.fold(0u128, |sum, account| sum + account.balance);
+			assets.insert(id, (held, details.supply));
+		}
 		let usd = asset_ids::USD;
 		let cash: i128 = actors::all_accounts()
 			.iter()
@@ -103,7 +123,22 @@ impl Books {
 			.chain(reserve.keys())
 			.map(|asset| (*asset, NativeAndAssets::balance(*asset, &custody_account)))
 			.collect();
-		Books { custody, books, reserve }
+		Books { native: (native, issuance), assets, custody, books, reserve }
+	}
+}
+
+/// Every account that exists now (read in full; a campaign then follows the `NewAccount`
+/// events, see [`track_accounts`]).
+pub fn accounts() -> BTreeSet<AccountId> {
+	frame_system::Account::<Runtime>::iter_keys().collect()
+}
+
+/// Adds the accounts `events` created to `accounts`. (Killed ones stay: they read as empty.)
+pub fn track_accounts(accounts: &mut BTreeSet<AccountId>, events: &[RuntimeEvent]) {
+	for event in events {
+		if let RuntimeEvent::System(frame_system::Event::NewAccount { account }) = event {
+			accounts.insert(account.clone());
+		}
 	}
 }
 
@@ -146,13 +181,21 @@ pub fn supplies() -> Result<(), Violation> {
 	})
 }
 
-/// Conservation of margin's books across one call, from the books before and after it and its
-/// events.
+/// Conservation across one call, from the books before and after it and its events.
 pub fn conservation(
 	before: &Books,
 	after: &Books,
 	events: &[RuntimeEvent],
 ) -> Result<(), Violation> {
+	let (held, issuance) = after.native;
+	ensure(held == issuance, "native-issuance", || {
+		format!("accounts hold {held}, issuance is {issuance}")
+	})?;
+	for (asset, (held, supply)) in &after.assets {
+		ensure(held == supply, "asset-supply", || {
+			format!("asset {asset}: accounts hold {held}, supply is {supply}")
+		})?;
+	}
 	// What the call moved across custody's boundary, per asset, by margin's own account.
 	let mut flow: BTreeMap<AssetId, i128> = BTreeMap::new();
 	let mut relisted = BTreeSet::new();

@@ -7,9 +7,11 @@ use crate::{
 	chain::{self, Chain},
 	invariants::{self, Books, Violation},
 };
-use perpchain_runtime::{Runtime, RuntimeCall, RuntimeEvent, RuntimeOrigin, UncheckedExtrinsic};
+use perpchain_runtime::{
+	AccountId, Runtime, RuntimeCall, RuntimeEvent, RuntimeOrigin, UncheckedExtrinsic,
+};
 use sp_runtime::{generic::Preamble, DispatchError};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 type LiquidationEvent = pallet_liquidation::Event<Runtime>;
 
@@ -121,12 +123,16 @@ pub struct Runner {
 	pub chain: Chain,
 	pub stats: Stats,
 	restarts: BTreeMap<pallet_liquidation::AuctionId, u32>,
+	/// Every account that has existed: the ones whose balances the books add up.
+	accounts: BTreeSet<AccountId>,
 }
 
 impl Runner {
 	/// A runner on a new development chain.
 	pub fn new() -> Result<Runner, String> {
-		Ok(Runner { chain: Chain::new()?, stats: Stats::default(), restarts: BTreeMap::new() })
+		let mut chain = Chain::new()?;
+		let accounts = chain.execute(invariants::accounts);
+		Ok(Runner { chain, stats: Stats::default(), restarts: BTreeMap::new(), accounts })
 	}
 
 	/// Runs one action and checks the invariants after it.
@@ -181,13 +187,15 @@ impl Runner {
 	) -> Result<(), Violation> {
 		let block = self.chain.number;
 		self.stats.calls += 1;
+		let accounts = &mut self.accounts;
 		let (applied, outcome) = self.chain.execute(|| {
-			let before = Books::read();
+			let before = Books::read(accounts);
 			let probe = chain::probe(origin, call);
 			invariants::probe_checks(&probe)?;
 			invariants::were_liquidatable(&invariants::liquidated(call, &probe.events))?;
 			let applied = chain::apply(xt);
-			let after = Books::read();
+			invariants::track_accounts(accounts, &applied.events);
+			let after = Books::read(accounts);
 			invariants::conservation(&before, &after, &applied.events)?;
 			invariants::discovery()?;
 			invariants::caps(block)?;

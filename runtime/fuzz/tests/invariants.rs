@@ -77,9 +77,10 @@ fn a_unit_of_an_asset_destroyed_without_its_supply_is_caught() {
 fn a_unit_created_or_lost_in_margins_books_is_caught() {
 	let mut runner = eve_below_maintenance();
 	runner.chain.execute(|| {
-		let before = Books::read();
+		let accounts = invariants::accounts();
+		let before = Books::read(&accounts);
 		pallet_margin::Vault::<Runtime>::mutate(|vault| *vault += 1);
-		let after = Books::read();
+		let after = Books::read(&accounts);
 		let violation = invariants::conservation(&before, &after, &[]).unwrap_err();
 		assert_eq!(violation.invariant, "margin-books");
 		// A deposit the books do not show is caught too.
