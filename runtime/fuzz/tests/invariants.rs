@@ -49,6 +49,51 @@ fn eve_below_maintenance() -> Runner {
 }
 
 #[test]
+fn the_worker_liquidates_an_account_a_governance_change_made_unsafe() {
+	use perpchain_runtime::genesis_config_presets as presets;
+	use sp_runtime::Perbill;
+	let mut runner = Runner::new().expect("genesis builds");
+	// Eve holds 1.5 BTC on 10,000 USD, about 9.75x: healthy at 2.5% maintenance.
+	let setup = [
+		feed(0, 65_000),
+		feed(1, 65_000),
+		margin(
+			4,
+			pallet_margin::Call::deposit { asset: asset_ids::USD, amount: 10_000 * USD_UNIT },
+		),
+		margin(4, pallet_margin::Call::trade { market: 0, delta: 150_000_000 }),
+		Action::NextBlock { advance_ms: 6_000, worker: true },
+		feed(0, 65_000),
+		feed(1, 65_000),
+	];
+	for action in &setup {
+		runner.run(action).expect("no invariant broken");
+	}
+	assert_eq!(runner.stats.liquidations, 0);
+	// Governance raises BTC-PERP's maintenance to 12%: Eve is liquidatable at the same price.
+	let mut params = presets::markets()[0].clone();
+	for (tier, (initial, maintenance)) in
+		params.tiers.iter_mut().zip([(15, 12), (20, 15), (25, 18)])
+	{
+		tier.initial = Perbill::from_percent(initial);
+		tier.maintenance = Perbill::from_percent(maintenance);
+	}
+	let update = RuntimeCall::Margin(pallet_margin::Call::update_market { market: 0, params });
+	let sudo = RuntimeCall::Sudo(pallet_sudo::Call::sudo { call: Box::new(update) });
+	runner
+		.run(&Action::Signed { signer: actors::SUDO, call: sudo })
+		.expect("no invariant broken");
+	runner.chain.execute(|| {
+		assert!(pallet_liquidation::Pallet::<Runtime>::may_liquidate(&actors::account(4)));
+	});
+	// The worker runs on the finished block; its batch goes into the next one.
+	let next = Action::NextBlock { advance_ms: 6_000, worker: true };
+	runner.run(&next).expect("no invariant broken");
+	assert_eq!(runner.stats.worker_applied, 1);
+	assert_eq!(runner.stats.liquidations, 1);
+}
+
+#[test]
 fn a_short_campaign_liquidates_and_breaks_no_invariant() {
 	let (stats, failure) = campaign::run(7, 3_000, 3_000, |_, _| {}).expect("genesis builds");
 	assert!(failure.is_none(), "{}", failure.map(|f| f.describe()).unwrap_or_default());
