@@ -133,7 +133,7 @@ impl Chain {
 		let number = self.number;
 		let (header, state) = self.ext.execute_with(|| {
 			let header = Executive::finalize_block();
-			let state = AllPalletsWithSystem::try_state(number, frame_try_runtime_select());
+			let state = AllPalletsWithSystem::try_state(number, select_all());
 			(header, state)
 		});
 		if state.is_err() {
@@ -190,9 +190,7 @@ impl Chain {
 fn failing_try_state(number: BlockNumber) -> String {
 	use perpchain_runtime::*;
 	fn check<P: TryState<BlockNumber>>(name: &str, n: BlockNumber) -> Option<String> {
-		P::try_state(n, frame_try_runtime_select())
-			.err()
-			.map(|e| format!("{name}: {e:?}"))
+		P::try_state(n, select_all()).err().map(|e| format!("{name}: {e:?}"))
 	}
 	[
 		check::<System>("System", number),
@@ -215,7 +213,7 @@ fn failing_try_state(number: BlockNumber) -> String {
 }
 
 /// `Select::All`, named once.
-fn frame_try_runtime_select() -> frame_support::traits::TryStateSelect {
+fn select_all() -> frame_support::traits::TryStateSelect {
 	frame_support::traits::TryStateSelect::All
 }
 
