@@ -28,6 +28,9 @@ pub enum Action {
 }
 
 impl Action {
+	/// The end of a campaign's or a replay's last block, so that it is checked too.
+	pub const LAST_BLOCK: Action = Action::NextBlock { advance_ms: 6_000, worker: true };
+
 	/// Whether the action is a call (not the end of a block).
 	pub fn is_call(&self) -> bool {
 		!matches!(self, Action::NextBlock { .. })

@@ -80,12 +80,18 @@ pub fn run(
 		let mut generator = Generator::new(chain_seed(seed, index));
 		let mut actions = Vec::new();
 		let mut made = 0;
-		while made < budget {
-			let action = generator.next(&mut runner.chain);
-			made += u64::from(action.is_call());
+		let mut finished = false;
+		while !finished {
+			let action = if made < budget {
+				let action = generator.next(&mut runner.chain);
+				made += u64::from(action.is_call());
+				action
+			} else {
+				finished = true;
+				Action::LAST_BLOCK
+			};
 			actions.push(action);
-			let action = actions.last().expect("just pushed");
-			if let Err(violation) = run_guarded(&mut runner, action) {
+			if let Err(violation) = run_guarded(&mut runner, actions.last().expect("just pushed")) {
 				total.add(&runner.stats);
 				let block = runner.chain.number;
 				return Ok((
@@ -93,14 +99,6 @@ pub fn run(
 					Some(Failure { seed, epoch: index, block, violation, actions }),
 				));
 			}
-		}
-		// The last block is finished and checked too.
-		let end = Action::NextBlock { advance_ms: 6_000, worker: true };
-		if let Err(violation) = run_guarded(&mut runner, &end) {
-			actions.push(end);
-			total.add(&runner.stats);
-			let block = runner.chain.number;
-			return Ok((total, Some(Failure { seed, epoch: index, block, violation, actions })));
 		}
 		total.add(&runner.stats);
 		progress(index + 1, &total);
@@ -116,9 +114,8 @@ pub fn replay(actions: &[Action]) -> Result<Stats, (usize, Violation)> {
 	for (i, action) in actions.iter().enumerate() {
 		run_guarded(&mut runner, action).map_err(|violation| (i, violation))?;
 	}
-	// The last block is finished and checked too, as in a campaign.
-	let end = Action::NextBlock { advance_ms: 6_000, worker: true };
-	run_guarded(&mut runner, &end).map_err(|violation| (actions.len(), violation))?;
+	run_guarded(&mut runner, &Action::LAST_BLOCK)
+		.map_err(|violation| (actions.len(), violation))?;
 	Ok(runner.stats)
 }
 

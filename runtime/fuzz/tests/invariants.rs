@@ -27,8 +27,9 @@ fn margin(signer: u8, call: pallet_margin::Call<Runtime>) -> Action {
 	Action::Signed { signer, call: RuntimeCall::Margin(call) }
 }
 
-/// Eve (signer 4) opens 19x BTC on 10,000 USD at 65,000; the next block's feeds crash BTC 6%.
-fn eve_below_maintenance() -> Runner {
+/// Eve (signer 4) opens `size` satoshis of BTC on 10,000 USD at 65,000; the next block's feeds
+/// put BTC at `then`.
+fn eve_long(size: i128, then: u32) -> Runner {
 	let mut runner = Runner::new().expect("genesis builds");
 	let actions = [
 		feed(0, 65_000),
@@ -37,10 +38,10 @@ fn eve_below_maintenance() -> Runner {
 			4,
 			pallet_margin::Call::deposit { asset: asset_ids::USD, amount: 10_000 * USD_UNIT },
 		),
-		margin(4, pallet_margin::Call::trade { market: 0, delta: 290_000_000 }),
+		margin(4, pallet_margin::Call::trade { market: 0, delta: size }),
 		Action::NextBlock { advance_ms: 6_000, worker: true },
-		feed(0, 61_100),
-		feed(1, 61_100),
+		feed(0, then),
+		feed(1, then),
 	];
 	for action in &actions {
 		runner.run(action).expect("no invariant broken");
@@ -48,27 +49,17 @@ fn eve_below_maintenance() -> Runner {
 	runner
 }
 
+/// Eve opens 19x BTC; the next block's feeds crash BTC 6%.
+fn eve_below_maintenance() -> Runner {
+	eve_long(290_000_000, 61_100)
+}
+
 #[test]
 fn the_worker_liquidates_an_account_a_governance_change_made_unsafe() {
 	use perpchain_runtime::genesis_config_presets as presets;
 	use sp_runtime::Perbill;
-	let mut runner = Runner::new().expect("genesis builds");
 	// Eve holds 1.5 BTC on 10,000 USD, about 9.75x: healthy at 2.5% maintenance.
-	let setup = [
-		feed(0, 65_000),
-		feed(1, 65_000),
-		margin(
-			4,
-			pallet_margin::Call::deposit { asset: asset_ids::USD, amount: 10_000 * USD_UNIT },
-		),
-		margin(4, pallet_margin::Call::trade { market: 0, delta: 150_000_000 }),
-		Action::NextBlock { advance_ms: 6_000, worker: true },
-		feed(0, 65_000),
-		feed(1, 65_000),
-	];
-	for action in &setup {
-		runner.run(action).expect("no invariant broken");
-	}
+	let mut runner = eve_long(150_000_000, 65_000);
 	assert_eq!(runner.stats.liquidations, 0);
 	// Governance raises BTC-PERP's maintenance to 12%: Eve is liquidatable at the same price.
 	let mut params = presets::markets()[0].clone();
