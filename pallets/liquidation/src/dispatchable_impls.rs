@@ -77,7 +77,8 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// A keeper's signed liquidation of `who`: the waterfall, then the keeper's share of the
-	/// penalties from the insurance fund. Returns whether the waterfall did anything (it does
+	/// penalties the account could pay (`Outcome::collected_penalty`), from the insurance fund:
+	/// a keeper earns nothing from bad debt. Returns whether the waterfall did anything (it does
 	/// not when every market's notional cap for the block is reached).
 	pub(crate) fn do_keeper_liquidate(
 		keeper: T::AccountId,
@@ -86,7 +87,7 @@ impl<T: Config> Pallet<T> {
 		ensure!(Breaker::<T>::get() == BreakerLevel::Running, Error::<T>::BreakerActive);
 		let before = Self::assessment(&who).ok_or(Error::<T>::NotLiquidatable)?;
 		let outcome = Self::run_waterfall(&who, before)?;
-		let reward = T::KeeperShare::get().mul_floor(outcome.penalty());
+		let reward = T::KeeperShare::get().mul_floor(outcome.collected_penalty());
 		if reward > 0 && keeper != who {
 			T::Margin::transfer_cash(&Self::insurance_fund(), &keeper, reward)?;
 			Self::deposit_event(Event::KeeperRewarded { keeper, who, reward });

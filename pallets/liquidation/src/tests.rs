@@ -526,6 +526,30 @@ fn a_keeper_liquidates_like_the_workers_and_earns_its_share_of_the_penalty() {
 }
 
 #[test]
+fn a_keeper_earns_nothing_from_a_penalty_the_bankrupt_account_could_not_pay() {
+	run_test(|| {
+		// Below zero equity: every position closes, and its 1% penalty (100) only deepens the
+		// debt the fund will bear.
+		book(1, -100, 1_000, 500, &[(0, 10_000, 300)]);
+		// 50 of equity, all cash, pays half of its 100 of penalty.
+		book(2, 50, 1_000, 500, &[(0, 10_000, 300)]);
+		set_cash(2, 50);
+		assert_ok!(Liquidation::liquidate_account(RuntimeOrigin::signed(KEEPER), 1));
+		assert_eq!(Reduced::get().len(), 1);
+		assert_eq!(cash(KEEPER), 0);
+		assert!(!System::events()
+			.iter()
+			.any(|r| matches!(r.event, RuntimeEvent::Liquidation(Event::KeeperRewarded { .. }))));
+		assert_ok!(Liquidation::liquidate_account(RuntimeOrigin::signed(KEEPER), 2));
+		// 20% of the 50 collected; the fund covered the other 50 of debt.
+		System::assert_has_event(
+			Event::KeeperRewarded { keeper: KEEPER, who: 2, reward: 10 }.into(),
+		);
+		assert_eq!((cash(KEEPER), cash(fund()), cash(2)), (10, 40, 0));
+	});
+}
+
+#[test]
 fn debt_left_without_positions_sends_the_collateral_that_covers_it_to_auction() {
 	run_test(|| {
 		indebted(1_000, 1_000);

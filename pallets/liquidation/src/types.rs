@@ -98,7 +98,15 @@ pub struct Outcome {
 }
 
 impl Outcome {
-	/// The penalties paid to the insurance fund (a keeper's reward is a share of them).
+	/// What of the penalties the account could pay: their sum less the deficit (negative
+	/// equity) the account is left with after stage (a), which the insurance fund bears in
+	/// the end. Nothing when the margins after are unknown. A keeper's reward is a share of it.
+	pub fn collected_penalty(&self) -> Balance {
+		let Some(after) = self.after else { return 0 };
+		self.penalty().saturating_sub(after.equity.min(0).unsigned_abs())
+	}
+
+	/// The penalties credited to the insurance fund.
 	pub fn penalty(&self) -> Balance {
 		self.path
 			.iter()
