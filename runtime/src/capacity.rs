@@ -50,7 +50,8 @@ pub fn capacity() -> Capacity {
 	let feeders: u32 = <Runtime as pallet_perp_oracle::Config>::MaxFeeders::get();
 	let values: u32 = <Runtime as pallet_perp_oracle::Config>::MaxValuesPerFeed::get();
 	let feed = OracleWeights::feed(values, feeders).saturating_add(base());
-	let left = reserved.saturating_sub(feed.saturating_mul(feeders.into()));
+	// The reserved share less the feeds' room (`FeedRoom`: `feeders` feeds of `feed`).
+	let left = crate::Liquidation::reserved_share();
 	let batch = crate::Liquidation::batch_size();
 	Capacity {
 		block,
@@ -101,10 +102,7 @@ pub fn fill_charged(
 /// `lighter_by` returns for it), and the liquidations per block when every account holds that
 /// many: batches are declared at `MaxPositions` and charged what they report.
 pub fn by_positions() -> Vec<(u32, Weight, u32)> {
-	let capacity = capacity();
-	let left = capacity
-		.reserved
-		.saturating_sub(capacity.feed.saturating_mul(capacity.feeds_per_block.into()));
+	let left = crate::Liquidation::reserved_share();
 	let max_batch: u32 = <Runtime as pallet_liquidation::Config>::MaxBatch::get();
 	let max_positions: u32 = <Runtime as pallet_margin::Config>::MaxPositions::get();
 	// Batches of `n` accounts holding `p` positions each: (declared, charged).

@@ -1,16 +1,23 @@
-//! The runtime's transaction-priority policy.
+//! The runtime's transaction-priority and admission policy.
 //!
-//! Oracle feeds (and every other operational extrinsic) must reach the block ahead of any
-//! ordinary transaction, however large its tip. `pallet-transaction-payment` ranks by fee and
-//! tip, so a large enough tip outranks anything. [`ChargeFeeWithPriority`] is that pallet's
-//! `ChargeTransactionPayment`, with the same identifier and encoding (so wallets and polkadot.js
-//! treat it as the extension they know), whose priority is clamped into two bands:
+//! Oracle feeds must reach every block, ahead of any ordinary transaction however large its tip,
+//! and ahead of the liquidations (which need fresh prices). `pallet-transaction-payment` ranks by
+//! fee and tip, so a large enough tip outranks anything. [`ChargeFeeWithPriority`] is that
+//! pallet's `ChargeTransactionPayment`, with the same identifier and encoding (so wallets and
+//! polkadot.js treat it as the extension they know), which also decides who may use the
+//! operational class at all:
 //!
-//! - normal class: `0 ..= MAX_NORMAL_PRIORITY`,
-//! - operational class: above `MAX_NORMAL_PRIORITY`, up to `MAX_OPERATIONAL_PRIORITY`,
+//! - a signed operational transaction is either an oracle `feed` alone, which the oracle would
+//!   accept now (`Oracle::check_feed`: a feeder, once a block), or comes from the sudo key
+//!   (governance); anything else is refused at the pool (and in a block), so that no one else
+//!   can fill the operational space, nor crowd the feeders out of it with a tip;
+//! - priorities are clamped into bands: normal `0 ..= MAX_NORMAL_PRIORITY`; other operational
+//!   transactions above it up to `MAX_OPERATIONAL_PRIORITY`; then the runtime's unsigned
+//!   liquidations (`LIQUIDATION_PRIORITY`); and on top, at `FEED_PRIORITY`, the feeds (at most
+//!   one per feeder a block).
 //!
-//! leaving everything above `MAX_OPERATIONAL_PRIORITY` to the runtime's own unsigned
-//! transactions (liquidations).
+//! Liquidations, for their part, leave the feeds' room free in every block (the liquidation
+//! pallet's `FeedRoom`).
 
 use crate::{Runtime, RuntimeCall, RuntimeOrigin};
 use codec::{Decode, DecodeWithMemTracking, Encode};
@@ -22,15 +29,20 @@ use frame_support::{
 use pallet_transaction_payment::ChargeTransactionPayment;
 use scale_info::{Type, TypeInfo};
 use sp_runtime::{
-	traits::{DispatchInfoOf, PostDispatchInfoOf, TransactionExtension, ValidateResult},
-	transaction_validity::{TransactionPriority, TransactionValidityError},
+	traits::{
+		AsSystemOriginSigner, DispatchInfoOf, PostDispatchInfoOf, TransactionExtension,
+		ValidateResult,
+	},
+	transaction_validity::{InvalidTransaction, TransactionPriority, TransactionValidityError},
 	DispatchResult,
 };
 
 /// The highest priority a normal-class transaction can reach.
 pub const MAX_NORMAL_PRIORITY: TransactionPriority = TransactionPriority::MAX / 4;
-/// The highest priority an operational-class signed transaction can reach.
+/// The highest priority an operational-class signed transaction can reach, feeds aside.
 pub const MAX_OPERATIONAL_PRIORITY: TransactionPriority = TransactionPriority::MAX / 2;
+/// The priority of an accepted oracle feed: above everything else, liquidations included.
+pub const FEED_PRIORITY: TransactionPriority = TransactionPriority::MAX / 4 * 3;
 
 /// The priority a signed transaction of `class` gets, from the fee-and-tip priority
 /// `by_fee` that `pallet-transaction-payment` computed.
@@ -42,7 +54,33 @@ pub fn banded_priority(class: DispatchClass, by_fee: TransactionPriority) -> Tra
 	}
 }
 
-/// `ChargeTransactionPayment` with the banded priority policy of this module.
+/// Who may use the operational class (see the module's documentation): `Ok(true)` for an
+/// oracle feed the oracle accepts now, `Ok(false)` for any other transaction allowed there, and
+/// the reason a transaction is refused.
+fn admit(
+	who: &crate::AccountId,
+	call: &RuntimeCall,
+	class: DispatchClass,
+) -> Result<bool, TransactionValidityError> {
+	if let RuntimeCall::Oracle(pallet_perp_oracle::Call::feed { values }) = call {
+		return match crate::Oracle::check_feed(who, values) {
+			Ok(()) => Ok(true),
+			Err(e) if e == pallet_perp_oracle::Error::<Runtime>::NoPermission.into() => {
+				Err(InvalidTransaction::BadSigner.into())
+			},
+			Err(e) if e == pallet_perp_oracle::Error::<Runtime>::AlreadyFed.into() => {
+				Err(InvalidTransaction::Stale.into())
+			},
+			Err(_) => Err(InvalidTransaction::Call.into()),
+		};
+	}
+	if class == DispatchClass::Normal || pallet_sudo::Key::<Runtime>::get().as_ref() == Some(who) {
+		return Ok(false);
+	}
+	Err(InvalidTransaction::Call.into())
+}
+
+/// `ChargeTransactionPayment` with the admission and priority policy of this module.
 #[derive(Encode, Decode, DecodeWithMemTracking, Clone, Eq, PartialEq)]
 pub struct ChargeFeeWithPriority(pub ChargeTransactionPayment<Runtime>);
 
@@ -98,7 +136,14 @@ impl TransactionExtension<RuntimeCall> for ChargeFeeWithPriority {
 			inherited_implication,
 			source,
 		)?;
-		valid.priority = banded_priority(info.class, valid.priority);
+		// (Without a signer, the wrapped extension charged nothing and there is nothing to
+		// admit: the runtime's unsigned transactions are validated by their pallets.)
+		let feed = match origin.as_system_origin_signer() {
+			Some(who) => admit(who, call, info.class)?,
+			None => false,
+		};
+		valid.priority =
+			if feed { FEED_PRIORITY } else { banded_priority(info.class, valid.priority) };
 		Ok((valid, val, origin))
 	}
 

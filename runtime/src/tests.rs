@@ -731,14 +731,16 @@ fn what_the_liquidation_calls_report_stays_within_their_declared_weight_at_their
 }
 
 #[test]
-fn a_workers_run_submits_as_many_batches_as_the_reserved_share_holds() {
+fn a_workers_run_submits_as_many_batches_as_the_reserved_share_holds_beside_the_feeds() {
 	use crate::capacity::capacity;
 	let c = capacity();
 	let batches = crate::Liquidation::batches_per_run(c.batch);
-	// Without the feeds' share, so at least what a congested block holds.
 	assert!(batches * c.batch >= c.per_block, "{batches} batches of {}", c.batch);
-	assert!(c.batch_weight.saturating_mul(batches.into()).all_lte(c.reserved));
-	assert!(!c.batch_weight.saturating_mul((batches + 1).into()).all_lte(c.reserved));
+	// What the reserved share holds once the feeds have their room.
+	let share = c.reserved.saturating_sub(c.feed.saturating_mul(c.feeds_per_block.into()));
+	assert_eq!(crate::Liquidation::reserved_share(), share);
+	assert!(c.batch_weight.saturating_mul(batches.into()).all_lte(share));
+	assert!(!c.batch_weight.saturating_mul((batches + 1).into()).all_lte(share));
 }
 
 #[test]
@@ -770,4 +772,154 @@ fn a_batch_of_ordinary_calls_stays_in_the_normal_class_whatever_it_wraps() {
 	let normal = RuntimeBlockWeights::get().get(DispatchClass::Normal).max_extrinsic.unwrap();
 	let too_big = batch(vec![transfer(); 10_000]).get_dispatch_info();
 	assert!(!too_big.total_weight().all_lte(normal));
+}
+
+/// The validity the runtime's fee-and-priority extension gives `who`'s signed `call` at the
+/// pool.
+fn pool_validity(
+	who: Sr25519Keyring,
+	call: &crate::RuntimeCall,
+) -> Result<
+	sp_runtime::transaction_validity::ValidTransaction,
+	sp_runtime::transaction_validity::TransactionValidityError,
+> {
+	use crate::{priority::ChargeFeeWithPriority, RuntimeOrigin};
+	use codec::Encode;
+	use frame_support::dispatch::GetDispatchInfo;
+	use sp_runtime::{
+		traits::{TransactionExtension, TxBaseImplication},
+		transaction_validity::TransactionSource,
+	};
+	ChargeFeeWithPriority::from_tip(0)
+		.validate(
+			RuntimeOrigin::signed(who.to_account_id()),
+			call,
+			&call.get_dispatch_info(),
+			call.encoded_size(),
+			(),
+			&TxBaseImplication(call),
+			TransactionSource::External,
+		)
+		.map(|(valid, _, _)| valid)
+}
+
+#[test]
+fn a_non_feeders_feed_is_refused_at_the_pool_and_a_feeders_outranks_liquidations() {
+	use crate::{configs::liquidation::LIQUIDATION_PRIORITY, RuntimeCall};
+	use perp_primitives::Price;
+	use sp_runtime::transaction_validity::InvalidTransaction;
+
+	on_preset(sp_genesis_builder::DEV_RUNTIME_PRESET, || {
+		crate::System::set_block_number(1);
+		let feed = || {
+			RuntimeCall::Oracle(pallet_perp_oracle::Call::feed {
+				values: vec![(asset_ids::BTC, Price::from_u32(60_000))].try_into().unwrap(),
+			})
+		};
+		let batch = |calls| RuntimeCall::Utility(pallet_utility::Call::batch_all { calls });
+		// Eve is no feeder: neither her feed nor a batch of feeds (operational, as every call
+		// in it is) reaches the pool, whatever fee she would pay.
+		assert_eq!(
+			pool_validity(Sr25519Keyring::Eve, &feed()),
+			Err(InvalidTransaction::BadSigner.into())
+		);
+		assert_eq!(
+			pool_validity(Sr25519Keyring::Eve, &batch(vec![feed(), feed()])),
+			Err(InvalidTransaction::Call.into())
+		);
+		// Nor does a feeder's batch of feeds (Bob's; Alice holds the sudo key): a feed goes
+		// alone.
+		assert_eq!(
+			pool_validity(Sr25519Keyring::Bob, &batch(vec![feed()])),
+			Err(InvalidTransaction::Call.into())
+		);
+		// Alice's feed goes in ahead of the liquidations...
+		let valid = pool_validity(Sr25519Keyring::Alice, &feed()).expect("a feeder's feed");
+		assert!(
+			valid.priority > LIQUIDATION_PRIORITY,
+			"feed {} below liquidations",
+			valid.priority
+		);
+		// ...once a block: a second feed of hers in the same block is refused.
+		let values = vec![(asset_ids::BTC, Price::from_u32(60_000))].try_into().unwrap();
+		assert!(Oracle::feed(
+			crate::RuntimeOrigin::signed(Sr25519Keyring::Alice.to_account_id()),
+			values
+		)
+		.is_ok());
+		assert_eq!(
+			pool_validity(Sr25519Keyring::Alice, &feed()),
+			Err(InvalidTransaction::Stale.into())
+		);
+	});
+}
+
+#[test]
+fn liquidations_leave_the_feeds_their_room_in_a_full_block() {
+	use crate::{
+		capacity::capacity, configs::liquidation::LiquidationBenchmarkHelper, Executive,
+		RuntimeCall, UncheckedExtrinsic,
+	};
+	use frame_support::dispatch::DispatchInfo;
+	use pallet_liquidation::BenchmarkHelper;
+	use sp_runtime::{
+		traits::Header as _,
+		transaction_validity::{InvalidTransaction, TransactionValidityError},
+	};
+
+	let limits = RuntimeBlockWeights::get();
+	let normal = limits.get(DispatchClass::Normal).max_total.unwrap();
+	let reserved = limits.get(DispatchClass::Operational).reserved.unwrap();
+	let c = capacity();
+	let feeds = c.feed.saturating_mul(c.feeds_per_block.into());
+	// A block whose normal class is full and whose operational class has taken `used`, then
+	// one full liquidation batch: what applying it gives, and whether every feeder's feed at
+	// its bounds still fits after it.
+	let attempt = |used: Weight| {
+		let mut outcome = None;
+		on_preset(sp_genesis_builder::DEV_RUNTIME_PRESET, || {
+			let header = crate::Header::new(
+				1,
+				Default::default(),
+				Default::default(),
+				crate::System::block_hash(0),
+				Default::default(),
+			);
+			Executive::initialize_block(&header);
+			// Worst-case accounts: the batch is charged its declared weight.
+			let positions = LiquidationBenchmarkHelper::max_positions();
+			let accounts = LiquidationBenchmarkHelper::liquidatable_accounts(c.batch, positions);
+			let call = RuntimeCall::Liquidation(pallet_liquidation::Call::liquidate {
+				accounts: accounts.try_into().unwrap(),
+			});
+			frame_system::BlockWeight::<Runtime>::mutate(|w| {
+				w.set(normal, DispatchClass::Normal);
+				w.set(used, DispatchClass::Operational);
+			});
+			let applied = Executive::apply_extrinsic(UncheckedExtrinsic::new_bare(call));
+			let feed = DispatchInfo {
+				call_weight: c
+					.feed
+					.saturating_sub(limits.get(DispatchClass::Operational).base_extrinsic),
+				class: DispatchClass::Operational,
+				..Default::default()
+			};
+			// Each feed as the block builder adds it: checked against the block, then noted.
+			let feeds_fit = (0..c.feeds_per_block)
+				.all(|_| frame_system::CheckWeight::<Runtime>::do_prepare(&feed, 0, 0).is_ok());
+			outcome = Some((applied.map(|r| r.is_ok()), feeds_fit));
+		});
+		outcome.unwrap()
+	};
+	// Room for the batch and the feeds: the batch runs. (In ref time: the block's proof size
+	// is far from its limit.)
+	let fits = reserved.saturating_sub(feeds).saturating_sub(c.batch_weight);
+	let fits = Weight::from_parts(fits.ref_time(), 0);
+	assert_eq!(attempt(fits), (Ok(true), true));
+	// A little less: the batch alone would fit the class, but would take the feeds' room.
+	let short = fits.saturating_add(Weight::from_parts(1_000_000, 0));
+	assert_eq!(
+		attempt(short),
+		(Err(TransactionValidityError::Invalid(InvalidTransaction::ExhaustsResources)), true)
+	);
 }

@@ -168,7 +168,13 @@ pub mod pallet {
 		/// operational class's reserved share of a block holds fewer).
 		#[pallet::constant]
 		type MaxBatchesPerRun: Get<u32>;
-		/// The priority of unsigned liquidations: above every signed transaction's.
+		/// The operational weight that liquidations and deleveraging leave free in every
+		/// block for the oracle feeds (every feeder's feed at its bounds): a batch that would
+		/// leave less is refused in the block, so that a cascade never starves the prices it
+		/// needs.
+		type FeedRoom: Get<Weight>;
+		/// The priority of unsigned liquidations: above every signed transaction's but the
+		/// oracle feeds'.
 		#[pallet::constant]
 		type UnsignedPriority: Get<TransactionPriority>;
 		/// Weights of this pallet's calls, from its benchmarks.
@@ -534,7 +540,11 @@ pub mod pallet {
 		/// weight refunded), so the per-account valuation of `validate_unsigned`, which the
 		/// call's weight does not include, is not run a second time. `deleverage` is validated
 		/// in full (its weight includes the check).
+		///
+		/// Either is refused (`ExhaustsResources`) once it would leave the block less than
+		/// `FeedRoom` of operational space.
 		fn pre_dispatch(call: &Self::Call) -> Result<(), TransactionValidityError> {
+			Self::ensure_feed_room(call)?;
 			match call {
 				Call::liquidate { accounts } => {
 					Self::ensure_batch(accounts).map_err(|_| InvalidTransaction::Custom(0))?;
@@ -549,6 +559,31 @@ pub mod pallet {
 	}
 
 	impl<T: Config> Pallet<T> {
+		/// Whether the block can still take `call` (at its declared weight, with the extrinsic
+		/// base) and then `FeedRoom`, by the rules of the operational class: within its
+		/// `max_total`, and within its `reserved` share once the block is full.
+		fn ensure_feed_room(call: &Call<T>) -> Result<(), TransactionValidityError> {
+			use frame_support::dispatch::{DispatchClass, GetDispatchInfo};
+			let limits = <T as frame_system::Config>::BlockWeights::get();
+			let class = limits.get(DispatchClass::Operational);
+			let needed = call
+				.get_dispatch_info()
+				.total_weight()
+				.saturating_add(class.base_extrinsic)
+				.saturating_add(T::FeedRoom::get());
+			let consumed = frame_system::Pallet::<T>::block_weight();
+			let operational = consumed.get(DispatchClass::Operational).saturating_add(needed);
+			let total = consumed.total().saturating_add(needed);
+			let within_class = class.max_total.is_none_or(|max| operational.all_lte(max));
+			let within_block = total.all_lte(limits.max_block)
+				|| class.reserved.is_none_or(|reserved| operational.all_lte(reserved));
+			if within_class && within_block {
+				Ok(())
+			} else {
+				Err(InvalidTransaction::ExhaustsResources.into())
+			}
+		}
+
 		fn validate_deleverage(
 			source: TransactionSource,
 			targets: &TargetsOf<T>,

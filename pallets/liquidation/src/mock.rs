@@ -380,6 +380,7 @@ impl pallet_liquidation::Config for Test {
 	type FullLiquidationBelow = FullBelow;
 	type MaxBatch = ConstU32<3>;
 	type MaxBatchesPerRun = ConstU32<4>;
+	type FeedRoom = ();
 	type UnsignedPriority = frame_support::traits::ConstU64<PRIORITY>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]

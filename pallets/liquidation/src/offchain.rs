@@ -161,13 +161,17 @@ impl<T: Config> Pallet<T> {
 			.clamp(1, T::MaxBatchesPerRun::get().max(1))
 	}
 
-	/// The operational class's reserved share of a block: what liquidations have under
-	/// congestion.
+	/// What liquidations have of a block under congestion: the operational class's reserved
+	/// share, less the room they leave the oracle feeds (`FeedRoom`).
 	pub fn reserved_share() -> Weight {
 		use frame_support::dispatch::DispatchClass;
 		let limits = <T as frame_system::Config>::BlockWeights::get();
 		let operational = limits.get(DispatchClass::Operational);
-		operational.reserved.or(operational.max_total).unwrap_or(limits.max_block)
+		operational
+			.reserved
+			.or(operational.max_total)
+			.unwrap_or(limits.max_block)
+			.saturating_sub(T::FeedRoom::get())
 	}
 
 	/// The declared weight of a batch of `accounts`, with the extrinsic base: what the block

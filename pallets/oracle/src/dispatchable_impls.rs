@@ -78,23 +78,32 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	pub(crate) fn do_feed(who: T::AccountId, values: FeedValuesOf<T>) -> DispatchResult {
-		ensure!(Feeders::<T>::get().binary_search(&who).is_ok(), Error::<T>::NoPermission);
+	/// Whether `who` may feed `values` now: a feeder, feeding listed assets once each, valid
+	/// prices, none already fed by it in this block. Writes nothing: `feed` runs it first,
+	/// and the runtime runs it at the pool, so that only a feed that would be accepted takes
+	/// the operational space.
+	pub fn check_feed(who: &T::AccountId, values: &[(AssetId, Price)]) -> DispatchResult {
+		ensure!(Feeders::<T>::get().binary_search(who).is_ok(), Error::<T>::NoPermission);
 		ensure!(!values.is_empty(), Error::<T>::EmptyFeed);
 		let max_price = T::MaxPrice::get();
 		let block = frame_system::Pallet::<T>::block_number();
 		let mut seen: Vec<AssetId> = Vec::with_capacity(values.len());
-		for (asset, price) in values.iter() {
+		for (asset, price) in values {
 			ensure!(Assets::<T>::contains_key(asset), Error::<T>::UnknownAsset);
 			ensure!(!price.is_zero() && *price <= max_price, Error::<T>::InvalidPrice);
 			ensure!(!seen.contains(asset), Error::<T>::DuplicateAsset);
 			ensure!(
-				RawValues::<T>::get(asset, &who).is_none_or(|v| v.block != block),
+				RawValues::<T>::get(asset, who).is_none_or(|v| v.block != block),
 				Error::<T>::AlreadyFed
 			);
 			seen.push(*asset);
 		}
+		Ok(())
+	}
 
+	pub(crate) fn do_feed(who: T::AccountId, values: FeedValuesOf<T>) -> DispatchResult {
+		Self::check_feed(&who, &values)?;
+		let block = frame_system::Pallet::<T>::block_number();
 		let now = Self::now();
 		for (asset, price) in values {
 			RawValues::<T>::insert(asset, &who, RawValue { price, at: now, block });

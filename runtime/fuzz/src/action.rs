@@ -6,6 +6,7 @@
 //! ```text
 //! block 6000 worker      # end the block; the next starts 6,000 ms later; the worker runs
 //! block 60000            # the same, with no offchain worker (validators offline)
+//! block 6000 worker congested 900  # the next block opens congested (see `NextBlock`)
 //! signed 4 0x1502...     # a signed extrinsic from signer 4 (see `actors`), call SCALE-encoded
 //! bare 0x1601...         # a bare (unsigned) extrinsic, as a peer or a block author sends it
 //! ```
@@ -18,8 +19,10 @@ use perpchain_runtime::RuntimeCall;
 pub enum Action {
 	/// Finish the block being built and start the next one `advance_ms` later. With `worker`,
 	/// the validators' offchain worker runs on the finished block, and what it submits and the
-	/// pool accepts goes first into the next block.
-	NextBlock { advance_ms: u64, worker: bool },
+	/// pool accepts goes first into the next block. With `congestion` (per mille, 0 for none),
+	/// the next block opens as a congested one would reach its liquidations: the normal class
+	/// full, and that share of what liquidations may fill of the operational class taken.
+	NextBlock { advance_ms: u64, worker: bool, congestion: u16 },
 	/// A signed extrinsic from signer `signer`, through every transaction check.
 	Signed { signer: u8, call: RuntimeCall },
 	/// A bare extrinsic: the pool's verdict is recorded, then it is applied as a block author
@@ -29,7 +32,8 @@ pub enum Action {
 
 impl Action {
 	/// The end of a campaign's or a replay's last block, so that it is checked too.
-	pub const LAST_BLOCK: Action = Action::NextBlock { advance_ms: 6_000, worker: true };
+	pub const LAST_BLOCK: Action =
+		Action::NextBlock { advance_ms: 6_000, worker: true, congestion: 0 };
 
 	/// Whether the action is a call (not the end of a block).
 	pub fn is_call(&self) -> bool {
@@ -39,9 +43,11 @@ impl Action {
 	/// The action as one line of a regression file.
 	pub fn to_line(&self) -> String {
 		match self {
-			Action::NextBlock { advance_ms, worker } => {
-				format!("block {advance_ms}{}", if *worker { " worker" } else { "" })
-			},
+			Action::NextBlock { advance_ms, worker, congestion } => format!(
+				"block {advance_ms}{}{}",
+				if *worker { " worker" } else { "" },
+				if *congestion > 0 { format!(" congested {congestion}") } else { String::new() }
+			),
 			Action::Signed { signer, call } => format!(
 				"signed {signer} 0x{}  # {}: {}",
 				hex(&call.encode()),
@@ -64,9 +70,17 @@ impl Action {
 		};
 		match words.as_slice() {
 			[] => Ok(None),
-			["block", ms] => Ok(Some(Action::NextBlock { advance_ms: number(ms)?, worker: false })),
-			["block", ms, "worker"] => {
-				Ok(Some(Action::NextBlock { advance_ms: number(ms)?, worker: true }))
+			["block", ms, rest @ ..] => {
+				let (worker, rest) = match rest {
+					["worker", rest @ ..] => (true, rest),
+					rest => (false, rest),
+				};
+				let congestion = match rest {
+					[] => 0,
+					["congested", permille] => number(permille)?,
+					_ => return Err(format!("not an action: {line:?}")),
+				};
+				Ok(Some(Action::NextBlock { advance_ms: number(ms)?, worker, congestion }))
 			},
 			["signed", signer, encoded] => {
 				Ok(Some(Action::Signed { signer: number(signer)?, call: call(encoded)? }))
@@ -123,8 +137,10 @@ mod tests {
 	#[test]
 	fn every_action_survives_its_text_form() {
 		let actions = vec![
-			Action::NextBlock { advance_ms: 6_000, worker: true },
-			Action::NextBlock { advance_ms: 120_000, worker: false },
+			Action::NextBlock { advance_ms: 6_000, worker: true, congestion: 0 },
+			Action::NextBlock { advance_ms: 120_000, worker: false, congestion: 0 },
+			Action::NextBlock { advance_ms: 6_000, worker: true, congestion: 1_000 },
+			Action::NextBlock { advance_ms: 6_000, worker: false, congestion: 5 },
 			Action::Signed {
 				signer: 4,
 				call: RuntimeCall::Margin(pallet_margin::Call::trade { market: 1, delta: -7 }),
@@ -143,6 +159,8 @@ mod tests {
 	fn a_malformed_line_is_an_error_naming_it() {
 		assert!(parse_all("block 6000\nsigned x 0x00\n").unwrap_err().starts_with("line 2"));
 		assert!(parse_all("bare 0xzz").is_err());
+		assert!(parse_all("block 6000 congested").is_err());
+		assert!(parse_all("block 6000 congested 9 worker").is_err());
 		assert!(parse_all("bare 0xff").is_err());
 		assert_eq!(parse_all("# only a comment\n\n").unwrap(), vec![]);
 	}

@@ -277,6 +277,23 @@ pub fn reported_weight(result: &DispatchResultWithPostInfo) -> Option<Weight> {
 	post.actual_weight
 }
 
+/// Makes the block being built look congested when its liquidations arrive: the normal class
+/// full, and `permille` of what liquidations may fill of the operational class
+/// (`reserved_share`) taken, as earlier batches would have taken it.
+pub fn congest(permille: u16) {
+	use frame_support::dispatch::DispatchClass;
+	use sp_runtime::Perbill;
+	let limits = perpchain_runtime::configs::RuntimeBlockWeights::get();
+	let normal = limits.get(DispatchClass::Normal).max_total.unwrap_or(limits.max_block);
+	let share = pallet_liquidation::Pallet::<Runtime>::reserved_share();
+	let taken = Perbill::from_perthousand(u32::from(permille.min(1_000)));
+	let taken = Weight::from_parts(taken * share.ref_time(), taken * share.proof_size());
+	frame_system::BlockWeight::<Runtime>::mutate(|weight| {
+		weight.set(normal, DispatchClass::Normal);
+		weight.set(taken, DispatchClass::Operational);
+	});
+}
+
 /// Applies `xt` in the block being built.
 pub fn apply(xt: UncheckedExtrinsic) -> Applied {
 	let from = event_count();

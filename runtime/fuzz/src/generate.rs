@@ -167,9 +167,12 @@ impl Generator {
 		};
 		// Validators offline now and then: no worker for the block.
 		let worker = self.chance(900);
+		// Now and then a congested block, in which the liquidations compete with the feeds
+		// for what is left.
+		let congestion = if self.chance(30) { self.pick(&[300, 900, 990, 1_000]) } else { 0 };
 		self.walk();
 		self.new_block = true;
-		Action::NextBlock { advance_ms, worker }
+		Action::NextBlock { advance_ms, worker, congestion }
 	}
 
 	/// One block of the price model: a random walk, a rare crash or rally, now and then a

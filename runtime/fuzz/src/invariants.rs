@@ -15,20 +15,30 @@
 //! - **discovery**: every account that may be liquidated is among the candidates;
 //! - **caps and funds**: the insurance fund and the auction account hold no debt; the fund's
 //!   payouts and each market's liquidated notional in this block are within their caps; no
-//!   auction has been restarted more than [`max_restarts`] times.
+//!   auction has been restarted more than [`max_restarts`] times;
+//! - **operational space** ([`Admission`]): a signed transaction in the operational class is
+//!   included only as a feeder's feed that the oracle accepts, or from the sudo key; a
+//!   feeder's feed is never refused for want of block space; once a liquidation or
+//!   deleveraging batch is in a block, every feeder's feed at its bounds still fits.
 //!
 //! After every block: `try_state` of every pallet (`AllPalletsWithSystem`, `Select::All`),
 //! and [`supplies`] (the same totals, with the storage read in full).
 
+use crate::action::describe;
 use crate::{
 	actors,
 	chain::{reported_weight, Probe},
 };
-use frame_support::traits::{fungibles::Inspect, Get};
+use frame_support::{
+	dispatch::{DispatchClass, DispatchInfo, GetDispatchInfo},
+	traits::{fungibles::Inspect, Get},
+};
 use perp_primitives::{AssetId, MarginLiquidator};
 use perpchain_runtime::{
 	asset_ids, configs::NativeAndAssets, AccountId, Margin, Runtime, RuntimeCall, RuntimeEvent,
+	RuntimeOrigin,
 };
+use sp_runtime::{transaction_validity::InvalidTransaction, ApplyExtrinsicResult};
 use std::collections::{BTreeMap, BTreeSet};
 
 type MarginEvent = pallet_margin::Event<Runtime>;
@@ -63,6 +73,86 @@ fn ensure(
 	} else {
 		Err(violation(invariant, detail()))
 	}
+}
+
+/// What the state before a call says of its admission to the operational class, to check
+/// against what applying it gave ([`Admission::check`]).
+pub struct Admission {
+	/// The call, its class, and whether it is a liquidation or deleveraging batch.
+	call: RuntimeCall,
+	class: DispatchClass,
+	batch: bool,
+	/// The signer, whether it is a feeder and whether it holds the sudo key.
+	signer: Option<AccountId>,
+	feeder: bool,
+	sudo: bool,
+}
+
+impl Admission {
+	/// Reads, before `call` from `origin` is applied, what its admission depends on.
+	pub fn before(origin: &RuntimeOrigin, call: &RuntimeCall) -> Admission {
+		use frame_support::traits::OriginTrait;
+		let signer = origin.as_signer().cloned();
+		let feeder = signer
+			.as_ref()
+			.is_some_and(|who| pallet_perp_oracle::Feeders::<Runtime>::get().contains(who));
+		let sudo = signer.is_some() && pallet_sudo::Key::<Runtime>::get() == signer;
+		let batch = matches!(
+			call,
+			RuntimeCall::Liquidation(
+				pallet_liquidation::Call::liquidate { .. }
+					| pallet_liquidation::Call::deleverage { .. }
+			)
+		);
+		let class = call.get_dispatch_info().class;
+		Admission { call: call.clone(), class, batch, signer, feeder, sudo }
+	}
+
+	/// Checks what applying the call gave, on the state after it.
+	pub fn check(&self, applied: &ApplyExtrinsicResult) -> Result<(), Violation> {
+		let feed = matches!(self.call, RuntimeCall::Oracle(pallet_perp_oracle::Call::feed { .. }));
+		if let (Some(who), Ok(dispatched)) = (&self.signer, applied) {
+			let allowed = self.sudo || (feed && self.feeder && dispatched.is_ok());
+			ensure(
+				self.class != DispatchClass::Operational || allowed,
+				"operational-space",
+				|| {
+					format!(
+						"{who}'s operational {} was included: {dispatched:?}",
+						describe(&self.call)
+					)
+				},
+			)?;
+		}
+		let exhausted = Err(InvalidTransaction::ExhaustsResources.into());
+		ensure(!(feed && self.feeder && *applied == exhausted), "feed-room", || {
+			"a feeder's feed found no room in the block".into()
+		})?;
+		if self.batch && applied.is_ok() {
+			ensure(feeds_fit(), "feed-room", || {
+				format!("after {}, the feeds at their bounds no longer fit", describe(&self.call))
+			})?;
+		}
+		Ok(())
+	}
+}
+
+/// Whether every feeder's feed at its bounds (`MaxFeeders` feeds of `MaxValuesPerFeed`
+/// values) would still be admitted into the block being built, as the block builder admits
+/// them one after the other (`CheckWeight`).
+pub fn feeds_fit() -> bool {
+	use pallet_perp_oracle::WeightInfo as _;
+	type Oracle = <Runtime as pallet_perp_oracle::Config>::WeightInfo;
+	let feeders: u32 = <Runtime as pallet_perp_oracle::Config>::MaxFeeders::get();
+	let values: u32 = <Runtime as pallet_perp_oracle::Config>::MaxValuesPerFeed::get();
+	let feed = DispatchInfo {
+		call_weight: Oracle::feed(values, feeders),
+		class: DispatchClass::Operational,
+		..Default::default()
+	};
+	crate::chain::rolled_back(|| {
+		(0..feeders).all(|_| frame_system::CheckWeight::<Runtime>::do_prepare(&feed, 0, 0).is_ok())
+	})
 }
 
 /// Every asset's totals at one moment: the native token's and each `pallet-assets` asset's

@@ -117,7 +117,7 @@ fn report(stats: &Stats, started: Instant) {
 		stats.calls - stats.worker_applied,
 		stats.worker_applied
 	);
-	println!("blocks             {}", stats.blocks);
+	println!("blocks             {} ({} opened congested)", stats.blocks, stats.congested);
 	println!(
 		"liquidations       {} ({} full, {} partial)",
 		stats.liquidations,

@@ -40,6 +40,8 @@ pub struct Stats {
 	pub auctions_retired: u64,
 	pub shortfalls: u64,
 	pub deleveraged: u64,
+	/// Blocks opened congested.
+	pub congested: u64,
 	/// Calls that succeeded.
 	pub ok: u64,
 	/// Failures by kind (a pallet's error, a dispatch error, or the transaction's invalidity).
@@ -77,6 +79,7 @@ impl Stats {
 		self.auctions_retired += other.auctions_retired;
 		self.shortfalls += other.shortfalls;
 		self.deleveraged += other.deleveraged;
+		self.congested += other.congested;
 		self.ok += other.ok;
 		for (kind, n) in &other.errors {
 			*self.errors.entry(kind.clone()).or_default() += n;
@@ -108,8 +111,10 @@ impl Stats {
 }
 
 /// The invariants checked after every call.
-const PER_CALL: [&str; 7] = [
+const PER_CALL: [&str; 9] = [
 	"conservation",
+	"operational-space",
+	"feed-room",
 	"no-trace-on-error",
 	"declared-weight",
 	"healthy-liquidated",
@@ -138,7 +143,9 @@ impl Runner {
 	/// Runs one action and checks the invariants after it.
 	pub fn run(&mut self, action: &Action) -> Result<(), Violation> {
 		match action {
-			Action::NextBlock { advance_ms, worker } => self.next_block(*advance_ms, *worker),
+			Action::NextBlock { advance_ms, worker, congestion } => {
+				self.next_block(*advance_ms, *worker, *congestion)
+			},
 			Action::Signed { signer, call } => {
 				let origin = RuntimeOrigin::signed(actors::account(*signer));
 				let xt = self.chain.execute(|| chain::signed(*signer, call.clone()));
@@ -155,12 +162,21 @@ impl Runner {
 		}
 	}
 
-	fn next_block(&mut self, advance_ms: u64, worker: bool) -> Result<(), Violation> {
+	fn next_block(
+		&mut self,
+		advance_ms: u64,
+		worker: bool,
+		congestion: u16,
+	) -> Result<(), Violation> {
 		self.chain.execute(invariants::supplies)?;
 		let (submitted, refused) = self
 			.chain
 			.next_block(advance_ms.max(perpchain_runtime::SLOT_DURATION), worker)
 			.map_err(|detail| Violation { invariant: "try-state", detail })?;
+		if congestion > 0 {
+			self.chain.execute(|| chain::congest(congestion));
+			self.stats.congested += 1;
+		}
 		self.stats.checked(&["supplies", "try-state"]);
 		self.stats.blocks += 1;
 		self.stats.worker_submitted += u64::from(submitted);
@@ -190,10 +206,12 @@ impl Runner {
 		let accounts = &mut self.accounts;
 		let (applied, outcome) = self.chain.execute(|| {
 			let before = Books::read(accounts);
+			let admission = invariants::Admission::before(&origin, call);
 			let probe = chain::probe(origin, call);
 			invariants::probe_checks(&probe)?;
 			invariants::were_liquidatable(&invariants::liquidated(call, &probe.events))?;
 			let applied = chain::apply(xt);
+			admission.check(&applied.result)?;
 			invariants::track_accounts(accounts, &applied.events);
 			let after = Books::read(accounts);
 			invariants::conservation(&before, &after, &applied.events)?;

@@ -39,7 +39,7 @@ fn eve_long(size: i128, then: u32) -> Runner {
 			pallet_margin::Call::deposit { asset: asset_ids::USD, amount: 10_000 * USD_UNIT },
 		),
 		margin(4, pallet_margin::Call::trade { market: 0, delta: size }),
-		Action::NextBlock { advance_ms: 6_000, worker: true },
+		Action::NextBlock { advance_ms: 6_000, worker: true, congestion: 0 },
 		feed(0, then),
 		feed(1, then),
 	];
@@ -78,10 +78,63 @@ fn the_worker_liquidates_an_account_a_governance_change_made_unsafe() {
 		assert!(pallet_liquidation::Pallet::<Runtime>::may_liquidate(&actors::account(4)));
 	});
 	// The worker runs on the finished block; its batch goes into the next one.
-	let next = Action::NextBlock { advance_ms: 6_000, worker: true };
+	let next = Action::NextBlock { advance_ms: 6_000, worker: true, congestion: 0 };
 	runner.run(&next).expect("no invariant broken");
 	assert_eq!(runner.stats.worker_applied, 1);
 	assert_eq!(runner.stats.liquidations, 1);
+}
+
+#[test]
+fn in_a_congested_block_the_feeds_keep_their_room_and_the_liquidation_waits() {
+	// Eve is below maintenance; the next block opens with the liquidations' share full.
+	let mut runner = eve_below_maintenance();
+	let congested = Action::NextBlock { advance_ms: 6_000, worker: true, congestion: 1_000 };
+	runner.run(&congested).expect("no invariant broken");
+	assert_eq!((runner.stats.worker_applied, runner.stats.liquidations), (1, 0));
+	assert_eq!(runner.stats.errors.get("invalid: Invalid(ExhaustsResources)"), Some(&1));
+	// The feeds go in all the same (a feeder's feed refused for room is a violation).
+	runner.run(&feed(0, 61_100)).expect("no invariant broken");
+	runner.run(&feed(1, 61_100)).expect("no invariant broken");
+	assert_eq!(runner.stats.errors.len(), 1, "{:?}", runner.stats.errors);
+	// In an ordinary block the worker's next batch liquidates Eve.
+	let next = Action::NextBlock { advance_ms: 6_000, worker: true, congestion: 0 };
+	for _ in 0..3 {
+		runner.run(&next).expect("no invariant broken");
+	}
+	assert_eq!(runner.stats.liquidations, 1);
+}
+
+#[test]
+fn a_non_feeder_in_the_operational_class_or_a_batch_in_the_feeds_room_is_caught() {
+	use frame_support::dispatch::DispatchClass;
+	use perpchain_runtime::RuntimeOrigin;
+	let mut runner = eve_below_maintenance();
+	runner.chain.execute(|| {
+		// Eve's feed, as if it had been included and failed in dispatch.
+		let Action::Signed { call, .. } = feed(4, 61_100) else { unreachable!() };
+		let admission =
+			invariants::Admission::before(&RuntimeOrigin::signed(actors::account(4)), &call);
+		let failed = Err(pallet_perp_oracle::Error::<Runtime>::NoPermission.into());
+		assert_eq!(admission.check(&Ok(failed)).unwrap_err().invariant, "operational-space");
+		// A batch included in a block whose operational class has no room left for the feeds.
+		let batch = RuntimeCall::Liquidation(pallet_liquidation::Call::liquidate {
+			accounts: vec![actors::account(4)].try_into().unwrap(),
+		});
+		let admission = invariants::Admission::before(&RuntimeOrigin::none(), &batch);
+		assert!(admission.check(&Ok(Ok(()))).is_ok());
+		let reserved = perpchain_runtime::configs::RuntimeBlockWeights::get()
+			.get(DispatchClass::Operational)
+			.reserved
+			.unwrap();
+		perpchain_fuzz::chain::congest(1_000);
+		assert!(invariants::feeds_fit());
+		frame_system::BlockWeight::<Runtime>::mutate(|w| {
+			w.set(reserved, DispatchClass::Operational)
+		});
+		assert!(!invariants::feeds_fit());
+		let violation = admission.check(&Ok(Ok(()))).unwrap_err();
+		assert_eq!(violation.invariant, "feed-room");
+	});
 }
 
 #[test]

@@ -1,10 +1,14 @@
 //! Liquidation: validators' offchain workers liquidate through unsigned batches, checked against
 //! margin's state; penalties go to the insurance fund; Root sets the circuit breaker.
 
-use crate::{priority::MAX_OPERATIONAL_PRIORITY, BlockNumber, Margin, Oracle, Runtime, USD_UNIT};
+use crate::{
+	priority::{FEED_PRIORITY, MAX_OPERATIONAL_PRIORITY},
+	BlockNumber, Margin, Oracle, Runtime, USD_UNIT,
+};
 use frame_support::{
 	parameter_types,
-	traits::{ConstU128, ConstU32, ConstU64},
+	traits::{ConstU128, ConstU32, ConstU64, Get},
+	weights::Weight,
 	PalletId,
 };
 use frame_system::EnsureRoot;
@@ -52,8 +56,28 @@ pub const ADL_THRESHOLD: u128 = 250_000 * USD_UNIT;
 /// insurance fund.
 pub const MAX_AUCTION_RESTARTS: u32 = 8;
 
-/// Unsigned liquidations outrank every signed transaction, operational ones included.
+/// Unsigned liquidations outrank every signed transaction, operational ones included, except
+/// the oracle feeds.
 pub const LIQUIDATION_PRIORITY: u64 = MAX_OPERATIONAL_PRIORITY + 1;
+const _: () = assert!(LIQUIDATION_PRIORITY < FEED_PRIORITY);
+
+/// The room liquidations leave the oracle feeds in every block: every one of `MaxFeeders`
+/// feeders feeding `MaxValuesPerFeed` values, each with the operational extrinsic base.
+pub struct FeedRoom;
+
+impl Get<Weight> for FeedRoom {
+	fn get() -> Weight {
+		use pallet_perp_oracle::WeightInfo as _;
+		let feeders: u32 = <Runtime as pallet_perp_oracle::Config>::MaxFeeders::get();
+		let values: u32 = <Runtime as pallet_perp_oracle::Config>::MaxValuesPerFeed::get();
+		let base = crate::configs::RuntimeBlockWeights::get()
+			.get(frame_support::dispatch::DispatchClass::Operational)
+			.base_extrinsic;
+		<Runtime as pallet_perp_oracle::Config>::WeightInfo::feed(values, feeders)
+			.saturating_add(base)
+			.saturating_mul(feeders.into())
+	}
+}
 
 impl pallet_liquidation::Config for Runtime {
 	type Margin = Margin;
@@ -73,6 +97,7 @@ impl pallet_liquidation::Config for Runtime {
 	type FullLiquidationBelow = FullLiquidationBelow;
 	type MaxBatch = ConstU32<16>;
 	type MaxBatchesPerRun = ConstU32<64>;
+	type FeedRoom = FeedRoom;
 	type UnsignedPriority = ConstU64<LIQUIDATION_PRIORITY>;
 	type WeightInfo = pallet_liquidation::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
