@@ -157,7 +157,7 @@ impl<T: Config> Pallet<T> {
 				return;
 			}
 		}
-		let all: Vec<_> = fresh.into_iter().map(|(who, v)| (who, v.price)).collect();
+		let all: Vec<_> = fresh.iter().map(|(who, v)| (who.clone(), v.price)).collect();
 		let Some(filtered) =
 			aggregation::filter_and_aggregate(&all, params.min_feeders, params.max_deviation)
 		else {
@@ -172,12 +172,14 @@ impl<T: Config> Pallet<T> {
 		}
 		let median = filtered.median;
 		let feeders = filtered.kept.len() as u32;
+		// The price is as old as its quorum: from here on it is `at` that ages.
+		let at = Self::quorum_time(&fresh, &filtered.kept, params.min_feeders).unwrap_or(now);
 
 		let next = match previous {
 			None => {
 				let first = Aggregate {
 					price: median,
-					at: now,
+					at,
 					feeders,
 					index: median,
 					variance_rate: Default::default(),
@@ -202,7 +204,7 @@ impl<T: Config> Pallet<T> {
 				match base {
 					None => {
 						let accepted =
-							Self::accept_from_own_state(aggregate, median, feeders, now, &params);
+							Self::accept_from_own_state(aggregate, median, feeders, at, &params);
 						Self::restart_from(accepted, block)
 					},
 					Some(base) => {
@@ -220,7 +222,7 @@ impl<T: Config> Pallet<T> {
 							});
 							return;
 						}
-						Self::accept_from_base(base, median, feeders, now, &params)
+						Self::accept_from_base(base, median, feeders, at, &params)
 					},
 				}
 			},
@@ -232,6 +234,21 @@ impl<T: Config> Pallet<T> {
 			feeders,
 			index: next.index,
 		});
+	}
+
+	/// When the values of `kept` (among `fresh`) last made a quorum of `min_feeders`: the
+	/// time of the `min_feeders`-th newest of them. Once that value is older than `max_age`,
+	/// fewer than a quorum of them are fresh, and so is the price. `None` with no value kept.
+	fn quorum_time(
+		fresh: &[(T::AccountId, RawValueOf<T>)],
+		kept: &[T::AccountId],
+		min_feeders: u32,
+	) -> Option<Moment> {
+		let mut times: Vec<Moment> =
+			fresh.iter().filter(|(who, _)| kept.contains(who)).map(|(_, v)| v.at).collect();
+		times.sort_unstable_by(|a, b| b.cmp(a));
+		let quorum = (min_feeders.max(1) as usize).min(times.len());
+		times.get(quorum.checked_sub(1)?).copied()
 	}
 
 	/// The base a median in `block` is measured from: the aggregate's state as the block
@@ -258,25 +275,26 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// A price accepted in `base.block`, with index and volatility computed from the base.
+	/// A price accepted in `base.block`, as of `at`, with index and volatility computed from
+	/// the base.
 	fn accept_from_base(
 		base: Base<BlockNumberFor<T>>,
 		price: Price,
 		feeders: u32,
-		now: Moment,
+		at: Moment,
 		params: &OracleParams,
 	) -> AggregateOf<T> {
 		let variance_rate = aggregation::variance_rate_step(
 			base.variance_rate,
 			base.price,
 			price,
-			now.saturating_sub(base.at),
+			at.saturating_sub(base.at),
 			params.volatility_decay,
 		)
 		.unwrap_or(base.variance_rate);
 		Aggregate {
 			price,
-			at: now,
+			at,
 			feeders,
 			index: aggregation::ema(base.index, price, params.index_smoothing),
 			variance_rate,
@@ -290,11 +308,11 @@ impl<T: Config> Pallet<T> {
 		aggregate: AggregateOf<T>,
 		price: Price,
 		feeders: u32,
-		now: Moment,
+		at: Moment,
 		params: &OracleParams,
 	) -> AggregateOf<T> {
 		let own = Self::state_of(&aggregate, Default::default());
-		Self::accept_from_base(own, price, feeders, now, params)
+		Self::accept_from_base(own, price, feeders, at, params)
 	}
 
 	/// Makes the accepted state the base of `block`: the reference for the rest of the block.
@@ -348,9 +366,14 @@ impl<T: Config> Pallet<T> {
 			ensure!(!aggregate.price.is_zero(), "zero aggregate");
 			// The count is of the feeders at aggregation; some may have been removed since.
 			ensure!(aggregate.feeders <= T::MaxFeeders::get(), "more feeders than may exist");
-			// An aggregate accepted now is the median of the fresh, non-outlying values; later
-			// its values age, and a frozen one keeps the price from before the trip.
-			if aggregate.at == now && aggregate.frozen_since.is_none() {
+			// A price is never dated after the values it rests on, nor in the future.
+			ensure!(aggregate.at <= now, "aggregate dated in the future");
+			// An aggregate accepted in this block is the median of the fresh, non-outlying
+			// values; later its values age, and a frozen one keeps the price from before the
+			// trip.
+			let block = frame_system::Pallet::<T>::block_number();
+			let accepted_now = aggregate.base.is_some_and(|base| base.block == block);
+			if accepted_now && aggregate.frozen_since.is_none() {
 				let fresh: Vec<_> = Self::fresh_values(asset, now, &params)
 					.into_iter()
 					.map(|(who, v)| (who, v.price))

@@ -43,7 +43,8 @@ pub struct RawValue<BlockNumber> {
 pub struct Aggregate<BlockNumber> {
 	/// The last accepted median of fresh, non-outlying feeder values.
 	pub price: Price,
-	/// When it was accepted.
+	/// The price's time: that of the `min_feeders`-th newest value it rests on (the oldest of
+	/// its freshest quorum), not of its acceptance. Freshness and volatility count from it.
 	pub at: Moment,
 	/// How many feeders' values it was computed from.
 	pub feeders: u32,
@@ -79,7 +80,7 @@ pub struct Base<BlockNumber> {
 	pub block: BlockNumber,
 	/// The price accepted last before the block.
 	pub price: Price,
-	/// When that price was accepted.
+	/// That price's time (see `Aggregate::at`).
 	pub at: Moment,
 	/// The index before the block.
 	pub index: Price,

@@ -121,7 +121,9 @@ pub enum PriceStatus {
 pub struct PriceInfo {
 	/// The aggregated price (zero when [`PriceStatus::Missing`]).
 	pub price: Price,
-	/// When the price was aggregated (zero when [`PriceStatus::Missing`]).
+	/// The price's time: that of the oldest value of the quorum it rests on, not of its
+	/// aggregation (zero when [`PriceStatus::Missing`]). The price is stale once this is older
+	/// than the oracle's maximum age.
 	pub updated_at: Moment,
 	/// Whether the price may be used.
 	pub status: PriceStatus,

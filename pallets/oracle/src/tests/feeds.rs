@@ -113,6 +113,27 @@ fn quorum_lost_turns_the_price_stale_after_max_age_and_never_serves_it_fresh() {
 }
 
 #[test]
+fn a_price_is_as_old_as_the_oldest_value_of_its_quorum_not_its_last_aggregation() {
+	run_test(|| {
+		let start = Now::get();
+		assert_ok!(feed(ALICE, vec![(BTC, p(100))]));
+		assert_ok!(feed(BOB, vec![(BTC, p(100))]));
+		// Just before Alice's and Bob's values expire, Charlie's feed re-aggregates.
+		next_block(MAX_AGE - 1_000);
+		assert_ok!(feed(CHARLIE, vec![(BTC, p(100))]));
+		// The price still rests on a quorum that includes a value from `start`.
+		assert_eq!(Oracle::price(BTC).updated_at, start);
+		// Once Alice's and Bob's values are too old, Charlie's alone is no quorum: stale.
+		next_block(1_001);
+		assert_eq!(status(BTC), PriceStatus::Stale);
+		// A second fresh value makes a quorum again, as old as the older of the two.
+		let charlie = Now::get() - 1_001;
+		assert_ok!(feed(BOB, vec![(BTC, p(100))]));
+		assert_eq!((status(BTC), Oracle::price(BTC).updated_at), (PriceStatus::Fresh, charlie));
+	});
+}
+
+#[test]
 fn a_jump_beyond_the_per_block_limit_freezes_until_a_fresh_quorum_confirms() {
 	run_test(|| {
 		all_feed([100, 100, 100]);
