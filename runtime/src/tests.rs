@@ -923,3 +923,31 @@ fn liquidations_leave_the_feeds_their_room_in_a_full_block() {
 		(Err(TransactionValidityError::Invalid(InvalidTransaction::ExhaustsResources)), true)
 	);
 }
+
+#[test]
+fn governance_cannot_delist_a_price_in_use_nor_can_anyone_squat_a_reserved_asset_id() {
+	use crate::RuntimeOrigin;
+	on_preset(sp_genesis_builder::DEV_RUNTIME_PRESET, || {
+		crate::System::set_block_number(1);
+		// BTC backs a market, DOT is collateral: their prices stay.
+		for asset in [asset_ids::BTC, asset_ids::DOT] {
+			assert!(Oracle::remove_asset(RuntimeOrigin::root(), asset).is_err());
+			assert!(pallet_perp_oracle::Assets::<Runtime>::contains_key(asset));
+		}
+		// Once nothing uses it, an asset may go.
+		let unused = 77;
+		assert!(Oracle::add_asset(RuntimeOrigin::root(), unused).is_ok());
+		assert!(Oracle::remove_asset(RuntimeOrigin::root(), unused).is_ok());
+		// Eve cannot create (and then mint) an asset at an id collateral may one day use.
+		let eve = Sr25519Keyring::Eve.to_account_id();
+		let create = |id: u32| {
+			Assets::create(RuntimeOrigin::signed(eve.clone()), id.into(), eve.clone().into(), 1)
+		};
+		assert!(create(5).is_err());
+		assert!(!pallet_assets::Asset::<Runtime>::contains_key(5));
+		// Governance can; and anyone may create outside the reserved range.
+		assert!(Assets::force_create(RuntimeOrigin::root(), 5.into(), eve.clone().into(), true, 1)
+			.is_ok());
+		assert!(create(crate::configs::FIRST_PUBLIC_ASSET_ID).is_ok());
+	});
+}

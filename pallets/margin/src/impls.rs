@@ -116,6 +116,21 @@ impl<T: Config> Pallet<T> {
 	}
 }
 
+impl<T: Config> perp_primitives::PriceUsers for Pallet<T> {
+	/// A market on the asset, the asset listed as collateral, or collateral of it still held
+	/// (by accounts or in auctions) after a delisting.
+	fn uses(asset: perp_primitives::AssetId) -> bool {
+		CollateralAssets::<T>::contains_key(asset)
+			|| TotalCollateral::<T>::get(asset) > 0
+			|| Markets::<T>::iter_values().any(|market| market.asset == asset)
+	}
+
+	/// Two reads, then every market (at most `MaxMarkets`).
+	fn uses_weight() -> frame_support::weights::Weight {
+		T::DbWeight::get().reads(u64::from(T::MaxMarkets::get()).saturating_add(2))
+	}
+}
+
 impl<T: Config> perp_primitives::MarginLiquidator<T::AccountId> for Pallet<T> {
 	fn candidates(limit: u32) -> alloc::vec::Vec<T::AccountId> {
 		Self::crossed_accounts(limit)

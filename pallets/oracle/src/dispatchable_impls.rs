@@ -45,6 +45,10 @@ impl<T: Config> Pallet<T> {
 
 	pub(crate) fn do_remove_asset(asset: AssetId) -> DispatchResult {
 		ensure!(Assets::<T>::contains_key(asset), Error::<T>::UnknownAsset);
+		ensure!(
+			!<T::PriceUsers as perp_primitives::PriceUsers>::uses(asset),
+			Error::<T>::AssetInUse
+		);
 		Assets::<T>::remove(asset);
 		// At most one value per feeder: bounded by `MaxFeeders`.
 		let _ = RawValues::<T>::clear_prefix(asset, T::MaxFeeders::get(), None);

@@ -74,6 +74,8 @@ pub mod pallet {
 		/// The fewest blocks between two feeds of one node's offchain worker.
 		#[pallet::constant]
 		type OffchainFeedInterval: Get<BlockNumberFor<Self>>;
+		/// Who still uses an asset's price: `remove_asset` refuses an asset in use.
+		type PriceUsers: perp_primitives::PriceUsers;
 		/// Weights of this pallet's calls, from its benchmarks.
 		type WeightInfo: WeightInfo;
 	}
@@ -189,6 +191,8 @@ pub mod pallet {
 		InvalidParams,
 		/// The asset's circuit breaker has not tripped.
 		NotFrozen,
+		/// A market or collateral still uses the asset's price.
+		AssetInUse,
 	}
 
 	#[pallet::hooks]
@@ -280,11 +284,14 @@ pub mod pallet {
 			Self::do_add_asset(asset)
 		}
 
-		/// Stop pricing `asset`, dropping its values and aggregate.
+		/// Stop pricing `asset`, dropping its values and aggregate; not while a market or
+		/// collateral uses it (`PriceUsers`).
 		///
-		/// Origin: `GovernanceOrigin`. Emits `AssetRemoved`. Errors: `UnknownAsset`.
+		/// Origin: `GovernanceOrigin`. Emits `AssetRemoved`. Errors: `UnknownAsset`,
+		/// `AssetInUse`.
 		#[pallet::call_index(4)]
-		#[pallet::weight(T::WeightInfo::remove_asset(T::MaxFeeders::get()))]
+		#[pallet::weight(T::WeightInfo::remove_asset(T::MaxFeeders::get())
+			.saturating_add(<T::PriceUsers as perp_primitives::PriceUsers>::uses_weight()))]
 		pub fn remove_asset(origin: OriginFor<T>, asset: AssetId) -> DispatchResult {
 			T::GovernanceOrigin::ensure_origin(origin)?;
 			Self::do_remove_asset(asset)

@@ -108,6 +108,23 @@ impl AppCrypto<UintAuthorityId, TestSignature> for FeederKey {
 
 pub const FEED_INTERVAL: u64 = 2;
 
+parameter_types! {
+	/// The assets whose price something uses (as margin's markets and collateral would).
+	pub static InUse: Vec<AssetId> = Vec::new();
+}
+
+/// Plays margin's [`perp_primitives::PriceUsers`] over [`InUse`].
+pub struct UsedAssets;
+impl perp_primitives::PriceUsers for UsedAssets {
+	fn uses(asset: AssetId) -> bool {
+		InUse::get().contains(&asset)
+	}
+
+	fn uses_weight() -> frame_support::weights::Weight {
+		frame_support::weights::Weight::zero()
+	}
+}
+
 impl pallet_perp_oracle::Config for Test {
 	type GovernanceOrigin = EnsureRoot<u64>;
 	type Time = MockTime;
@@ -118,6 +135,7 @@ impl pallet_perp_oracle::Config for Test {
 	type DefaultParams = DefaultParams;
 	type AuthorityId = FeederKey;
 	type OffchainFeedInterval = frame_support::traits::ConstU64<FEED_INTERVAL>;
+	type PriceUsers = UsedAssets;
 	type WeightInfo = ();
 }
 

@@ -171,6 +171,26 @@ pub trait PriceProvider {
 	fn stats(asset: AssetId) -> Option<PriceStats>;
 }
 
+/// Who still depends on an asset's price (implemented by margin: its markets and collateral).
+/// The oracle refuses to stop pricing an asset in use.
+pub trait PriceUsers {
+	/// Whether anything still needs `asset`'s price.
+	fn uses(asset: AssetId) -> bool;
+
+	/// An upper bound of the weight of [`PriceUsers::uses`].
+	fn uses_weight() -> frame_support::weights::Weight;
+}
+
+impl PriceUsers for () {
+	fn uses(_: AssetId) -> bool {
+		false
+	}
+
+	fn uses_weight() -> frame_support::weights::Weight {
+		frame_support::weights::Weight::zero()
+	}
+}
+
 /// Where an account stands against its margin requirements.
 #[derive(
 	Clone,

@@ -490,10 +490,11 @@ impl Generator {
 		}
 	}
 
-	/// Anyone may create a `pallet-assets` asset; at an id collateral may one day use, and
-	/// mint it.
+	/// Anyone tries to create a `pallet-assets` asset, at an id collateral may one day use
+	/// (reserved to governance: refused) or in the public range, and mints it.
 	fn create_asset(&mut self, who: &AccountId) -> RuntimeCall {
-		let id = 5 + self.below(3) as u32;
+		let public = perpchain_runtime::configs::FIRST_PUBLIC_ASSET_ID;
+		let id = self.pick(&[5, 6, 7, public, public + 1]);
 		if pallet_assets::Asset::<Runtime>::contains_key(id) {
 			let amount = self.amount(10u128.pow(12));
 			RuntimeCall::Assets(pallet_assets::Call::mint {

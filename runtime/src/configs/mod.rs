@@ -16,7 +16,7 @@ use crate::{
 use frame_support::dispatch::DispatchClass;
 use frame_support::{
 	derive_impl, parameter_types,
-	traits::{AsEnsureOriginWithArg, ConstBool, ConstU128, ConstU32, ConstU64, ConstU8},
+	traits::{ConstBool, ConstU128, ConstU32, ConstU64, ConstU8},
 	weights::{constants::ParityDbWeight, IdentityFee, Weight},
 };
 use frame_system::{
@@ -144,7 +144,7 @@ impl pallet_assets::Config for Runtime {
 	type AssetIdParameter = codec::Compact<crate::AssetId>;
 	type ReserveData = ();
 	type Currency = Balances;
-	type CreateOrigin = AsEnsureOriginWithArg<EnsureSigned<AccountId>>;
+	type CreateOrigin = CreateOutsideReserved;
 	type ForceOrigin = EnsureRoot<AccountId>;
 	type AssetDeposit = ConstU128<{ 100 * MILLI_UNIT }>;
 	type AssetAccountDeposit = ConstU128<{ MILLI_UNIT }>;
@@ -159,5 +159,49 @@ impl pallet_assets::Config for Runtime {
 	type AssetIdAllocator = ();
 	type WeightInfo = crate::weights::pallet_assets::WeightInfo<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
-	type BenchmarkHelper = ();
+	type BenchmarkHelper = PublicAssetIds;
+}
+
+/// Asset ids below this are the protocol's: only governance creates them (`force_create`), so
+/// that no one can create and mint an asset at an id that collateral may one day use.
+pub const FIRST_PUBLIC_ASSET_ID: crate::AssetId = 1_000;
+
+/// `pallet-assets`' `create`: any signed account, at an id from `FIRST_PUBLIC_ASSET_ID` on.
+pub struct CreateOutsideReserved;
+
+impl frame_support::traits::EnsureOriginWithArg<RuntimeOrigin, crate::AssetId>
+	for CreateOutsideReserved
+{
+	type Success = AccountId;
+
+	fn try_origin(
+		origin: RuntimeOrigin,
+		asset: &crate::AssetId,
+	) -> Result<AccountId, RuntimeOrigin> {
+		if *asset < FIRST_PUBLIC_ASSET_ID {
+			return Err(origin);
+		}
+		<EnsureSigned<AccountId> as frame_support::traits::EnsureOrigin<_>>::try_origin(origin)
+	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	fn try_successful_origin(asset: &crate::AssetId) -> Result<RuntimeOrigin, ()> {
+		if *asset < FIRST_PUBLIC_ASSET_ID {
+			return Err(());
+		}
+		<EnsureSigned<AccountId> as frame_support::traits::EnsureOrigin<_>>::try_successful_origin()
+	}
+}
+
+/// The benchmarks' asset ids, in the public range (`create` refuses the reserved ones).
+#[cfg(feature = "runtime-benchmarks")]
+pub struct PublicAssetIds;
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_assets::BenchmarkHelper<codec::Compact<crate::AssetId>, ()> for PublicAssetIds {
+	fn create_asset_id_parameter(id: u32) -> codec::Compact<crate::AssetId> {
+		FIRST_PUBLIC_ASSET_ID.saturating_add(id).into()
+	}
+
+	fn create_reserve_id_parameter(_: u32) {}
 }

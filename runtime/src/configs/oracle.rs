@@ -37,5 +37,6 @@ impl pallet_perp_oracle::Config for Runtime {
 	// Every other block: a fresh value well within `max_age`, and the previous feed included
 	// before the next one takes the following nonce.
 	type OffchainFeedInterval = ConstU32<2>;
+	type PriceUsers = crate::Margin;
 	type WeightInfo = pallet_perp_oracle::weights::SubstrateWeight<Runtime>;
 }

@@ -288,6 +288,10 @@ fn assets_are_listed_and_delisted_by_governance_within_bounds() {
 		System::assert_last_event(Event::AssetAdded { asset: 9 }.into());
 		assert_noop!(Oracle::add_asset(RuntimeOrigin::root(), 10), Error::<Test>::TooManyAssets);
 		assert_noop!(Oracle::remove_asset(RuntimeOrigin::root(), 10), Error::<Test>::UnknownAsset);
+		// Not while a market or collateral uses its price.
+		InUse::set(vec![BTC]);
+		assert_noop!(Oracle::remove_asset(RuntimeOrigin::root(), BTC), Error::<Test>::AssetInUse);
+		InUse::set(vec![]);
 		assert_ok!(Oracle::remove_asset(RuntimeOrigin::root(), BTC));
 		System::assert_last_event(Event::AssetRemoved { asset: BTC }.into());
 		assert_eq!(RawValues::<Test>::iter_prefix(BTC).count(), 0);
