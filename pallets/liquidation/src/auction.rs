@@ -49,7 +49,10 @@ impl<T: Config> Pallet<T> {
 	/// Seizes the collateral that covers `who`'s debt (`holdings`, as
 	/// `MarginLiquidator::collaterals` gives them), asset by asset, into auctions. Each
 	/// seizes enough to raise the debt still uncovered even at the floor price, or all of the
-	/// holding if that is not enough. With `MaxAuctions` open, the rest waits for a later
+	/// holding if that is not enough. A lot worth less than the minimum lot (the auctions'
+	/// `dust`) at the oracle price, or raising less than it, is no auction anyone would take:
+	/// the insurance fund takes it at the floor price instead, paying that (as far as its cash
+	/// goes) against the debt (`fold`). With `MaxAuctions` open, the rest waits for a later
 	/// liquidation of the account.
 	pub(crate) fn start_auctions(
 		who: &T::AccountId,
@@ -81,6 +84,13 @@ impl<T: Config> Pallet<T> {
 					.min(uncovered)
 			};
 			if tab == 0 || lot == 0 {
+				continue;
+			}
+			let worth =
+				usd_value(lot, holding.unit, holding.price, su, Rounding::Down).unwrap_or(0);
+			if worth < params.dust || tab < params.dust {
+				let at_floor = usd_value(lot, holding.unit, floor, su, Rounding::Down).unwrap_or(0);
+				uncovered -= Self::fold(who, holding.asset, lot, at_floor.min(uncovered), path)?;
 				continue;
 			}
 			if Auctions::<T>::count() >= T::MaxAuctions::get() {
@@ -116,6 +126,26 @@ impl<T: Config> Pallet<T> {
 			});
 		}
 		Ok(())
+	}
+
+	/// Moves `amount` of `who`'s collateral `asset` to the insurance fund, which pays `value`
+	/// USD for it into `who`'s account, or what it holds if less. Returns what it paid.
+	fn fold(
+		who: &T::AccountId,
+		asset: perp_primitives::AssetId,
+		amount: Balance,
+		value: Balance,
+		path: &mut Vec<Step>,
+	) -> Result<Balance, DispatchError> {
+		let fund = Self::insurance_fund();
+		T::Margin::seize_collateral(who, asset, amount, &fund)?;
+		let paid = value.min(T::Margin::cash(&fund).max(0).unsigned_abs());
+		if paid > 0 {
+			T::Margin::transfer_cash(&fund, who, paid)?;
+		}
+		path.push(Step::Folded { asset, amount, paid });
+		Self::deposit_event(Event::CollateralFolded { who: who.clone(), asset, amount, paid });
+		Ok(paid)
 	}
 
 	pub(crate) fn do_take(

@@ -117,7 +117,8 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The debt of an account with no position and no auction open: stage (b) auctions the
-	/// collateral that covers it; with no collateral left, stage (c) settles it. `margins` are
+	/// collateral that covers it (folding what is below the minimum lot into the fund); with
+	/// no collateral left and no auction open, stage (c) settles it. `margins` are
 	/// the account's at fresh prices as it is now; without them (no fresh prices) nothing
 	/// happens (no verdict; a later liquidation takes it). `holdings` are its collateral from
 	/// the same valuation, if the caller has it; otherwise they are read here.
@@ -132,10 +133,19 @@ impl<T: Config> Pallet<T> {
 		}
 		let holdings = holdings.unwrap_or_else(|| T::Margin::collaterals(who));
 		if holdings.is_empty() {
-			Self::settle_shortfall(who, path)
-		} else {
-			Self::start_auctions(who, holdings, path)
+			return Self::settle_shortfall(who, path);
 		}
+		Self::start_auctions(who, holdings, path)?;
+		// Folding may have taken the last of the collateral without raising the whole debt.
+		let folded = path.iter().any(|step| matches!(step, Step::Folded { .. }));
+		if folded
+			&& OpenAuctions::<T>::get(who) == 0
+			&& T::Margin::cash(who) < 0
+			&& T::Margin::collaterals(who).is_empty()
+		{
+			Self::settle_shortfall(who, path)?;
+		}
+		Ok(())
 	}
 
 	/// Stage (c): the debt left after every position and auction. The insurance fund pays

@@ -255,6 +255,10 @@ pub mod pallet {
 			tab: Balance,
 			top: Price,
 		},
+		/// `amount` of `who`'s collateral, below the minimum lot (the auctions' `dust`), went
+		/// to the insurance fund at the floor price instead of an auction, and `paid` USD of it
+		/// went against `who`'s debt.
+		CollateralFolded { who: T::AccountId, asset: AssetId, amount: Balance, paid: Balance },
 		/// `taker` bought `amount` at `price`, paying `paid` USD towards the owner's debt.
 		AuctionTaken {
 			id: AuctionId,

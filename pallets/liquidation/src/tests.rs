@@ -550,6 +550,50 @@ fn a_keeper_earns_nothing_from_a_penalty_the_bankrupt_account_could_not_pay() {
 }
 
 #[test]
+fn dust_collateral_is_folded_into_the_settlement_instead_of_auctioned() {
+	run_test(|| {
+		// 1,000 USD of debt, and one DOT (5 USD, below the 10 USD minimum lot) to cover it.
+		indebted(1_000, 1);
+		let before = totals();
+		assert_ok!(liquidate(&[OWNER]));
+		// No auction nobody would take: the fund takes the DOT at the floor (2.50 USD), and
+		// the rest of the debt is a shortfall at once.
+		assert_eq!(crate::Auctions::<Test>::count(), 0);
+		assert_eq!((holding(OWNER, DOT), holding(fund(), DOT)), (0, DOT_UNIT));
+		let paid = usd(5) / 2;
+		System::assert_has_event(
+			Event::CollateralFolded { who: OWNER, asset: DOT, amount: DOT_UNIT, paid }.into(),
+		);
+		System::assert_has_event(
+			Event::ShortfallSettled {
+				who: OWNER,
+				insurance: INSURANCE_CAP,
+				socialized: usd(1_000) - paid - INSURANCE_CAP,
+			}
+			.into(),
+		);
+		assert_eq!(cash(OWNER), 0);
+		assert_eq!(totals(), before);
+	});
+}
+
+#[test]
+fn a_debt_below_the_minimum_lot_is_bought_out_by_the_fund_at_the_floor() {
+	run_test(|| {
+		// 5 USD of debt (below the 10 USD minimum lot) against 1,000 DOT.
+		indebted(5, 1_000);
+		let before = totals();
+		assert_ok!(liquidate(&[OWNER]));
+		// The fund pays the debt and takes what covers it at the floor (2.50 USD): 2 DOT.
+		assert_eq!(crate::Auctions::<Test>::count(), 0);
+		assert_eq!((holding(OWNER, DOT), holding(fund(), DOT)), (998 * DOT_UNIT, 2 * DOT_UNIT));
+		assert_eq!((cash(OWNER), cash(fund())), (0, (usd(1_000) - usd(5)) as i128));
+		assert_eq!(totals(), before);
+		assert!(!Pallet::<Test>::may_liquidate(&OWNER));
+	});
+}
+
+#[test]
 fn debt_left_without_positions_sends_the_collateral_that_covers_it_to_auction() {
 	run_test(|| {
 		indebted(1_000, 1_000);
@@ -711,14 +755,14 @@ fn an_auction_nobody_takes_is_retired_to_the_insurance_fund_after_its_last_resta
 #[test]
 fn a_restart_tip_is_at_most_a_share_of_what_the_lot_is_worth() {
 	run_test(|| {
-		// 1 DOT (4 USD at the restart price) behind a debt: the 5 USD tip would be more than
-		// the lot is worth; a restart pays 1% of the lot's value.
-		indebted(1_000, 1);
+		// 3 DOT (12 USD at the restart price) behind a debt: the 5 USD tip would be most of
+		// what the lot is worth; a restart pays 1% of the lot's value.
+		indebted(1_000, 3);
 		assert_ok!(liquidate(&[OWNER]));
 		at_block(22);
 		set_price(DOT, Price::from_u32(4), PriceStatus::Fresh);
 		assert_ok!(Liquidation::restart(RuntimeOrigin::signed(KEEPER), 0));
-		let tip = usd(4) / 100;
+		let tip = usd(12) / 100;
 		System::assert_has_event(
 			Event::AuctionRestarted {
 				id: 0,

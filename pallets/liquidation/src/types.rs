@@ -79,6 +79,9 @@ pub enum Step {
 	Close { market: MarketId, closed: Balance, price: Price, penalty: Balance },
 	/// Stage (b): `lot` of `asset` seized into auction `id` to raise `tab` USD.
 	Auction { id: AuctionId, asset: AssetId, lot: Balance, tab: Balance },
+	/// Stage (b), below the minimum lot: `amount` of `asset` taken by the insurance fund at
+	/// the floor price, `paid` USD of it against the debt.
+	Folded { asset: AssetId, amount: Balance, paid: Balance },
 	/// Stage (c): a debt settled, `insurance` by the fund and `socialized` by the vault.
 	Shortfall { insurance: Balance, socialized: Balance },
 }

@@ -15,7 +15,8 @@
 //! - **discovery**: every account that may be liquidated is among the candidates;
 //! - **caps and funds**: the insurance fund and the auction account hold no debt; the fund's
 //!   payouts and each market's liquidated notional in this block are within their caps; no
-//!   auction has been restarted more than [`max_restarts`] times;
+//!   auction has been restarted more than [`max_restarts`] times, and none opened below the
+//!   minimum lot ([`auction_lots`]);
 //! - **operational space** ([`Admission`]): a signed transaction in the operational class is
 //!   included only as a feeder's feed that the oracle accepts, or from the sudo key; a
 //!   feeder's feed is never refused for want of block space; once a liquidation or
@@ -429,6 +430,32 @@ pub fn caps(block: u32) -> Result<(), Violation> {
 	for (market, (at, notional)) in pallet_liquidation::LiquidatedNotional::<Runtime>::iter() {
 		ensure(at != block || notional <= cap, "notional-cap", || {
 			format!("market {market}: {notional} liquidated in block {block}, cap {cap}")
+		})?;
+	}
+	Ok(())
+}
+
+/// Every auction `events` opened is worth the minimum lot (the auctions' `dust`) at the
+/// oracle price and raises at least that much: smaller ones are folded into the insurance
+/// fund, or they would sit unsold and be restarted for tips, and crowd out real debts.
+pub fn auction_lots(events: &[RuntimeEvent]) -> Result<(), Violation> {
+	use perp_primitives::PriceProvider;
+	let dust = pallet_liquidation::Params::<Runtime>::get().dust;
+	let su = <Runtime as pallet_margin::Config>::SettlementUnit::get();
+	for event in events {
+		let RuntimeEvent::Liquidation(LiquidationEvent::AuctionStarted {
+			id, asset, lot, tab, ..
+		}) = event
+		else {
+			continue;
+		};
+		let Some(auction) = pallet_liquidation::Auctions::<Runtime>::get(id) else { continue };
+		let price = perpchain_runtime::Oracle::price(*asset).price;
+		let worth =
+			perp_primitives::usd_value(*lot, auction.unit, price, su, sp_runtime::Rounding::Down)
+				.unwrap_or(u128::MAX);
+		ensure(*tab >= dust && worth >= dust, "auction-min-lot", || {
+			format!("auction {id}: a lot worth {worth} raising {tab}, minimum lot {dust}")
 		})?;
 	}
 	Ok(())

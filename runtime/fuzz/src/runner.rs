@@ -111,8 +111,9 @@ impl Stats {
 }
 
 /// The invariants checked after every call.
-const PER_CALL: [&str; 9] = [
+const PER_CALL: [&str; 10] = [
 	"conservation",
+	"auction-min-lot",
 	"operational-space",
 	"feed-room",
 	"no-trace-on-error",
@@ -217,6 +218,7 @@ impl Runner {
 			invariants::conservation(&before, &after, &applied.events)?;
 			invariants::discovery()?;
 			invariants::caps(block)?;
+			invariants::auction_lots(&applied.events)?;
 			Ok::<_, Violation>((applied.result, applied.events))
 		})?;
 		invariants::restarts(&mut self.restarts, &outcome)?;

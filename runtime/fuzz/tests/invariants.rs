@@ -138,6 +138,41 @@ fn a_non_feeder_in_the_operational_class_or_a_batch_in_the_feeds_room_is_caught(
 }
 
 #[test]
+fn an_auction_below_the_minimum_lot_is_caught() {
+	let mut runner = eve_below_maintenance();
+	runner.chain.execute(|| {
+		let dot = perpchain_runtime::genesis_config_presets::DOT_UNIT;
+		let auction = |lot| pallet_liquidation::Auction {
+			owner: actors::account(4),
+			asset: asset_ids::DOT,
+			unit: dot,
+			lot,
+			tab: 1_000 * USD_UNIT,
+			top: Price::from_u32(5),
+			floor: Price::from_u32(3),
+			started: 1,
+		};
+		let started = |lot| {
+			RuntimeEvent::Liquidation(pallet_liquidation::Event::AuctionStarted {
+				id: 99,
+				who: actors::account(4),
+				asset: asset_ids::DOT,
+				lot,
+				tab: 1_000 * USD_UNIT,
+				top: Price::from_u32(5),
+			})
+		};
+		// 1,000 DOT: an auction worth taking.
+		pallet_liquidation::Auctions::<Runtime>::insert(99, auction(1_000 * dot));
+		assert!(invariants::auction_lots(&[started(1_000 * dot)]).is_ok());
+		// A tenth of a DOT: dust nobody takes.
+		pallet_liquidation::Auctions::<Runtime>::insert(99, auction(dot / 10));
+		let violation = invariants::auction_lots(&[started(dot / 10)]).unwrap_err();
+		assert_eq!(violation.invariant, "auction-min-lot");
+	});
+}
+
+#[test]
 fn a_short_campaign_liquidates_and_breaks_no_invariant() {
 	let (stats, failure) = campaign::run(7, 3_000, 3_000, |_, _| {}).expect("genesis builds");
 	assert!(failure.is_none(), "{}", failure.map(|f| f.describe()).unwrap_or_default());
