@@ -136,8 +136,8 @@ async function priceTurnsStaleWithoutQuorum(api) {
 
 
 // A price server. ETH: `/a` answers the price as a string, `/b` ten dollars higher as a number
-// in a nested document, `/broken` a 500; BTC at `/btc`, DOT at `/dot`. `set(asset, cents)` moves
-// a price.
+// in a nested document, `/c` the price as a number, `/broken` a 500; BTC at `/btc`, DOT at `/dot`
+// (any query string). `set(asset, cents)` moves a price.
 async function startPriceServer() {
   const cents = new Map([
     [ETH, 300_025n],
@@ -150,10 +150,12 @@ async function startPriceServer() {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(body);
     };
-    if (req.url === '/a') reply(200, JSON.stringify({ symbol: 'ETHUSD', price: decimal(cents.get(ETH)) }));
-    else if (req.url === '/b') reply(200, `{"data": [{"last": ${decimal(cents.get(ETH) + 1_000n)}}]}`);
-    else if (req.url === '/btc') reply(200, JSON.stringify({ price: decimal(cents.get(BTC)) }));
-    else if (req.url === '/dot') reply(200, `{"polkadot": {"usd": ${decimal(cents.get(DOT))}}}`);
+    const path = req.url.split('?')[0];
+    if (path === '/a') reply(200, JSON.stringify({ symbol: 'ETHUSD', price: decimal(cents.get(ETH)) }));
+    else if (path === '/b') reply(200, `{"data": [{"last": ${decimal(cents.get(ETH) + 1_000n)}}]}`);
+    else if (path === '/c') reply(200, `{"eth": {"usd": ${decimal(cents.get(ETH))}}}`);
+    else if (path === '/btc') reply(200, JSON.stringify({ price: decimal(cents.get(BTC)) }));
+    else if (path === '/dot') reply(200, `{"polkadot": {"usd": ${decimal(cents.get(DOT))}}}`);
     else reply(500, '{"error": "upstream down"}');
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -162,7 +164,7 @@ async function startPriceServer() {
     set: (asset, c) => {
       cents.set(asset, c);
     },
-    // The chain's price; for ETH the lower median of `/a` and `/b`, i.e. `/a`.
+    // The chain's price; for ETH the median of `/a`, `/b` and `/c`, i.e. `/a`'s.
     expected: (asset) => cents.get(asset) * 10n ** 16n,
     close: () => new Promise((resolve) => server.close(resolve)),
   };
@@ -183,9 +185,10 @@ async function waitForPrice(api, asset, expected, what) {
 }
 
 // The node already holds Alice's `orcl` key (the dev seed's session keys); Bob's and Charlie's
-// are inserted over RPC. ETH sources: two that answer, one that fails with a 500 and one whose
-// port refuses connections; the failing ones are skipped (e2e-dev.sh checks the node's log
-// lines). BTC and DOT have one source each. The server stays up for the margin phase.
+// are inserted over RPC. A node feeds an asset only on three or more agreeing sources. ETH
+// sources: three that answer, one that fails with a 500 and one whose port refuses connections;
+// the failing ones are skipped (e2e-dev.sh checks the node's log lines). BTC and DOT have three
+// each. The server stays up for the margin phase.
 async function offchainWorkersFeed(api) {
   const server = await startPriceServer();
   const keyring = new Keyring({ type: 'sr25519' });
@@ -195,10 +198,11 @@ async function offchainWorkersFeed(api) {
   const sources = [
     { asset: ETH, url: `${server.url}/a`, path: 'price' },
     { asset: ETH, url: `${server.url}/b`, path: 'data.0.last' },
+    { asset: ETH, url: `${server.url}/c`, path: 'eth.usd' },
     { asset: ETH, url: `${server.url}/broken`, path: 'price' },
     { asset: ETH, url: 'http://127.0.0.1:1/closed', path: 'price' },
-    { asset: BTC, url: `${server.url}/btc`, path: 'price' },
-    { asset: DOT, url: `${server.url}/dot`, path: 'polkadot.usd' },
+    ...[1, 2, 3].map((i) => ({ asset: BTC, url: `${server.url}/btc?${i}`, path: 'price' })),
+    ...[1, 2, 3].map((i) => ({ asset: DOT, url: `${server.url}/dot?${i}`, path: 'polkadot.usd' })),
   ];
   await api.rpc.offchain.localStorageSet('PERSISTENT', hex('perp-oracle::sources'), hex(JSON.stringify(sources)));
 

@@ -54,8 +54,8 @@ async function connect(uri) {
 const validators = (networkInfo) =>
   Object.entries(networkInfo.nodesByName).filter(([name]) => name in FEEDERS);
 
-// The price server the validators' offchain workers read: one JSON document per asset, in cents;
-// `down` makes every request fail with a 500.
+// The price server the validators' offchain workers read: one JSON document per asset (whatever
+// the query string), in cents; `down` makes every request fail with a 500.
 async function startPriceServer() {
   const cents = new Map([
     [BTC, 6_500_000n],
@@ -71,7 +71,7 @@ async function startPriceServer() {
     cents,
     down: false,
     http: http.createServer((req, res) => {
-      const asset = names.get(req.url);
+      const asset = names.get(req.url.split('?')[0]);
       if (server.down || asset === undefined) {
         res.writeHead(500).end('{"error": "down"}');
         return;
@@ -112,10 +112,13 @@ async function waitForPrice(api, asset, expected, seconds) {
   }
 }
 
-// Every validator gets its feeder key and the sources: the operator's two RPC calls.
+// Every validator gets its feeder key and the sources (three per asset: a node feeds an asset
+// only on three or more agreeing sources): the operator's two RPC calls.
 async function feeds(networkInfo) {
   state.server = await startPriceServer();
-  const sources = [BTC, ETH, DOT].map((asset) => ({ asset, url: `${state.server.url}/${asset}`, path: 'price' }));
+  const sources = [BTC, ETH, DOT].flatMap((asset) =>
+    [1, 2, 3].map((i) => ({ asset, url: `${state.server.url}/${asset}?source=${i}`, path: 'price' })),
+  );
   state.sources = sources;
   for (const [name, node] of validators(networkInfo)) {
     const api = await connect(node.wsUri);

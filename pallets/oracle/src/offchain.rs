@@ -1,6 +1,11 @@
 //! Validator-run price feeds: a node whose keystore holds a feeder's `orcl` key fetches prices
-//! over HTTP from the sources configured in its offchain local storage, takes the median of the
-//! sources per asset and submits a signed `feed`.
+//! over HTTP from the sources configured in its offchain local storage and submits a signed
+//! `feed` of what its sources agree on ([`agree`]). One bad source cannot move the feed: an
+//! asset needs at least [`MIN_SOURCES`] answers, a strict majority of them within the oracle's
+//! `max_deviation` of their median, and the value fed is the median of that majority; a value
+//! further from the current aggregate than the circuit breaker allows is fed only if the
+//! agreeing sources are a majority of all the asset's configured sources. Why an asset is not
+//! fed is logged. Plain `http://` is accepted only to the node's own host (a local relay).
 //!
 //! Work per run is bounded: at most [`MAX_SOURCES`] requests, all sent at once and given
 //! [`HTTP_TIMEOUT_MS`] together, replies of at most [`MAX_BODY_BYTES`]. A source that fails, is
@@ -38,6 +43,8 @@ pub const SOURCES_KEY: &[u8] = b"perp-oracle::sources";
 const LAST_FEED_KEY: &[u8] = b"perp-oracle::last-feed";
 /// Held while a run fetches and submits, so that runs for consecutive blocks never overlap.
 pub(crate) const LOCK_KEY: &[u8] = b"perp-oracle::lock";
+/// The fewest sources that must answer for an asset to be fed.
+pub const MIN_SOURCES: u32 = 3;
 /// The most sources a node fetches per run.
 pub const MAX_SOURCES: usize = 32;
 /// The largest source list accepted, in bytes.
@@ -111,7 +118,8 @@ pub enum ConfigError {
 	Malformed,
 	/// More than [`MAX_SOURCES`] sources.
 	TooManySources,
-	/// A URL that is not `http(s)://`, or a URL or path longer than [`MAX_FIELD_BYTES`].
+	/// A URL that is not `https://` (or `http://` to the node's own host), or a URL or path
+	/// longer than [`MAX_FIELD_BYTES`].
 	BadField,
 }
 
@@ -159,13 +167,28 @@ pub fn parse_sources(bytes: &[u8]) -> Result<Vec<Source>, ConfigError> {
 				None => "",
 				Some(path) => path.as_str().ok_or(ConfigError::Malformed)?,
 			};
-			let web = url.starts_with("http://") || url.starts_with("https://");
-			if !web || url.len() > MAX_FIELD_BYTES || path.len() > MAX_FIELD_BYTES {
+			if !allowed_url(url) || url.len() > MAX_FIELD_BYTES || path.len() > MAX_FIELD_BYTES {
 				return Err(ConfigError::BadField);
 			}
 			Ok(Source { asset, url: url.to_string(), path: path.to_string() })
 		})
 		.collect()
+}
+
+/// Whether a source may be fetched at `url`: `https://`, or `http://` to the loopback host
+/// only (anything else in clear text could be rewritten on its way).
+fn allowed_url(url: &str) -> bool {
+	if url.starts_with("https://") {
+		return true;
+	}
+	let Some(rest) = url.strip_prefix("http://") else { return false };
+	let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+	let host = match host.strip_prefix('[') {
+		// `[::1]:port`
+		Some(v6) => v6.split(']').next().unwrap_or_default(),
+		None => host.split(':').next().unwrap_or_default(),
+	};
+	matches!(host, "127.0.0.1" | "localhost" | "::1")
 }
 
 /// The price at `path` in a source's reply.
@@ -222,17 +245,53 @@ pub fn parse_decimal(text: &str) -> Option<Price> {
 	(inner > 0).then(|| Price::from_inner(inner))
 }
 
-/// The median of each asset's source prices, by asset.
-pub fn median_per_asset(mut prices: Vec<(AssetId, Price)>) -> Vec<(AssetId, Price)> {
-	prices.sort_unstable_by_key(|(asset, _)| *asset);
-	let mut medians = Vec::new();
-	for group in prices.chunk_by(|a, b| a.0 == b.0) {
-		let Some(&(asset, _)) = group.first() else { continue };
-		if let Some(median) = aggregation::median(group.iter().map(|(_, p)| *p).collect()) {
-			medians.push((asset, median));
+/// What a node's sources say of one asset.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum Agreement {
+	/// The value to feed: the median of the sources that agree.
+	Agreed(Price),
+	/// Fewer than [`MIN_SOURCES`] sources answered.
+	TooFewSources { answered: u32 },
+	/// No strict majority of the answers lies within `max_deviation` of their median.
+	NoMajority { answered: u32, agreeing: u32 },
+	/// The agreed value is further from the current aggregate `from` than the breaker allows
+	/// in a block, and the sources agreeing on it are no majority of the `configured` ones.
+	Unconfirmed { from: Price, to: Price, agreeing: u32, configured: u32 },
+}
+
+/// What to feed for an asset whose `configured` sources gave `answers`, against its current
+/// aggregate `current`, under the oracle's `params` (see the module's documentation).
+pub fn agree(
+	answers: &[Price],
+	configured: u32,
+	current: Option<Price>,
+	params: &crate::OracleParams,
+) -> Agreement {
+	let answered = answers.len() as u32;
+	if answered < MIN_SOURCES {
+		return Agreement::TooFewSources { answered };
+	}
+	let keyed: Vec<(usize, Price)> = answers.iter().copied().enumerate().collect();
+	let majority = answered / 2 + 1;
+	let Some(agreed) = aggregation::filter_and_aggregate(&keyed, majority, params.max_deviation)
+	else {
+		let first = aggregation::median(answers.to_vec());
+		let agreeing = first.map_or(0, |m| {
+			answers
+				.iter()
+				.filter(|p| !aggregation::exceeds(**p, m, params.max_deviation))
+				.count()
+		}) as u32;
+		return Agreement::NoMajority { answered, agreeing };
+	};
+	let agreeing = agreed.kept.len() as u32;
+	if let Some(from) = current {
+		let jump = aggregation::exceeds(agreed.median, from, params.max_change_per_block);
+		if jump && agreeing.saturating_mul(2) <= configured {
+			return Agreement::Unconfirmed { from, to: agreed.median, agreeing, configured };
 		}
 	}
-	medians
+	Agreement::Agreed(agreed.median)
 }
 
 impl<T: Config> Pallet<T> {
@@ -278,15 +337,7 @@ impl<T: Config> Pallet<T> {
 				),
 			}
 		}
-		// A feed naming an unlisted asset would be rejected whole.
-		prices.retain(|(asset, _)| {
-			let listed = Assets::<T>::contains_key(asset);
-			if !listed {
-				log::warn!(target: LOG_TARGET, "asset {asset} is not listed; its sources are ignored");
-			}
-			listed
-		});
-		let mut medians = median_per_asset(prices);
+		let mut medians = Self::agreed_values(&sources, &prices);
 		let max_values = T::MaxValuesPerFeed::get() as usize;
 		if medians.len() > max_values {
 			log::warn!(
@@ -320,6 +371,35 @@ impl<T: Config> Pallet<T> {
 			return Err(OffchainError::SubmitFailed);
 		}
 		Ok(fed)
+	}
+
+	/// For each listed asset of `sources`, in id order, the value its `answers` agree on
+	/// ([`agree`]); an asset they do not agree on is left out, with a log line saying why. (A
+	/// feed naming an unlisted asset would be rejected whole.)
+	fn agreed_values(sources: &[Source], answers: &[(AssetId, Price)]) -> Vec<(AssetId, Price)> {
+		let params = Params::<T>::get();
+		let mut assets: Vec<AssetId> = sources.iter().map(|s| s.asset).collect();
+		assets.sort_unstable();
+		assets.dedup();
+		let mut values = Vec::new();
+		for asset in assets {
+			if !Assets::<T>::contains_key(asset) {
+				log::warn!(target: LOG_TARGET, "asset {asset} is not listed; its sources are ignored");
+				continue;
+			}
+			let configured = sources.iter().filter(|s| s.asset == asset).count() as u32;
+			let prices: Vec<Price> =
+				answers.iter().filter(|(a, _)| *a == asset).map(|(_, p)| *p).collect();
+			let current = Aggregates::<T>::get(asset).map(|a| a.price);
+			match agree(&prices, configured, current, &params) {
+				Agreement::Agreed(price) => values.push((asset, price)),
+				refused => log::warn!(
+					target: LOG_TARGET,
+					"asset {asset} not fed: {refused:?} ({configured} sources configured)"
+				),
+			}
+		}
+		values
 	}
 
 	/// Records `now` as this node's feed block unless it fed less than `OffchainFeedInterval`

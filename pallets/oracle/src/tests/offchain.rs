@@ -92,6 +92,20 @@ fn submitted_feeds(pool: &Shared<PoolState>) -> Vec<SubmittedFeed> {
 	feeds
 }
 
+/// Three sources of `asset` at `https://{name}-1.test` to `-3`, read at `p`.
+fn three(asset: AssetId, name: &str) -> Vec<String> {
+	(1..=3)
+		.map(|i| source(asset, &format!("https://{name}-{i}.test"), "p"))
+		.collect()
+}
+
+/// Expects the GETs of [`three`]'s sources, answering `prices`.
+fn expect_three(state: &Shared<OffchainState>, name: &str, prices: [&str; 3]) {
+	for (i, price) in (1..=3).zip(prices) {
+		expect_get(state, &format!("https://{name}-{i}.test"), &format!(r#"{{"p": {price}}}"#));
+	}
+}
+
 fn price(units: u128, decimals: u32) -> Price {
 	Price::from_inner(units * 10u128.pow(18 - decimals))
 }
@@ -99,16 +113,20 @@ fn price(units: u128, decimals: u32) -> Price {
 #[test]
 fn the_worker_feeds_the_median_of_its_sources_and_the_chain_accepts_it() {
 	let list = sources(&[
-		source(BTC, "http://a.test/btc", "price"),
+		source(BTC, "https://a.test/btc", "price"),
 		source(ETH, "https://b.test/eth", "data.0.last"),
-		source(BTC, "http://c.test/ticker?s=BTC", "bitcoin.usd"),
-		source(BTC, "http://d.test/btc", ""),
+		source(BTC, "https://c.test/ticker?s=BTC", "bitcoin.usd"),
+		source(BTC, "http://127.0.0.1:8080/btc", ""),
+		source(ETH, "https://e.test/eth", "p"),
+		source(ETH, "https://f.test/eth", "p"),
 	]);
 	let (mut ext, state, pool) = offchain_ext(&[ALICE], Some(&list));
-	expect_get(&state, "http://a.test/btc", r#"{"symbol": "BTC", "price": "100.25"}"#);
+	expect_get(&state, "https://a.test/btc", r#"{"symbol": "BTC", "price": "100.25"}"#);
 	expect_get(&state, "https://b.test/eth", r#"{"data": [{"last": 7.5}, {"last": 1}]}"#);
-	expect_get(&state, "http://c.test/ticker?s=BTC", r#"{"bitcoin": {"usd": 101}}"#);
-	expect_get(&state, "http://d.test/btc", "99.5");
+	expect_get(&state, "https://c.test/ticker?s=BTC", r#"{"bitcoin": {"usd": 101}}"#);
+	expect_get(&state, "http://127.0.0.1:8080/btc", "99.5");
+	expect_get(&state, "https://e.test/eth", r#"{"p": 7.4}"#);
+	expect_get(&state, "https://f.test/eth", r#"{"p": "7.6"}"#);
 	ext.execute_with(|| {
 		assert_eq!(Oracle::offchain_feed(1), Ok(2));
 		let feeds = submitted_feeds(&pool);
@@ -129,9 +147,9 @@ fn the_worker_feeds_the_median_of_its_sources_and_the_chain_accepts_it() {
 
 #[test]
 fn every_local_feeder_key_signs_a_feed_and_other_keys_none() {
-	let list = sources(&[source(BTC, "http://a.test/btc", "p")]);
+	let list = sources(&three(BTC, "btc"));
 	let (mut ext, state, pool) = offchain_ext(&[ALICE, EVE, BOB], Some(&list));
-	expect_get(&state, "http://a.test/btc", r#"{"p": 100}"#);
+	expect_three(&state, "btc", ["100", "100", "100"]);
 	ext.execute_with(|| {
 		assert_eq!(Oracle::offchain_feed(1), Ok(1));
 		let feeds = submitted_feeds(&pool);
@@ -151,31 +169,110 @@ fn every_local_feeder_key_signs_a_feed_and_other_keys_none() {
 
 #[test]
 fn failing_sources_are_skipped_and_the_rest_still_feed() {
-	let list = sources(&[
-		source(BTC, "http://good.test", "price"),
-		source(BTC, "http://html.test", "price"),
-		source(BTC, "http://path.test", "price"),
-		source(BTC, "http://text.test", "price"),
-		source(BTC, "http://zero.test", "price"),
-		source(BTC, "http://huge.test", "price"),
-		source(ETH, "http://negative.test", "price"),
-		source(UNLISTED, "http://unlisted.test", "price"),
+	let mut list = three(BTC, "good");
+	list.extend([
+		source(BTC, "https://html.test", "price"),
+		source(BTC, "https://path.test", "price"),
+		source(BTC, "https://text.test", "price"),
+		source(BTC, "https://zero.test", "price"),
+		source(BTC, "https://huge.test", "price"),
+		source(ETH, "https://negative.test", "price"),
+		source(UNLISTED, "https://unlisted.test", "price"),
 	]);
+	let list = sources(&list);
 	let (mut ext, state, pool) = offchain_ext(&[ALICE], Some(&list));
-	expect_get(&state, "http://good.test", r#"{"price": 100}"#);
-	expect_get(&state, "http://html.test", "<html>502 Bad Gateway</html>");
-	expect_get(&state, "http://path.test", r#"{"data": {"price": 1}}"#);
-	expect_get(&state, "http://text.test", r#"{"price": "n/a"}"#);
-	expect_get(&state, "http://zero.test", r#"{"price": 0}"#);
-	expect_get(&state, "http://huge.test", r#"{"price": 1e12}"#);
-	expect_get(&state, "http://negative.test", r#"{"price": -3}"#);
-	expect_get(&state, "http://unlisted.test", r#"{"price": 3}"#);
+	expect_three(&state, "good", ["100", "100", "100"]);
+	expect_get(&state, "https://html.test", "<html>502 Bad Gateway</html>");
+	expect_get(&state, "https://path.test", r#"{"data": {"price": 1}}"#);
+	expect_get(&state, "https://text.test", r#"{"price": "n/a"}"#);
+	expect_get(&state, "https://zero.test", r#"{"price": 0}"#);
+	expect_get(&state, "https://huge.test", r#"{"price": 1e12}"#);
+	expect_get(&state, "https://negative.test", r#"{"price": -3}"#);
+	expect_get(&state, "https://unlisted.test", r#"{"price": 3}"#);
 	ext.execute_with(|| {
 		assert_eq!(Oracle::offchain_feed(1), Ok(1));
 		let feeds = submitted_feeds(&pool);
 		assert_eq!(feeds.len(), 1);
 		assert_eq!(feeds[0].1, vec![(BTC, p(100))]);
 	});
+}
+
+#[test]
+fn one_bad_source_cannot_move_the_feed() {
+	// Two sources, one of them lying low: too few to tell which (the old worker fed the lower).
+	let two = sources(&three(BTC, "btc")[..2]);
+	let (mut ext, state, pool) = offchain_ext(&[ALICE], Some(&two));
+	expect_get(&state, "https://btc-1.test", r#"{"p": 100}"#);
+	expect_get(&state, "https://btc-2.test", r#"{"p": 50}"#);
+	ext.execute_with(|| assert_eq!(Oracle::offchain_feed(1), Err(OffchainError::NoPrices)));
+	assert!(pool.read().transactions.is_empty());
+
+	let list = sources(&three(BTC, "btc"));
+	// Three: the liar is dropped, the feed is the median of the two that agree.
+	let (mut ext, state, pool) = offchain_ext(&[ALICE], Some(&list));
+	expect_three(&state, "btc", ["100", "50", "101"]);
+	ext.execute_with(|| {
+		assert_eq!(Oracle::offchain_feed(1), Ok(1));
+		assert_eq!(submitted_feeds(&pool)[0].1, vec![(BTC, p(100))]);
+	});
+	// Three that all disagree: no majority, no feed.
+	let (mut ext, state, pool) = offchain_ext(&[ALICE], Some(&list));
+	expect_three(&state, "btc", ["100", "50", "150"]);
+	ext.execute_with(|| assert_eq!(Oracle::offchain_feed(1), Err(OffchainError::NoPrices)));
+	assert!(pool.read().transactions.is_empty());
+}
+
+#[test]
+fn a_jump_past_the_breaker_is_fed_only_on_a_majority_of_all_sources() {
+	// Seven BTC sources; BTC is at 100 on chain.
+	let list: Vec<String> =
+		(1..=7).map(|i| source(BTC, &format!("https://btc-{i}.test"), "p")).collect();
+	let list = sources(&list);
+	let run = |answers: &[&str]| {
+		let (mut ext, state, pool) = offchain_ext(&[ALICE], Some(&list));
+		for i in 1..=7 {
+			let body = answers.get(i - 1).map_or("{}".to_string(), |p| format!(r#"{{"p": {p}}}"#));
+			expect_get(&state, &format!("https://btc-{i}.test"), &body);
+		}
+		ext.execute_with(|| {
+			for feeder in [BOB, CHARLIE] {
+				assert_ok!(Oracle::feed(
+					RuntimeOrigin::signed(feeder),
+					vec![(BTC, p(100))].try_into().unwrap()
+				));
+			}
+			let fed = Oracle::offchain_feed(1);
+			(fed, submitted_feeds(&pool).into_iter().map(|(_, values, _)| values).collect())
+		})
+	};
+	// +50% (past the 20% breaker) from three of seven: not fed.
+	let (fed, feeds): (_, Vec<_>) = run(&["150", "150", "150"]);
+	assert_eq!((fed, feeds.len()), (Err(OffchainError::NoPrices), 0));
+	// From four of seven: a majority confirms it.
+	let (fed, feeds) = run(&["150", "150", "150", "150"]);
+	assert_eq!((fed, feeds), (Ok(1), vec![vec![(BTC, p(150))]]));
+	// +3% from three of seven: within the breaker, fed.
+	let (fed, feeds) = run(&["103", "103", "103"]);
+	assert_eq!((fed, feeds), (Ok(1), vec![vec![(BTC, p(103))]]));
+}
+
+#[test]
+fn what_sources_agree_on() {
+	use offchain::{agree, Agreement};
+	let params = DefaultParams::get();
+	let ps = |v: &[u32]| v.iter().map(|x| p(*x)).collect::<Vec<_>>();
+	assert_eq!(agree(&ps(&[100, 100]), 2, None, &params), Agreement::TooFewSources { answered: 2 });
+	assert_eq!(agree(&ps(&[100, 101, 102]), 3, None, &params), Agreement::Agreed(p(101)));
+	assert_eq!(
+		agree(&ps(&[100, 102, 200, 300]), 4, None, &params),
+		Agreement::NoMajority { answered: 4, agreeing: 2 }
+	);
+	assert_eq!(agree(&ps(&[100, 102, 101, 300]), 4, None, &params), Agreement::Agreed(p(101)));
+	assert_eq!(
+		agree(&ps(&[200, 200, 200]), 7, Some(p(100)), &params),
+		Agreement::Unconfirmed { from: p(100), to: p(200), agreeing: 3, configured: 7 }
+	);
+	assert_eq!(agree(&ps(&[200, 200, 200]), 5, Some(p(100)), &params), Agreement::Agreed(p(200)));
 }
 
 #[test]
@@ -187,7 +284,7 @@ fn nothing_is_fetched_without_sources_or_a_feeder_key() {
 	});
 	assert!(pool.read().transactions.is_empty());
 
-	let list = sources(&[source(BTC, "http://a.test/btc", "p")]);
+	let list = sources(&three(BTC, "btc"));
 	for keys in [&[][..], &[EVE][..]] {
 		let (mut ext, _state, pool) = offchain_ext(keys, Some(&list));
 		ext.execute_with(|| {
@@ -208,9 +305,11 @@ fn nothing_is_fetched_without_sources_or_a_feeder_key() {
 
 #[test]
 fn no_feed_when_no_source_answers_a_price() {
-	let list = sources(&[source(BTC, "http://a.test/btc", "p")]);
+	let list = sources(&three(BTC, "btc"));
 	let (mut ext, state, pool) = offchain_ext(&[ALICE], Some(&list));
-	expect_get(&state, "http://a.test/btc", "{}");
+	for i in 1..=3 {
+		expect_get(&state, &format!("https://btc-{i}.test"), "{}");
+	}
 	ext.execute_with(|| {
 		assert_eq!(Oracle::offchain_feed(1), Err(OffchainError::NoPrices));
 	});
@@ -219,16 +318,16 @@ fn no_feed_when_no_source_answers_a_price() {
 
 #[test]
 fn a_node_feeds_at_most_once_per_interval_and_never_in_parallel() {
-	let list = sources(&[source(BTC, "http://a.test/btc", "p")]);
+	let list = sources(&three(BTC, "btc"));
 	let (mut ext, state, pool) = offchain_ext(&[ALICE], Some(&list));
 	ext.execute_with(|| {
-		expect_get(&state, "http://a.test/btc", r#"{"p": 100}"#);
+		expect_three(&state, "btc", ["100", "100", "100"]);
 		assert_eq!(Oracle::offchain_feed(1), Ok(1));
 		assert_eq!(submitted_feeds(&pool).len(), 1);
 		for block in 1..1 + FEED_INTERVAL {
 			assert_eq!(Oracle::offchain_feed(block), Err(OffchainError::TooSoon));
 		}
-		expect_get(&state, "http://a.test/btc", r#"{"p": 101}"#);
+		expect_three(&state, "btc", ["101", "101", "101"]);
 		assert_eq!(Oracle::offchain_feed(1 + FEED_INTERVAL), Ok(1));
 		assert_eq!(submitted_feeds(&pool).len(), 1);
 
@@ -246,11 +345,16 @@ fn a_node_feeds_at_most_once_per_interval_and_never_in_parallel() {
 
 #[test]
 fn source_lists_are_checked() {
-	let good = sources(&[source(BTC, "http://a.test", "x.0"), source(ETH, "https://b.test", "")]);
-	assert_eq!(parse_sources(good.as_bytes()).map(|s| s.len()), Ok(2));
+	let good = sources(&[
+		source(BTC, "https://a.test", "x.0"),
+		source(ETH, "http://127.0.0.1:8000/eth", ""),
+		source(ETH, "http://localhost/eth?x=1", ""),
+		source(ETH, "http://[::1]:80/eth", ""),
+	]);
+	assert_eq!(parse_sources(good.as_bytes()).map(|s| s.len()), Ok(4));
 	// The path may be left out: the reply is the number itself.
 	assert_eq!(
-		parse_sources(br#"[{"asset": 1, "url": "http://a.test"}]"#).map(|s| s[0].path.clone()),
+		parse_sources(br#"[{"asset": 1, "url": "https://a.test"}]"#).map(|s| s[0].path.clone()),
 		Ok(String::new())
 	);
 	for bad in [
@@ -266,14 +370,18 @@ fn source_lists_are_checked() {
 		assert_eq!(parse_sources(bad.as_bytes()), Err(ConfigError::Malformed), "{bad}");
 	}
 	for bad in [
+		// Clear text to another host could be rewritten on its way.
+		sources(&[source(BTC, "http://a.test", "")]),
+		sources(&[source(BTC, "http://127.0.0.1.evil.test/", "")]),
+		sources(&[source(BTC, "http://localhost.evil.test:80/", "")]),
 		sources(&[source(BTC, "ftp://a.test", "")]),
 		sources(&[source(BTC, "file:///etc/passwd", "")]),
-		sources(&[source(BTC, &format!("http://{}", "a".repeat(offchain::MAX_FIELD_BYTES)), "")]),
-		sources(&[source(BTC, "http://a.test", &"a".repeat(offchain::MAX_FIELD_BYTES + 1))]),
+		sources(&[source(BTC, &format!("https://{}", "a".repeat(offchain::MAX_FIELD_BYTES)), "")]),
+		sources(&[source(BTC, "https://a.test", &"a".repeat(offchain::MAX_FIELD_BYTES + 1))]),
 	] {
 		assert_eq!(parse_sources(bad.as_bytes()), Err(ConfigError::BadField), "{bad}");
 	}
-	let many = sources(&vec![source(BTC, "http://a.test", ""); offchain::MAX_SOURCES + 1]);
+	let many = sources(&vec![source(BTC, "https://a.test", ""); offchain::MAX_SOURCES + 1]);
 	assert_eq!(parse_sources(many.as_bytes()), Err(ConfigError::TooManySources));
 	let huge = vec![b' '; offchain::MAX_CONFIG_BYTES + 1];
 	assert_eq!(parse_sources(&huge), Err(ConfigError::TooLarge));
