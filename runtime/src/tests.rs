@@ -676,16 +676,19 @@ fn what_the_liquidation_calls_report_stays_within_their_declared_weight_at_their
 
 	on_preset(sp_genesis_builder::DEV_RUNTIME_PRESET, || {
 		crate::System::set_block_number(1);
-		// A full batch of the worst case: 8 positions each, every debt to auction.
+		// A full batch of the worst case: 8 positions each, every debt to auction, every
+		// collateral asset of each in an auction of its own.
 		let max_positions = LiquidationBenchmarkHelper::max_positions();
 		let accounts = LiquidationBenchmarkHelper::liquidatable_accounts(16, max_positions);
+		let max_collateral: u32 = <<Runtime as pallet_margin::Config>::MaxCollateralAssets as
+			frame_support::traits::Get<u32>>::get();
 		let call = RuntimeCall::Liquidation(pallet_liquidation::Call::liquidate {
 			accounts: accounts.clone().try_into().unwrap(),
 		});
 		let (declared, actual) = run(call, RuntimeOrigin::none());
 		assert!(actual.all_lte(declared));
 		assert_eq!(actual, Weights::liquidate(16), "every account liquidated: no refund");
-		assert_eq!(Liquidation::auction_views().len(), 16);
+		assert_eq!(Liquidation::auction_views().len() as u32, 16 * max_collateral);
 
 		// A take that ends its auction with debt left: the declared debt stage is kept.
 		let auction = Liquidation::auction_views().remove(0);
@@ -950,4 +953,89 @@ fn governance_cannot_delist_a_price_in_use_nor_can_anyone_squat_a_reserved_asset
 			.is_ok());
 		assert!(create(crate::configs::FIRST_PUBLIC_ASSET_ID).is_ok());
 	});
+}
+
+#[test]
+fn stale_collateral_does_not_shield_a_position_from_liquidation() {
+	use crate::{Liquidation, Margin, RuntimeOrigin, USD_UNIT};
+	use perp_primitives::Price;
+
+	// Block `block`, `at_ms` into the chain: Alice and Bob feed `values`.
+	let feed_at = |block: u32, at_ms: u64, values: Vec<(crate::AssetId, Price)>| {
+		crate::System::set_block_number(block);
+		pallet_timestamp::Now::<Runtime>::put(1_000_000 + at_ms);
+		for feeder in [Sr25519Keyring::Alice, Sr25519Keyring::Bob] {
+			let signed = crate::RuntimeOrigin::signed(feeder.to_account_id());
+			assert!(Oracle::feed(signed, values.clone().try_into().unwrap()).is_ok());
+		}
+	};
+	on_preset(sp_genesis_builder::DEV_RUNTIME_PRESET, || {
+		let (btc, dot) = (asset_ids::BTC, asset_ids::DOT);
+		feed_at(1, 0, vec![(btc, Price::from_u32(65_000)), (dot, Price::from_u32(5))]);
+		let eve = Sr25519Keyring::Eve.to_account_id();
+		let signed = || RuntimeOrigin::signed(eve.clone());
+		assert!(Margin::deposit(signed(), asset_ids::USD, 10_000 * USD_UNIT).is_ok());
+		// One DOT beside the USD.
+		let dot_unit = genesis_config_presets::DOT_UNIT;
+		assert!(Margin::deposit(signed(), dot, dot_unit).is_ok());
+		assert!(Margin::trade(signed(), 0, 300_000_000).is_ok());
+
+		// 70 s later BTC falls 4.6%; nobody fed DOT since: its price is stale.
+		feed_at(2, 70_000, vec![(btc, Price::from_u32(62_000))]);
+		assert_eq!(Oracle::price(dot).status, PriceStatus::Stale);
+		// The stale DOT counts for less, not for a veto: Eve is liquidated on BTC.
+		assert!(Liquidation::may_liquidate(&eve));
+		assert!(Liquidation::candidates(10).contains(&eve));
+		assert!(Liquidation::liquidate_account(signed(), eve.clone()).is_ok());
+		assert_eq!(Margin::position(&eve, 0), None);
+		// Her debt waits for a fresh DOT price: the DOT is hers until it can be valued.
+		assert!(<Margin as perp_primitives::MarginLiquidator<_>>::cash(&eve) < 0);
+		assert_eq!(pallet_margin::Collateral::<Runtime>::get(&eve, dot), Some(dot_unit));
+		assert_eq!(pallet_liquidation::SocializedLoss::<Runtime>::get(), 0);
+
+		// DOT is priced again: discovery finds Eve's debt, her one DOT (under the minimum lot)
+		// goes to the fund and the rest is a shortfall.
+		feed_at(3, 76_000, vec![(btc, Price::from_u32(62_000)), (dot, Price::from_u32(5))]);
+		assert!(Liquidation::candidates(10).contains(&eve));
+		assert!(Liquidation::liquidate_account(signed(), eve.clone()).is_ok());
+		assert_eq!(<Margin as perp_primitives::MarginLiquidator<_>>::cash(&eve), 0);
+		assert_eq!(pallet_margin::Collateral::<Runtime>::get(&eve, dot), None);
+		let fund = Liquidation::insurance_fund();
+		assert_eq!(pallet_margin::Collateral::<Runtime>::get(&fund, dot), Some(dot_unit));
+	});
+}
+
+#[test]
+fn the_liquidation_benchmarks_worst_case_sends_every_collateral_asset_to_auction() {
+	use crate::{configs::liquidation::LiquidationBenchmarkHelper, RuntimeCall, RuntimeOrigin};
+	use frame_support::{
+		dispatch::GetDispatchInfo,
+		traits::{Get, UnfilteredDispatchable},
+	};
+	use pallet_liquidation::BenchmarkHelper;
+
+	let max_collateral: u32 = <Runtime as pallet_margin::Config>::MaxCollateralAssets::get();
+	for positions in [1, LiquidationBenchmarkHelper::max_positions()] {
+		on_preset(sp_genesis_builder::DEV_RUNTIME_PRESET, || {
+			crate::System::set_block_number(1);
+			let accounts = LiquidationBenchmarkHelper::liquidatable_accounts(2, positions);
+			let call = pallet_liquidation::Call::<Runtime>::liquidate {
+				accounts: accounts.clone().try_into().unwrap(),
+			};
+			let declared = RuntimeCall::Liquidation(call.clone()).get_dispatch_info().call_weight;
+			let post = call.dispatch_bypass_filter(RuntimeOrigin::none()).expect("liquidates");
+			assert!(post.actual_weight.unwrap_or(declared).all_lte(declared));
+			for who in &accounts {
+				let auctions = crate::System::events()
+					.iter()
+					.filter(|r| {
+						matches!(&r.event, crate::RuntimeEvent::Liquidation(
+							pallet_liquidation::Event::AuctionStarted { who: owner, .. },
+						) if owner == who)
+					})
+					.count();
+				assert_eq!(auctions as u32, max_collateral, "{positions} positions");
+			}
+		});
+	}
 }

@@ -118,7 +118,8 @@ impl<T: Config> Pallet<T> {
 
 	/// The debt of an account with no position and no auction open: stage (b) auctions the
 	/// collateral that covers it (folding what is below the minimum lot into the fund); with
-	/// no collateral left and no auction open, stage (c) settles it. `margins` are
+	/// no collateral left and no auction open, stage (c) settles it (collateral without a fresh
+	/// price keeps it waiting). `margins` are
 	/// the account's at fresh prices as it is now; without them (no fresh prices) nothing
 	/// happens (no verdict; a later liquidation takes it). `holdings` are its collateral from
 	/// the same valuation, if the caller has it; otherwise they are read here.
@@ -133,6 +134,11 @@ impl<T: Config> Pallet<T> {
 		}
 		let holdings = holdings.unwrap_or_else(|| T::Margin::collaterals(who));
 		if holdings.is_empty() {
+			// Collateral without a fresh price cannot be auctioned yet, and is no shortfall:
+			// the debt waits for its price.
+			if T::Margin::holds_collateral(who) {
+				return Ok(());
+			}
 			return Self::settle_shortfall(who, path);
 		}
 		Self::start_auctions(who, holdings, path)?;
@@ -141,7 +147,7 @@ impl<T: Config> Pallet<T> {
 		if folded
 			&& OpenAuctions::<T>::get(who) == 0
 			&& T::Margin::cash(who) < 0
-			&& T::Margin::collaterals(who).is_empty()
+			&& !T::Margin::holds_collateral(who)
 		{
 			Self::settle_shortfall(who, path)?;
 		}

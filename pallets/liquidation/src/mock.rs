@@ -310,6 +310,12 @@ impl MarginLiquidator<u64> for MarginDouble {
 		holding(*who, asset)
 	}
 
+	fn holds_collateral(who: &u64) -> bool {
+		Holdings::get()
+			.into_iter()
+			.any(|((owner, _), amount)| owner == *who && amount > 0)
+	}
+
 	fn collaterals(who: &u64) -> Vec<CollateralRisk> {
 		Holdings::get()
 			.into_iter()

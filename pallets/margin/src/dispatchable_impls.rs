@@ -20,11 +20,20 @@ use sp_runtime::{traits::AccountIdConversion, ArithmeticError, Perbill, Rounding
 /// How prices are taken when an account is evaluated.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Pricing {
-	/// Every price involved must be `Fresh` (adding risk, withdrawing, liquidating).
+	/// Every price involved must be `Fresh` (adding risk, withdrawing).
 	FreshOnly,
+	/// Every market's price must be `Fresh`; collateral whose price is not (stale, frozen or
+	/// missing) counts at its last price for [`STALE_COLLATERAL_SHARE`] of its weight, and is
+	/// not offered to auction (liquidating): a stale collateral price lowers what the account
+	/// is worth, it does not keep its positions from being liquidated.
+	Liquidation,
 	/// The last known prices, whatever their status (reporting).
 	LastKnown,
 }
+
+/// What counts, in a liquidation's valuation, of a collateral's weighted value while its price
+/// is not fresh.
+pub const STALE_COLLATERAL_SHARE: Perbill = Perbill::from_percent(50);
 
 /// An account's collateral and positions with the prices they were valued at.
 pub struct Snapshot<T: Config> {
@@ -36,6 +45,8 @@ pub struct Snapshot<T: Config> {
 	pub markets: Vec<(Position, MarketParamsOf<T>, Price)>,
 	/// Whether every price taken was fresh.
 	pub all_fresh: bool,
+	/// The collateral assets valued without a fresh price (`Pricing::Liquidation`).
+	pub unpriced: Vec<AssetId>,
 }
 
 impl<T: Config> Snapshot<T> {
@@ -92,6 +103,7 @@ impl<T: Config> Snapshot<T> {
 		let mut holdings: Vec<_> = self
 			.collateral
 			.iter()
+			.filter(|(asset, _)| !self.unpriced.contains(asset))
 			.map(|(asset, line)| perp_primitives::CollateralRisk {
 				asset: *asset,
 				amount: line.amount,
@@ -561,22 +573,28 @@ impl<T: Config> Pallet<T> {
 		let mut all_fresh = true;
 		// Each asset's price is read once, however many markets and holdings share it.
 		let mut seen: Vec<(AssetId, perp_primitives::PriceInfo)> = Vec::new();
-		let mut price_of = |asset: AssetId| -> Result<Price, DispatchError> {
-			let info = match seen.iter().find(|(a, _)| *a == asset) {
-				Some((_, info)) => *info,
-				None => {
-					let info = T::Prices::price(asset);
-					seen.push((asset, info));
-					info
-				},
+		// The price of `asset` and whether it is fresh, or the error `pricing` makes of it.
+		let mut price_of =
+			|asset: AssetId, collateral: bool| -> Result<(Price, bool), DispatchError> {
+				let info = match seen.iter().find(|(a, _)| *a == asset) {
+					Some((_, info)) => *info,
+					None => {
+						let info = T::Prices::price(asset);
+						seen.push((asset, info));
+						info
+					},
+				};
+				let fresh = info.status == PriceStatus::Fresh;
+				all_fresh &= fresh;
+				match pricing {
+					Pricing::FreshOnly if !fresh => Err(Error::<T>::PriceNotFresh.into()),
+					Pricing::Liquidation if !fresh && !collateral => {
+						Err(Error::<T>::PriceNotFresh.into())
+					},
+					_ => Ok((info.price, fresh)),
+				}
 			};
-			let fresh = info.status == PriceStatus::Fresh;
-			all_fresh &= fresh;
-			match pricing {
-				Pricing::FreshOnly if !fresh => Err(Error::<T>::PriceNotFresh.into()),
-				_ => Ok(info.price),
-			}
-		};
+		let mut unpriced = Vec::new();
 		let mut holdings: Vec<(AssetId, Balance)> = Collateral::<T>::iter_prefix(who).collect();
 		if let Some((asset, amount)) = override_ {
 			holdings.retain(|(a, _)| *a != asset);
@@ -585,28 +603,29 @@ impl<T: Config> Pallet<T> {
 		let mut collateral = Vec::with_capacity(holdings.len());
 		for (asset, amount) in holdings.into_iter().filter(|(_, amount)| *amount > 0) {
 			let params = CollateralAssets::<T>::get(asset).ok_or(Error::<T>::UnknownAsset)?;
-			let line = CollateralLine {
-				amount,
-				unit: params.unit,
-				price: price_of(asset)?,
-				weight: params.weight,
+			let (price, fresh) = price_of(asset, true)?;
+			let weight = if fresh || pricing != Pricing::Liquidation {
+				params.weight
+			} else {
+				unpriced.push(asset);
+				STALE_COLLATERAL_SHARE * params.weight
 			};
-			collateral.push((asset, line));
+			collateral.push((asset, CollateralLine { amount, unit: params.unit, price, weight }));
 		}
 		let mut markets = Vec::with_capacity(account.positions.len());
 		for position in &account.positions {
 			let params = Markets::<T>::get(position.market).ok_or(Error::<T>::UnknownMarket)?;
-			let price = price_of(params.asset)?;
+			let (price, _) = price_of(params.asset, false)?;
 			markets.push((*position, params, price));
 		}
-		Ok(Snapshot { cash: account.cash, collateral, markets, all_fresh })
+		Ok(Snapshot { cash: account.cash, collateral, markets, all_fresh, unpriced })
 	}
 
-	/// `who`'s snapshot at fresh prices, as liquidation values it; `None` without an account
-	/// or a fresh price.
-	pub(crate) fn fresh_snapshot(who: &T::AccountId) -> Option<Snapshot<T>> {
+	/// `who`'s snapshot as liquidation values it (`Pricing::Liquidation`); `None` without an
+	/// account or a fresh price of a market it holds.
+	pub(crate) fn liquidation_snapshot(who: &T::AccountId) -> Option<Snapshot<T>> {
 		let account = Accounts::<T>::get(who)?;
-		Self::snapshot(who, &account, None, Pricing::FreshOnly).ok()
+		Self::snapshot(who, &account, None, Pricing::Liquidation).ok()
 	}
 
 	/// Evaluates `who` as [`Self::snapshot`] describes.
@@ -821,7 +840,7 @@ impl<T: Config> Pallet<T> {
 				continue;
 			}
 			ensure!(Triggers::<T>::contains_key(&who), "account at risk not indexed");
-			if let Ok(health) = Self::evaluate(&who, &account, None, Pricing::FreshOnly) {
+			if let Ok(health) = Self::evaluate(&who, &account, None, Pricing::Liquidation) {
 				ensure!(
 					Self::is_crossed(&who) || !health.state().is_liquidatable(),
 					"liquidatable account inside its safe band"

@@ -5,8 +5,9 @@ use frame_support::traits::Get;
 use perp_primitives::{Balance, HealthState, MarginInspector};
 
 impl<T: Config> MarginInspector<T::AccountId> for Pallet<T> {
-	/// `None` for an account that holds nothing, or whose health needs a price that is not
-	/// fresh: no verdict is given on stale prices.
+	/// `None` for an account that holds nothing, or that holds a position whose market price
+	/// is not fresh: no verdict is given on stale prices. Collateral with a price that is not
+	/// fresh counts as liquidation values it (`Pricing::Liquidation`).
 	fn health(who: &T::AccountId) -> Option<HealthState> {
 		let account = Accounts::<T>::get(who);
 		let has_collateral = Collateral::<T>::iter_prefix(who).next().is_some();
@@ -18,7 +19,9 @@ impl<T: Config> MarginInspector<T::AccountId> for Pallet<T> {
 		if account.positions.is_empty() && account.cash >= 0 {
 			return Some(HealthState::Healthy);
 		}
-		Self::evaluate(who, &account, None, Pricing::FreshOnly).ok().map(|h| h.state())
+		Self::evaluate(who, &account, None, Pricing::Liquidation)
+			.ok()
+			.map(|h| h.state())
 	}
 }
 
@@ -137,11 +140,11 @@ impl<T: Config> perp_primitives::MarginLiquidator<T::AccountId> for Pallet<T> {
 	}
 
 	fn margins(who: &T::AccountId) -> Option<perp_primitives::Margins> {
-		Some(Self::fresh_snapshot(who)?.health()?.into())
+		Some(Self::liquidation_snapshot(who)?.health()?.into())
 	}
 
 	fn exposures(who: &T::AccountId) -> alloc::vec::Vec<perp_primitives::PositionRisk> {
-		Self::fresh_snapshot(who)
+		Self::liquidation_snapshot(who)
 			.map(|snapshot| snapshot.position_risks())
 			.unwrap_or_default()
 	}
@@ -149,7 +152,7 @@ impl<T: Config> perp_primitives::MarginLiquidator<T::AccountId> for Pallet<T> {
 	fn assess(
 		who: &T::AccountId,
 	) -> Option<(perp_primitives::Margins, alloc::vec::Vec<perp_primitives::PositionRisk>)> {
-		let snapshot = Self::fresh_snapshot(who)?;
+		let snapshot = Self::liquidation_snapshot(who)?;
 		Some((snapshot.health()?.into(), snapshot.position_risks()))
 	}
 
@@ -198,13 +201,17 @@ impl<T: Config> perp_primitives::MarginLiquidator<T::AccountId> for Pallet<T> {
 		Accounts::<T>::get(who).map_or(0, |account| account.cash)
 	}
 
+	fn holds_collateral(who: &T::AccountId) -> bool {
+		Collateral::<T>::iter_prefix(who).next().is_some()
+	}
+
 	fn collateral(who: &T::AccountId, asset: perp_primitives::AssetId) -> Balance {
 		Collateral::<T>::get(who, asset).unwrap_or_default()
 	}
 
 	fn collaterals(who: &T::AccountId) -> alloc::vec::Vec<perp_primitives::CollateralRisk> {
 		let account = Accounts::<T>::get(who).unwrap_or_default();
-		Self::snapshot(who, &account, None, Pricing::FreshOnly)
+		Self::snapshot(who, &account, None, Pricing::Liquidation)
 			.map(|snapshot| snapshot.collateral_risks())
 			.unwrap_or_default()
 	}
@@ -212,7 +219,7 @@ impl<T: Config> perp_primitives::MarginLiquidator<T::AccountId> for Pallet<T> {
 	fn standing(
 		who: &T::AccountId,
 	) -> Option<(perp_primitives::Margins, alloc::vec::Vec<perp_primitives::CollateralRisk>)> {
-		let snapshot = Self::fresh_snapshot(who)?;
+		let snapshot = Self::liquidation_snapshot(who)?;
 		Some((snapshot.health()?.into(), snapshot.collateral_risks()))
 	}
 

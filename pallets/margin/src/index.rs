@@ -192,12 +192,25 @@ impl<T: Config> Pallet<T> {
 		(info.status == PriceStatus::Fresh).then(|| risk::bucket(info.price))
 	}
 
-	/// Whether a fresh price has reached an end of one of `who`'s bands, or its bands are from
-	/// before the current `RiskVersion`.
+	/// Whether `asset` is collateral whose price is not fresh: liquidation values it for less
+	/// than the bands assumed (`Pricing::Liquidation`), so every account long on it counts as
+	/// crossed until its price is fresh again.
+	fn unpriced_collateral(asset: AssetId) -> bool {
+		asset != T::SettlementAsset::get()
+			&& CollateralAssets::<T>::contains_key(asset)
+			&& T::Prices::price(asset).status != PriceStatus::Fresh
+	}
+
+	/// Whether a fresh price has reached an end of one of `who`'s bands, it is long on
+	/// collateral whose price is not fresh, or its bands are from before the current
+	/// `RiskVersion`.
 	pub fn is_crossed(who: &T::AccountId) -> bool {
 		Triggers::<T>::get(who).is_some_and(|(version, triggers)| {
 			version < RiskVersion::<T>::get()
 				|| triggers.iter().any(|t| {
+					if t.lower.is_some() && Self::unpriced_collateral(t.asset) {
+						return true;
+					}
 					let Some(now) = Self::fresh_bucket(t.asset) else { return false };
 					t.lower.is_some_and(|b| b >= lower_key(now))
 						|| t.upper.is_some_and(|b| b >= upper_key(now))
@@ -230,12 +243,13 @@ impl<T: Config> Pallet<T> {
 			.collect()
 	}
 
-	/// Up to `limit` accounts whose band a fresh price has reached, then those whose bands are
+	/// Up to `limit` accounts whose band a fresh price has reached, then those long on
+	/// collateral whose price is not fresh (it counts for less now), then those whose bands are
 	/// from before the current `RiskVersion` (a governance change may have made them
 	/// liquidatable at unchanged prices): the only accounts that can be liquidatable (each
 	/// must still be re-checked). Reads the index entries at or beyond each asset's current
-	/// price bucket and, while any account is outdated, the index's accounts until it has
-	/// `limit`.
+	/// price bucket, every lower entry of collateral without a fresh price and, while any
+	/// account is outdated, the index's accounts until it has `limit`.
 	pub fn crossed_accounts(limit: u32) -> Vec<T::AccountId> {
 		let mut assets: Vec<AssetId> = Markets::<T>::iter_values().map(|m| m.asset).collect();
 		assets.extend(CollateralAssets::<T>::iter_keys());
@@ -250,7 +264,7 @@ impl<T: Config> Pallet<T> {
 			}
 			found.len() >= limit
 		};
-		for asset in assets {
+		for asset in assets.iter().copied() {
 			let Some(now) = Self::fresh_bucket(asset) else { continue };
 			let start = Self::start_key(LowerTriggers::<T>::final_prefix(), asset, lower_key(now));
 			for (_, who) in LowerTriggers::<T>::iter_key_prefix_from((asset,), start) {
@@ -260,6 +274,13 @@ impl<T: Config> Pallet<T> {
 			}
 			let start = Self::start_key(UpperTriggers::<T>::final_prefix(), asset, upper_key(now));
 			for (_, who) in UpperTriggers::<T>::iter_key_prefix_from((asset,), start) {
+				if take(who, &mut found) {
+					return found;
+				}
+			}
+		}
+		for asset in assets.into_iter().filter(|asset| Self::unpriced_collateral(*asset)) {
+			for (_, who) in LowerTriggers::<T>::iter_key_prefix((asset,)) {
 				if take(who, &mut found) {
 					return found;
 				}

@@ -3,7 +3,7 @@
 
 extern crate alloc;
 
-pub use dispatchable_impls::{Pricing, Snapshot};
+pub use dispatchable_impls::{Pricing, Snapshot, STALE_COLLATERAL_SHARE};
 pub use pallet::*;
 pub use types::*;
 pub use weights::WeightInfo;

@@ -324,7 +324,9 @@ pub trait MarginLiquidator<AccountId> {
 	/// must be re-checked with [`MarginInspector::health`].
 	fn candidates(limit: u32) -> alloc::vec::Vec<AccountId>;
 
-	/// `who`'s equity and requirements, or `None` without an account or a fresh price.
+	/// `who`'s equity and requirements as liquidation values them, or `None` without an
+	/// account or a fresh price of a market it holds (collateral without a fresh price counts
+	/// for less, never blocks the verdict).
 	fn margins(who: &AccountId) -> Option<Margins>;
 
 	/// `who`'s positions at fresh prices, largest maintenance margin first (ties by market
@@ -396,10 +398,14 @@ pub trait MarginLiquidator<AccountId> {
 	/// `who`'s holding of collateral `asset`.
 	fn collateral(who: &AccountId, asset: AssetId) -> Balance;
 
-	/// `who`'s non-settlement collateral at fresh prices, asset id order; empty unless every
-	/// price the account involves is fresh (as [`MarginLiquidator::margins`] gives no verdict
-	/// then).
+	/// `who`'s non-settlement collateral whose price is fresh, asset id order (what can go to
+	/// auction); empty unless every market the account holds has a fresh price (as
+	/// [`MarginLiquidator::margins`] gives no verdict then).
 	fn collaterals(who: &AccountId) -> alloc::vec::Vec<CollateralRisk>;
+
+	/// Whether `who` holds any non-settlement collateral, priced or not: its debt is not a
+	/// shortfall while it does.
+	fn holds_collateral(who: &AccountId) -> bool;
 
 	/// [`MarginLiquidator::margins`] and [`MarginLiquidator::collaterals`] of `who` together,
 	/// from one valuation of the account.

@@ -116,9 +116,41 @@ impl LiquidationBenchmarkHelper {
 		let _ = <crate::configs::NativeAndAssets as Mutate<_>>::mint_into(asset, who, amount);
 	}
 
+	/// Lists collateral assets up to `MaxCollateralAssets` beside the genesis's DOT and native
+	/// token: `pallet-assets` assets from id 5 on, priced at 5 USD, at a 10% weight (so that
+	/// they add little to an account's equity). Returns every collateral asset with its unit.
+	fn all_collateral() -> alloc::vec::Vec<(crate::AssetId, perp_primitives::Balance)> {
+		use crate::{genesis_config_presets::DOT_UNIT, Assets, RuntimeOrigin};
+		use perp_primitives::Price;
+		let max = <Runtime as pallet_margin::Config>::MaxCollateralAssets::get();
+		let custody = pallet_margin::Pallet::<Runtime>::custody_account();
+		let mut id = 5;
+		while pallet_margin::CollateralAssets::<Runtime>::count() < max && id < 5 + max {
+			if !pallet_margin::CollateralAssets::<Runtime>::contains_key(id) {
+				let owner = sp_runtime::MultiAddress::Id(custody.clone());
+				let _ = Assets::force_create(RuntimeOrigin::root(), id.into(), owner, true, 1);
+				Self::mint(id, &custody, 1);
+				let _ = Oracle::add_asset(RuntimeOrigin::root(), id);
+				let weight = sp_runtime::Perbill::from_percent(10);
+				let params = pallet_margin::CollateralParams { unit: DOT_UNIT, weight };
+				let _ = Margin::set_collateral(RuntimeOrigin::root(), id, Some(params));
+			}
+			Oracle::set_fresh_price(id, Price::from_u32(5));
+			id += 1;
+		}
+		let mut all: alloc::vec::Vec<_> = pallet_margin::CollateralAssets::<Runtime>::iter()
+			.map(|(asset, params)| (asset, params.unit))
+			.collect();
+		all.sort_unstable();
+		all
+	}
+
 	/// `n` traders, each with `positions` long positions of about 20,000 USD of notional
 	/// (markets by id; more BTC markets are created up to `MaxPositions`) on 1,250 USD a
-	/// position and 100 DOT, about 14x; then the price `move_`.
+	/// position, about 16x, and about 55 USD of every collateral asset (`MaxCollateralAssets`
+	/// of them listed): from one position up, the debt a crash leaves after the close exceeds
+	/// all of it, so every holding goes to auction, each worth the minimum lot (the worst case
+	/// of the debt stage); then the price `move_`.
 	fn traders(n: u32, move_: Move, positions: u32) -> alloc::vec::Vec<crate::AccountId> {
 		use crate::{asset_ids, genesis_config_presets as presets, RuntimeOrigin};
 		use frame_support::traits::Get;
@@ -131,6 +163,8 @@ impl LiquidationBenchmarkHelper {
 		Oracle::set_fresh_price(asset_ids::BTC, Price::from_u32(65_000));
 		Oracle::set_fresh_price(asset_ids::ETH, Price::from_u32(3_000));
 		Oracle::set_fresh_price(asset_ids::DOT, Price::from_u32(5));
+		Oracle::set_fresh_price(asset_ids::NATIVE, Price::from_u32(5));
+		let collateral = Self::all_collateral();
 		let mut markets: alloc::vec::Vec<_> =
 			pallet_margin::Markets::<Runtime>::iter().map(|(id, m)| (id, m.asset)).collect();
 		markets.sort_unstable();
@@ -140,11 +174,14 @@ impl LiquidationBenchmarkHelper {
 			.map(|i| {
 				let who: crate::AccountId = frame_benchmarking::account("trader", i, 0);
 				Self::mint(asset_ids::USD, &who, margin.saturating_add(USD_UNIT));
-				Self::mint(asset_ids::DOT, &who, 101 * presets::DOT_UNIT);
 				let origin = || RuntimeOrigin::signed(who.clone());
 				let _ = Margin::deposit(origin(), asset_ids::USD, margin);
-				// Some DOT too, so that the debt left after the close goes to auction.
-				let _ = Margin::deposit(origin(), asset_ids::DOT, 100 * presets::DOT_UNIT);
+				// 11 units (55 USD at 5 USD) of every collateral asset, which the debt left
+				// after the close sends to auction.
+				for (asset, unit) in &collateral {
+					Self::mint(*asset, &who, 12 * unit);
+					let _ = Margin::deposit(origin(), *asset, 11 * unit);
+				}
 				for (market, asset) in &markets {
 					let size: i128 = if *asset == asset_ids::ETH {
 						6_666_666_666_666_666_666
@@ -162,10 +199,11 @@ impl LiquidationBenchmarkHelper {
 			Oracle::set_fresh_price(asset_ids::ETH, Price::from_u32(3_060));
 		}
 		if move_ == Move::Crash {
-			// -7.5%: per position, equity ≈ 1,250 − 1,500 (plus 400 of DOT for the account),
-			// below half the ≈ 460 maintenance margin from one position up, so every position
-			// is closed and the debt left after the discount and penalty sends the DOT to
-			// auction: the worst case.
+			// -7.5%: per position, equity ≈ 1,250 − 1,500 (plus about 100 of weighted
+			// collateral for the account), below half the ≈ 460 maintenance margin from one
+			// position up, so every position is closed and the debt left after the discount
+			// and penalty (≈ 650 USD for one position) exceeds the ≈ 440 USD of collateral:
+			// every holding goes to auction, the worst case.
 			Oracle::set_fresh_price(asset_ids::BTC, Price::from_rational(120_250, 2));
 			Oracle::set_fresh_price(asset_ids::ETH, Price::from_u32(2_775));
 		}

@@ -173,10 +173,18 @@ fn cash_moves_between_accounts_only_from_what_the_payer_holds_and_can_spare() {
 		assert!(margins.maintenance > 0);
 		assert_noop!(Margin::transfer_cash(&ALICE, &BOB, 0), Error::<Test>::ZeroAmount);
 		assert_noop!(Margin::transfer_cash(&ALICE, &ALICE, 1), Error::<Test>::InvalidBeneficiary);
-		// A holding without a fresh price is left out of what liquidation may seize.
+		// A holding without a fresh price is left out of what liquidation may seize, and
+		// counts at its last price for half its weight: the account still gets a verdict.
 		set_price_status(DOT, p(5), perp_primitives::PriceStatus::Stale);
 		assert!(Margin::collaterals(&ALICE).is_empty());
-		assert_eq!(Margin::standing(&ALICE), None);
+		assert!(Margin::holds_collateral(&ALICE));
+		let (stale, held) = Margin::standing(&ALICE).expect("the market's price is fresh");
+		assert!(held.is_empty());
+		// 10 DOT at 5 USD: half of their weighted 50 USD is lost.
+		let weight = crate::CollateralAssets::<Test>::get(DOT).unwrap().weight;
+		let halved = crate::STALE_COLLATERAL_SHARE * weight;
+		let lost = weight.mul_floor(usd(50)) - halved.mul_floor(usd(50));
+		assert_eq!(margins.equity - stale.equity, lost as i128);
 		assert_eq!(Margin::standing(&FUND), None, "no account");
 	});
 }
