@@ -6,10 +6,28 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 "$ROOT/scripts/setup.sh" --js
 build_node
 
-start_dev_node
+# `--price-sources`: a bad file stops the node before it starts, with the reason; a good one
+# is stored where the offchain worker reads it (the smoke test checks it, then sets its own
+# list over RPC). Its three sources refuse connections: nothing is fed from them.
+sources="$(mktemp)"
+bad="$(mktemp)"
+echo '[{"asset": 2, "url": "http://a.example/btc"}]' >"$bad"
+if timeout 120 "$NODE_BIN" --dev --tmp --price-sources "$bad" >"$bad.log" 2>&1; then
+	log "the node started with an invalid --price-sources file"
+	exit 1
+fi
+grep -qF "is not a valid price source list" "$bad.log" || {
+	log "no reason given for the invalid --price-sources file:"
+	cat "$bad.log" >&2
+	exit 1
+}
+for i in 1 2 3; do echo "{\"asset\": 2, \"url\": \"http://127.0.0.1:1/btc-$i\", \"path\": \"price\"}"; done |
+	paste -sd, | sed 's/^/[/; s/$/]/' >"$sources"
+start_dev_node --price-sources "$sources"
 
 status=0
-node "$ROOT/zombienet/js/smoke-dev.mjs" "ws://127.0.0.1:$RPC_PORT" || status=$?
+PRICE_SOURCES_FILE="$sources" node "$ROOT/zombienet/js/smoke-dev.mjs" "ws://127.0.0.1:$RPC_PORT" ||
+	status=$?
 if [[ $status -ne 0 ]]; then
 	log "node log (last 60 lines):"
 	tail -n 60 "$NODE_LOG" >&2

@@ -8,6 +8,13 @@ pub struct Cli {
 
 	#[clap(flatten)]
 	pub run: sc_cli::RunCmd,
+
+	/// A JSON file of the price sources this node's offchain worker feeds the oracle from (the
+	/// list described in the README's "Validator price feeds"). It is checked, then written to
+	/// the node's offchain storage at start, replacing the list stored there: a validator needs
+	/// no unsafe RPC method to set its sources. Without the flag the stored list stays.
+	#[arg(long, value_name = "FILE")]
+	pub price_sources: Option<std::path::PathBuf>,
 }
 
 /// The subcommands an operator needs besides running the node.

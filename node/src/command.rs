@@ -122,6 +122,13 @@ pub fn run() -> sc_cli::Result<()> {
 			})
 		},
 		None => {
+			// A bad source file stops the node before it starts, with the reason.
+			let sources = match &cli.price_sources {
+				Some(path) => {
+					Some(service::read_price_sources(path).map_err(sc_cli::Error::Input)?)
+				},
+				None => None,
+			};
 			let runner = cli.create_runner(&cli.run)?;
 			runner.run_node_until_exit(|mut config| async move {
 				// An operator who names an RPC port gets that port or an error, never a silent
@@ -135,10 +142,10 @@ pub fn run() -> sc_cli::Result<()> {
 							Block,
 							<Block as sp_runtime::traits::Block>::Hash,
 						>,
-					>(config)
+					>(config, sources)
 					.map_err(sc_cli::Error::Service),
 					sc_network::config::NetworkBackendType::Litep2p => {
-						service::new_full::<sc_network::Litep2pNetworkBackend>(config)
+						service::new_full::<sc_network::Litep2pNetworkBackend>(config, sources)
 							.map_err(sc_cli::Error::Service)
 					},
 				}

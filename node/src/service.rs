@@ -132,6 +132,7 @@ pub fn new_full<
 	N: sc_network::NetworkBackend<Block, <Block as sp_runtime::traits::Block>::Hash>,
 >(
 	config: Configuration,
+	price_sources: Option<Vec<u8>>,
 ) -> Result<TaskManager, ServiceError> {
 	let sc_service::PartialComponents {
 		client,
@@ -143,6 +144,14 @@ pub fn new_full<
 		transaction_pool,
 		other: (block_import, grandpa_link, mut telemetry),
 	} = new_partial(&config)?;
+
+	if let Some(sources) = price_sources {
+		let mut storage = backend
+			.offchain_storage()
+			.ok_or_else(|| ServiceError::Other("the backend has no offchain storage".into()))?;
+		store_price_sources(&mut storage, &sources);
+		log::info!("price sources set from --price-sources ({} bytes)", sources.len());
+	}
 
 	let mut net_config = sc_network::config::FullNetworkConfiguration::<
 		Block,
@@ -328,4 +337,24 @@ pub fn new_full<
 	}
 
 	Ok(task_manager)
+}
+
+/// The source list of a `--price-sources` file, checked as the oracle's offchain worker checks
+/// it (`parse_sources`): a file that would make the node feed nothing is refused with the reason.
+pub fn read_price_sources(path: &std::path::Path) -> Result<Vec<u8>, String> {
+	let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+	let sources = pallet_perp_oracle::offchain::parse_sources(&bytes)
+		.map_err(|e| format!("{} is not a valid price source list: {e:?}", path.display()))?;
+	log::info!("{} price sources read from {}", sources.len(), path.display());
+	Ok(bytes)
+}
+
+/// Writes `sources` where the oracle's offchain worker reads them: its `PERSISTENT` local
+/// storage, under `SOURCES_KEY`.
+pub fn store_price_sources(storage: &mut impl sp_core::offchain::OffchainStorage, sources: &[u8]) {
+	storage.set(
+		sp_core::offchain::STORAGE_PREFIX,
+		pallet_perp_oracle::offchain::SOURCES_KEY,
+		sources,
+	);
 }

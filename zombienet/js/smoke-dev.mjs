@@ -7,6 +7,7 @@
 // URLs (offchain local storage) and the feeders' `orcl` keys, and ETH follows the server's price.
 //
 // Usage: node smoke-dev.mjs ws://127.0.0.1:PORT
+import fs from 'node:fs';
 import http from 'node:http';
 import { ApiPromise, Keyring, WsProvider } from '@polkadot/api';
 import { BTC, BTC_PERP, DOT, DOT_UNIT, ETH, ETH_PERP, UNIT, USD, USD_UNIT, catchWarnings, hex, priceView, sendAndWait, sleep } from './common.mjs';
@@ -391,6 +392,17 @@ async function main() {
     if (!pallets.includes(needed)) fail(`metadata lacks pallet ${needed}`);
   }
   console.log(`smoke: metadata v${api.runtimeMetadata.version} with ${pallets.length} pallets decoded`);
+
+  // scripts/e2e-dev.sh starts the node with `--price-sources FILE`: the list the offchain
+  // worker reads is that file's, stored without any RPC call.
+  if (process.env.PRICE_SOURCES_FILE) {
+    const stored = await api.rpc.offchain.localStorageGet('PERSISTENT', hex('perp-oracle::sources'));
+    const given = hex(fs.readFileSync(process.env.PRICE_SOURCES_FILE, 'utf8'));
+    if (!stored.isSome || stored.unwrap().toHex() !== given) {
+      fail(`offchain storage holds ${stored.toHuman()}, not the --price-sources file`);
+    }
+    console.log('smoke: the --price-sources file is the stored source list');
+  }
 
   const finalized = await waitForFinalized(api, MIN_FINALIZED);
   const early = await decodeBlocks(api, 0, finalized);
