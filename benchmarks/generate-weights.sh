@@ -5,13 +5,25 @@
 # benchmarks/pallet-weight-template.hbs, and for each SDK pallet whose weights the runtime sets,
 # writing runtime/src/weights/<pallet>.rs from benchmarks/runtime-weight-template.hbs.
 #
-# Usage: benchmarks/generate-weights.sh [--quick]
+# Usage: benchmarks/generate-weights.sh [--quick] [--only PALLET[,PALLET...]]
 #   --quick: 2 steps x 1 repeat, to check the plumbing; committed weights use the defaults.
+#   --only: benchmark only the named pallets (e.g. `pallet_margin,pallet_liquidation`), after
+#           a change that touches only them.
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 
 steps=50
 repeat=20
-if [[ "${1:-}" == "--quick" ]]; then steps=2; repeat=1; fi
+only=""
+while [[ $# -gt 0 ]]; do
+	case "$1" in
+	--quick) steps=2; repeat=1 ;;
+	--only) only=",${2:?--only needs a list of pallets},"; shift ;;
+	*) echo "unknown argument: $1" >&2; exit 2 ;;
+	esac
+	shift
+done
+# Whether `--only` leaves pallet $1 in.
+selected() { [[ -z "$only" || "$only" == *",$1,"* ]]; }
 
 "$ROOT/scripts/setup.sh"
 build_node
@@ -41,6 +53,7 @@ declare -A pallets=(
 	[pallet_liquidation]=liquidation
 )
 for pallet in "${!pallets[@]}"; do
+	selected "$pallet" || continue
 	out="pallets/${pallets[$pallet]}/src/weights.rs"
 	log "benchmark pallet $pallet -> $out"
 	bench --pallet "$pallet" --template benchmarks/pallet-weight-template.hbs --output "$out"
@@ -48,6 +61,7 @@ done
 
 # SDK pallets whose weights the runtime sets: an implementation of their `WeightInfo` each.
 for pallet in frame_system pallet_timestamp pallet_balances pallet_sudo pallet_assets pallet_utility; do
+	selected "$pallet" || continue
 	out="runtime/src/weights/$pallet.rs"
 	log "benchmark pallet $pallet -> $out"
 	bench --pallet "$pallet" --template benchmarks/runtime-weight-template.hbs --output "$out"

@@ -64,6 +64,8 @@ pub fn markets() -> Vec<pallet_margin::MarketParams<crate::configs::MaxTiers>> {
 			trading_fee: Perbill::from_parts(500_000), // 0.05%
 			liquidation_discount: Perbill::from_percent(1),
 			max_partial_liquidation: Perbill::from_percent(25),
+			// No position under 10 USD of notional.
+			min_notional: 10 * USD_UNIT,
 		})
 		.collect()
 }
@@ -127,6 +129,8 @@ fn genesis(
 					pallet_margin::CollateralParams {
 						unit: DOT_UNIT,
 						weight: sp_runtime::Perbill::from_percent(80),
+						// A tenth of a DOT at least.
+						min_amount: DOT_UNIT / 10,
 					}
 				),
 				(
@@ -134,6 +138,7 @@ fn genesis(
 					pallet_margin::CollateralParams {
 						unit: UNIT,
 						weight: sp_runtime::Perbill::from_percent(50),
+						min_amount: UNIT,
 					}
 				),
 			],

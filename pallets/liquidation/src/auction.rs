@@ -52,8 +52,10 @@ impl<T: Config> Pallet<T> {
 	/// holding if that is not enough. A lot worth less than the minimum lot (the auctions'
 	/// `dust`) at the oracle price, or raising less than it, is no auction anyone would take:
 	/// the insurance fund takes it at the floor price instead, paying that (as far as its cash
-	/// goes) against the debt (`fold`). With `MaxAuctions` open, the rest waits for a later
-	/// liquidation of the account.
+	/// goes) against the debt (`fold`). At most `MaxAuctionsPerLiquidation` auctions and folds
+	/// start in one call: the rest goes once they have ended (`close_auction` runs the debt
+	/// stage again), or at the account's next liquidation if only folds ran. With
+	/// `MaxAuctions` open, the rest waits for a later liquidation of the account.
 	pub(crate) fn start_auctions(
 		who: &T::AccountId,
 		holdings: Vec<CollateralRisk>,
@@ -65,8 +67,10 @@ impl<T: Config> Pallet<T> {
 		let now = frame_system::Pallet::<T>::block_number();
 		let holder = Self::auction_account();
 		let last = holdings.len().saturating_sub(1);
+		let most = T::MaxAuctionsPerLiquidation::get();
+		let mut started = 0u32;
 		for (i, holding) in holdings.into_iter().enumerate() {
-			if uncovered == 0 {
+			if uncovered == 0 || started >= most {
 				break;
 			}
 			let (top, floor) = top_and_floor(holding.price, &params);
@@ -91,6 +95,7 @@ impl<T: Config> Pallet<T> {
 			if worth < params.dust || tab < params.dust {
 				let at_floor = usd_value(lot, holding.unit, floor, su, Rounding::Down).unwrap_or(0);
 				uncovered -= Self::fold(who, holding.asset, lot, at_floor.min(uncovered), path)?;
+				started += 1;
 				continue;
 			}
 			if Auctions::<T>::count() >= T::MaxAuctions::get() {
@@ -114,6 +119,7 @@ impl<T: Config> Pallet<T> {
 				},
 			);
 			OpenAuctions::<T>::mutate(who, |n| *n = n.saturating_add(1));
+			started += 1;
 			uncovered -= tab;
 			path.push(Step::Auction { id, asset: holding.asset, lot, tab });
 			Self::deposit_event(Event::AuctionStarted {

@@ -159,6 +159,12 @@ pub mod pallet {
 		/// lot nobody buys cannot be restarted (and its tip paid) forever.
 		#[pallet::constant]
 		type MaxRestarts: Get<u32>;
+		/// The most auctions (or folds into the insurance fund) one liquidation starts for an
+		/// account: what the account holds beyond them goes to auction once those have ended,
+		/// so that one account's debt stage costs a bounded weight however many collateral
+		/// assets it holds.
+		#[pallet::constant]
+		type MaxAuctionsPerLiquidation: Get<u32>;
 		/// The auction parameters until governance sets others.
 		type DefaultAuctionParams: Get<AuctionParamsOf<Self>>;
 		/// The most accounts in one `liquidate` batch.

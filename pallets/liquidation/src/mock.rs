@@ -378,6 +378,7 @@ impl pallet_liquidation::Config for Test {
 	type AdlThreshold = AdlThreshold;
 	type MaxAuctions = ConstU32<4>;
 	type MaxRestarts = ConstU32<2>;
+	type MaxAuctionsPerLiquidation = ConstU32<2>;
 	type MaxLiquidatedNotionalPerBlock = NotionalCap;
 	type DefaultAuctionParams = AuctionDefaults;
 	type PalletId = FundId;

@@ -5,7 +5,9 @@
 //! would admit the next one into the operational class's reserved share: its declared weight fits
 //! what the batches before it are charged once their refunds for accounts with fewer positions than
 //! the worst case are counted (`batch_weights`; `batches_per_run()` full batches when every account
-//! is the worst case). The next run goes on after the last account submitted, from a cursor kept in
+//! is the worst case). Within a run's window the accounts go largest shortfall below maintenance
+//! first (and margin's discovery returns them furthest past their bands first). The next run
+//! goes on from the first account of the window not submitted, from a cursor kept in
 //! the node's persistent offchain storage (and starts over once it reaches the end), so a long list
 //! is covered over several blocks. The cursor counts the submitted accounts as gone, since a batch
 //! that runs takes them out of the list; the run remembers whom it submitted, and the next run
@@ -79,11 +81,13 @@ impl<T: Config> Pallet<T> {
 				},
 			}
 		}
-		// The next run goes on after the last account packed. The packed accounts come before
-		// that point in the list and leave it once their batches run, so the cursor does not
-		// count them; if they are still there, the next run skips them.
-		let after = found.get(packed).map_or(end, |(index, _, _)| *index);
-		let cursor = after.saturating_sub(packed as u32);
+		// The next run goes on from the first account of the window left unpacked (or after
+		// the window). The packed accounts before that point leave the list once their batches
+		// run, so the cursor does not count them; if they are still there, the next run skips
+		// them.
+		let after = found.iter().skip(packed).map(|(index, _, _)| *index).min().unwrap_or(end);
+		let before = found.iter().take(packed).filter(|(index, _, _)| *index < after).count();
+		let cursor = after.saturating_sub(before as u32);
 		StorageValueRef::persistent(CURSOR_KEY).set(&cursor);
 		let packed: alloc::vec::Vec<&T::AccountId> =
 			found.iter().take(packed).map(|(_, who, _)| who).collect();
@@ -196,8 +200,9 @@ impl<T: Config> Pallet<T> {
 
 	/// The liquidatable accounts among the next `scan` candidates from the cursor that the
 	/// last run did not submit, each with its index in the list of candidates and the
-	/// positions it holds; and where the window ends in the list: past the last candidate it
-	/// looked at, or back at the start when it reached the end of the list.
+	/// positions it holds, the largest shortfall below maintenance first; and where the window
+	/// ends in the list: past the last candidate it looked at, or back at the start when it
+	/// reached the end of the list.
 	fn next_window(scan: u32) -> (alloc::vec::Vec<(u32, T::AccountId, u32)>, u32) {
 		let mut offset =
 			StorageValueRef::persistent(CURSOR_KEY).get::<u32>().ok().flatten().unwrap_or(0);
@@ -228,13 +233,19 @@ impl<T: Config> Pallet<T> {
 			Some((index, _)) if window.len() == scan as usize => *index as u32 + 1,
 			_ => 0,
 		};
-		let found = window
+		let mut found: alloc::vec::Vec<_> = window
 			.into_iter()
 			.filter_map(|(index, who)| {
-				let (_, positions) = Self::assessment(&who)?;
-				Some((index as u32, who, positions.len() as u32))
+				let (margins, positions) = Self::assessment(&who)?;
+				let shortfall = i128::try_from(margins.maintenance)
+					.unwrap_or(i128::MAX)
+					.saturating_sub(margins.equity);
+				Some((shortfall, index as u32, who, positions.len() as u32))
 			})
 			.collect();
-		(found, next)
+		// The largest shortfall below maintenance first (ties in list order).
+		found.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+		let found = found.into_iter().map(|(_, index, who, positions)| (index, who, positions));
+		(found.collect(), next)
 	}
 }

@@ -382,6 +382,32 @@ fn the_worker_covers_a_long_candidate_list_over_several_runs_from_a_cursor() {
 }
 
 #[test]
+fn the_worker_submits_the_largest_shortfalls_first_and_its_cursor_misses_no_one() {
+	let (mut ext, pool_state) = offchain_ext();
+	ext.execute_with(|| {
+		// Twelve candidates a run (MaxBatch 3 × 4 batches): 100..112 in list order, their
+		// shortfalls below maintenance (50) rising with the account: 10 to 21.
+		let accounts: Vec<u64> = (100..115).collect();
+		for (i, who) in accounts.iter().enumerate() {
+			book(*who, 40 - i as i128, 100, 50, &[(0, 100, 30)]);
+		}
+		Candidates::set(accounts.clone());
+		// Room for two batches only (the first one's refund admits the second): the six
+		// largest shortfalls of the window go first.
+		let (declared, light) = Liquidation::batch_weights([1, 1, 1].into_iter());
+		ReservedShare::set(Some(declared.saturating_add(light)));
+		assert_eq!(Liquidation::offchain_liquidate(1), 6);
+		assert_eq!(drain_submitted(&pool_state), vec![111, 110, 109, 108, 107, 106]);
+		// They ran: the next run starts from the first account of the window it left, so
+		// none of 100..106 is skipped.
+		Candidates::set(accounts[..6].iter().chain(&accounts[12..]).copied().collect());
+		assert_eq!(Liquidation::offchain_liquidate(2), 6);
+		assert_eq!(drain_submitted(&pool_state), vec![114, 113, 112, 105, 104, 103]);
+		assert_ok!(Liquidation::do_try_state());
+	});
+}
+
+#[test]
 fn a_run_that_finds_no_liquidatable_account_moves_its_window_on() {
 	let (mut ext, pool_state) = offchain_ext();
 	ext.execute_with(|| {
@@ -590,6 +616,24 @@ fn a_debt_below_the_minimum_lot_is_bought_out_by_the_fund_at_the_floor() {
 		assert_eq!((cash(OWNER), cash(fund())), (0, (usd(1_000) - usd(5)) as i128));
 		assert_eq!(totals(), before);
 		assert!(!Pallet::<Test>::may_liquidate(&OWNER));
+	});
+}
+
+#[test]
+fn one_liquidation_starts_at_most_max_auctions_per_liquidation_auctions() {
+	run_test(|| {
+		// 1,000 USD of debt against 20 DOT and 20 each of assets 5 and 6 (100 USD each).
+		indebted(1_000, 20);
+		for asset in [5, 6] {
+			set_holding(OWNER, asset, 20 * DOT_UNIT);
+			set_price(asset, Price::from_u32(5), PriceStatus::Fresh);
+		}
+		let before = totals();
+		assert_ok!(liquidate(&[OWNER]));
+		// Two auctions (the mock's bound); asset 6 waits for them to end.
+		assert_eq!(crate::Auctions::<Test>::count(), 2);
+		assert_eq!(holding(OWNER, 6), 20 * DOT_UNIT);
+		assert_eq!(totals(), before);
 	});
 }
 

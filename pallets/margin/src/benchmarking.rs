@@ -40,6 +40,7 @@ fn market_params<T: Config>() -> MarketParamsOf<T> {
 		trading_fee: Perbill::from_parts(1_000_000),
 		liquidation_discount: Perbill::from_percent(2),
 		max_partial_liquidation: Perbill::from_percent(25),
+		min_notional: 0,
 	}
 }
 
@@ -52,7 +53,11 @@ fn setup<T: Config>(p: u32, c: u32) -> alloc::vec::Vec<MarketId> {
 		let asset = FIRST_ASSET + i;
 		T::BenchmarkHelper::fund(asset, &custody, 1_000_000);
 		T::BenchmarkHelper::set_price(asset, Price::from_u32(5));
-		let params = CollateralParams { unit: 10_000_000_000, weight: Perbill::from_percent(80) };
+		let params = CollateralParams {
+			unit: 10_000_000_000,
+			weight: Perbill::from_percent(80),
+			min_amount: 0,
+		};
 		if !CollateralAssets::<T>::contains_key(asset) {
 			Pallet::<T>::do_set_collateral(asset, Some(params)).expect("room for c assets");
 		}
@@ -164,7 +169,8 @@ mod benchmarks {
 		let asset = FIRST_ASSET + T::MaxCollateralAssets::get();
 		T::BenchmarkHelper::fund(asset, &Pallet::<T>::custody_account(), 1_000_000);
 		// Listing a new asset is the worst case: it seeds the reserve.
-		let params = CollateralParams { unit: 1_000, weight: Perbill::from_percent(50) };
+		let params =
+			CollateralParams { unit: 1_000, weight: Perbill::from_percent(50), min_amount: 0 };
 
 		#[extrinsic_call]
 		_(origin as T::RuntimeOrigin, asset, Some(params));

@@ -128,6 +128,10 @@ impl<T: Config> Snapshot<T> {
 
 /// The largest leverage a market may allow.
 pub const MAX_LEVERAGE: u32 = 1_000;
+/// The largest minimum position notional a market may set, in whole settlement units.
+pub const MAX_MIN_NOTIONAL: Balance = 100_000;
+/// The largest minimum holding a collateral asset may set, in whole units of the asset.
+pub const MAX_MIN_COLLATERAL: Balance = 1_000;
 /// The highest trading fee a market may charge.
 pub const MAX_TRADING_FEE: Perbill = Perbill::from_percent(10);
 
@@ -181,7 +185,15 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn do_deposit(who: T::AccountId, asset: AssetId, amount: Balance) -> DispatchResult {
 		ensure!(amount > 0, Error::<T>::ZeroAmount);
 		let settlement = asset == T::SettlementAsset::get();
-		ensure!(settlement || CollateralAssets::<T>::contains_key(asset), Error::<T>::UnknownAsset);
+		if !settlement {
+			let params = CollateralAssets::<T>::get(asset).ok_or(Error::<T>::UnknownAsset)?;
+			let held = Collateral::<T>::get(&who, asset).unwrap_or_default();
+			// (What custody receives is at least `amount`: see `pull`.)
+			ensure!(
+				held.saturating_add(amount) >= params.min_amount,
+				Error::<T>::CollateralTooSmall
+			);
+		}
 		let received = Self::pull(asset, &who, amount)?;
 		let credit = i128::try_from(received).map_err(|_| ArithmeticError::Overflow)?;
 		if settlement {
@@ -211,7 +223,8 @@ impl<T: Config> Pallet<T> {
 	) -> DispatchResult {
 		ensure!(amount > 0, Error::<T>::ZeroAmount);
 		let settlement = asset == T::SettlementAsset::get();
-		ensure!(settlement || CollateralAssets::<T>::contains_key(asset), Error::<T>::UnknownAsset);
+		let listed = CollateralAssets::<T>::get(asset);
+		ensure!(settlement || listed.is_some(), Error::<T>::UnknownAsset);
 		let mut account = Accounts::<T>::get(&who).unwrap_or_default();
 		let mut collateral: Option<(Balance, Balance)> = None;
 		if settlement {
@@ -225,6 +238,8 @@ impl<T: Config> Pallet<T> {
 				.checked_sub(amount)
 				.ok_or(Error::<T>::InsufficientCollateral)?;
 			// `TotalCollateral` is the sum of the accounts' balances (an invariant).
+			let min = listed.map_or(0, |params| params.min_amount);
+			ensure!(balance == 0 || balance >= min, Error::<T>::CollateralTooSmall);
 			let total = TotalCollateral::<T>::get(asset)
 				.checked_sub(amount)
 				.ok_or(ArithmeticError::Underflow)?;
@@ -271,6 +286,13 @@ impl<T: Config> Pallet<T> {
 		let size = old.size.checked_add(delta).ok_or(ArithmeticError::Overflow)?;
 		// Sizes are negated below; `i128::MIN` has no negation.
 		ensure!(delta != i128::MIN && size != i128::MIN, ArithmeticError::Overflow);
+		// No dust: what is left open is worth at least the market's minimum.
+		if size != 0 {
+			// (Beyond the value range it is no dust: the checks below refuse it.)
+			let left = risk::value(size.unsigned_abs(), params.unit, price, su, Rounding::Down)
+				.unwrap_or(Balance::MAX);
+			ensure!(left >= params.min_notional, Error::<T>::PositionTooSmall);
+		}
 
 		// Split the trade into the part that closes the old position and the part that opens
 		// (or extends) the new one.
@@ -667,6 +689,8 @@ impl<T: Config> Pallet<T> {
 		// position at the discount cannot by itself push a liquidatable account into deficit.
 		ensure!(params.liquidation_discount <= first.maintenance, invalid());
 		ensure!(!params.max_partial_liquidation.is_zero(), invalid());
+		let max_min = T::SettlementUnit::get().saturating_mul(MAX_MIN_NOTIONAL);
+		ensure!(params.min_notional <= max_min, invalid());
 		Ok(())
 	}
 
@@ -702,6 +726,10 @@ impl<T: Config> Pallet<T> {
 		match params {
 			Some(p) => {
 				ensure!(p.unit > 0 && !p.weight.is_zero(), Error::<T>::InvalidCollateralParams);
+				ensure!(
+					p.min_amount <= p.unit.saturating_mul(MAX_MIN_COLLATERAL),
+					Error::<T>::InvalidCollateralParams
+				);
 				if !CollateralAssets::<T>::contains_key(asset) {
 					ensure!(
 						CollateralAssets::<T>::count() < T::MaxCollateralAssets::get(),

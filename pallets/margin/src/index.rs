@@ -20,19 +20,33 @@
 
 use crate::{dispatchable_impls::Pricing, pallet::*, risk, Bucket, Trigger};
 use alloc::{collections::btree_map::BTreeMap, vec::Vec};
-use codec::Encode;
-use frame_support::{storage::StoragePrefixedMap, traits::Get, StorageHasher, Twox64Concat};
+use frame_support::traits::Get;
 use perp_primitives::{AssetId, Balance, Price, PriceProvider, PriceStatus};
 use sp_runtime::{traits::Zero, Rounding};
 
-/// The lower-side key of `bucket`.
+/// The lower-side key of `bucket`: inverted, so that ascending keys are descending lower ends.
+/// A lower end is crossed once the price's bucket is at or below it: its key at or below the
+/// key of the price's bucket.
 pub(crate) fn lower_key(bucket: u32) -> Bucket {
+	(u32::MAX - bucket).to_be_bytes()
+}
+
+/// The upper-side key of `bucket`, so that ascending keys are ascending upper ends. An upper end
+/// is crossed once the price's bucket is at or above it: its key at or below the key of the
+/// price's bucket.
+pub(crate) fn upper_key(bucket: u32) -> Bucket {
 	bucket.to_be_bytes()
 }
 
-/// The upper-side key of `bucket`: inverted, so that ascending keys are descending prices.
-pub(crate) fn upper_key(bucket: u32) -> Bucket {
-	(u32::MAX - bucket).to_be_bytes()
+/// How many buckets past the crossed end of a band the price `now` is, from the end's key
+/// (lower side with `lower`): how far the account has been left behind.
+fn depth(key: Bucket, now: u32, lower: bool) -> u32 {
+	let bucket = u32::from_be_bytes(key);
+	if lower {
+		(u32::MAX - bucket).saturating_sub(now)
+	} else {
+		now.saturating_sub(bucket)
+	}
 }
 
 /// The sides an account is on in one asset.
@@ -212,8 +226,8 @@ impl<T: Config> Pallet<T> {
 						return true;
 					}
 					let Some(now) = Self::fresh_bucket(t.asset) else { return false };
-					t.lower.is_some_and(|b| b >= lower_key(now))
-						|| t.upper.is_some_and(|b| b >= upper_key(now))
+					t.lower.is_some_and(|b| b <= lower_key(now))
+						|| t.upper.is_some_and(|b| b <= upper_key(now))
 				})
 		})
 	}
@@ -243,13 +257,15 @@ impl<T: Config> Pallet<T> {
 			.collect()
 	}
 
-	/// Up to `limit` accounts whose band a fresh price has reached, then those long on
-	/// collateral whose price is not fresh (it counts for less now), then those whose bands are
-	/// from before the current `RiskVersion` (a governance change may have made them
-	/// liquidatable at unchanged prices): the only accounts that can be liquidatable (each
-	/// must still be re-checked). Reads the index entries at or beyond each asset's current
-	/// price bucket, every lower entry of collateral without a fresh price and, while any
-	/// account is outdated, the index's accounts until it has `limit`.
+	/// Up to `limit` accounts whose band a fresh price has reached, the furthest past their
+	/// band first across every asset and side (those crossed at any price, such as the
+	/// bankrupt, before all), then those long on collateral whose price is not fresh (it counts
+	/// for less now), then those whose bands are from before the current `RiskVersion` (a
+	/// governance change may have made them liquidatable at unchanged prices): the only
+	/// accounts that can be liquidatable (each must still be re-checked). Reads the crossed
+	/// index entries of each asset (and the first one past them), every lower entry of
+	/// collateral without a fresh price and, while any account is outdated, the index's
+	/// accounts until it has `limit`.
 	pub fn crossed_accounts(limit: u32) -> Vec<T::AccountId> {
 		let mut assets: Vec<AssetId> = Markets::<T>::iter_values().map(|m| m.asset).collect();
 		assets.extend(CollateralAssets::<T>::iter_keys());
@@ -264,19 +280,35 @@ impl<T: Config> Pallet<T> {
 			}
 			found.len() >= limit
 		};
+		// One stream of crossed entries per asset and side, each deepest first: merged by depth.
+		type Stream<A> = core::iter::Peekable<alloc::boxed::Box<dyn Iterator<Item = (u32, A)>>>;
+		let mut streams: Vec<Stream<T::AccountId>> = Vec::new();
 		for asset in assets.iter().copied() {
 			let Some(now) = Self::fresh_bucket(asset) else { continue };
-			let start = Self::start_key(LowerTriggers::<T>::final_prefix(), asset, lower_key(now));
-			for (_, who) in LowerTriggers::<T>::iter_key_prefix_from((asset,), start) {
-				if take(who, &mut found) {
-					return found;
-				}
-			}
-			let start = Self::start_key(UpperTriggers::<T>::final_prefix(), asset, upper_key(now));
-			for (_, who) in UpperTriggers::<T>::iter_key_prefix_from((asset,), start) {
-				if take(who, &mut found) {
-					return found;
-				}
+			let lower = LowerTriggers::<T>::iter_key_prefix((asset,))
+				.take_while(move |(key, _)| *key <= lower_key(now))
+				.map(move |(key, who)| (depth(key, now, true), who));
+			let upper = UpperTriggers::<T>::iter_key_prefix((asset,))
+				.take_while(move |(key, _)| *key <= upper_key(now))
+				.map(move |(key, who)| (depth(key, now, false), who));
+			let lower: alloc::boxed::Box<dyn Iterator<Item = _>> = alloc::boxed::Box::new(lower);
+			let upper: alloc::boxed::Box<dyn Iterator<Item = _>> = alloc::boxed::Box::new(upper);
+			streams.push(lower.peekable());
+			streams.push(upper.peekable());
+		}
+		loop {
+			let deepest = streams
+				.iter_mut()
+				.enumerate()
+				.filter_map(|(i, stream)| stream.peek().map(|(depth, _)| (*depth, i)))
+				// The deepest; among equals the first stream (lowest asset, lower side first).
+				.max_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+			let Some((_, i)) = deepest else { break };
+			let Some((_, who)) = streams.get_mut(i).and_then(|stream| stream.next()) else {
+				break;
+			};
+			if take(who, &mut found) {
+				return found;
 			}
 		}
 		for asset in assets.into_iter().filter(|asset| Self::unpriced_collateral(*asset)) {
@@ -295,13 +327,5 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 		found
-	}
-
-	/// The raw key from which an index's entries for `asset` at `bucket` and beyond iterate.
-	fn start_key(prefix: [u8; 32], asset: AssetId, bucket: Bucket) -> Vec<u8> {
-		let mut key = prefix.to_vec();
-		key.extend(Twox64Concat::hash(&asset.encode()));
-		key.extend(bucket);
-		key
 	}
 }

@@ -157,7 +157,8 @@ pub mod pallet {
 
 	/// The risk index, lower side: accounts by asset and the bucket of the lower end of their
 	/// safe band for that asset's price. Once a fresh price is at or below it, the account must
-	/// be re-checked. Buckets are big-endian, so keys iterate in price order.
+	/// be re-checked. Buckets are inverted big-endian, so keys iterate from high lower ends to
+	/// low: the accounts whose band the price left furthest behind come first.
 	#[pallet::storage]
 	pub type LowerTriggers<T: Config> = StorageNMap<
 		_,
@@ -171,7 +172,8 @@ pub mod pallet {
 	>;
 
 	/// The risk index, upper side: like `LowerTriggers` for the upper end of the band, with the
-	/// bucket inverted so that keys iterate from high prices to low.
+	/// bucket big-endian so that keys iterate from low upper ends to high (again the furthest
+	/// left behind first).
 	#[pallet::storage]
 	pub type UpperTriggers<T: Config> = StorageNMap<
 		_,
@@ -334,6 +336,12 @@ pub mod pallet {
 		NotCrossed,
 		/// A liquidation cannot pay an account to itself.
 		InvalidBeneficiary,
+		/// The position left open would be worth less than the market's `min_notional`: trade
+		/// it to zero or to at least that.
+		PositionTooSmall,
+		/// The holding left would be less than the asset's `min_amount`: leave none or at least
+		/// that much.
+		CollateralTooSmall,
 	}
 
 	#[pallet::hooks]

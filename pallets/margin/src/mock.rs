@@ -195,14 +195,15 @@ pub fn btc_market() -> MarketParams<ConstU32<4>> {
 		trading_fee: Perbill::from_parts(1_000_000), // 0.1%
 		liquidation_discount: Perbill::from_percent(2),
 		max_partial_liquidation: Perbill::from_percent(25),
+		min_notional: 0,
 	}
 }
 
 /// DOT counts at 80% of its value; the native token at 50%.
 pub const DOT_COLLATERAL: CollateralParams =
-	CollateralParams { unit: DOT_UNIT, weight: Perbill::from_percent(80) };
+	CollateralParams { unit: DOT_UNIT, weight: Perbill::from_percent(80), min_amount: 0 };
 pub const NATIVE_COLLATERAL: CollateralParams =
-	CollateralParams { unit: NATIVE_UNIT, weight: Perbill::from_percent(50) };
+	CollateralParams { unit: NATIVE_UNIT, weight: Perbill::from_percent(50), min_amount: 0 };
 
 /// USD, DOT, BTC and OTHER exist; Alice, Bob and Charlie hold `INITIAL` of each and of the
 /// native token; the custody account holds each collateral asset's minimum balance; DOT and the

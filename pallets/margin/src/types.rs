@@ -68,6 +68,10 @@ pub struct MarketParams<MaxTiers: Get<u32>> {
 	pub liquidation_discount: Perbill,
 	/// The largest share of a position one partial liquidation may close in a block.
 	pub max_partial_liquidation: Perbill,
+	/// The smallest notional, in the settlement asset's smallest units at the trade price, a
+	/// position may be left with by a trade (0: no minimum); at most `MAX_MIN_NOTIONAL` whole
+	/// units. A dust position would cost a liquidation's weight and pay nothing.
+	pub min_notional: Balance,
 }
 
 /// A collateral asset other than the settlement asset.
@@ -90,6 +94,9 @@ pub struct CollateralParams {
 	pub unit: Balance,
 	/// The share of its value that counts towards equity (the haircut is the rest).
 	pub weight: Perbill,
+	/// The smallest holding, in the asset's smallest units, a deposit or withdrawal may leave
+	/// (0: no minimum); at most `MAX_MIN_COLLATERAL` whole units.
+	pub min_amount: Balance,
 }
 
 /// An open position.

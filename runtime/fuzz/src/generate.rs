@@ -582,6 +582,11 @@ impl Generator {
 			4 => params.max_partial_liquidation = self.perbill(),
 			5 => params.unit = self.amount(params.unit),
 			6 => params.asset = self.pick(&[asset_ids::USD, asset_ids::DOT, asset_ids::NATIVE, 9]),
+			// Minimum sizes in and out of bounds: 0, 1 USD, 100 USD, the bound, past it.
+			7 => {
+				let usd = perpchain_runtime::USD_UNIT;
+				params.min_notional = self.pick(&[0, usd, 100 * usd, 100_000 * usd, u128::MAX]);
+			},
 			_ => {},
 		}
 		params
@@ -613,6 +618,7 @@ impl Generator {
 							10u128.pow(18),
 						]),
 						weight: self.near(Perbill::from_percent(70)),
+						min_amount: self.pick(&[0, 1, presets::DOT_UNIT, u128::MAX]),
 					})
 				};
 				RuntimeCall::Margin(pallet_margin::Call::set_collateral { asset, params })

@@ -17,6 +17,8 @@
 //!   payouts and each market's liquidated notional in this block are within their caps; no
 //!   auction has been restarted more than [`max_restarts`] times, and none opened below the
 //!   minimum lot ([`auction_lots`]);
+//! - **minimum sizes** ([`minimum_sizes`]): no trade leaves a dust position, no deposit or
+//!   withdrawal a dust holding;
 //! - **operational space** ([`Admission`]): a signed transaction in the operational class is
 //!   included only as a feeder's feed that the oracle accepts, or from the sudo key; a
 //!   feeder's feed is never refused for want of block space; once a liquidation or
@@ -457,6 +459,47 @@ pub fn auction_lots(events: &[RuntimeEvent]) -> Result<(), Violation> {
 		ensure(*tab >= dust && worth >= dust, "auction-min-lot", || {
 			format!("auction {id}: a lot worth {worth} raising {tab}, minimum lot {dust}")
 		})?;
+	}
+	Ok(())
+}
+
+/// No trade leaves a position worth less than its market's `min_notional` at the trade price,
+/// and no deposit or withdrawal leaves a holding below its asset's `min_amount` (dust costs a
+/// liquidation's weight and pays nothing).
+pub fn minimum_sizes(events: &[RuntimeEvent]) -> Result<(), Violation> {
+	let su = <Runtime as pallet_margin::Config>::SettlementUnit::get();
+	for event in events {
+		match event {
+			RuntimeEvent::Margin(MarginEvent::Traded { who, market, size, price, .. })
+				if *size != 0 =>
+			{
+				let Some(params) = pallet_margin::Markets::<Runtime>::get(market) else { continue };
+				let notional = perp_primitives::usd_value(
+					size.unsigned_abs(),
+					params.unit,
+					*price,
+					su,
+					sp_runtime::Rounding::Down,
+				)
+				.unwrap_or(u128::MAX);
+				ensure(notional >= params.min_notional, "minimum-sizes", || {
+					format!("{who} left {notional} of notional in market {market}")
+				})?;
+			},
+			RuntimeEvent::Margin(
+				MarginEvent::Deposited { who, asset, .. }
+				| MarginEvent::Withdrawn { who, asset, .. },
+			) => {
+				let Some(params) = pallet_margin::CollateralAssets::<Runtime>::get(asset) else {
+					continue;
+				};
+				let held = pallet_margin::Collateral::<Runtime>::get(who, asset).unwrap_or(0);
+				ensure(held == 0 || held >= params.min_amount, "minimum-sizes", || {
+					format!("{who} holds {held} of asset {asset}, minimum {}", params.min_amount)
+				})?;
+			},
+			_ => {},
+		}
 	}
 	Ok(())
 }

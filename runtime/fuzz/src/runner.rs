@@ -111,8 +111,9 @@ impl Stats {
 }
 
 /// The invariants checked after every call.
-const PER_CALL: [&str; 10] = [
+const PER_CALL: [&str; 11] = [
 	"conservation",
+	"minimum-sizes",
 	"auction-min-lot",
 	"operational-space",
 	"feed-room",
@@ -219,6 +220,7 @@ impl Runner {
 			invariants::discovery()?;
 			invariants::caps(block)?;
 			invariants::auction_lots(&applied.events)?;
+			invariants::minimum_sizes(&applied.events)?;
 			Ok::<_, Violation>((applied.result, applied.events))
 		})?;
 		invariants::restarts(&mut self.restarts, &outcome)?;

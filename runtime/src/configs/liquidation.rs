@@ -56,6 +56,11 @@ pub const ADL_THRESHOLD: u128 = 250_000 * USD_UNIT;
 /// insurance fund.
 pub const MAX_AUCTION_RESTARTS: u32 = 8;
 
+/// One liquidation starts at most 2 auctions (or folds) for an account; its other collateral
+/// goes to auction once those have ended. The benchmarked worst case holds every collateral
+/// asset (`MaxCollateralAssets`) and starts this many.
+pub const MAX_AUCTIONS_PER_LIQUIDATION: u32 = 2;
+
 /// Unsigned liquidations outrank every signed transaction, operational ones included, except
 /// the oracle feeds.
 pub const LIQUIDATION_PRIORITY: u64 = MAX_OPERATIONAL_PRIORITY + 1;
@@ -89,6 +94,7 @@ impl pallet_liquidation::Config for Runtime {
 	type AdlThreshold = ConstU128<ADL_THRESHOLD>;
 	type MaxAuctions = ConstU32<1_024>;
 	type MaxRestarts = ConstU32<MAX_AUCTION_RESTARTS>;
+	type MaxAuctionsPerLiquidation = ConstU32<MAX_AUCTIONS_PER_LIQUIDATION>;
 	type MaxLiquidatedNotionalPerBlock = ConstU128<MAX_LIQUIDATED_NOTIONAL_PER_BLOCK>;
 	type DefaultAuctionParams = DefaultAuctionParams;
 	type PalletId = InsuranceFundId;
@@ -132,7 +138,8 @@ impl LiquidationBenchmarkHelper {
 				Self::mint(id, &custody, 1);
 				let _ = Oracle::add_asset(RuntimeOrigin::root(), id);
 				let weight = sp_runtime::Perbill::from_percent(10);
-				let params = pallet_margin::CollateralParams { unit: DOT_UNIT, weight };
+				let params =
+					pallet_margin::CollateralParams { unit: DOT_UNIT, weight, min_amount: 0 };
 				let _ = Margin::set_collateral(RuntimeOrigin::root(), id, Some(params));
 			}
 			Oracle::set_fresh_price(id, Price::from_u32(5));

@@ -3,7 +3,7 @@
 //! edit by hand.
 //!
 //! Benchmark CLI 64.0.0, 2026-12-01; steps 50, repeat 20;
-//! machine `vm` (AMD EPYC); wasm execution `Compiled`.
+//! machine `vm` (Intel(R) Xeon(R) Processor); wasm execution `Compiled`.
 
 // Command:
 // /root/.cache/perpchain/target/debug/perpchain-node
@@ -44,27 +44,27 @@ impl<T: frame_system::Config> frame_system::WeightInfo for WeightInfo<T> {
 	fn remark(b: u32, ) -> Weight {
 		// Proof size, measured: `0`
 		// Proof size, estimated: `0`
-		// Fastest run: 20_618_000 ps.
-		Weight::from_parts(65_163_634, 0)
-			// Standard error: 9
-			.saturating_add(Weight::from_parts(819, 0).saturating_mul(b.into()))
+		// Fastest run: 7_005_000 ps.
+		Weight::from_parts(20_773_922, 0)
+			// Standard error: 0
+			.saturating_add(Weight::from_parts(319, 0).saturating_mul(b.into()))
 	}
 	/// Component `b` ranges over `[0, 3932160]`.
 	fn remark_with_event(b: u32, ) -> Weight {
 		// Proof size, measured: `0`
 		// Proof size, estimated: `0`
-		// Fastest run: 54_502_000 ps.
-		Weight::from_parts(548_167_921, 0)
-			// Standard error: 21
-			.saturating_add(Weight::from_parts(1_769, 0).saturating_mul(b.into()))
+		// Fastest run: 17_242_000 ps.
+		Weight::from_parts(17_607_000, 0)
+			// Standard error: 1
+			.saturating_add(Weight::from_parts(1_385, 0).saturating_mul(b.into()))
 	}
 	/// Storage: UNKNOWN KEY `0x3a686561707061676573` (r:0 w:1)
 	/// Proof: UNKNOWN KEY `0x3a686561707061676573` (r:0 w:1)
 	fn set_heap_pages() -> Weight {
 		// Proof size, measured: `0`
 		// Proof size, estimated: `0`
-		// Fastest run: 36_468_000 ps.
-		Weight::from_parts(38_692_000, 0)
+		// Fastest run: 13_931_000 ps.
+		Weight::from_parts(16_192_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 	/// Storage: UNKNOWN KEY `0x3a636f6465` (r:0 w:1)
@@ -72,8 +72,8 @@ impl<T: frame_system::Config> frame_system::WeightInfo for WeightInfo<T> {
 	fn set_code() -> Weight {
 		// Proof size, measured: `0`
 		// Proof size, estimated: `0`
-		// Fastest run: 133_978_678_000 ps.
-		Weight::from_parts(156_757_860_000, 0)
+		// Fastest run: 98_899_518_000 ps.
+		Weight::from_parts(106_925_200_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 	/// Storage: `Skipped::Metadata` (r:0 w:0)
@@ -82,10 +82,10 @@ impl<T: frame_system::Config> frame_system::WeightInfo for WeightInfo<T> {
 	fn set_storage(i: u32, ) -> Weight {
 		// Proof size, measured: `0`
 		// Proof size, estimated: `0`
-		// Fastest run: 20_858_000 ps.
-		Weight::from_parts(104_418_276, 0)
-			// Standard error: 55_778
-			.saturating_add(Weight::from_parts(2_977_111, 0).saturating_mul(i.into()))
+		// Fastest run: 7_922_000 ps.
+		Weight::from_parts(8_370_000, 0)
+			// Standard error: 1_403
+			.saturating_add(Weight::from_parts(1_638_624, 0).saturating_mul(i.into()))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(i.into())))
 	}
 	/// Storage: `Skipped::Metadata` (r:0 w:0)
@@ -94,10 +94,10 @@ impl<T: frame_system::Config> frame_system::WeightInfo for WeightInfo<T> {
 	fn kill_storage(i: u32, ) -> Weight {
 		// Proof size, measured: `0`
 		// Proof size, estimated: `0`
-		// Fastest run: 20_579_000 ps.
-		Weight::from_parts(21_009_000, 0)
-			// Standard error: 16_780
-			.saturating_add(Weight::from_parts(2_209_931, 0).saturating_mul(i.into()))
+		// Fastest run: 8_350_000 ps.
+		Weight::from_parts(10_669_338, 0)
+			// Standard error: 3_187
+			.saturating_add(Weight::from_parts(1_098_680, 0).saturating_mul(i.into()))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(i.into())))
 	}
 	/// Storage: `Skipped::Metadata` (r:0 w:0)
@@ -106,10 +106,10 @@ impl<T: frame_system::Config> frame_system::WeightInfo for WeightInfo<T> {
 	fn kill_prefix(p: u32, ) -> Weight {
 		// Proof size, measured: `49 + p * (69 ±0)`
 		// Proof size, estimated: `50 + p * (70 ±0)`
-		// Fastest run: 36_468_000 ps.
-		Weight::from_parts(37_470_000, 50)
-			// Standard error: 55_242
-			.saturating_add(Weight::from_parts(5_649_113, 0).saturating_mul(p.into()))
+		// Fastest run: 12_949_000 ps.
+		Weight::from_parts(13_503_000, 50)
+			// Standard error: 4_721
+			.saturating_add(Weight::from_parts(2_419_479, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(p.into())))
 			.saturating_add(Weight::from_parts(0, 70).saturating_mul(p.into()))
@@ -119,8 +119,8 @@ impl<T: frame_system::Config> frame_system::WeightInfo for WeightInfo<T> {
 	fn authorize_upgrade() -> Weight {
 		// Proof size, measured: `0`
 		// Proof size, estimated: `0`
-		// Fastest run: 60_222_000 ps.
-		Weight::from_parts(84_808_000, 0)
+		// Fastest run: 36_632_000 ps.
+		Weight::from_parts(38_383_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 	/// Storage: `System::AuthorizedUpgrade` (r:1 w:1)
@@ -130,8 +130,8 @@ impl<T: frame_system::Config> frame_system::WeightInfo for WeightInfo<T> {
 	fn apply_authorized_upgrade() -> Weight {
 		// Proof size, measured: `22`
 		// Proof size, estimated: `1518`
-		// Fastest run: 143_608_775_000 ps.
-		Weight::from_parts(165_052_275_000, 1518)
+		// Fastest run: 98_612_835_000 ps.
+		Weight::from_parts(100_873_649_000, 1518)
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(2))
 	}

@@ -3,7 +3,7 @@
 //! edit by hand.
 //!
 //! Benchmark CLI 64.0.0, 2026-12-01; steps 50, repeat 20;
-//! machine `vm` (AMD EPYC); wasm execution `Compiled`.
+//! machine `vm` (Intel(R) Xeon(R) Processor); wasm execution `Compiled`.
 
 // Command:
 // /root/.cache/perpchain/target/debug/perpchain-node
@@ -45,30 +45,30 @@ impl<T: frame_system::Config> pallet_assets::WeightInfo for WeightInfo<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn create() -> Weight {
-		// Proof size, measured: `353`
+		// Proof size, measured: `331`
 		// Proof size, estimated: `3675`
-		// Fastest run: 168_183_000 ps.
-		Weight::from_parts(173_344_000, 3675)
+		// Fastest run: 80_560_000 ps.
+		Weight::from_parts(90_959_000, 3675)
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(2))
 	}
 	/// Storage: `Assets::Asset` (r:1 w:1)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	fn force_create() -> Weight {
-		// Proof size, measured: `213`
+		// Proof size, measured: `191`
 		// Proof size, estimated: `3675`
-		// Fastest run: 88_615_000 ps.
-		Weight::from_parts(91_871_000, 3675)
+		// Fastest run: 36_741_000 ps.
+		Weight::from_parts(42_271_000, 3675)
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 	/// Storage: `Assets::Asset` (r:1 w:1)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	fn start_destroy() -> Weight {
-		// Proof size, measured: `388`
+		// Proof size, measured: `385`
 		// Proof size, estimated: `3675`
-		// Fastest run: 85_779_000 ps.
-		Weight::from_parts(89_767_000, 3675)
+		// Fastest run: 34_861_000 ps.
+		Weight::from_parts(39_367_000, 3675)
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -80,12 +80,12 @@ impl<T: frame_system::Config> pallet_assets::WeightInfo for WeightInfo<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Component `c` ranges over `[0, 1000]`.
 	fn destroy_accounts(c: u32, ) -> Weight {
-		// Proof size, measured: `789 + c * (157 ±0)`
+		// Proof size, measured: `783 + c * (157 ±0)`
 		// Proof size, estimated: `3675 + c * (2609 ±0)`
-		// Fastest run: 128_549_000 ps.
-		Weight::from_parts(1_937_147_523, 3675)
-			// Standard error: 2_165_735
-			.saturating_add(Weight::from_parts(112_392_796, 0).saturating_mul(c.into()))
+		// Fastest run: 60_896_000 ps.
+		Weight::from_parts(61_426_000, 3675)
+			// Standard error: 89_281
+			.saturating_add(Weight::from_parts(49_607_218, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(c.into())))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -98,12 +98,12 @@ impl<T: frame_system::Config> pallet_assets::WeightInfo for WeightInfo<T> {
 	/// Proof: `Assets::Approvals` (`max_values`: None, `max_size`: Some(148), added: 2623, mode: `MaxEncodedLen`)
 	/// Component `a` ranges over `[0, 1000]`.
 	fn destroy_approvals(a: u32, ) -> Weight {
-		// Proof size, measured: `525 + a * (86 ±0)`
+		// Proof size, measured: `522 + a * (86 ±0)`
 		// Proof size, estimated: `3675 + a * (2623 ±0)`
-		// Fastest run: 122_097_000 ps.
-		Weight::from_parts(122_749_000, 3675)
-			// Standard error: 844_392
-			.saturating_add(Weight::from_parts(125_279_012, 0).saturating_mul(a.into()))
+		// Fastest run: 59_709_000 ps.
+		Weight::from_parts(60_771_000, 3675)
+			// Standard error: 47_948
+			.saturating_add(Weight::from_parts(56_761_703, 0).saturating_mul(a.into()))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(a.into())))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -117,10 +117,10 @@ impl<T: frame_system::Config> pallet_assets::WeightInfo for WeightInfo<T> {
 	/// Storage: `Assets::Reserves` (r:0 w:1)
 	/// Proof: `Assets::Reserves` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	fn finish_destroy() -> Weight {
-		// Proof size, measured: `500`
+		// Proof size, measured: `476`
 		// Proof size, estimated: `3675`
-		// Fastest run: 112_750_000 ps.
-		Weight::from_parts(117_620_000, 3675)
+		// Fastest run: 51_950_000 ps.
+		Weight::from_parts(56_547_000, 3675)
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(2))
 	}
@@ -129,10 +129,10 @@ impl<T: frame_system::Config> pallet_assets::WeightInfo for WeightInfo<T> {
 	/// Storage: `Assets::Account` (r:1 w:1)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	fn mint() -> Weight {
-		// Proof size, measured: `834`
+		// Proof size, measured: `476`
 		// Proof size, estimated: `3675`
-		// Fastest run: 155_771_000 ps.
-		Weight::from_parts(169_286_000, 3675)
+		// Fastest run: 74_081_000 ps.
+		Weight::from_parts(80_192_000, 3675)
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(2))
 	}
@@ -141,10 +141,10 @@ impl<T: frame_system::Config> pallet_assets::WeightInfo for WeightInfo<T> {
 	/// Storage: `Assets::Account` (r:1 w:1)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	fn burn() -> Weight {
-		// Proof size, measured: `574`
+		// Proof size, measured: `568`
 		// Proof size, estimated: `3675`
-		// Fastest run: 187_099_000 ps.
-		Weight::from_parts(197_067_000, 3675)
+		// Fastest run: 90_020_000 ps.
+		Weight::from_parts(102_270_000, 3675)
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(2))
 	}
@@ -155,10 +155,10 @@ impl<T: frame_system::Config> pallet_assets::WeightInfo for WeightInfo<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn transfer() -> Weight {
-		// Proof size, measured: `613`
+		// Proof size, measured: `607`
 		// Proof size, estimated: `6208`
-		// Fastest run: 251_088_000 ps.
-		Weight::from_parts(395_908_000, 6208)
+		// Fastest run: 127_144_000 ps.
+		Weight::from_parts(141_264_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(4))
 	}
@@ -169,10 +169,10 @@ impl<T: frame_system::Config> pallet_assets::WeightInfo for WeightInfo<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn transfer_keep_alive() -> Weight {
-		// Proof size, measured: `613`
+		// Proof size, measured: `607`
 		// Proof size, estimated: `6208`
-		// Fastest run: 230_620_000 ps.
-		Weight::from_parts(289_619_000, 6208)
+		// Fastest run: 114_336_000 ps.
+		Weight::from_parts(128_903_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(4))
 	}
@@ -183,10 +183,10 @@ impl<T: frame_system::Config> pallet_assets::WeightInfo for WeightInfo<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn force_transfer() -> Weight {
-		// Proof size, measured: `613`
+		// Proof size, measured: `607`
 		// Proof size, estimated: `6208`
-		// Fastest run: 250_718_000 ps.
-		Weight::from_parts(264_053_000, 6208)
+		// Fastest run: 122_486_000 ps.
+		Weight::from_parts(137_332_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(4))
 	}
@@ -195,10 +195,10 @@ impl<T: frame_system::Config> pallet_assets::WeightInfo for WeightInfo<T> {
 	/// Storage: `Assets::Account` (r:1 w:1)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	fn freeze() -> Weight {
-		// Proof size, measured: `574`
+		// Proof size, measured: `568`
 		// Proof size, estimated: `3675`
-		// Fastest run: 115_245_000 ps.
-		Weight::from_parts(119_132_000, 3675)
+		// Fastest run: 51_337_000 ps.
+		Weight::from_parts(58_202_000, 3675)
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -207,30 +207,30 @@ impl<T: frame_system::Config> pallet_assets::WeightInfo for WeightInfo<T> {
 	/// Storage: `Assets::Account` (r:1 w:1)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	fn thaw() -> Weight {
-		// Proof size, measured: `574`
+		// Proof size, measured: `568`
 		// Proof size, estimated: `3675`
-		// Fastest run: 115_525_000 ps.
-		Weight::from_parts(119_853_000, 3675)
+		// Fastest run: 50_066_000 ps.
+		Weight::from_parts(56_245_000, 3675)
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 	/// Storage: `Assets::Asset` (r:1 w:1)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	fn freeze_asset() -> Weight {
-		// Proof size, measured: `388`
+		// Proof size, measured: `385`
 		// Proof size, estimated: `3675`
-		// Fastest run: 84_508_000 ps.
-		Weight::from_parts(88_906_000, 3675)
+		// Fastest run: 35_036_000 ps.
+		Weight::from_parts(40_876_000, 3675)
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 	/// Storage: `Assets::Asset` (r:1 w:1)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	fn thaw_asset() -> Weight {
-		// Proof size, measured: `388`
+		// Proof size, measured: `385`
 		// Proof size, estimated: `3675`
-		// Fastest run: 84_428_000 ps.
-		Weight::from_parts(87_042_000, 3675)
+		// Fastest run: 37_883_000 ps.
+		Weight::from_parts(41_537_000, 3675)
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -239,20 +239,20 @@ impl<T: frame_system::Config> pallet_assets::WeightInfo for WeightInfo<T> {
 	/// Storage: `Assets::Metadata` (r:1 w:0)
 	/// Proof: `Assets::Metadata` (`max_values`: None, `max_size`: Some(140), added: 2615, mode: `MaxEncodedLen`)
 	fn transfer_ownership() -> Weight {
-		// Proof size, measured: `500`
+		// Proof size, measured: `476`
 		// Proof size, estimated: `3675`
-		// Fastest run: 107_470_000 ps.
-		Weight::from_parts(111_297_000, 3675)
+		// Fastest run: 50_331_000 ps.
+		Weight::from_parts(53_489_000, 3675)
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 	/// Storage: `Assets::Asset` (r:1 w:1)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	fn set_team() -> Weight {
-		// Proof size, measured: `388`
+		// Proof size, measured: `385`
 		// Proof size, estimated: `3675`
-		// Fastest run: 84_848_000 ps.
-		Weight::from_parts(88_365_000, 3675)
+		// Fastest run: 38_499_000 ps.
+		Weight::from_parts(41_366_000, 3675)
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -261,11 +261,13 @@ impl<T: frame_system::Config> pallet_assets::WeightInfo for WeightInfo<T> {
 	/// Storage: `Assets::Reserves` (r:0 w:1)
 	/// Proof: `Assets::Reserves` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	/// Component `n` ranges over `[0, 5]`.
-	fn set_reserves(_n: u32, ) -> Weight {
-		// Proof size, measured: `388`
+	fn set_reserves(n: u32, ) -> Weight {
+		// Proof size, measured: `385`
 		// Proof size, estimated: `3675`
-		// Fastest run: 90_358_000 ps.
-		Weight::from_parts(95_484_271, 3675)
+		// Fastest run: 39_317_000 ps.
+		Weight::from_parts(44_576_490, 3675)
+			// Standard error: 8_802
+			.saturating_add(Weight::from_parts(181_036, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -275,15 +277,13 @@ impl<T: frame_system::Config> pallet_assets::WeightInfo for WeightInfo<T> {
 	/// Proof: `Assets::Metadata` (`max_values`: None, `max_size`: Some(140), added: 2615, mode: `MaxEncodedLen`)
 	/// Component `n` ranges over `[0, 50]`.
 	/// Component `s` ranges over `[0, 50]`.
-	fn set_metadata(n: u32, s: u32, ) -> Weight {
-		// Proof size, measured: `500`
+	fn set_metadata(_n: u32, s: u32, ) -> Weight {
+		// Proof size, measured: `476`
 		// Proof size, estimated: `3675`
-		// Fastest run: 177_280_000 ps.
-		Weight::from_parts(184_669_276, 3675)
-			// Standard error: 18_597
-			.saturating_add(Weight::from_parts(1_908, 0).saturating_mul(n.into()))
-			// Standard error: 18_597
-			.saturating_add(Weight::from_parts(66_377, 0).saturating_mul(s.into()))
+		// Fastest run: 86_682_000 ps.
+		Weight::from_parts(98_877_991, 3675)
+			// Standard error: 1_796
+			.saturating_add(Weight::from_parts(3_880, 0).saturating_mul(s.into()))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -292,10 +292,10 @@ impl<T: frame_system::Config> pallet_assets::WeightInfo for WeightInfo<T> {
 	/// Storage: `Assets::Metadata` (r:1 w:1)
 	/// Proof: `Assets::Metadata` (`max_values`: None, `max_size`: Some(140), added: 2615, mode: `MaxEncodedLen`)
 	fn clear_metadata() -> Weight {
-		// Proof size, measured: `629`
+		// Proof size, measured: `623`
 		// Proof size, estimated: `3675`
-		// Fastest run: 174_475_000 ps.
-		Weight::from_parts(182_220_000, 3675)
+		// Fastest run: 87_570_000 ps.
+		Weight::from_parts(94_737_000, 3675)
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -305,13 +305,15 @@ impl<T: frame_system::Config> pallet_assets::WeightInfo for WeightInfo<T> {
 	/// Proof: `Assets::Metadata` (`max_values`: None, `max_size`: Some(140), added: 2615, mode: `MaxEncodedLen`)
 	/// Component `n` ranges over `[0, 50]`.
 	/// Component `s` ranges over `[0, 50]`.
-	fn force_set_metadata(n: u32, _s: u32, ) -> Weight {
-		// Proof size, measured: `339`
+	fn force_set_metadata(n: u32, s: u32, ) -> Weight {
+		// Proof size, measured: `315`
 		// Proof size, estimated: `3675`
-		// Fastest run: 109_153_000 ps.
-		Weight::from_parts(122_589_310, 3675)
-			// Standard error: 22_687
-			.saturating_add(Weight::from_parts(234_843, 0).saturating_mul(n.into()))
+		// Fastest run: 46_846_000 ps.
+		Weight::from_parts(53_048_324, 3675)
+			// Standard error: 822
+			.saturating_add(Weight::from_parts(6_346, 0).saturating_mul(n.into()))
+			// Standard error: 822
+			.saturating_add(Weight::from_parts(3_917, 0).saturating_mul(s.into()))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -320,20 +322,20 @@ impl<T: frame_system::Config> pallet_assets::WeightInfo for WeightInfo<T> {
 	/// Storage: `Assets::Metadata` (r:1 w:1)
 	/// Proof: `Assets::Metadata` (`max_values`: None, `max_size`: Some(140), added: 2615, mode: `MaxEncodedLen`)
 	fn force_clear_metadata() -> Weight {
-		// Proof size, measured: `629`
+		// Proof size, measured: `623`
 		// Proof size, estimated: `3675`
-		// Fastest run: 173_634_000 ps.
-		Weight::from_parts(243_694_000, 3675)
+		// Fastest run: 83_646_000 ps.
+		Weight::from_parts(94_278_000, 3675)
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 	/// Storage: `Assets::Asset` (r:1 w:1)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	fn force_asset_status() -> Weight {
-		// Proof size, measured: `388`
+		// Proof size, measured: `385`
 		// Proof size, estimated: `3675`
-		// Fastest run: 82_885_000 ps.
-		Weight::from_parts(85_870_000, 3675)
+		// Fastest run: 36_337_000 ps.
+		Weight::from_parts(39_838_000, 3675)
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -342,10 +344,10 @@ impl<T: frame_system::Config> pallet_assets::WeightInfo for WeightInfo<T> {
 	/// Storage: `Assets::Approvals` (r:1 w:1)
 	/// Proof: `Assets::Approvals` (`max_values`: None, `max_size`: Some(148), added: 2623, mode: `MaxEncodedLen`)
 	fn approve_transfer() -> Weight {
-		// Proof size, measured: `388`
+		// Proof size, measured: `385`
 		// Proof size, estimated: `3675`
-		// Fastest run: 183_652_000 ps.
-		Weight::from_parts(195_254_000, 3675)
+		// Fastest run: 91_025_000 ps.
+		Weight::from_parts(103_242_000, 3675)
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(2))
 	}
@@ -358,10 +360,10 @@ impl<T: frame_system::Config> pallet_assets::WeightInfo for WeightInfo<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn transfer_approved() -> Weight {
-		// Proof size, measured: `783`
+		// Proof size, measured: `777`
 		// Proof size, estimated: `6208`
-		// Fastest run: 340_745_000 ps.
-		Weight::from_parts(510_691_000, 6208)
+		// Fastest run: 180_159_000 ps.
+		Weight::from_parts(201_638_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().writes(5))
 	}
@@ -370,10 +372,10 @@ impl<T: frame_system::Config> pallet_assets::WeightInfo for WeightInfo<T> {
 	/// Storage: `Assets::Approvals` (r:1 w:1)
 	/// Proof: `Assets::Approvals` (`max_values`: None, `max_size`: Some(148), added: 2623, mode: `MaxEncodedLen`)
 	fn cancel_approval() -> Weight {
-		// Proof size, measured: `558`
+		// Proof size, measured: `555`
 		// Proof size, estimated: `3675`
-		// Fastest run: 183_592_000 ps.
-		Weight::from_parts(197_579_000, 3675)
+		// Fastest run: 96_090_000 ps.
+		Weight::from_parts(103_847_000, 3675)
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(2))
 	}
@@ -382,20 +384,20 @@ impl<T: frame_system::Config> pallet_assets::WeightInfo for WeightInfo<T> {
 	/// Storage: `Assets::Approvals` (r:1 w:1)
 	/// Proof: `Assets::Approvals` (`max_values`: None, `max_size`: Some(148), added: 2623, mode: `MaxEncodedLen`)
 	fn force_cancel_approval() -> Weight {
-		// Proof size, measured: `558`
+		// Proof size, measured: `555`
 		// Proof size, estimated: `3675`
-		// Fastest run: 191_016_000 ps.
-		Weight::from_parts(198_400_000, 3675)
+		// Fastest run: 95_298_000 ps.
+		Weight::from_parts(107_251_000, 3675)
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(2))
 	}
 	/// Storage: `Assets::Asset` (r:1 w:1)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	fn set_min_balance() -> Weight {
-		// Proof size, measured: `388`
+		// Proof size, measured: `385`
 		// Proof size, estimated: `3675`
-		// Fastest run: 89_757_000 ps.
-		Weight::from_parts(95_318_000, 3675)
+		// Fastest run: 39_868_000 ps.
+		Weight::from_parts(43_392_000, 3675)
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -406,10 +408,10 @@ impl<T: frame_system::Config> pallet_assets::WeightInfo for WeightInfo<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn touch() -> Weight {
-		// Proof size, measured: `937`
+		// Proof size, measured: `579`
 		// Proof size, estimated: `3675`
-		// Fastest run: 205_153_000 ps.
-		Weight::from_parts(299_909_000, 3675)
+		// Fastest run: 104_850_000 ps.
+		Weight::from_parts(113_107_000, 3675)
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(3))
 	}
@@ -418,10 +420,10 @@ impl<T: frame_system::Config> pallet_assets::WeightInfo for WeightInfo<T> {
 	/// Storage: `Assets::Asset` (r:1 w:1)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	fn touch_other() -> Weight {
-		// Proof size, measured: `834`
+		// Proof size, measured: `476`
 		// Proof size, estimated: `3675`
-		// Fastest run: 197_419_000 ps.
-		Weight::from_parts(205_543_000, 3675)
+		// Fastest run: 96_090_000 ps.
+		Weight::from_parts(107_575_000, 3675)
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(2))
 	}
@@ -432,10 +434,10 @@ impl<T: frame_system::Config> pallet_assets::WeightInfo for WeightInfo<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn refund() -> Weight {
-		// Proof size, measured: `695`
+		// Proof size, measured: `689`
 		// Proof size, estimated: `3675`
-		// Fastest run: 187_669_000 ps.
-		Weight::from_parts(213_528_000, 3675)
+		// Fastest run: 91_684_000 ps.
+		Weight::from_parts(102_807_000, 3675)
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(3))
 	}
@@ -444,10 +446,10 @@ impl<T: frame_system::Config> pallet_assets::WeightInfo for WeightInfo<T> {
 	/// Storage: `Assets::Asset` (r:1 w:1)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	fn refund_other() -> Weight {
-		// Proof size, measured: `625`
+		// Proof size, measured: `619`
 		// Proof size, estimated: `3675`
-		// Fastest run: 179_515_000 ps.
-		Weight::from_parts(222_604_000, 3675)
+		// Fastest run: 92_034_000 ps.
+		Weight::from_parts(99_392_000, 3675)
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(2))
 	}
@@ -456,10 +458,10 @@ impl<T: frame_system::Config> pallet_assets::WeightInfo for WeightInfo<T> {
 	/// Storage: `Assets::Account` (r:1 w:1)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	fn block() -> Weight {
-		// Proof size, measured: `574`
+		// Proof size, measured: `568`
 		// Proof size, estimated: `3675`
-		// Fastest run: 115_526_000 ps.
-		Weight::from_parts(120_144_000, 3675)
+		// Fastest run: 51_597_000 ps.
+		Weight::from_parts(58_224_000, 3675)
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -470,29 +472,29 @@ impl<T: frame_system::Config> pallet_assets::WeightInfo for WeightInfo<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn transfer_all() -> Weight {
-		// Proof size, measured: `613`
+		// Proof size, measured: `607`
 		// Proof size, estimated: `6208`
-		// Fastest run: 302_705_000 ps.
-		Weight::from_parts(320_698_000, 6208)
+		// Fastest run: 153_553_000 ps.
+		Weight::from_parts(170_281_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(4))
 	}
 	/// Storage: `Assets::Asset` (r:1 w:0)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	fn total_issuance() -> Weight {
-		// Proof size, measured: `388`
+		// Proof size, measured: `385`
 		// Proof size, estimated: `3675`
-		// Fastest run: 40_586_000 ps.
-		Weight::from_parts(42_839_000, 3675)
+		// Fastest run: 18_310_000 ps.
+		Weight::from_parts(20_697_000, 3675)
 			.saturating_add(T::DbWeight::get().reads(1))
 	}
 	/// Storage: `Assets::Account` (r:1 w:0)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	fn balance() -> Weight {
-		// Proof size, measured: `300`
+		// Proof size, measured: `297`
 		// Proof size, estimated: `3599`
-		// Fastest run: 46_427_000 ps.
-		Weight::from_parts(48_340_000, 3599)
+		// Fastest run: 22_108_000 ps.
+		Weight::from_parts(24_988_000, 3599)
 			.saturating_add(T::DbWeight::get().reads(1))
 	}
 	/// Storage: `Assets::Approvals` (r:1 w:0)
@@ -500,8 +502,8 @@ impl<T: frame_system::Config> pallet_assets::WeightInfo for WeightInfo<T> {
 	fn allowance() -> Weight {
 		// Proof size, measured: `283`
 		// Proof size, estimated: `3613`
-		// Fastest run: 47_068_000 ps.
-		Weight::from_parts(49_011_000, 3613)
+		// Fastest run: 23_973_000 ps.
+		Weight::from_parts(26_633_000, 3613)
 			.saturating_add(T::DbWeight::get().reads(1))
 	}
 	/// Storage: `Assets::Asset` (r:1 w:0)
@@ -509,20 +511,20 @@ impl<T: frame_system::Config> pallet_assets::WeightInfo for WeightInfo<T> {
 	/// Storage: `Assets::Reserves` (r:0 w:1)
 	/// Proof: `Assets::Reserves` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	fn migration_v2_foreign_asset_set_reserve_weight() -> Weight {
-		// Proof size, measured: `227`
+		// Proof size, measured: `224`
 		// Proof size, estimated: `3675`
-		// Fastest run: 64_090_000 ps.
-		Weight::from_parts(70_231_000, 3675)
+		// Fastest run: 27_445_000 ps.
+		Weight::from_parts(31_064_000, 3675)
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 	/// Storage: `Assets::Metadata` (r:1 w:0)
 	/// Proof: `Assets::Metadata` (`max_values`: None, `max_size`: Some(140), added: 2615, mode: `MaxEncodedLen`)
 	fn get_metadata() -> Weight {
-		// Proof size, measured: `355`
+		// Proof size, measured: `352`
 		// Proof size, estimated: `3605`
-		// Fastest run: 46_988_000 ps.
-		Weight::from_parts(49_712_000, 3605)
+		// Fastest run: 20_988_000 ps.
+		Weight::from_parts(23_759_000, 3605)
 			.saturating_add(T::DbWeight::get().reads(1))
 	}
 }

@@ -3,7 +3,7 @@
 //! edit by hand.
 //!
 //! Benchmark CLI 64.0.0, 2026-12-01; steps 50, repeat 20;
-//! machine `vm` (AMD EPYC); wasm execution `Compiled`.
+//! machine `vm` (Intel(R) Xeon(R) Processor); wasm execution `Compiled`.
 
 // Command:
 // /root/.cache/perpchain/target/debug/perpchain-node
@@ -45,8 +45,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 	fn transfer_allow_death() -> Weight {
 		// Proof size, measured: `0`
 		// Proof size, estimated: `3593`
-		// Fastest run: 287_476_000 ps.
-		Weight::from_parts(345_074_000, 3593)
+		// Fastest run: 144_319_000 ps.
+		Weight::from_parts(159_280_000, 3593)
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -55,8 +55,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 	fn transfer_keep_alive() -> Weight {
 		// Proof size, measured: `0`
 		// Proof size, estimated: `3593`
-		// Fastest run: 227_303_000 ps.
-		Weight::from_parts(253_884_000, 3593)
+		// Fastest run: 113_696_000 ps.
+		Weight::from_parts(125_916_000, 3593)
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -65,8 +65,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 	fn force_set_balance_creating() -> Weight {
 		// Proof size, measured: `39`
 		// Proof size, estimated: `3593`
-		// Fastest run: 132_136_000 ps.
-		Weight::from_parts(140_572_000, 3593)
+		// Fastest run: 60_329_000 ps.
+		Weight::from_parts(67_309_000, 3593)
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -75,8 +75,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 	fn force_set_balance_killing() -> Weight {
 		// Proof size, measured: `174`
 		// Proof size, estimated: `3593`
-		// Fastest run: 134_681_000 ps.
-		Weight::from_parts(154_268_000, 3593)
+		// Fastest run: 60_986_000 ps.
+		Weight::from_parts(69_389_000, 3593)
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -85,8 +85,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 	fn force_transfer() -> Weight {
 		// Proof size, measured: `103`
 		// Proof size, estimated: `6196`
-		// Fastest run: 296_713_000 ps.
-		Weight::from_parts(364_330_000, 6196)
+		// Fastest run: 149_864_000 ps.
+		Weight::from_parts(169_750_000, 6196)
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(2))
 	}
@@ -95,8 +95,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 	fn transfer_all() -> Weight {
 		// Proof size, measured: `0`
 		// Proof size, estimated: `3593`
-		// Fastest run: 277_087_000 ps.
-		Weight::from_parts(297_916_000, 3593)
+		// Fastest run: 140_913_000 ps.
+		Weight::from_parts(156_264_000, 3593)
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -105,8 +105,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 	fn force_unreserve() -> Weight {
 		// Proof size, measured: `174`
 		// Proof size, estimated: `3593`
-		// Fastest run: 110_877_000 ps.
-		Weight::from_parts(115_625_000, 3593)
+		// Fastest run: 49_986_000 ps.
+		Weight::from_parts(53_942_000, 3593)
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -116,10 +116,10 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 	fn upgrade_accounts(u: u32, ) -> Weight {
 		// Proof size, measured: `0 + u * (85 ±0)`
 		// Proof size, estimated: `990 + u * (2603 ±0)`
-		// Fastest run: 136_524_000 ps.
-		Weight::from_parts(1_294_248_536, 990)
-			// Standard error: 1_652_078
-			.saturating_add(Weight::from_parts(90_510_454, 0).saturating_mul(u.into()))
+		// Fastest run: 52_357_000 ps.
+		Weight::from_parts(53_419_000, 990)
+			// Standard error: 93_330
+			.saturating_add(Weight::from_parts(40_460_091, 0).saturating_mul(u.into()))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(u.into())))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(u.into())))
 			.saturating_add(Weight::from_parts(0, 2603).saturating_mul(u.into()))
@@ -127,19 +127,19 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 	fn force_adjust_total_issuance() -> Weight {
 		// Proof size, measured: `0`
 		// Proof size, estimated: `0`
-		// Fastest run: 44_844_000 ps.
-		Weight::from_parts(47_098_000, 0)
+		// Fastest run: 17_732_000 ps.
+		Weight::from_parts(20_776_000, 0)
 	}
 	fn burn_allow_death() -> Weight {
 		// Proof size, measured: `0`
 		// Proof size, estimated: `0`
-		// Fastest run: 181_378_000 ps.
-		Weight::from_parts(187_860_000, 0)
+		// Fastest run: 89_749_000 ps.
+		Weight::from_parts(99_343_000, 0)
 	}
 	fn burn_keep_alive() -> Weight {
 		// Proof size, measured: `0`
 		// Proof size, estimated: `0`
-		// Fastest run: 123_059_000 ps.
-		Weight::from_parts(128_349_000, 0)
+		// Fastest run: 59_493_000 ps.
+		Weight::from_parts(67_461_000, 0)
 	}
 }

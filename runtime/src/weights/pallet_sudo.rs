@@ -3,7 +3,7 @@
 //! edit by hand.
 //!
 //! Benchmark CLI 64.0.0, 2026-12-01; steps 50, repeat 20;
-//! machine `vm` (AMD EPYC); wasm execution `Compiled`.
+//! machine `vm` (Intel(R) Xeon(R) Processor); wasm execution `Compiled`.
 
 // Command:
 // /root/.cache/perpchain/target/debug/perpchain-node
@@ -45,8 +45,8 @@ impl<T: frame_system::Config> pallet_sudo::WeightInfo for WeightInfo<T> {
 	fn set_key() -> Weight {
 		// Proof size, measured: `132`
 		// Proof size, estimated: `1517`
-		// Fastest run: 65_592_000 ps.
-		Weight::from_parts(69_950_000, 1517)
+		// Fastest run: 28_600_000 ps.
+		Weight::from_parts(32_689_000, 1517)
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -55,8 +55,8 @@ impl<T: frame_system::Config> pallet_sudo::WeightInfo for WeightInfo<T> {
 	fn sudo() -> Weight {
 		// Proof size, measured: `132`
 		// Proof size, estimated: `1517`
-		// Fastest run: 71_484_000 ps.
-		Weight::from_parts(75_210_000, 1517)
+		// Fastest run: 30_790_000 ps.
+		Weight::from_parts(34_794_000, 1517)
 			.saturating_add(T::DbWeight::get().reads(1))
 	}
 	/// Storage: `Sudo::Key` (r:1 w:0)
@@ -64,8 +64,8 @@ impl<T: frame_system::Config> pallet_sudo::WeightInfo for WeightInfo<T> {
 	fn sudo_as() -> Weight {
 		// Proof size, measured: `132`
 		// Proof size, estimated: `1517`
-		// Fastest run: 71_533_000 ps.
-		Weight::from_parts(75_220_000, 1517)
+		// Fastest run: 31_111_000 ps.
+		Weight::from_parts(34_550_000, 1517)
 			.saturating_add(T::DbWeight::get().reads(1))
 	}
 	/// Storage: `Sudo::Key` (r:1 w:1)
@@ -73,8 +73,8 @@ impl<T: frame_system::Config> pallet_sudo::WeightInfo for WeightInfo<T> {
 	fn remove_key() -> Weight {
 		// Proof size, measured: `132`
 		// Proof size, estimated: `1517`
-		// Fastest run: 62_046_000 ps.
-		Weight::from_parts(65_282_000, 1517)
+		// Fastest run: 26_422_000 ps.
+		Weight::from_parts(30_129_000, 1517)
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -83,8 +83,8 @@ impl<T: frame_system::Config> pallet_sudo::WeightInfo for WeightInfo<T> {
 	fn check_only_sudo_account() -> Weight {
 		// Proof size, measured: `132`
 		// Proof size, estimated: `1517`
-		// Fastest run: 28_774_000 ps.
-		Weight::from_parts(30_157_000, 1517)
+		// Fastest run: 14_517_000 ps.
+		Weight::from_parts(16_432_000, 1517)
 			.saturating_add(T::DbWeight::get().reads(1))
 	}
 }

@@ -3,7 +3,7 @@
 //! edit by hand.
 //!
 //! Benchmark CLI 64.0.0, 2026-12-01; steps 50, repeat 20;
-//! machine `vm` (AMD EPYC); wasm execution `Compiled`.
+//! machine `vm` (Intel(R) Xeon(R) Processor); wasm execution `Compiled`.
 
 // Command:
 // /root/.cache/perpchain/target/debug/perpchain-node
@@ -47,15 +47,15 @@ impl<T: frame_system::Config> pallet_timestamp::WeightInfo for WeightInfo<T> {
 	fn set() -> Weight {
 		// Proof size, measured: `114`
 		// Proof size, estimated: `1493`
-		// Fastest run: 50_885_000 ps.
-		Weight::from_parts(53_089_000, 1493)
+		// Fastest run: 20_212_000 ps.
+		Weight::from_parts(21_753_000, 1493)
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 	fn on_finalize() -> Weight {
 		// Proof size, measured: `0`
 		// Proof size, estimated: `0`
-		// Fastest run: 7_784_000 ps.
-		Weight::from_parts(8_496_000, 0)
+		// Fastest run: 2_819_000 ps.
+		Weight::from_parts(3_156_000, 0)
 	}
 }

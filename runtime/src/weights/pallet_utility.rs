@@ -3,7 +3,7 @@
 //! edit by hand.
 //!
 //! Benchmark CLI 64.0.0, 2026-12-01; steps 50, repeat 20;
-//! machine `vm` (AMD EPYC); wasm execution `Compiled`.
+//! machine `vm` (Intel(R) Xeon(R) Processor); wasm execution `Compiled`.
 
 // Command:
 // /root/.cache/perpchain/target/debug/perpchain-node
@@ -44,51 +44,51 @@ impl<T: frame_system::Config> pallet_utility::WeightInfo for WeightInfo<T> {
 	fn batch(c: u32, ) -> Weight {
 		// Proof size, measured: `0`
 		// Proof size, estimated: `0`
-		// Fastest run: 41_247_000 ps.
-		Weight::from_parts(129_571_152, 0)
-			// Standard error: 208_412
-			.saturating_add(Weight::from_parts(17_587_398, 0).saturating_mul(c.into()))
+		// Fastest run: 16_271_000 ps.
+		Weight::from_parts(104_012_540, 0)
+			// Standard error: 14_242
+			.saturating_add(Weight::from_parts(8_402_182, 0).saturating_mul(c.into()))
 	}
 	fn as_derivative() -> Weight {
 		// Proof size, measured: `0`
 		// Proof size, estimated: `0`
-		// Fastest run: 34_735_000 ps.
-		Weight::from_parts(37_500_000, 0)
+		// Fastest run: 13_633_000 ps.
+		Weight::from_parts(15_017_000, 0)
 	}
 	/// Component `c` ranges over `[0, 1000]`.
 	fn batch_all(c: u32, ) -> Weight {
 		// Proof size, measured: `0`
 		// Proof size, estimated: `0`
-		// Fastest run: 41_828_000 ps.
-		Weight::from_parts(677_981_542, 0)
-			// Standard error: 376_909
-			.saturating_add(Weight::from_parts(22_516_718, 0).saturating_mul(c.into()))
+		// Fastest run: 16_726_000 ps.
+		Weight::from_parts(31_564_479, 0)
+			// Standard error: 8_894
+			.saturating_add(Weight::from_parts(9_532_923, 0).saturating_mul(c.into()))
 	}
 	fn dispatch_as() -> Weight {
 		// Proof size, measured: `0`
 		// Proof size, estimated: `0`
-		// Fastest run: 51_115_000 ps.
-		Weight::from_parts(64_520_000, 0)
+		// Fastest run: 20_873_000 ps.
+		Weight::from_parts(23_709_000, 0)
 	}
 	/// Component `c` ranges over `[0, 1000]`.
 	fn force_batch(c: u32, ) -> Weight {
 		// Proof size, measured: `0`
 		// Proof size, estimated: `0`
-		// Fastest run: 45_755_000 ps.
-		Weight::from_parts(1_459_483_980, 0)
-			// Standard error: 368_592
-			.saturating_add(Weight::from_parts(24_106_581, 0).saturating_mul(c.into()))
+		// Fastest run: 17_434_000 ps.
+		Weight::from_parts(41_975_783, 0)
+			// Standard error: 8_389
+			.saturating_add(Weight::from_parts(8_767_308, 0).saturating_mul(c.into()))
 	}
 	fn dispatch_as_fallible() -> Weight {
 		// Proof size, measured: `0`
 		// Proof size, estimated: `0`
-		// Fastest run: 50_214_000 ps.
-		Weight::from_parts(66_344_000, 0)
+		// Fastest run: 21_707_000 ps.
+		Weight::from_parts(24_344_000, 0)
 	}
 	fn if_else() -> Weight {
 		// Proof size, measured: `0`
 		// Proof size, estimated: `0`
-		// Fastest run: 59_581_000 ps.
-		Weight::from_parts(82_804_000, 0)
+		// Fastest run: 24_635_000 ps.
+		Weight::from_parts(28_156_000, 0)
 	}
 }

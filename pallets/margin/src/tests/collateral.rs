@@ -167,7 +167,8 @@ fn withdrawals_cannot_leave_an_account_below_initial_margin() {
 #[test]
 fn governance_lists_updates_and_delists_collateral() {
 	run_test(|| {
-		let params = CollateralParams { unit: BTC_UNIT, weight: Perbill::from_percent(90) };
+		let params =
+			CollateralParams { unit: BTC_UNIT, weight: Perbill::from_percent(90), min_amount: 0 };
 		// The custody must hold the minimum balance first.
 		assert_noop!(
 			Margin::set_collateral(RuntimeOrigin::root(), BTC, Some(params)),
@@ -202,7 +203,7 @@ fn governance_lists_updates_and_delists_collateral() {
 fn bad_collateral_listings_change_nothing() {
 	run_test(|| {
 		let root = RuntimeOrigin::root();
-		let good = CollateralParams { unit: 1, weight: Perbill::from_percent(50) };
+		let good = CollateralParams { unit: 1, weight: Perbill::from_percent(50), min_amount: 0 };
 		assert_noop!(
 			Margin::set_collateral(RuntimeOrigin::signed(ALICE), OTHER, Some(good)),
 			DispatchError::BadOrigin
@@ -214,6 +215,7 @@ fn bad_collateral_listings_change_nothing() {
 		for bad in [
 			CollateralParams { unit: 0, ..good },
 			CollateralParams { weight: Perbill::zero(), ..good },
+			CollateralParams { min_amount: 1_001, ..good },
 		] {
 			assert_noop!(
 				Margin::set_collateral(root.clone(), OTHER, Some(bad)),

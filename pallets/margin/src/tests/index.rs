@@ -106,6 +106,28 @@ fn discovery_visits_the_accounts_at_risk_not_all_accounts() {
 }
 
 #[test]
+fn discovery_returns_the_accounts_furthest_past_their_bands_first() {
+	run_test(|| {
+		// 1 BTC long at 50,000 each: on 10,050 USD (liquidatable below ≈ 42,100), on 8,050
+		// (≈ 44,200) and on 6,050 (≈ 46,300); and a short, liquidatable above ≈ 57,100.
+		for (who, usd_) in [(1u64, 10_050), (2, 8_050), (3, 6_050)] {
+			mint(USD, who, usd(usd_));
+			deposit(who, USD, usd(usd_));
+			assert_ok!(trade(who, ONE_BTC));
+		}
+		// Crossed when it had nothing to value: found whatever the price.
+		mint(USD, 4, usd(10_050));
+		deposit(4, USD, usd(10_050));
+		assert_ok!(trade(4, -ONE_BTC));
+		crate::Pallet::<Test>::mark_crossed(&4);
+		// At 40,000 every long is past its lower end, the thinnest one furthest.
+		set_price(BTC, p(40_000));
+		assert_eq!(Margin::crossed_accounts(100), vec![4, 3, 2, 1]);
+		assert_eq!(Margin::crossed_accounts(2), vec![4, 3]);
+	});
+}
+
+#[test]
 fn stale_prices_find_nothing_and_refresh_nothing() {
 	run_test(|| {
 		deposit(ALICE, USD, usd(10_050));

@@ -111,3 +111,22 @@ fn out_of_bounds_market_parameters_change_nothing() {
 		);
 	});
 }
+
+#[test]
+fn minimum_sizes_are_bounded() {
+	use crate::CollateralParams;
+	run_test(|| {
+		let too_large = Params { min_notional: usd(100_001), ..btc_market() };
+		assert_noop!(
+			Margin::update_market(RuntimeOrigin::root(), BTC_PERP, too_large),
+			Error::<Test>::InvalidMarketParams
+		);
+		let largest = Params { min_notional: usd(100_000), ..btc_market() };
+		assert_ok!(Margin::update_market(RuntimeOrigin::root(), BTC_PERP, largest));
+		let dot = CollateralParams { min_amount: 1_001 * DOT_UNIT, ..DOT_COLLATERAL };
+		assert_noop!(
+			Margin::set_collateral(RuntimeOrigin::root(), DOT, Some(dot)),
+			Error::<Test>::InvalidCollateralParams
+		);
+	});
+}

@@ -225,3 +225,36 @@ fn the_vault_can_be_funded_and_pays_profits() {
 		);
 	});
 }
+
+#[test]
+fn no_trade_leaves_a_dust_position_and_no_transfer_a_dust_holding() {
+	run_test(|| {
+		// BTC-PERP at 50,000: no position under 100 USD (0.002 BTC); DOT: no holding under 1 DOT.
+		Markets::<Test>::mutate(BTC_PERP, |m| m.as_mut().unwrap().min_notional = usd(100));
+		CollateralAssets::<Test>::mutate(DOT, |c| c.as_mut().unwrap().min_amount = DOT_UNIT);
+		deposit(ALICE, USD, usd(10_000));
+		let dust = ONE_BTC / 1_000;
+		assert_noop!(trade(ALICE, 1), Error::<Test>::PositionTooSmall);
+		assert_noop!(trade(ALICE, -dust), Error::<Test>::PositionTooSmall);
+		assert_ok!(trade(ALICE, ONE_BTC));
+		// Reducing to dust is refused; to zero, or to at least the minimum, it is not.
+		assert_noop!(trade(ALICE, -(ONE_BTC - dust)), Error::<Test>::PositionTooSmall);
+		assert_ok!(trade(ALICE, -(ONE_BTC - 2 * dust)));
+		assert_ok!(trade(ALICE, -2 * dust));
+		assert!(Accounts::<Test>::get(ALICE).unwrap().positions.is_empty());
+
+		mint(DOT, ALICE, 10 * DOT_UNIT);
+		assert_noop!(
+			Margin::deposit(RuntimeOrigin::signed(ALICE), DOT, DOT_UNIT / 10),
+			Error::<Test>::CollateralTooSmall
+		);
+		deposit(ALICE, DOT, 2 * DOT_UNIT);
+		// Topping up by less than the minimum is fine: the holding stays above it.
+		deposit(ALICE, DOT, DOT_UNIT / 10);
+		let withdraw = |amount| Margin::withdraw(RuntimeOrigin::signed(ALICE), DOT, amount);
+		assert_noop!(withdraw(2 * DOT_UNIT), Error::<Test>::CollateralTooSmall);
+		assert_ok!(withdraw(DOT_UNIT));
+		assert_ok!(withdraw(DOT_UNIT + DOT_UNIT / 10));
+		assert_eq!(Collateral::<Test>::get(ALICE, DOT), None);
+	});
+}
