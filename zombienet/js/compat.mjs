@@ -124,7 +124,8 @@ export async function submitEveryCall(api, trader) {
     ['oracle.resetBreaker', alice, sudo(api.tx.oracle.resetBreaker(BTC)), [null, 'oracle.NotFrozen']],
     ['margin.deposit', trader, api.tx.margin.deposit(USD, 100n * USD_UNIT), [null]],
     ['margin.withdraw', trader, api.tx.margin.withdraw(USD, 10n * USD_UNIT), [null]],
-    ['margin.trade', trader, api.tx.margin.trade(BTC_PERP, 10_000n), [null]],
+    // 0.001 BTC (about 65 USD): above the market's 10 USD minimum position.
+    ['margin.trade', trader, api.tx.margin.trade(BTC_PERP, 100_000n), [null]],
     ['margin.refresh', trader, api.tx.margin.refresh(trader.address), [null, 'margin.NotCrossed']],
     ['margin.close', trader, api.tx.margin.close(BTC_PERP), [null]],
     ['margin.createMarket', alice, sudo(api.tx.margin.createMarket(market.unwrap())), [null, 'margin.TooManyMarkets']],
