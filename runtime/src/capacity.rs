@@ -8,12 +8,12 @@
 //! an account with `MaxPositions` positions whose debt sends its collateral to auction.
 //! `benchmarks/capacity.sh` prints this as a table.
 
-use crate::{configs::RuntimeBlockWeights, Runtime};
+use crate::{
+	configs::{liquidation::FeedRoom, RuntimeBlockWeights},
+	Runtime,
+};
 use alloc::vec::Vec;
 use frame_support::{dispatch::DispatchClass, traits::Get, weights::Weight};
-use pallet_perp_oracle::WeightInfo as _;
-
-type OracleWeights = <Runtime as pallet_perp_oracle::Config>::WeightInfo;
 
 /// The block-space arithmetic of liquidations under congestion.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -36,21 +36,15 @@ pub struct Capacity {
 	pub per_block: u32,
 }
 
-/// The largest operational extrinsic's base.
-fn base() -> Weight {
-	RuntimeBlockWeights::get().get(DispatchClass::Operational).base_extrinsic
-}
-
 /// The capacity with the weights the runtime uses.
 pub fn capacity() -> Capacity {
 	let limits = RuntimeBlockWeights::get();
 	let block = limits.max_block;
 	let normal = limits.get(DispatchClass::Normal).max_total.unwrap_or(block);
 	let reserved = limits.get(DispatchClass::Operational).reserved.unwrap_or(Weight::zero());
-	let feeders: u32 = <Runtime as pallet_perp_oracle::Config>::MaxFeeders::get();
-	let values: u32 = <Runtime as pallet_perp_oracle::Config>::MaxValuesPerFeed::get();
-	let feed = OracleWeights::feed(values, feeders).saturating_add(base());
 	// The reserved share less the feeds' room (`FeedRoom`: `feeders` feeds of `feed`).
+	let feeders = FeedRoom::feeders();
+	let feed = FeedRoom::one_feed();
 	let left = crate::Liquidation::reserved_share();
 	let batch = crate::Liquidation::batch_size();
 	Capacity {

@@ -185,7 +185,10 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn do_deposit(who: T::AccountId, asset: AssetId, amount: Balance) -> DispatchResult {
 		ensure!(amount > 0, Error::<T>::ZeroAmount);
 		let settlement = asset == T::SettlementAsset::get();
-		if !settlement {
+		// The holding before the deposit (none for the settlement asset, held as cash).
+		let held = if settlement {
+			0
+		} else {
 			let params = CollateralAssets::<T>::get(asset).ok_or(Error::<T>::UnknownAsset)?;
 			let held = Collateral::<T>::get(&who, asset).unwrap_or_default();
 			// (What custody receives is at least `amount`: see `pull`.)
@@ -193,7 +196,8 @@ impl<T: Config> Pallet<T> {
 				held.saturating_add(amount) >= params.min_amount,
 				Error::<T>::CollateralTooSmall
 			);
-		}
+			held
+		};
 		let received = Self::pull(asset, &who, amount)?;
 		let credit = i128::try_from(received).map_err(|_| ArithmeticError::Overflow)?;
 		if settlement {
@@ -201,10 +205,7 @@ impl<T: Config> Pallet<T> {
 			account.cash = account.cash.checked_add(credit).ok_or(ArithmeticError::Overflow)?;
 			Accounts::<T>::insert(&who, account);
 		} else {
-			let balance = Collateral::<T>::get(&who, asset)
-				.unwrap_or_default()
-				.checked_add(received)
-				.ok_or(ArithmeticError::Overflow)?;
+			let balance = held.checked_add(received).ok_or(ArithmeticError::Overflow)?;
 			let total = TotalCollateral::<T>::get(asset)
 				.checked_add(received)
 				.ok_or(ArithmeticError::Overflow)?;

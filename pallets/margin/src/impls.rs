@@ -10,7 +10,7 @@ impl<T: Config> MarginInspector<T::AccountId> for Pallet<T> {
 	/// fresh counts as liquidation values it (`Pricing::Liquidation`).
 	fn health(who: &T::AccountId) -> Option<HealthState> {
 		let account = Accounts::<T>::get(who);
-		let has_collateral = Collateral::<T>::iter_prefix(who).next().is_some();
+		let has_collateral = Self::has_collateral(who);
 		if account.is_none() && !has_collateral {
 			return None;
 		}
@@ -26,6 +26,11 @@ impl<T: Config> MarginInspector<T::AccountId> for Pallet<T> {
 }
 
 impl<T: Config> Pallet<T> {
+	/// Whether `who` holds any non-settlement collateral (one read of its first entry).
+	pub(crate) fn has_collateral(who: &T::AccountId) -> bool {
+		Collateral::<T>::iter_prefix(who).next().is_some()
+	}
+
 	/// `who`'s account at the last known prices (for the runtime API); `None` if it holds
 	/// nothing.
 	pub fn account_summary(who: &T::AccountId) -> Option<crate::AccountSummary> {
@@ -33,7 +38,7 @@ impl<T: Config> Pallet<T> {
 		use sp_runtime::Rounding;
 
 		let account = Accounts::<T>::get(who);
-		if account.is_none() && Collateral::<T>::iter_prefix(who).next().is_none() {
+		if account.is_none() && !Self::has_collateral(who) {
 			return None;
 		}
 		let account = account.unwrap_or_default();
@@ -202,7 +207,7 @@ impl<T: Config> perp_primitives::MarginLiquidator<T::AccountId> for Pallet<T> {
 	}
 
 	fn holds_collateral(who: &T::AccountId) -> bool {
-		Collateral::<T>::iter_prefix(who).next().is_some()
+		Self::has_collateral(who)
 	}
 
 	fn collateral(who: &T::AccountId, asset: perp_primitives::AssetId) -> Balance {

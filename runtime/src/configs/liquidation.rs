@@ -70,17 +70,28 @@ const _: () = assert!(LIQUIDATION_PRIORITY < FEED_PRIORITY);
 /// feeders feeding `MaxValuesPerFeed` values, each with the operational extrinsic base.
 pub struct FeedRoom;
 
-impl Get<Weight> for FeedRoom {
-	fn get() -> Weight {
+impl FeedRoom {
+	/// The feeders a block may carry a feed of: `MaxFeeders`.
+	pub fn feeders() -> u32 {
+		<Runtime as pallet_perp_oracle::Config>::MaxFeeders::get()
+	}
+
+	/// One feed at its bounds (`MaxValuesPerFeed` values, `MaxFeeders` feeders), with the
+	/// operational extrinsic base.
+	pub fn one_feed() -> Weight {
 		use pallet_perp_oracle::WeightInfo as _;
-		let feeders: u32 = <Runtime as pallet_perp_oracle::Config>::MaxFeeders::get();
 		let values: u32 = <Runtime as pallet_perp_oracle::Config>::MaxValuesPerFeed::get();
 		let base = crate::configs::RuntimeBlockWeights::get()
 			.get(frame_support::dispatch::DispatchClass::Operational)
 			.base_extrinsic;
-		<Runtime as pallet_perp_oracle::Config>::WeightInfo::feed(values, feeders)
+		<Runtime as pallet_perp_oracle::Config>::WeightInfo::feed(values, Self::feeders())
 			.saturating_add(base)
-			.saturating_mul(feeders.into())
+	}
+}
+
+impl Get<Weight> for FeedRoom {
+	fn get() -> Weight {
+		Self::one_feed().saturating_mul(Self::feeders().into())
 	}
 }
 
@@ -156,8 +167,9 @@ impl LiquidationBenchmarkHelper {
 	/// (markets by id; more BTC markets are created up to `MaxPositions`) on 1,250 USD a
 	/// position, about 16x, and about 55 USD of every collateral asset (`MaxCollateralAssets`
 	/// of them listed): from one position up, the debt a crash leaves after the close exceeds
-	/// all of it, so every holding goes to auction, each worth the minimum lot (the worst case
-	/// of the debt stage); then the price `move_`.
+	/// all of it, so every holding is to go to auction, each worth at least the minimum lot,
+	/// `MaxAuctionsPerLiquidation` of them in the liquidation itself (the worst case of the
+	/// debt stage); then the price `move_`.
 	fn traders(n: u32, move_: Move, positions: u32) -> alloc::vec::Vec<crate::AccountId> {
 		use crate::{asset_ids, genesis_config_presets as presets, RuntimeOrigin};
 		use frame_support::traits::Get;
@@ -210,7 +222,7 @@ impl LiquidationBenchmarkHelper {
 			// collateral for the account), below half the ≈ 460 maintenance margin from one
 			// position up, so every position is closed and the debt left after the discount
 			// and penalty (≈ 650 USD for one position) exceeds the ≈ 440 USD of collateral:
-			// every holding goes to auction, the worst case.
+			// the liquidation starts as many auctions as it may, the worst case.
 			Oracle::set_fresh_price(asset_ids::BTC, Price::from_rational(120_250, 2));
 			Oracle::set_fresh_price(asset_ids::ETH, Price::from_u32(2_775));
 		}
