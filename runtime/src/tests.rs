@@ -514,25 +514,25 @@ fn beyond_the_threshold_a_bankrupt_traders_loss_is_recovered_from_the_best_ranke
 	use sp_runtime::transaction_validity::TransactionSource;
 
 	on_preset(sp_genesis_builder::DEV_RUNTIME_PRESET, || {
-		feed_btc_at(1, 65_000);
 		let [eve, dave, charlie] =
 			[Sr25519Keyring::Eve, Sr25519Keyring::Dave, Sr25519Keyring::Charlie]
 				.map(|k| k.to_account_id());
 		let signed = |who: &AccountId| RuntimeOrigin::signed(who.clone());
-		// Eve 3 BTC long at ≈ 19.5x; Dave 1 BTC short on 10,000 USD, Charlie 3 BTC short on
-		// 100,000 USD: the same entry, so Dave's higher leverage ranks him first.
-		for (who, usd, size) in [
-			(&eve, 10_000, 300_000_000),
-			(&dave, 10_000, -100_000_000),
-			(&charlie, 100_000, -300_000_000),
-		] {
-			assert!(Margin::deposit(signed(who), asset_ids::USD, usd * USD_UNIT).is_ok());
+		// Charlie 3 BTC short from 64,500 on 100,000 USD; Eve 3 BTC long at ≈ 19.5x and Dave
+		// 1 BTC short on 10,000 USD, both from 65,000: Dave's higher entry ranks him first
+		// (PnL% is the order, whatever the sizes).
+		feed_btc_at(1, 64_500);
+		assert!(Margin::deposit(signed(&charlie), asset_ids::USD, 100_000 * USD_UNIT).is_ok());
+		assert!(Margin::trade(signed(&charlie), 0, -300_000_000).is_ok());
+		feed_btc_at(2, 65_000);
+		for (who, size) in [(&eve, 300_000_000), (&dave, -100_000_000)] {
+			assert!(Margin::deposit(signed(who), asset_ids::USD, 10_000 * USD_UNIT).is_ok());
 			assert!(Margin::trade(signed(who), 0, size).is_ok());
 		}
 		// The vault already carries losses up to the threshold.
 		pallet_liquidation::SocializedLoss::<Runtime>::put(ADL_THRESHOLD);
 
-		feed_btc_at(2, 62_000);
+		feed_btc_at(3, 62_000);
 		let liquidate = pallet_liquidation::Call::<Runtime>::liquidate {
 			accounts: vec![eve.clone()].try_into().unwrap(),
 		};
@@ -543,14 +543,10 @@ fn beyond_the_threshold_a_bankrupt_traders_loss_is_recovered_from_the_best_ranke
 		let view = Liquidation::adl_view(10);
 		let ranked: Vec<_> = view.ranking.iter().map(|t| t.who.clone()).collect();
 		assert_eq!(ranked, vec![dave.clone(), charlie.clone()]);
-		let targets = vec![(dave.clone(), 0), (charlie.clone(), 0)].try_into().unwrap();
-		let call = pallet_liquidation::Call::<Runtime>::deleverage { targets };
+		// The call names no targets: the chain takes Dave first, whoever submits it.
+		let call = pallet_liquidation::Call::<Runtime>::deleverage { max: 2 };
 		assert!(Liquidation::validate_unsigned(TransactionSource::Local, &call).is_ok());
 		assert!(Liquidation::validate_unsigned(TransactionSource::External, &call).is_err());
-		let reversed = pallet_liquidation::Call::<Runtime>::deleverage {
-			targets: vec![(charlie.clone(), 0), (dave.clone(), 0)].try_into().unwrap(),
-		};
-		assert!(Liquidation::validate_unsigned(TransactionSource::Local, &reversed).is_err());
 
 		let cash_before = Margin::cash(&dave);
 		assert!(call.dispatch_bypass_filter(RuntimeOrigin::none()).is_ok());
@@ -727,11 +723,9 @@ fn what_the_liquidation_calls_report_stays_within_their_declared_weight_at_their
 	on_preset(sp_genesis_builder::DEV_RUNTIME_PRESET, || {
 		crate::System::set_block_number(1);
 		// Deleveraging a full batch of positions in profit, every one closed.
-		let targets = LiquidationBenchmarkHelper::profitable_positions(16);
+		LiquidationBenchmarkHelper::profitable_positions(16);
 		pallet_liquidation::SocializedLoss::<Runtime>::put(u128::from(u64::MAX));
-		let call = RuntimeCall::Liquidation(pallet_liquidation::Call::deleverage {
-			targets: targets.try_into().unwrap(),
-		});
+		let call = RuntimeCall::Liquidation(pallet_liquidation::Call::deleverage { max: 16 });
 		let (declared, actual) = run(call, RuntimeOrigin::none());
 		assert!(actual.all_lte(declared));
 		assert_eq!(actual, Weights::deleverage(16));

@@ -4,26 +4,92 @@
 //! loses on: after a crash, the profitable positions are the ones opposite the bankrupt
 //! accounts'. What the insurance fund cannot pay, the vault absorbs and `SocializedLoss`
 //! records. Beyond `AdlThreshold`, the excess is recovered from the most profitable positions,
-//! ranked by PnL% × leverage (unrealized PnL over entry cost, times the position's notional over
-//! its account's equity): each is closed at its entry price, as far as needed, so its holder
-//! gives up the unrealized profit of the closed part and never more (no principal, no fee).
+//! ranked by PnL% (unrealized PnL over entry cost): each is closed at its entry price, as far
+//! as needed, so its holder gives up the unrealized profit of the closed part and never more
+//! (no principal, no fee).
 //!
-//! Ranking every position needs a scan of every account, which the chain cannot afford in a
-//! block: validators' offchain workers rank and submit an unsigned `deleverage`, and the chain
-//! checks that every target is in profit and that their scores do not increase down the list.
-//! That no better-ranked position was left out is the block author's word, as with dYdX's
-//! proposer-chosen deleveraging: the pool takes `deleverage` only from the node's own offchain
-//! worker (`TransactionSource::Local`) and from blocks, never from outside submitters, so only
-//! a validator can choose the targets.
+//! The chain picks the positions itself, so no submitter can spare one. Within one market and
+//! side the ranking is the order of entry prices, which margin keeps for every position as it
+//! trades (`ProfitOrder`, see margin's `ranking`): the best-ranked position of the whole chain
+//! is the best of the heads of those orders, one per market and side, at the markets' fresh
+//! prices. A `deleverage` walks them: it takes the best head, closes it as far as the excess
+//! needs, and moves on to the next, until the excess is recovered or it has looked at as many
+//! positions as it may. A head whose account cannot be deleveraged now (its equity is not
+//! positive, or a price it needs is not fresh) is passed over (`DeleverageSkipped`), as
+//! closing its profit would only deepen its deficit: liquidation is its remedy. The pool takes
+//! a `deleverage` only from the node's own offchain worker and from blocks, one a block: an
+//! outside submitter could choose nothing but a smaller `max`, and would slow recovery down.
+//!
+//! Leverage does not enter the ranking (as it does at some venues, PnL% × leverage): an
+//! account's leverage moves with every price it is exposed to, so no order of it can be kept
+//! on chain, and a ranking the chain cannot check is one the block author chooses.
 
 use crate::{pallet::*, types::AdlTarget};
 use alloc::vec::Vec;
 use frame_support::{ensure, pallet_prelude::*};
-use perp_primitives::{entry_price, Balance, MarginLiquidator, MarketId, PositionRisk};
+use perp_primitives::{entry_price, Balance, MarginLiquidator, MarketId, PositionRisk, Price};
 use sp_runtime::{
-	helpers_128bit::multiply_by_rational_with_rounding, traits::Saturating, FixedPointNumber,
-	FixedU128, Perbill, Rounding,
+	helpers_128bit::multiply_by_rational_with_rounding, FixedU128, Perbill, Rounding,
 };
+
+/// The PnL% of a position opened at `entry` on the `long` side at `price`: `None` unless it is
+/// in profit.
+fn gain(long: bool, entry: Price, price: Price) -> Option<FixedU128> {
+	let profit = if long { price.checked_sub(&entry)? } else { entry.checked_sub(&price)? };
+	if profit.is_zero() {
+		return None;
+	}
+	// A long that cost nothing gains without bound.
+	Some(profit.checked_div(&entry).unwrap_or(FixedU128::from_inner(u128::MAX)))
+}
+
+/// One side of one market: its fresh price and the head of its profit order.
+struct Side<AccountId> {
+	market: MarketId,
+	long: bool,
+	price: Price,
+	head: Option<(Price, AccountId)>,
+}
+
+/// The walk over every position in deleveraging order: the heads of every market's and side's
+/// profit order, the best of them next.
+pub(crate) struct Ranking<T: Config> {
+	sides: Vec<Side<T::AccountId>>,
+}
+
+impl<T: Config> Ranking<T> {
+	/// The heads of every market with a fresh price.
+	pub(crate) fn new() -> Self {
+		let mut sides = Vec::new();
+		for (market, price) in T::Margin::market_prices() {
+			let Some(price) = price else { continue };
+			for long in [true, false] {
+				let head = T::Margin::ranked_after(market, long, None);
+				sides.push(Side { market, long, price, head });
+			}
+		}
+		Self { sides }
+	}
+
+	/// The next position, its market and its PnL% at the market's price: the head that gains
+	/// most (ties in market order, longs first); `None` once no head is in profit. The walk
+	/// moves past it.
+	pub(crate) fn next(&mut self) -> Option<(T::AccountId, MarketId, FixedU128)> {
+		let mut best: Option<(usize, FixedU128)> = None;
+		for (i, side) in self.sides.iter().enumerate() {
+			let Some((entry, _)) = &side.head else { continue };
+			let Some(gain) = gain(side.long, *entry, side.price) else { continue };
+			if best.is_none_or(|(_, top)| gain > top) {
+				best = Some((i, gain));
+			}
+		}
+		let (i, gain) = best?;
+		let side = self.sides.get_mut(i)?;
+		let head = side.head.take()?;
+		side.head = T::Margin::ranked_after(side.market, side.long, Some(&head));
+		Some((head.1, side.market, gain))
+	}
+}
 
 impl<T: Config> Pallet<T> {
 	/// The loss the vault absorbed beyond `AdlThreshold` and not recovered yet: what ADL
@@ -32,114 +98,107 @@ impl<T: Config> Pallet<T> {
 		SocializedLoss::<T>::get().saturating_sub(T::AdlThreshold::get())
 	}
 
-	/// PnL% × leverage of a position whose account has `equity`; `None` unless it is in profit
-	/// and the account's equity is positive.
-	fn score(position: &PositionRisk, equity: i128, su: Balance) -> Option<FixedU128> {
-		if position.pnl <= 0 || equity <= 0 || position.cost == 0 {
-			return None;
-		}
-		let notional = perp_primitives::usd_value(
-			position.size.unsigned_abs(),
-			position.unit,
-			position.price,
-			su,
-			Rounding::Up,
-		)?;
-		let gain = FixedU128::checked_from_rational(position.pnl.unsigned_abs(), position.cost)?;
-		let leverage = FixedU128::checked_from_rational(notional, equity.unsigned_abs())?;
-		Some(gain.saturating_mul(leverage))
+	/// `who`'s position in `market` at fresh prices, if it may be deleveraged now: in profit,
+	/// with the account's equity positive.
+	fn deleverageable(who: &T::AccountId, market: MarketId) -> Option<PositionRisk> {
+		let (margins, positions) = T::Margin::assess(who)?;
+		let position = positions.into_iter().find(|p| p.market == market)?;
+		(margins.equity > 0 && position.pnl > 0 && position.cost > 0).then_some(position)
 	}
 
-	/// `who`'s position in `market` with its score now, if it may be deleveraged.
-	fn scored(who: &T::AccountId, market: MarketId) -> Option<(FixedU128, PositionRisk)> {
-		let equity = T::Margin::margins(who)?.equity;
-		let position = T::Margin::exposures(who).into_iter().find(|p| p.market == market)?;
-		let score = Self::score(&position, equity, T::Margin::settlement_unit())?;
-		Some((score, position))
-	}
-
-	/// Up to `limit` positions in profit, best score first (ties in account and market order):
-	/// the offchain worker's ranking. Reads every account that holds a position.
-	pub fn adl_ranking(limit: u32) -> Vec<AdlTarget<T::AccountId>> {
-		let su = T::Margin::settlement_unit();
-		let mut ranked: Vec<AdlTarget<T::AccountId>> = Vec::new();
-		for who in T::Margin::position_holders() {
-			let Some(margins) = T::Margin::margins(&who) else { continue };
-			for position in T::Margin::exposures(&who) {
-				if let Some(score) = Self::score(&position, margins.equity, su) {
-					ranked.push(AdlTarget {
-						who: who.clone(),
-						market: position.market,
-						score,
-						pnl: position.pnl,
-					});
-				}
+	/// Walks the first `steps` positions in deleveraging order, read only, handing `visit`
+	/// each with its PnL% and its position if it may be deleveraged now, until `visit` says
+	/// stop (`false`).
+	fn walk(
+		steps: u32,
+		mut visit: impl FnMut(T::AccountId, MarketId, FixedU128, Option<PositionRisk>) -> bool,
+	) {
+		let mut ranking = Ranking::<T>::new();
+		for _ in 0..steps {
+			let Some((who, market, score)) = ranking.next() else { return };
+			let position = Self::deleverageable(&who, market);
+			if !visit(who, market, score, position) {
+				return;
 			}
 		}
-		ranked.sort_by(|a, b| {
-			b.score.cmp(&a.score).then_with(|| (&a.who, a.market).cmp(&(&b.who, b.market)))
+	}
+
+	/// Of the first `limit` positions in deleveraging order, those that may be deleveraged
+	/// now, best first: what a `deleverage` would take (the runtime API's view).
+	pub fn adl_ranking(limit: u32) -> Vec<AdlTarget<T::AccountId>> {
+		let mut ranked = Vec::new();
+		Self::walk(limit, |who, market, score, position| {
+			if let Some(position) = position {
+				ranked.push(AdlTarget { who, market, score, pnl: position.pnl });
+			}
+			true
 		});
-		ranked.truncate(limit as usize);
 		ranked
 	}
 
+	/// How many positions a `deleverage` should look at to recover the excess now, those it
+	/// passes over included, at most `MaxBatch`; zero when it would deleverage none.
+	pub(crate) fn adl_steps() -> u32 {
+		let mut left = Self::adl_excess();
+		if left == 0 {
+			return 0;
+		}
+		let (mut steps, mut found) = (0, false);
+		Self::walk(T::MaxBatch::get(), |_, _, _, position| {
+			steps += 1;
+			if let Some(position) = position {
+				found = true;
+				left = left.saturating_sub(position.pnl.unsigned_abs());
+			}
+			left > 0
+		});
+		if found {
+			steps
+		} else {
+			0
+		}
+	}
+
 	/// What any `deleverage` needs: the breaker runs, there is an excess to recover (returned)
-	/// and some target.
-	fn ensure_deleverage(targets: &TargetsOf<T>) -> Result<Balance, DispatchError> {
+	/// and `max` is within `1..=MaxBatch`.
+	pub(crate) fn ensure_deleverage(max: u32) -> Result<Balance, DispatchError> {
 		ensure!(Breaker::<T>::get() == BreakerLevel::Running, Error::<T>::BreakerActive);
 		let excess = Self::adl_excess();
 		ensure!(excess > 0, Error::<T>::NothingToDeleverage);
-		ensure!(!targets.is_empty(), Error::<T>::EmptyBatch);
+		ensure!(max > 0, Error::<T>::EmptyBatch);
+		ensure!(max <= T::MaxBatch::get(), Error::<T>::BatchTooLarge);
 		Ok(excess)
 	}
 
-	/// Target `i` of `targets` with its score, if it is named for the first time, in profit,
-	/// and ranked no higher than the score `last` before it.
-	fn ranked(
-		targets: &TargetsOf<T>,
-		i: usize,
-		last: Option<FixedU128>,
-	) -> Result<(FixedU128, PositionRisk), Error<T>> {
-		let (who, market) = targets.get(i).ok_or(Error::<T>::EmptyBatch)?;
-		ensure!(
-			!targets.iter().take(i).any(|(other, m)| other == who && m == market),
-			Error::<T>::DuplicateAccount
-		);
-		let (score, position) = Self::scored(who, *market).ok_or(Error::<T>::NotInProfit)?;
-		ensure!(last.is_none_or(|last| score <= last), Error::<T>::NotRanked);
-		Ok((score, position))
-	}
-
-	/// What the pool checks of a `deleverage`: `ensure_deleverage`, and every target is
-	/// distinct, in profit and ranked (scores not increasing).
-	pub(crate) fn ensure_ranked(targets: &TargetsOf<T>) -> DispatchResult {
-		Self::ensure_deleverage(targets)?;
-		let mut last = None;
-		for i in 0..targets.len() {
-			last = Some(Self::ranked(targets, i, last)?.0);
-		}
+	/// What the pool checks of a `deleverage`: `ensure_deleverage`, and one of the first `max`
+	/// positions in deleveraging order may be deleveraged now.
+	pub(crate) fn ensure_deleverageable(max: u32) -> DispatchResult {
+		Self::ensure_deleverage(max)?;
+		let mut found = false;
+		Self::walk(max, |_, _, _, position| {
+			found = position.is_some();
+			!found
+		});
+		ensure!(found, Error::<T>::NotInProfit);
 		Ok(())
 	}
 
-	/// Deleverages `targets` in order until the excess is recovered. A target that is no longer
-	/// in profit, or now outranks the one before it, is skipped. Returns how many targets were
-	/// looked at (the rest, after the excess was recovered, were not).
-	pub(crate) fn do_deleverage(targets: &TargetsOf<T>) -> Result<u32, DispatchError> {
-		let mut left = Self::ensure_deleverage(targets)?;
+	/// Deleverages the best-ranked positions, in order, until the excess is recovered or `max`
+	/// positions were looked at; passes over those that may not be deleveraged now. Returns how
+	/// many were looked at.
+	pub(crate) fn do_deleverage(max: u32) -> Result<u32, DispatchError> {
+		let mut left = Self::ensure_deleverage(max)?;
 		let fund = Self::insurance_fund();
 		let su = T::Margin::settlement_unit();
-		let mut last: Option<FixedU128> = None;
+		let mut ranking = Ranking::<T>::new();
 		let mut seen = 0;
-		for (i, (who, market)) in targets.iter().enumerate() {
-			if left == 0 {
-				break;
-			}
+		while left > 0 && seen < max {
+			let Some((who, market, _)) = ranking.next() else { break };
 			seen += 1;
-			let Ok((score, position)) = Self::ranked(targets, i, last) else {
-				Self::deposit_event(Event::DeleverageSkipped { who: who.clone(), market: *market });
+			let Some(position) = Self::deleverageable(&who, market) else {
+				Self::deposit_event(Event::DeleverageSkipped { who, market });
 				continue;
 			};
-			last = Some(score);
 			let size = position.size.unsigned_abs();
 			let pnl = position.pnl.unsigned_abs();
 			// Just enough units that their share of the profit covers what is left.
@@ -155,8 +214,8 @@ impl<T: Config> Pallet<T> {
 			let price = entry_price(position.cost, size, position.unit, su, rounding)
 				.ok_or(Error::<T>::Overflow)?;
 			let reduction =
-				T::Margin::reduce_position(who, *market, amount, price, Perbill::zero(), &fund)?;
-			T::Margin::reindex(who);
+				T::Margin::reduce_position(&who, market, amount, price, Perbill::zero(), &fund)?;
+			T::Margin::reindex(&who);
 			let given_up =
 				multiply_by_rational_with_rounding(pnl, reduction.closed, size, Rounding::Down)
 					.unwrap_or(0);
@@ -169,8 +228,8 @@ impl<T: Config> Pallet<T> {
 			left = left.saturating_sub(recovered);
 			SocializedLoss::<T>::mutate(|loss| *loss = loss.saturating_sub(recovered));
 			Self::deposit_event(Event::Deleveraged {
-				who: who.clone(),
-				market: *market,
+				who,
+				market,
 				closed: reduction.closed,
 				price,
 				recovered,

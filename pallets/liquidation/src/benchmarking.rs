@@ -79,14 +79,13 @@ mod benchmarks {
 	}
 
 	/// Auto-deleveraging of `n` positions in profit, each closed in full (the socialized loss
-	/// exceeds their profits), with the ranking check of `validate_unsigned` that every block
-	/// runs on it included.
+	/// exceeds their profits), the chain's walk over `MaxMarkets` markets' profit orders and
+	/// the check of `validate_unsigned` that every block runs on it included.
 	#[benchmark]
 	fn deleverage(n: Linear<1, { T::MaxBatch::get() }>) -> Result<(), BenchmarkError> {
 		let positions = T::BenchmarkHelper::profitable_positions(n);
 		SocializedLoss::<T>::put(T::AdlThreshold::get().saturating_add(u64::MAX.into()));
-		let targets = TargetsOf::<T>::truncate_from(positions.clone());
-		let call = Call::<T>::deleverage { targets };
+		let call = Call::<T>::deleverage { max: n };
 
 		#[block]
 		{

@@ -43,8 +43,8 @@ pub trait BenchmarkHelper<AccountId> {
 	/// by non-settlement collateral at fresh prices, so liquidating it starts an auction.
 	fn indebted_account() -> AccountId;
 	/// Creates `n` distinct healthy accounts, each with `MaxPositions` positions in profit at
-	/// fresh prices, equally ranked for auto-deleveraging; returns each with the market of
-	/// one of its positions.
+	/// fresh prices, equally ranked for auto-deleveraging, with `MaxMarkets` markets listed;
+	/// returns each with the market of its position that deleveraging takes first.
 	fn profitable_positions(n: u32) -> alloc::vec::Vec<(AccountId, perp_primitives::MarketId)>;
 	/// Gives `who` `amount` USD of margin cash, for taking auctions.
 	fn fund_cash(who: &AccountId, amount: perp_primitives::Balance);
@@ -76,10 +76,6 @@ pub mod pallet {
 	/// An account's margins and positions at fresh prices, from one valuation of it.
 	pub type Assessment =
 		(perp_primitives::Margins, alloc::vec::Vec<perp_primitives::PositionRisk>);
-
-	/// Positions to deleverage, `(account, market)`, best ranked first.
-	pub type TargetsOf<T> =
-		BoundedVec<(<T as frame_system::Config>::AccountId, MarketId), <T as Config>::MaxBatch>;
 
 	/// How much of the liquidation machinery may run.
 	#[derive(
@@ -293,8 +289,9 @@ pub mod pallet {
 			price: Price,
 			recovered: Balance,
 		},
-		/// A target of a `deleverage` was no longer in profit, or now outranked the one before
-		/// it, when the call ran.
+		/// Auto-deleveraging passed over `who`'s position in `market`, the best ranked left: its
+		/// account cannot be deleveraged now (equity not positive, or a price it needs is not
+		/// fresh).
 		DeleverageSkipped { who: T::AccountId, market: MarketId },
 		/// `who` paid `amount` USD into the insurance fund.
 		InsuranceFunded { who: T::AccountId, amount: Balance },
@@ -332,10 +329,10 @@ pub mod pallet {
 		InvalidParams,
 		/// The vault's socialized loss is within `AdlThreshold`: nothing to deleverage.
 		NothingToDeleverage,
-		/// A deleveraging target has no position in profit in that market (or no fresh price).
+		/// No position auto-deleveraging would look at may be deleveraged now.
 		NotInProfit,
-		/// Deleveraging targets must come best ranked first.
-		NotRanked,
+		/// A `deleverage` may look at no more than `MaxBatch` positions.
+		BatchTooLarge,
 		/// An amount or price overflowed.
 		Overflow,
 	}
@@ -480,22 +477,23 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Auto-deleverage: close the `targets` positions, best ranked first, at their entry
-		/// prices until the vault's socialized loss beyond `AdlThreshold` is recovered from the
-		/// profit they give up (see `adl`). Targets that left profit or the ranking are skipped;
-		/// the weight of targets not reached is refunded.
+		/// Auto-deleverage: close the best-ranked positions in profit, which the chain picks
+		/// (see `adl`), at their entry prices until the vault's socialized loss beyond
+		/// `AdlThreshold` is recovered from the profit they give up, looking at `max` positions
+		/// at most. Positions whose accounts cannot be deleveraged now are passed over; the
+		/// weight of positions not reached is refunded.
 		///
 		/// Origin: none, from validators' offchain workers only (`validate_unsigned`).
 		/// Operational class. Emits `Deleveraged`, `DeleverageSkipped`. Errors:
-		/// `BreakerActive`, `NothingToDeleverage`, `EmptyBatch`.
+		/// `BreakerActive`, `NothingToDeleverage`, `EmptyBatch` (`max` zero), `BatchTooLarge`.
 		#[pallet::call_index(7)]
-		#[pallet::weight((T::WeightInfo::deleverage(targets.len() as u32), DispatchClass::Operational))]
-		pub fn deleverage(
-			origin: OriginFor<T>,
-			targets: TargetsOf<T>,
-		) -> DispatchResultWithPostInfo {
+		#[pallet::weight((
+			T::WeightInfo::deleverage((*max).min(T::MaxBatch::get())),
+			DispatchClass::Operational,
+		))]
+		pub fn deleverage(origin: OriginFor<T>, max: u32) -> DispatchResultWithPostInfo {
 			ensure_none(origin)?;
-			let seen = Self::do_deleverage(&targets)?;
+			let seen = Self::do_deleverage(max)?;
 			let actual = T::WeightInfo::deleverage(seen);
 			Ok(PostDispatchInfo { actual_weight: Some(actual), pays_fee: Pays::No })
 		}
@@ -522,12 +520,12 @@ pub mod pallet {
 		/// Tagged per account and block, so that the batches of several validators naming one
 		/// account exclude each other; short-lived.
 		///
-		/// `deleverage`: only from the node's own offchain worker or in a block (see `adl`),
-		/// and only while it passes `ensure_ranked`; one a block, not gossiped.
+		/// `deleverage`: only from the node's own offchain worker or in a block, and only while
+		/// it passes `ensure_deleverageable`; one a block, not gossiped.
 		fn validate_unsigned(source: TransactionSource, call: &Self::Call) -> TransactionValidity {
 			let accounts = match call {
 				Call::liquidate { accounts } => accounts,
-				Call::deleverage { targets } => return Self::validate_deleverage(source, targets),
+				Call::deleverage { max } => return Self::validate_deleverage(source, *max),
 				_ => return InvalidTransaction::Call.into(),
 			};
 			Self::ensure_batch(accounts).map_err(|_| InvalidTransaction::Custom(0))?;
@@ -594,14 +592,11 @@ pub mod pallet {
 			}
 		}
 
-		fn validate_deleverage(
-			source: TransactionSource,
-			targets: &TargetsOf<T>,
-		) -> TransactionValidity {
+		fn validate_deleverage(source: TransactionSource, max: u32) -> TransactionValidity {
 			if !matches!(source, TransactionSource::Local | TransactionSource::InBlock) {
 				return InvalidTransaction::BadSigner.into();
 			}
-			Self::ensure_ranked(targets).map_err(|_| InvalidTransaction::Stale)?;
+			Self::ensure_deleverageable(max).map_err(|_| InvalidTransaction::Stale)?;
 			let now = frame_system::Pallet::<T>::block_number();
 			ValidTransaction::with_tag_prefix("PerpDeleverage")
 				.priority(T::UnsignedPriority::get())
@@ -672,8 +667,8 @@ pub mod pallet {
 			}
 		}
 
-		/// The vault's socialized loss, the threshold and the `limit` best ranked positions
-		/// in profit.
+		/// The vault's socialized loss, the threshold and, of the first `limit` positions in
+		/// deleveraging order, those that may be deleveraged now.
 		pub fn adl_view(limit: u32) -> AdlView<T::AccountId> {
 			AdlView {
 				socialized_loss: SocializedLoss::<T>::get(),

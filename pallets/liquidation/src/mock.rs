@@ -16,7 +16,7 @@ use perp_primitives::{
 	Margins, MarketId, PositionRisk, Price, PriceInfo, PriceProvider, PriceStats, PriceStatus,
 	Reduction,
 };
-use sp_runtime::{BuildStorage, DispatchError, Perbill};
+use sp_runtime::{BuildStorage, DispatchError, Perbill, Rounding};
 use std::collections::BTreeMap;
 
 type Block = frame_system::mocking::MockBlock<Test>;
@@ -267,12 +267,49 @@ impl MarginLiquidator<u64> for MarginDouble {
 		Reindexed::mutate(|r| r.push(*who));
 	}
 
-	fn position_holders() -> Vec<u64> {
-		Books::get()
+	/// Every market a booked position is in, at that position's price.
+	fn market_prices() -> Vec<(MarketId, Option<Price>)> {
+		let mut prices = BTreeMap::new();
+		for book in Books::get().values() {
+			for p in &book.positions {
+				prices.entry(p.market).or_insert(Some(p.price));
+			}
+		}
+		prices.into_iter().collect()
+	}
+
+	/// The booked positions by entry price (from their cost), as margin orders them; ties by
+	/// account.
+	fn ranked_after(
+		market: MarketId,
+		long: bool,
+		after: Option<&(Price, u64)>,
+	) -> Option<(Price, u64)> {
+		let key = |entry: Price, who: u64| {
+			let inner = entry.into_inner();
+			(if long { inner } else { u128::MAX - inner }, who)
+		};
+		let mut order: Vec<_> = Books::get()
 			.into_iter()
-			.filter(|(_, b)| !b.positions.is_empty())
-			.map(|(w, _)| w)
-			.collect()
+			.flat_map(|(who, book)| book.positions.into_iter().map(move |p| (who, p)))
+			.filter(|(_, p)| p.market == market && p.size != 0 && (p.size > 0) == long)
+			.map(|(who, p)| {
+				let entry = perp_primitives::entry_price(
+					p.cost,
+					p.size.unsigned_abs(),
+					p.unit,
+					USD_UNIT,
+					Rounding::NearestPrefUp,
+				)
+				.unwrap_or(Price::from_inner(u128::MAX));
+				(entry, who)
+			})
+			.collect();
+		order.sort_by_key(|(entry, who)| key(*entry, *who));
+		let after = after.map(|(entry, who)| key(*entry, *who));
+		order
+			.into_iter()
+			.find(|(entry, who)| after.is_none_or(|a| key(*entry, *who) > a))
 	}
 
 	fn seize_collateral(
@@ -434,7 +471,8 @@ impl crate::BenchmarkHelper<u64> for DoubleBenchmarkHelper {
 			.map(|i| {
 				let who = 4_000 + i;
 				book(who, 500, 100, 50, &[(0, 100, 50)]);
-				set_pnl(who, 0, 200 * USD_UNIT as i128, 10_000);
+				// Entry 50 (half the price, a cost of 50 smallest USD units).
+				set_pnl(who, 0, 200 * USD_UNIT as i128, 50);
 				(who, 0)
 			})
 			.collect()

@@ -14,7 +14,7 @@
 //! skips them, so an account whose batch still waits in the pool is not submitted twice and one
 //! that ran is not counted twice. It does nothing while the breaker is not `Running` (and margin
 //! gives no verdict on stale or frozen prices). While the vault carries socialized loss beyond
-//! `AdlThreshold`, it also ranks the positions in profit and submits a `deleverage` (see `adl`).
+//! `AdlThreshold`, it also submits a `deleverage` (see `adl`).
 //! Failures are logged, never panics.
 
 use crate::pallet::*;
@@ -31,7 +31,7 @@ use sp_runtime::offchain::{
 /// The log target of the worker.
 pub const LOG_TARGET: &str = "runtime::liquidation::ocw";
 /// Held while a run discovers and submits.
-pub(crate) const LOCK_KEY: &[u8] = b"perp-liquidation::lock";
+pub const LOCK_KEY: &[u8] = b"perp-liquidation::lock";
 /// Where the next run starts in the list of candidates (a `u32`, persistent offchain storage).
 pub const CURSOR_KEY: &[u8] = b"perp-liquidation::cursor";
 /// The accounts the last run submitted (persistent offchain storage), which the next run skips.
@@ -101,26 +101,18 @@ impl<T: Config> Pallet<T> {
 		submitted
 	}
 
-	/// Ranks the positions in profit and submits the best as one `deleverage`: as many as
-	/// their profits need to cover the excess, at most `MaxBatch`. Returns how many.
+	/// Submits a `deleverage` that looks at as many positions as recovering the excess needs,
+	/// at most `MaxBatch` (the chain picks them: see `adl`). Returns how many.
 	pub(crate) fn offchain_deleverage(now: BlockNumberFor<T>) -> u32 {
-		let mut left = Self::adl_excess();
-		let mut targets = TargetsOf::<T>::new();
-		for target in Self::adl_ranking(T::MaxBatch::get()) {
-			if left == 0 || targets.try_push((target.who, target.market)).is_err() {
-				break;
-			}
-			left = left.saturating_sub(target.pnl.unsigned_abs());
-		}
-		let count = targets.len() as u32;
+		let count = Self::adl_steps();
 		if count == 0 {
 			log::warn!(target: LOG_TARGET, "socialized loss to recover but no position in profit");
 			return 0;
 		}
-		let xt = T::create_bare(Call::deleverage { targets }.into());
+		let xt = T::create_bare(Call::deleverage { max: count }.into());
 		match SubmitTransaction::<T, Call<T>>::submit_transaction(xt) {
 			Ok(()) => {
-				log::info!(target: LOG_TARGET, "submitted {count} deleveraging targets at #{now:?}");
+				log::info!(target: LOG_TARGET, "submitted a deleverage of {count} positions at #{now:?}");
 				count
 			},
 			Err(()) => {

@@ -154,7 +154,7 @@ pub struct AdlView<AccountId> {
 	pub socialized_loss: Balance,
 	/// Deleveraging recovers what is beyond this.
 	pub threshold: Balance,
-	/// The best ranked positions in profit, best first.
+	/// The best-ranked positions that may be deleveraged now, best first.
 	pub ranking: Vec<AdlTarget<AccountId>>,
 }
 
@@ -165,8 +165,8 @@ pub struct AdlTarget<AccountId> {
 	pub who: AccountId,
 	/// Its market.
 	pub market: MarketId,
-	/// PnL% × leverage: unrealized PnL over entry cost, times notional over the account's
-	/// equity.
+	/// PnL%: unrealized PnL over entry cost, at the market's fresh price (from the entry
+	/// price).
 	pub score: sp_runtime::FixedU128,
 	/// Its unrealized PnL, in USD.
 	pub pnl: i128,

@@ -368,6 +368,7 @@ impl<T: Config> Pallet<T> {
 		}
 
 		Self::store_account(&who, account);
+		Self::rerank(&who, market, &old, &position, params.unit);
 		OpenInterest::<T>::insert(market, (long, short));
 		Vault::<T>::put(vault);
 		Fees::<T>::put(fees);
@@ -394,6 +395,8 @@ impl<T: Config> Pallet<T> {
 		let mut vault = Vault::<T>::get();
 		let mut interest: Vec<(MarketId, (Balance, Balance))> = Vec::new();
 		let mut reductions = Vec::with_capacity(closes.len());
+		// Each close's position before and after, for the profit order.
+		let mut reranks = Vec::with_capacity(closes.len());
 		// Nothing is written, events included, until every close has succeeded.
 		let mut events = Vec::with_capacity(closes.len());
 		let su = T::SettlementUnit::get();
@@ -433,11 +436,13 @@ impl<T: Config> Pallet<T> {
 			let side = if old.size > 0 { long } else { short };
 			*side = side.checked_sub(closed).ok_or_else(overflow)?;
 
+			let new = Position { market, size: remaining, cost: rest };
 			if remaining == 0 {
 				account.positions.remove(index);
 			} else if let Some(slot) = account.positions.get_mut(index) {
-				*slot = Position { market, size: remaining, cost: rest };
+				*slot = new;
 			}
+			reranks.push((old, new, params.unit));
 			events.push(Event::PositionLiquidated {
 				who: who.clone(),
 				market,
@@ -451,6 +456,9 @@ impl<T: Config> Pallet<T> {
 
 		Self::store_account(who, account);
 		Self::store_account(beneficiary, receiver);
+		for (old, new, unit) in reranks {
+			Self::rerank(who, old.market, &old, &new, unit);
+		}
 		for (market, open) in interest {
 			OpenInterest::<T>::insert(market, open);
 		}
@@ -876,6 +884,23 @@ impl<T: Config> Pallet<T> {
 				);
 			}
 		}
+
+		// The profit order holds every open position, at its key, and nothing else.
+		let su = T::SettlementUnit::get();
+		let mut open = 0usize;
+		for (who, account) in Accounts::<T>::iter() {
+			for position in &account.positions {
+				let unit = Markets::<T>::get(position.market).ok_or("position in no market")?.unit;
+				let (long, key) =
+					crate::ranking::rank(position, unit, su).ok_or("empty position stored")?;
+				ensure!(
+					ProfitOrder::<T>::contains_key((position.market, long, key, &who)),
+					"position missing from the profit order"
+				);
+				open += 1;
+			}
+		}
+		ensure!(ProfitOrder::<T>::iter_keys().count() == open, "stray profit order entry");
 
 		// Markets.
 		ensure!(Markets::<T>::count() <= T::MaxMarkets::get(), "too many markets");

@@ -174,11 +174,22 @@ impl<T: Config> perp_primitives::MarginLiquidator<T::AccountId> for Pallet<T> {
 		Self::reindex(who)
 	}
 
-	fn position_holders() -> alloc::vec::Vec<T::AccountId> {
-		Accounts::<T>::iter()
-			.filter(|(_, account)| !account.positions.is_empty())
-			.map(|(who, _)| who)
-			.collect()
+	fn market_prices(
+	) -> alloc::vec::Vec<(perp_primitives::MarketId, Option<perp_primitives::Price>)> {
+		use perp_primitives::PriceProvider;
+		let mut prices: alloc::vec::Vec<_> = Markets::<T>::iter()
+			.map(|(market, params)| (market, T::Prices::price(params.asset).fresh()))
+			.collect();
+		prices.sort_unstable_by_key(|(market, _)| *market);
+		prices
+	}
+
+	fn ranked_after(
+		market: perp_primitives::MarketId,
+		long: bool,
+		after: Option<&(perp_primitives::Price, T::AccountId)>,
+	) -> Option<(perp_primitives::Price, T::AccountId)> {
+		Self::next_ranked(market, long, after)
 	}
 
 	fn seize_collateral(

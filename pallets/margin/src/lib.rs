@@ -15,6 +15,7 @@ mod impls;
 mod index;
 #[cfg(test)]
 mod mock;
+mod ranking;
 pub mod risk;
 #[cfg(test)]
 mod tests;
@@ -191,6 +192,23 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Triggers<T: Config> =
 		CountedStorageMap<_, Blake2_128Concat, T::AccountId, (u32, TriggersOf<T>), OptionQuery>;
+
+	/// Every open position by market, side (long: `true`) and entry price, in the order
+	/// auto-deleveraging takes them (see `ranking`): lowest entry first for longs, highest
+	/// first for shorts, so that at any price the keys iterate from the best unrealized
+	/// PnL over entry cost to the worst. Maintained on every trade and reduction.
+	#[pallet::storage]
+	pub type ProfitOrder<T: Config> = StorageNMap<
+		_,
+		(
+			NMapKey<Twox64Concat, MarketId>,
+			NMapKey<Identity, bool>,
+			NMapKey<Identity, RankKey>,
+			NMapKey<Blake2_128Concat, T::AccountId>,
+		),
+		(),
+		OptionQuery,
+	>;
 
 	/// Bumped whenever governance changes a parameter that can lower an account's health
 	/// (market tiers, collateral weights): every band computed before is void.

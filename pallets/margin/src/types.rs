@@ -159,6 +159,10 @@ impl<M: Get<u32>> MarginAccount<M> {
 /// A price bucket in the risk index, big-endian so that keys sort in bucket order.
 pub type Bucket = [u8; 4];
 
+/// A position's entry price as a key of `ProfitOrder`, big-endian so that keys sort in profit
+/// order (a short's inverted).
+pub type RankKey = [u8; 16];
+
 /// An account's place in the risk index for one asset: the buckets of the ends of its safe
 /// band (the upper one inverted), `None` where no move of the price can reach.
 #[derive(

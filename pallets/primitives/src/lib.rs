@@ -369,8 +369,18 @@ pub trait MarginLiquidator<AccountId> {
 	/// Recomputes `who`'s entries in the risk index (after `reduce_positions`).
 	fn reindex(who: &AccountId);
 
-	/// Every account that holds a position (for the offchain ranking of auto-deleveraging).
-	fn position_holders() -> alloc::vec::Vec<AccountId>;
+	/// Every market, by id, with its asset's price if it is fresh.
+	fn market_prices() -> alloc::vec::Vec<(MarketId, Option<Price>)>;
+
+	/// The position after `after` (an entry price and holder given by an earlier call, or
+	/// `None` for the first) in the profit order of `market`'s longs (`long`) or shorts: by
+	/// entry price, lowest first for longs and highest first for shorts, which at any one price
+	/// is by unrealized PnL over entry cost, best first. Returns its entry price and holder.
+	fn ranked_after(
+		market: MarketId,
+		long: bool,
+		after: Option<&(Price, AccountId)>,
+	) -> Option<(Price, AccountId)>;
 
 	/// Moves `amount` of `who`'s collateral `asset` to `to`'s collateral.
 	fn seize_collateral(

@@ -66,6 +66,9 @@ pub struct Chain {
 	parent: Hash,
 	/// The worker's transactions that the pool accepted, for the next block.
 	pending: Vec<UncheckedExtrinsic>,
+	/// Set by `next_block` when auto-deleveraging was due and its worker submitted none that
+	/// the pool accepted: what was due.
+	pub adl_missed: Option<String>,
 }
 
 impl Chain {
@@ -80,6 +83,14 @@ impl Chain {
 		ext.register_extension(OffchainWorkerExt::new(offchain));
 		let (pool, pool_state) = TestTransactionPoolExt::new();
 		ext.register_extension(TransactionPoolExt::new(pool));
+		// The vault starts with the auto-deleveraging threshold's worth of losses absorbed
+		// (a state a chain reaches after 250,000 USD of bad debt), so that the first loss it
+		// absorbs here is deleveraged: campaigns reach ADL without a crash of that size.
+		ext.execute_with(|| {
+			pallet_liquidation::SocializedLoss::<Runtime>::put(
+				perpchain_runtime::configs::liquidation::ADL_THRESHOLD,
+			)
+		});
 		let parent = ext.execute_with(|| System::block_hash(0));
 		let mut chain = Chain {
 			ext,
@@ -89,6 +100,7 @@ impl Chain {
 			now: GENESIS_TIME,
 			parent,
 			pending: Vec::new(),
+			adl_missed: None,
 		};
 		chain.start_block()?;
 		Ok(chain)
@@ -144,6 +156,7 @@ impl Chain {
 		if worker {
 			self.offchain.write().timestamp = Timestamp::from_unix_millis(self.now);
 			let hash = header.hash();
+			let due = self.ext.execute_with(adl_due);
 			let pending = self.ext.execute_with(|| {
 				// A worker's state changes are thrown away; what it submits stays in the pool.
 				rolled_back(|| Executive::offchain_worker(&header));
@@ -164,6 +177,13 @@ impl Chain {
 				}
 				accepted
 			});
+			let deleverages = pending.iter().any(|xt| {
+				matches!(
+					xt.function,
+					RuntimeCall::Liquidation(pallet_liquidation::Call::deleverage { .. })
+				)
+			});
+			self.adl_missed = due.filter(|_| !deleverages);
 			self.pending = pending;
 		}
 		self.parent = header.hash();
@@ -172,6 +192,13 @@ impl Chain {
 		self.ext.commit_all()?;
 		self.start_block()?;
 		Ok((submitted, refused))
+	}
+
+	/// Writes `value` at `key` in the worker's persistent offchain storage, as the node's own
+	/// state (a lock a stuck run left behind, a cursor).
+	pub fn set_offchain(&mut self, key: &[u8], value: &[u8]) {
+		use sp_core::offchain::OffchainStorage;
+		self.offchain.write().persistent_storage.set(b"", key, value);
 	}
 
 	/// The pool's verdict on a bare extrinsic from the network, on the state of the block
@@ -184,6 +211,23 @@ impl Chain {
 			})
 		})
 	}
+}
+
+/// Whether auto-deleveraging is due, as the worker should see it after a block: an excess to
+/// recover, the breaker running, and one of the first `MaxBatch` positions in deleveraging
+/// order that may be deleveraged. Says what is due.
+fn adl_due() -> Option<String> {
+	use frame_support::traits::Get;
+	type Liquidation = pallet_liquidation::Pallet<Runtime>;
+	let excess = Liquidation::adl_excess();
+	let running =
+		pallet_liquidation::Breaker::<Runtime>::get() == pallet_liquidation::BreakerLevel::Running;
+	if excess == 0 || !running {
+		return None;
+	}
+	let batch: u32 = <Runtime as pallet_liquidation::Config>::MaxBatch::get();
+	let first = Liquidation::adl_ranking(batch).into_iter().next()?;
+	Some(format!("{excess} to recover, {} in market {} may give it", first.who, first.market))
 }
 
 /// Which pallet's `try_state` fails, and its message (`AllPalletsWithSystem` only logs them).

@@ -730,7 +730,7 @@ impl Generator {
 	}
 
 	/// An unsigned transaction no honest worker would send: healthy accounts, duplicates, an
-	/// empty batch, deleveraging out of order, or raw bytes.
+	/// empty batch, a deleveraging `max` out of bounds or too small, or raw bytes.
 	fn forged_unsigned(&mut self) -> RuntimeCall {
 		match self.below(4) {
 			0 | 1 => {
@@ -750,11 +750,12 @@ impl Generator {
 				})
 			},
 			2 => {
-				let targets =
-					(0..1 + self.below(4)).map(|_| (self.anyone(), self.below(2) as u32)).collect();
-				RuntimeCall::Liquidation(pallet_liquidation::Call::deleverage {
-					targets: BoundedVec::truncate_from(targets),
-				})
+				// From nothing to past `MaxBatch`: an author asking for fewer positions than
+				// recovery needs, or for none.
+				use frame_support::traits::Get;
+				let batch: u32 = <Runtime as pallet_liquidation::Config>::MaxBatch::get();
+				let max = self.below(u64::from(batch) + 2) as u32;
+				RuntimeCall::Liquidation(pallet_liquidation::Call::deleverage { max })
 			},
 			_ => self.raw_call(),
 		}

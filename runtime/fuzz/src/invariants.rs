@@ -19,13 +19,18 @@
 //!   minimum lot ([`auction_lots`]);
 //! - **minimum sizes** ([`minimum_sizes`]): no trade leaves a dust position, no deposit or
 //!   withdrawal a dust holding;
+//! - **ADL order** ([`adl_order`]): a `deleverage` takes the positions in profit best PnL%
+//!   first and spares none better ranked than those it took;
 //! - **operational space** ([`Admission`]): a signed transaction in the operational class is
 //!   included only as a feeder's feed that the oracle accepts, or from the sudo key; a
 //!   feeder's feed is never refused for want of block space; once a liquidation or
 //!   deleveraging batch is in a block, every feeder's feed at its bounds still fits.
 //!
 //! After every block: `try_state` of every pallet (`AllPalletsWithSystem`, `Select::All`),
-//! and [`supplies`] (the same totals, with the storage read in full).
+//! [`supplies`] (the same totals, with the storage read in full), and **ADL liveness**: when
+//! the worker runs while auto-deleveraging is due (an excess, the breaker running, a position
+//! among the first `MaxBatch` that may be deleveraged), the pool accepts a `deleverage` from it
+//! (`chain::Chain::adl_missed`).
 
 use crate::action::describe;
 use crate::{
@@ -517,6 +522,98 @@ pub fn restarts(
 				format!("auction {id} restarted {count} times")
 			})?;
 		}
+	}
+	Ok(())
+}
+
+/// Every position in profit before a `deleverage`, with its PnL% at the market's fresh price,
+/// computed from its entry price here, apart from the chain's profit order: what
+/// [`adl_order`] checks the call's choices against. `None` for any other call.
+pub struct Profits {
+	gains: BTreeMap<(AccountId, perp_primitives::MarketId), sp_runtime::FixedU128>,
+	max: u32,
+}
+
+impl Profits {
+	/// Reads them before `call`, if it is a `deleverage`.
+	pub fn before(call: &RuntimeCall) -> Option<Profits> {
+		use perp_primitives::PriceProvider;
+		use sp_runtime::traits::{CheckedDiv, CheckedSub, Zero};
+		let RuntimeCall::Liquidation(pallet_liquidation::Call::deleverage { max }) = call else {
+			return None;
+		};
+		let su = <Runtime as pallet_margin::Config>::SettlementUnit::get();
+		let mut gains = BTreeMap::new();
+		for (who, account) in pallet_margin::Accounts::<Runtime>::iter() {
+			for position in account.positions.iter() {
+				let Some(params) = pallet_margin::Markets::<Runtime>::get(position.market) else {
+					continue;
+				};
+				let Some(price) = perpchain_runtime::Oracle::price(params.asset).fresh() else {
+					continue;
+				};
+				let entry = perp_primitives::entry_price(
+					position.cost.unsigned_abs(),
+					position.size.unsigned_abs(),
+					params.unit,
+					su,
+					sp_runtime::Rounding::NearestPrefUp,
+				)
+				.unwrap_or(sp_runtime::FixedU128::from_inner(u128::MAX));
+				let profit = if position.size > 0 {
+					price.checked_sub(&entry)
+				} else {
+					entry.checked_sub(&price)
+				};
+				let Some(profit) = profit.filter(|p| !p.is_zero()) else { continue };
+				let gain = profit
+					.checked_div(&entry)
+					.unwrap_or(sp_runtime::FixedU128::from_inner(u128::MAX));
+				gains.insert((who.clone(), position.market), gain);
+			}
+		}
+		Some(Profits { gains, max: *max })
+	}
+}
+
+/// **ADL order**: the positions a `deleverage` closed or passed over were in profit, went best
+/// PnL% first, and spared none better ranked than the last of them; and while an excess is
+/// left and the call could look further, none in profit was left out (no author can choose
+/// whom ADL spares).
+pub fn adl_order(before: &Option<Profits>, events: &[RuntimeEvent]) -> Result<(), Violation> {
+	let Some(before) = before else { return Ok(()) };
+	let visited: Vec<(AccountId, perp_primitives::MarketId)> = events
+		.iter()
+		.filter_map(|event| match event {
+			RuntimeEvent::Liquidation(
+				LiquidationEvent::Deleveraged { who, market, .. }
+				| LiquidationEvent::DeleverageSkipped { who, market },
+			) => Some((who.clone(), *market)),
+			_ => None,
+		})
+		.collect();
+	let mut last = None;
+	for key in &visited {
+		let gain = before.gains.get(key).copied();
+		ensure(gain.is_some(), "adl-order", || {
+			format!("{} in market {} was deleveraged out of profit", key.0, key.1)
+		})?;
+		ensure(last.is_none_or(|last| gain <= Some(last)), "adl-order", || {
+			format!("{} in market {} (PnL% {gain:?}) came after {last:?}", key.0, key.1)
+		})?;
+		last = gain;
+	}
+	let unvisited = before.gains.iter().filter(|(key, _)| !visited.contains(key));
+	let short = pallet_liquidation::Pallet::<Runtime>::adl_excess() > 0
+		&& (visited.len() as u32) < before.max
+		&& !visited.is_empty();
+	for ((who, market), gain) in unvisited {
+		ensure(last.is_none_or(|last| *gain <= last), "adl-order", || {
+			format!("{who} in market {market} (PnL% {gain}) was spared for {last:?}")
+		})?;
+		ensure(!short, "adl-order", || {
+			format!("{who} in market {market} (PnL% {gain}) left out with an excess to recover")
+		})?;
 	}
 	Ok(())
 }

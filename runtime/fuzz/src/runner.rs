@@ -111,8 +111,9 @@ impl Stats {
 }
 
 /// The invariants checked after every call.
-const PER_CALL: [&str; 11] = [
+const PER_CALL: [&str; 12] = [
 	"conservation",
+	"adl-order",
 	"minimum-sizes",
 	"auction-min-lot",
 	"operational-space",
@@ -175,11 +176,17 @@ impl Runner {
 			.chain
 			.next_block(advance_ms.max(perpchain_runtime::SLOT_DURATION), worker)
 			.map_err(|detail| Violation { invariant: "try-state", detail })?;
+		if let Some(due) = self.chain.adl_missed.take() {
+			return Err(Violation {
+				invariant: "adl-liveness",
+				detail: format!("the worker submitted no deleverage: {due}"),
+			});
+		}
 		if congestion > 0 {
 			self.chain.execute(|| chain::congest(congestion));
 			self.stats.congested += 1;
 		}
-		self.stats.checked(&["supplies", "try-state"]);
+		self.stats.checked(&["supplies", "try-state", "adl-liveness"]);
 		self.stats.blocks += 1;
 		self.stats.worker_submitted += u64::from(submitted);
 		self.stats.worker_refused += u64::from(refused);
@@ -209,6 +216,7 @@ impl Runner {
 		let (applied, outcome) = self.chain.execute(|| {
 			let before = Books::read(accounts);
 			let admission = invariants::Admission::before(&origin, call);
+			let profits = invariants::Profits::before(call);
 			let probe = chain::probe(origin, call);
 			invariants::probe_checks(&probe)?;
 			invariants::were_liquidatable(&invariants::liquidated(call, &probe.events))?;
@@ -221,6 +229,7 @@ impl Runner {
 			invariants::caps(block)?;
 			invariants::auction_lots(&applied.events)?;
 			invariants::minimum_sizes(&applied.events)?;
+			invariants::adl_order(&profits, &applied.events)?;
 			Ok::<_, Violation>((applied.result, applied.events))
 		})?;
 		invariants::restarts(&mut self.restarts, &outcome)?;

@@ -173,6 +173,82 @@ fn an_auction_below_the_minimum_lot_is_caught() {
 }
 
 #[test]
+fn a_deleverage_that_spares_a_better_ranked_position_is_caught() {
+	// Eve (4) long 0.1 BTC from 65,000, Dave (3) long 0.1 BTC from 64,000; BTC rallies to
+	// 67,000: Dave's 4.7% ranks before Eve's 3.1%.
+	let mut runner = Runner::new().expect("genesis builds");
+	let usd = pallet_margin::Call::deposit { asset: asset_ids::USD, amount: 10_000 * USD_UNIT };
+	let long = pallet_margin::Call::trade { market: 0, delta: 10_000_000 };
+	let next = Action::NextBlock { advance_ms: 6_000, worker: false, congestion: 0 };
+	let actions = [
+		feed(0, 65_000),
+		feed(1, 65_000),
+		margin(4, usd.clone()),
+		margin(4, long.clone()),
+		next.clone(),
+		feed(0, 64_000),
+		feed(1, 64_000),
+		margin(3, usd),
+		margin(3, long),
+		next,
+		feed(0, 67_000),
+		feed(1, 67_000),
+	];
+	for action in &actions {
+		runner.run(action).expect("no invariant broken");
+	}
+	runner.chain.execute(|| {
+		pallet_liquidation::SocializedLoss::<Runtime>::put(u128::MAX / 2);
+		let deleverage =
+			|max| RuntimeCall::Liquidation(pallet_liquidation::Call::deleverage { max });
+		let taken = |signer| {
+			RuntimeEvent::Liquidation(pallet_liquidation::Event::Deleveraged {
+				who: actors::account(signer),
+				market: 0,
+				closed: 10_000_000,
+				price: Price::from_u32(65_000),
+				recovered: USD_UNIT,
+			})
+		};
+		let (dave, eve) = (taken(3), taken(4));
+		let check = |max, events: &[RuntimeEvent]| {
+			invariants::adl_order(&invariants::Profits::before(&deleverage(max)), events)
+		};
+		assert!(check(2, &[dave.clone(), eve.clone()]).is_ok());
+		assert!(check(1, std::slice::from_ref(&dave)).is_ok());
+		// Eve taken and Dave spared; Eve before Dave; Dave alone while the excess is left and
+		// the call could have looked at Eve too.
+		for (max, events) in [(1, vec![eve.clone()]), (2, vec![eve, dave.clone()]), (2, vec![dave])]
+		{
+			let violation = check(max, &events).unwrap_err();
+			assert_eq!(violation.invariant, "adl-order", "{violation:?}");
+		}
+	});
+}
+
+#[test]
+fn a_worker_that_submits_no_deleverage_when_one_is_due_is_caught() {
+	use codec::Encode;
+	// Eve's long in profit, an excess to recover: the worker deleverages her.
+	let deleveraging = || {
+		let mut runner = eve_long(10_000_000, 67_000);
+		runner
+			.chain
+			.execute(|| pallet_liquidation::SocializedLoss::<Runtime>::put(u128::MAX / 2));
+		runner
+	};
+	let next = Action::NextBlock { advance_ms: 6_000, worker: true, congestion: 0 };
+	let mut runner = deleveraging();
+	runner.run(&next).expect("the worker submits a deleverage");
+	// A worker that cannot run (a lock it cannot take) leaves it undone.
+	let mut runner = deleveraging();
+	let held = (u32::MAX, u64::MAX).encode();
+	runner.chain.set_offchain(pallet_liquidation::offchain::LOCK_KEY, &held);
+	let violation = runner.run(&next).unwrap_err();
+	assert_eq!(violation.invariant, "adl-liveness", "{violation:?}");
+}
+
+#[test]
 fn a_short_campaign_liquidates_and_breaks_no_invariant() {
 	let (stats, failure) = campaign::run(7, 3_000, 3_000, |_, _| {}).expect("genesis builds");
 	assert!(failure.is_none(), "{}", failure.map(|f| f.describe()).unwrap_or_default());

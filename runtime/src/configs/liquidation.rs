@@ -163,6 +163,15 @@ impl LiquidationBenchmarkHelper {
 		all
 	}
 
+	/// Creates BTC markets until there are `count`.
+	fn markets(count: u32) {
+		use crate::{genesis_config_presets as presets, RuntimeOrigin};
+		let btc_market = presets::markets().into_iter().next().expect("genesis has BTC-PERP");
+		while pallet_margin::Markets::<Runtime>::count() < count {
+			let _ = Margin::create_market(RuntimeOrigin::root(), btc_market.clone());
+		}
+	}
+
 	/// `n` traders, each with `positions` long positions of about 20,000 USD of notional
 	/// (markets by id; more BTC markets are created up to `MaxPositions`) on 1,250 USD a
 	/// position, about 16x, and about 55 USD of every collateral asset (`MaxCollateralAssets`
@@ -171,14 +180,11 @@ impl LiquidationBenchmarkHelper {
 	/// `MaxAuctionsPerLiquidation` of them in the liquidation itself (the worst case of the
 	/// debt stage); then the price `move_`.
 	fn traders(n: u32, move_: Move, positions: u32) -> alloc::vec::Vec<crate::AccountId> {
-		use crate::{asset_ids, genesis_config_presets as presets, RuntimeOrigin};
+		use crate::{asset_ids, RuntimeOrigin};
 		use frame_support::traits::Get;
 		use perp_primitives::Price;
 		let max = <Runtime as pallet_margin::Config>::MaxPositions::get();
-		let btc_market = presets::markets().into_iter().next().expect("genesis has BTC-PERP");
-		while pallet_margin::Markets::<Runtime>::count() < max {
-			let _ = Margin::create_market(RuntimeOrigin::root(), btc_market.clone());
-		}
+		Self::markets(max);
 		Oracle::set_fresh_price(asset_ids::BTC, Price::from_u32(65_000));
 		Oracle::set_fresh_price(asset_ids::ETH, Price::from_u32(3_000));
 		Oracle::set_fresh_price(asset_ids::DOT, Price::from_u32(5));
@@ -271,9 +277,14 @@ impl pallet_liquidation::BenchmarkHelper<crate::AccountId> for LiquidationBenchm
 		who
 	}
 
+	/// `n` traders, each long in the first `MaxPositions` markets from the same entry, with
+	/// `MaxMarkets` markets listed (every one a side for deleveraging to walk): deleveraging
+	/// takes the traders' positions in market 0 first (ties go in market order).
 	fn profitable_positions(
 		n: u32,
 	) -> alloc::vec::Vec<(crate::AccountId, perp_primitives::MarketId)> {
+		use frame_support::traits::Get;
+		Self::markets(<Runtime as pallet_margin::Config>::MaxMarkets::get());
 		Self::traders(n, Move::Rally, Self::max_positions())
 			.into_iter()
 			.map(|who| (who, 0))

@@ -27,8 +27,8 @@ sp_api::decl_runtime_apis! {
 		fn breaker() -> BreakerLevel;
 		/// The auction curve and keeper rules.
 		fn auction_params() -> AuctionParams<BlockNumber>;
-		/// The vault's socialized loss, the auto-deleveraging threshold, and the `limit` best
-		/// ranked positions in profit (PnL% × leverage), which deleveraging would close first.
+		/// The vault's socialized loss, the auto-deleveraging threshold, and, of the first `limit`
+		/// positions in deleveraging order (best PnL% first), those it would close now.
 		fn deleveraging(limit: u32) -> AdlView<AccountId>;
 	}
 }

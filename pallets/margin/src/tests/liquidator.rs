@@ -263,3 +263,87 @@ fn several_positions_close_in_one_call_all_or_nothing() {
 		assert_eq!(OpenInterest::<Test>::get(other), (0, BTC_UNIT / 2));
 	});
 }
+
+/// The profit order of BTC-PERP's longs (`long`) or shorts, whole: entry prices and holders.
+fn ranked(long: bool) -> Vec<(Price, u64)> {
+	let mut all = Vec::new();
+	let mut after = None;
+	while let Some(next) = Margin::ranked_after(BTC_PERP, long, after.as_ref()) {
+		all.push(next);
+		after = Some(next);
+	}
+	all
+}
+
+#[test]
+fn the_profit_order_follows_every_trade_and_reduction() {
+	run_test(|| {
+		assert_ok!(Margin::fund_vault(RuntimeOrigin::signed(CHARLIE), usd(100_000)));
+		for who in [ALICE, BOB, CHARLIE] {
+			deposit(who, USD, usd(20_000));
+		}
+		// Alice long from 50,000, Bob long from 40,000, Charlie short from 45,000.
+		assert_ok!(trade(ALICE, ONE_BTC / 10));
+		set_price(BTC, p(40_000));
+		assert_ok!(trade(BOB, ONE_BTC / 10));
+		set_price(BTC, p(45_000));
+		assert_ok!(trade(CHARLIE, -ONE_BTC / 10));
+		// Longs: lowest entry (best PnL at any price) first; the one short alone on its side.
+		assert_eq!(ranked(true), vec![(p(40_000), BOB), (p(50_000), ALICE)]);
+		assert_eq!(ranked(false), vec![(p(45_000), CHARLIE)]);
+		assert_eq!(Margin::market_prices(), vec![(BTC_PERP, Some(p(45_000)))]);
+
+		// Alice doubles at 30,000: her entry averages to 40,000 and ties Bob's (holder order
+		// is the key's hash order, deterministic).
+		set_price(BTC, p(30_000));
+		assert_ok!(trade(ALICE, ONE_BTC / 10));
+		let longs = ranked(true);
+		assert_eq!(longs.len(), 2);
+		assert!(longs.iter().all(|(entry, _)| *entry == p(40_000)));
+		// Bob turns short from 30,000: he leaves the longs for the shorts, below Charlie,
+		// whose higher entry ranks first.
+		assert_ok!(trade(BOB, -ONE_BTC / 5));
+		assert_eq!(ranked(true), vec![(p(40_000), ALICE)]);
+		assert_eq!(ranked(false), vec![(p(45_000), CHARLIE), (p(30_000), BOB)]);
+
+		// A reduction keeps a position's entry; a full close takes it out.
+		assert_ok!(Margin::reduce_position(
+			&ALICE,
+			BTC_PERP,
+			BTC_UNIT / 10,
+			p(30_000),
+			Perbill::zero(),
+			&FUND
+		));
+		assert_eq!(ranked(true), vec![(p(40_000), ALICE)]);
+		assert_ok!(Margin::reduce_position(
+			&CHARLIE,
+			BTC_PERP,
+			u128::MAX,
+			p(30_000),
+			Perbill::zero(),
+			&FUND
+		));
+		assert_eq!(ranked(false), vec![(p(30_000), BOB)]);
+		<Margin as MarginLiquidator<_>>::reindex(&ALICE);
+		<Margin as MarginLiquidator<_>>::reindex(&CHARLIE);
+		// Stale prices are reported as such.
+		set_price_status(BTC, p(30_000), perp_primitives::PriceStatus::Stale);
+		assert_eq!(Margin::market_prices(), vec![(BTC_PERP, None)]);
+	});
+}
+
+#[test]
+fn try_state_catches_a_position_out_of_the_profit_order() {
+	run_test(|| {
+		deposit(ALICE, USD, usd(20_000));
+		assert_ok!(trade(ALICE, ONE_BTC / 10));
+		let key = ProfitOrder::<Test>::iter_keys().next().expect("indexed");
+		ProfitOrder::<Test>::remove(key);
+		assert!(Margin::do_try_state().is_err());
+		ProfitOrder::<Test>::insert(key, ());
+		ProfitOrder::<Test>::insert((BTC_PERP, false, [0u8; 16], BOB), ());
+		assert!(Margin::do_try_state().is_err());
+		ProfitOrder::<Test>::remove((BTC_PERP, false, [0u8; 16], BOB));
+	});
+}
