@@ -69,6 +69,9 @@ pub struct Chain {
 	/// Set by `next_block` when auto-deleveraging was due and its worker submitted none that
 	/// the pool accepted: what was due.
 	pub adl_missed: Option<String>,
+	/// Whether `next_block` runs every pallet's `try_state` on each finished block (the
+	/// default); the simulator turns it off and checks at its own pace (`try_state`).
+	pub check_blocks: bool,
 }
 
 impl Chain {
@@ -83,14 +86,6 @@ impl Chain {
 		ext.register_extension(OffchainWorkerExt::new(offchain));
 		let (pool, pool_state) = TestTransactionPoolExt::new();
 		ext.register_extension(TransactionPoolExt::new(pool));
-		// The vault starts with the auto-deleveraging threshold's worth of losses absorbed
-		// (a state a chain reaches after 250,000 USD of bad debt), so that the first loss it
-		// absorbs here is deleveraged: campaigns reach ADL without a crash of that size.
-		ext.execute_with(|| {
-			pallet_liquidation::SocializedLoss::<Runtime>::put(
-				perpchain_runtime::configs::liquidation::ADL_THRESHOLD,
-			)
-		});
 		let parent = ext.execute_with(|| System::block_hash(0));
 		let mut chain = Chain {
 			ext,
@@ -101,6 +96,7 @@ impl Chain {
 			parent,
 			pending: Vec::new(),
 			adl_missed: None,
+			check_blocks: true,
 		};
 		chain.start_block()?;
 		Ok(chain)
@@ -142,15 +138,9 @@ impl Chain {
 	/// `advance_ms` later. Returns how many transactions the worker submitted and how many
 	/// of them the pool refused, or the `try_state` failure.
 	pub fn next_block(&mut self, advance_ms: u64, worker: bool) -> Result<(u32, u32), String> {
-		let number = self.number;
-		let (header, state) = self.ext.execute_with(|| {
-			let header = Executive::finalize_block();
-			let state = AllPalletsWithSystem::try_state(number, select_all());
-			(header, state)
-		});
-		if state.is_err() {
-			let which = self.ext.execute_with(|| failing_try_state(number));
-			return Err(format!("try_state after block {number}: {which}"));
+		let header = self.ext.execute_with(Executive::finalize_block);
+		if self.check_blocks {
+			self.try_state()?;
 		}
 		let (mut submitted, mut refused) = (0, 0);
 		if worker {
@@ -192,6 +182,18 @@ impl Chain {
 		self.ext.commit_all()?;
 		self.start_block()?;
 		Ok((submitted, refused))
+	}
+
+	/// Every pallet's `try_state` on the state now (`AllPalletsWithSystem`, `Select::All`);
+	/// the error names the failing pallet and its message.
+	pub fn try_state(&mut self) -> Result<(), String> {
+		let number = self.number;
+		let state = self.ext.execute_with(|| AllPalletsWithSystem::try_state(number, select_all()));
+		if state.is_err() {
+			let which = self.ext.execute_with(|| failing_try_state(number));
+			return Err(format!("try_state after block {number}: {which}"));
+		}
+		Ok(())
 	}
 
 	/// Writes `value` at `key` in the worker's persistent offchain storage, as the node's own
