@@ -119,8 +119,10 @@ pub struct Outcome {
 	pub accounts_liquidated: u32,
 	/// Blocks from an account's first valuation below maintenance to its (first) liquidation.
 	pub delays: Vec<u32>,
-	/// Accounts below maintenance at the end and never liquidated.
-	pub never_liquidated: u32,
+	/// Accounts that were below maintenance at some block and never liquidated: above it again
+	/// at the end (prices came back before their turn), and still below it (missed).
+	pub recovered: u32,
+	pub missed: u32,
 	/// Shortfalls: paid by the insurance fund, and socialized.
 	pub insurance_paid: f64,
 	pub socialized: f64,
@@ -608,9 +610,17 @@ pub fn run(scenario: &Scenario, policy: &Policy, traders: &[Trader]) -> Result<O
 		chain.next_block(perpchain_runtime::SLOT_DURATION, true)?;
 	}
 	outcome.accounts_liquidated = liquidated.len() as u32;
-	outcome.never_liquidated = (0..traders.len())
-		.filter(|i| crossed[*i].is_some() && !liquidated.contains(i))
-		.count() as u32;
+	chain.execute(|| {
+		for i in (0..traders.len()).filter(|i| crossed[*i].is_some() && !liquidated.contains(i)) {
+			let below =
+				Margin::account_summary(&traders[i].who).is_some_and(|s| s.state.is_liquidatable());
+			if below {
+				outcome.missed += 1;
+			} else {
+				outcome.recovered += 1;
+			}
+		}
+	});
 	let (vault, end) =
 		chain.execute(|| (signed_usd(pallet_margin::Vault::<Runtime>::get()), books()));
 	outcome.vault_end = vault;

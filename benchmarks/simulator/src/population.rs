@@ -4,7 +4,8 @@
 //! - equity log-normal around 3,000 USD (σ = 1.1 in log space, from 200 USD to 300,000 USD),
 //!   and 0.3% whales with 150,000 to 1,500,000 USD, whose notional reaches past the first tier;
 //! - leverage (notional over weighted equity) uniform in 2–10x for 85% of the accounts, the
-//!   rest in 10–19x (the markets allow 20x); whales 2–6x;
+//!   rest in 10–19x (the markets allow 20x); whales 2–6x; no notional past what the initial
+//!   margin tiers allow the equity;
 //! - 60% trade BTC only, 25% ETH only, 15% both (60/40), of which a third hedge (one side
 //!   each);
 //! - a long/short skew (`long_share`, 70% long by default: crashes hurt when the book is long);
@@ -103,7 +104,7 @@ pub fn draw(spec: &Spec) -> Vec<Trader> {
 					(equity - value, Some((asset, units)), equity - value + value * weight)
 				},
 			};
-			// Whales stay below the second tier's initial margin (10%, from 1 million USD).
+			// Whales trade at lower leverage.
 			let leverage = if whale {
 				draw.between(2.0, 6.0)
 			} else if draw.chance(0.85) {
@@ -111,7 +112,7 @@ pub fn draw(spec: &Spec) -> Vec<Trader> {
 			} else {
 				draw.between(10.0, 19.0)
 			};
-			let notional = weighted * leverage;
+			let notional = (weighted * leverage).min(max_notional(weighted));
 			let long = draw.chance(spec.long_share);
 			let sign = if long { 1.0 } else { -1.0 };
 			let trades = match draw.unit() {
@@ -125,6 +126,24 @@ pub fn draw(spec: &Spec) -> Vec<Trader> {
 			Trader { who: account(i), usd, collateral, trades }
 		})
 		.collect()
+}
+
+/// The largest notional whose initial margin, at genesis's tiers (5% up to 1 million USD, 10%
+/// up to 10 million, 20% beyond), 95% of `equity` covers (the rest leaves room for the fee).
+pub fn max_notional(equity: f64) -> f64 {
+	let budget = 0.95 * equity;
+	let tiers = [(1e6, 0.05), (10e6, 0.10), (f64::MAX, 0.20)];
+	let (mut notional, mut spent, mut from) = (0.0, 0.0, 0.0);
+	for (up_to, rate) in tiers {
+		let room = (up_to - from) * rate;
+		if spent + room >= budget {
+			return notional + (budget - spent) / rate;
+		}
+		spent += room;
+		notional = up_to;
+		from = up_to;
+	}
+	notional
 }
 
 /// Whole units of an amount in the smallest units `unit`.

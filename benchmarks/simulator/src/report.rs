@@ -8,7 +8,7 @@ fn usd(value: f64) -> String {
 	let digits = rounded.unsigned_abs().to_string();
 	let mut out = String::new();
 	for (i, c) in digits.chars().enumerate() {
-		if i > 0 && (digits.len() - i) % 3 == 0 {
+		if i > 0 && (digits.len() - i).is_multiple_of(3) {
 			out.push(',');
 		}
 		out.push(c);
@@ -20,9 +20,12 @@ fn usd(value: f64) -> String {
 	}
 }
 
+/// A row of the table: its name and how to read it from an outcome.
+type Row = (&'static str, Box<dyn Fn(&Outcome) -> String>);
+
 /// The measures of `outcomes`, one column each.
 pub fn table(outcomes: &[Outcome]) -> String {
-	let mut rows: Vec<(&str, Box<dyn Fn(&Outcome) -> String>)> = vec![
+	let mut rows: Vec<Row> = vec![
 		("scenario", Box::new(|o: &Outcome| o.scenario.clone())),
 		("policy", Box::new(|o: &Outcome| o.policy.clone())),
 		("accounts", Box::new(|o: &Outcome| o.accounts.to_string())),
@@ -50,8 +53,8 @@ pub fn table(outcomes: &[Outcome]) -> String {
 			}),
 		),
 		(
-			"below maintenance, never liquidated",
-			Box::new(|o: &Outcome| o.never_liquidated.to_string()),
+			"below maintenance, never liquidated: recovered / still below at the end",
+			Box::new(|o: &Outcome| format!("{} / {}", o.recovered, o.missed)),
 		),
 		("shortfall paid by the fund (USD)", Box::new(|o: &Outcome| usd(o.insurance_paid))),
 		("bad debt, socialized (USD)", Box::new(|o: &Outcome| usd(o.socialized))),
