@@ -14,7 +14,7 @@ use crate::{
 	population::{self, Trader},
 };
 use frame_support::{traits::fungibles::Mutate, BoundedVec};
-use perp_primitives::{HealthState, Price};
+use perp_primitives::{HealthState, MarginInspector, Price};
 use perpchain_fuzz::chain::{self, Chain};
 use perpchain_runtime::{
 	asset_ids, configs::NativeAndAssets, genesis_config_presets as presets, AccountId, Balance,
@@ -141,8 +141,12 @@ pub struct Outcome {
 	pub auction_discount: f64,
 	/// The liquidated accounts' equity at the start.
 	pub liquidated_equity: f64,
-	/// Accounts liquidated while their valuation was healthy (above maintenance) just before.
+	/// Accounts liquidated although the chain's own valuation (`MarginInspector::health`, as
+	/// liquidation values them) put them above maintenance just before: must be 0.
 	pub healthy_liquidated: u32,
+	/// Accounts liquidated although at the true prices (the path's, every one fresh) they were
+	/// above maintenance just before: what a stale, frozen, lagging or lying oracle costs users.
+	pub above_at_true_prices: u32,
 	/// USD created or destroyed in margin's books (custody against cash, vault, fees and the
 	/// reserve), end against start.
 	pub conservation_drift: i128,
@@ -374,6 +378,18 @@ fn value(who: &AccountId, prices: [f64; 4]) -> Option<(HealthState, f64, Watch)>
 	Some((summary.state, signed_usd(summary.equity), Watch { prices, safe }))
 }
 
+/// Whether `who` is below maintenance with every price fresh at `prices` (in a state thrown
+/// away afterwards).
+fn liquidatable_at(who: &AccountId, prices: [f64; 4]) -> bool {
+	chain::rolled_back(|| {
+		for asset in ASSETS {
+			let price = fixed(prices[asset as usize]);
+			pallet_perp_oracle::Pallet::<Runtime>::set_fresh_price(price_of(asset), price);
+		}
+		<Margin as MarginInspector<AccountId>>::health(who).is_some_and(|h| h.is_liquidatable())
+	})
+}
+
 /// Whether a price moved by more than `watch` allows since the account was valued.
 fn moved(watch: &Watch, prices: [f64; 4]) -> bool {
 	watch
@@ -453,16 +469,17 @@ pub fn run(scenario: &Scenario, policy: &Policy, traders: &[Trader]) -> Result<O
 					feed(&honest, history[then]);
 				},
 			}
-			// The worker's batches from the block before, each account's state read first.
-			let mut before: BTreeMap<AccountId, HealthState> = BTreeMap::new();
+			// The worker's batches from the block before, each account judged first: by the
+			// chain's own valuation, and at the true prices.
+			let mut before: BTreeMap<AccountId, (bool, bool)> = BTreeMap::new();
 			for xt in pending {
 				if let RuntimeCall::Liquidation(pallet_liquidation::Call::liquidate { accounts }) =
 					&xt.function
 				{
 					for who in accounts.iter() {
-						if let Some(s) = Margin::account_summary(who) {
-							before.insert(who.clone(), s.state);
-						}
+						let chain_says = <Margin as MarginInspector<AccountId>>::health(who)
+							.is_some_and(|h| h.is_liquidatable());
+						before.insert(who.clone(), (chain_says, liquidatable_at(who, prices)));
 					}
 				}
 				let _ = chain::apply(xt);
@@ -499,8 +516,9 @@ pub fn run(scenario: &Scenario, policy: &Policy, traders: &[Trader]) -> Result<O
 						} else {
 							outcome.liquidations_partial += 1;
 						}
-						if before.get(&who).is_some_and(|s| !s.is_liquidatable()) {
-							outcome.healthy_liquidated += 1;
+						if let Some((chain_says, truth)) = before.get(&who) {
+							outcome.healthy_liquidated += u32::from(!chain_says);
+							outcome.above_at_true_prices += u32::from(!truth);
 						}
 						if let Some(&i) = index.get(&who) {
 							if liquidated.insert(i) {

@@ -83,7 +83,12 @@ pub fn table(outcomes: &[Outcome]) -> String {
 			Box::new(|o: &Outcome| format!("{:.2}%", 100.0 * o.loss_share())),
 		),
 		("blocks with a stale price", Box::new(|o: &Outcome| o.stale_blocks.to_string())),
-		("healthy accounts liquidated", Box::new(|o: &Outcome| o.healthy_liquidated.to_string())),
+		(
+			"liquidated above maintenance: by the chain's valuation / at the true prices",
+			Box::new(|o: &Outcome| {
+				format!("{} / {}", o.healthy_liquidated, o.above_at_true_prices)
+			}),
+		),
 		(
 			"conservation drift (USD units)",
 			Box::new(|o: &Outcome| o.conservation_drift.to_string()),
