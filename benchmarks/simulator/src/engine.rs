@@ -126,6 +126,11 @@ pub struct Outcome {
 	/// Shortfalls: paid by the insurance fund, and socialized.
 	pub insurance_paid: f64,
 	pub socialized: f64,
+	/// Collateral auctions started and takes of them; holdings folded into the fund instead
+	/// (below the minimum lot).
+	pub auctions: u32,
+	pub takes: u32,
+	pub folded: u32,
 	/// Profit given up to auto-deleveraging, and the positions it closed.
 	pub adl_recovered: f64,
 	pub adl_closes: u32,
@@ -490,8 +495,9 @@ pub fn run(scenario: &Scenario, policy: &Policy, traders: &[Trader]) -> Result<O
 				let call = if view.needs_restart {
 					pallet_liquidation::Call::restart { id: view.id }
 				} else {
-					let market = owners.get(&view.id).map(|(_, a)| prices[*a as usize]);
-					if market.is_some_and(|m| to_f64(view.price) > m) {
+					// Only at or below the true price: a keeper does not overpay.
+					let asset = ASSETS.iter().find(|a| price_of(**a) == view.auction.asset);
+					if asset.is_none_or(|a| to_f64(view.price) > prices[*a as usize]) {
 						continue;
 					}
 					pallet_liquidation::Call::take {
@@ -529,13 +535,16 @@ pub fn run(scenario: &Scenario, policy: &Policy, traders: &[Trader]) -> Result<O
 							}
 						}
 					},
+					// Auto-deleveraging closes at the entry price with no penalty: it sells
+					// nothing to the market (the vault takes the position back), and its own
+					// event counts it.
 					RuntimeEvent::Margin(MarginEvent::PositionLiquidated {
 						market,
 						closed,
 						price,
 						penalty,
 						..
-					}) => {
+					}) if penalty > 0 => {
 						let asset = market_asset(market);
 						let units = closed as f64 / unit_of(asset) as f64;
 						let notional = units.abs() * to_f64(price);
@@ -552,6 +561,7 @@ pub fn run(scenario: &Scenario, policy: &Policy, traders: &[Trader]) -> Result<O
 						asset,
 						..
 					}) => {
+						outcome.auctions += 1;
 						if let Some(a) = ASSETS.iter().find(|a| price_of(**a) == asset) {
 							owners.insert(id, (who, *a));
 						}
@@ -562,12 +572,16 @@ pub fn run(scenario: &Scenario, policy: &Policy, traders: &[Trader]) -> Result<O
 						price,
 						..
 					}) => {
+						outcome.takes += 1;
 						if let Some((_, asset)) = owners.get(&id) {
 							let units = amount as f64 / unit_of(*asset) as f64;
 							sold[*asset as usize] += units * to_f64(price);
 							outcome.auction_discount +=
 								units * (prices[*asset as usize] - to_f64(price)).max(0.0);
 						}
+					},
+					RuntimeEvent::Liquidation(LiquidationEvent::CollateralFolded { .. }) => {
+						outcome.folded += 1;
 					},
 					RuntimeEvent::Liquidation(LiquidationEvent::ShortfallSettled {
 						insurance,

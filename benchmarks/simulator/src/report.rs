@@ -56,6 +56,10 @@ pub fn table(outcomes: &[Outcome]) -> String {
 			"below maintenance, never liquidated: recovered / still below at the end",
 			Box::new(|o: &Outcome| format!("{} / {}", o.recovered, o.missed)),
 		),
+		(
+			"collateral: auctions started / takes / holdings folded into the fund",
+			Box::new(|o: &Outcome| format!("{} / {} / {}", o.auctions, o.takes, o.folded)),
+		),
 		("shortfall paid by the fund (USD)", Box::new(|o: &Outcome| usd(o.insurance_paid))),
 		("bad debt, socialized (USD)", Box::new(|o: &Outcome| usd(o.socialized))),
 		(
