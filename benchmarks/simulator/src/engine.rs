@@ -117,7 +117,8 @@ pub struct Outcome {
 	pub liquidations_full: u32,
 	pub liquidations_partial: u32,
 	pub accounts_liquidated: u32,
-	/// Blocks from an account's first valuation below maintenance to its (first) liquidation.
+	/// Blocks from the valuation that found an account below maintenance (the first of the
+	/// spell it was liquidated in) to its first liquidation.
 	pub delays: Vec<u32>,
 	/// Accounts that were below maintenance at some block and never liquidated: above it again
 	/// at the end (prices came back before their turn), and still below it (missed).
@@ -450,7 +451,10 @@ pub fn run(scenario: &Scenario, policy: &Policy, traders: &[Trader]) -> Result<O
 	outcome.fund_min = fund;
 	outcome.vault_start = vault;
 
+	// The block each account last went below maintenance in (while it stays below), and
+	// whether it ever did.
 	let mut crossed: Vec<Option<u32>> = vec![None; traders.len()];
+	let mut ever = vec![false; traders.len()];
 	let mut liquidated: BTreeSet<usize> = BTreeSet::new();
 	let mut owners: BTreeMap<pallet_liquidation::AuctionId, (AccountId, Asset)> = BTreeMap::new();
 	let mut impact = [1.0f64; 4];
@@ -616,8 +620,12 @@ pub fn run(scenario: &Scenario, policy: &Policy, traders: &[Trader]) -> Result<O
 				}
 				match value(&t.who, prices) {
 					Some((state, _, w)) => {
-						if state.is_liquidatable() && crossed[i].is_none() {
+						if !state.is_liquidatable() {
+							// Above maintenance again: a later crossing starts its own count.
+							crossed[i] = None;
+						} else if crossed[i].is_none() {
 							crossed[i] = Some(b);
+							ever[i] = true;
 						}
 						watches[i] = Some(w);
 					},
@@ -643,7 +651,7 @@ pub fn run(scenario: &Scenario, policy: &Policy, traders: &[Trader]) -> Result<O
 	}
 	outcome.accounts_liquidated = liquidated.len() as u32;
 	chain.execute(|| {
-		for i in (0..traders.len()).filter(|i| crossed[*i].is_some() && !liquidated.contains(i)) {
+		for i in (0..traders.len()).filter(|i| ever[*i] && !liquidated.contains(i)) {
 			let below =
 				Margin::account_summary(&traders[i].who).is_some_and(|s| s.state.is_liquidatable());
 			if below {
