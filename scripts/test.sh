@@ -30,8 +30,7 @@ log "runtime fuzzer: 50,000 calls, seed 1"
 # crash on the real runtime; fails on a healthy account liquidated, conservation drift, a
 # broken try_state or a panic.
 log "cascade simulator: 500 accounts, may-2021"
-cargo build --locked --workspace --features "$FEATURES" --bin perpchain-sim
-"$CARGO_TARGET_DIR/debug/perpchain-sim" ci >/dev/null
+"$ROOT/scripts/sim.sh" ci >/dev/null
 
 "$ROOT/scripts/e2e-dev.sh"
 

@@ -89,7 +89,7 @@ fn short(v: f64) -> String {
 
 /// Draws `outcome`'s four panels into `file`.
 pub fn draw(outcome: &Outcome, file: &Path) -> Result<(), String> {
-	let root = BitMapBackend::new(file, (1200, 800)).into_drawing_area();
+	let root = BitMapBackend::new(file, (1000, 660)).into_drawing_area();
 	root.fill(&WHITE).map_err(|e| e.to_string())?;
 	let title = format!("{} ({}, {} accounts)", outcome.scenario, outcome.policy, outcome.accounts);
 	let root = root.titled(&title, ("sans-serif", 22)).map_err(|e| e.to_string())?;

@@ -147,6 +147,16 @@ fn standard(
 	Ok(groups)
 }
 
+/// A file name for `scenario`: letters and digits, `%` as `pct`, the rest as single dashes.
+fn slug(scenario: &str) -> String {
+	let plain: String = scenario
+		.replace('%', "pct")
+		.chars()
+		.map(|c| if c.is_ascii_alphanumeric() { c } else { ' ' })
+		.collect();
+	plain.split_whitespace().collect::<Vec<_>>().join("-")
+}
+
 /// `RISK.md` from the standard set's groups, with the charts' files under `risk/`.
 fn risk_report(args: &Args, groups: &[(String, Vec<Outcome>)], seconds: f64) -> String {
 	use std::fmt::Write;
@@ -182,8 +192,7 @@ fn risk_report(args: &Args, groups: &[(String, Vec<Outcome>)], seconds: f64) -> 
 		md.push_str(&report::table(outcomes));
 		md.push('\n');
 		for o in outcomes.iter().filter(|o| o.policy == "baseline") {
-			let file =
-				format!("risk/{}.png", o.scenario.replace([' ', ','], "-").replace("--", "-"));
+			let file = format!("risk/{}.png", slug(&o.scenario));
 			match perpchain_sim::charts::draw(o, &args.out.join(&file)) {
 				Ok(()) => {
 					let _ = writeln!(md, "![{}]({file})\n", o.scenario);
