@@ -29,6 +29,10 @@ pub fn table(outcomes: &[Outcome]) -> String {
 		("scenario", Box::new(|o: &Outcome| o.scenario.clone())),
 		("policy", Box::new(|o: &Outcome| o.policy.clone())),
 		("accounts", Box::new(|o: &Outcome| o.accounts.to_string())),
+		(
+			"population's calls the runtime refused",
+			Box::new(|o: &Outcome| o.setup_errors.values().sum::<u32>().to_string()),
+		),
 		("blocks", Box::new(|o: &Outcome| o.ticks.len().to_string())),
 		(
 			"liquidations (full / partial)",
@@ -50,6 +54,12 @@ pub fn table(outcomes: &[Outcome]) -> String {
 			"blocks from maintenance to liquidation (p50 / p99 / max)",
 			Box::new(|o: &Outcome| {
 				format!("{} / {} / {}", o.delay(0.5), o.delay(0.99), o.delay(1.0))
+			}),
+		),
+		(
+			"most accounts below maintenance and not yet liquidated, at a block's end",
+			Box::new(|o: &Outcome| {
+				o.ticks.iter().map(|t| t.waiting).max().unwrap_or(0).to_string()
 			}),
 		),
 		(
