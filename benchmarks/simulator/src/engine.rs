@@ -235,6 +235,11 @@ fn unit_of(asset: Asset) -> Balance {
 	}
 }
 
+/// The asset the oracle prices under `id`, if it is one of the priced assets.
+fn asset_of(id: perp_primitives::AssetId) -> Option<Asset> {
+	ASSETS.into_iter().find(|a| price_of(*a) == id)
+}
+
 /// The asset index of a market (0 BTC-PERP, 1 ETH-PERP).
 fn market_asset(market: u32) -> Asset {
 	if market == 0 {
@@ -456,7 +461,8 @@ pub fn run(scenario: &Scenario, policy: &Policy, traders: &[Trader]) -> Result<O
 	let mut crossed: Vec<Option<u32>> = vec![None; traders.len()];
 	let mut ever = vec![false; traders.len()];
 	let mut liquidated: BTreeSet<usize> = BTreeSet::new();
-	let mut owners: BTreeMap<pallet_liquidation::AuctionId, (AccountId, Asset)> = BTreeMap::new();
+	// Each auction's asset, kept past its end (a take that ends it removes it from storage).
+	let mut auctioned: BTreeMap<pallet_liquidation::AuctionId, Asset> = BTreeMap::new();
 	let mut impact = [1.0f64; 4];
 	let mut history: Vec<[f64; 4]> = Vec::new();
 	for (b, multiples) in scenario.path.blocks.iter().enumerate() {
@@ -500,8 +506,8 @@ pub fn run(scenario: &Scenario, policy: &Policy, traders: &[Trader]) -> Result<O
 					pallet_liquidation::Call::restart { id: view.id }
 				} else {
 					// Only at or below the true price: a keeper does not overpay.
-					let asset = ASSETS.iter().find(|a| price_of(**a) == view.auction.asset);
-					if asset.is_none_or(|a| to_f64(view.price) > prices[*a as usize]) {
+					let asset = asset_of(view.auction.asset);
+					if asset.is_none_or(|a| to_f64(view.price) > prices[a as usize]) {
 						continue;
 					}
 					pallet_liquidation::Call::take {
@@ -550,24 +556,22 @@ pub fn run(scenario: &Scenario, policy: &Policy, traders: &[Trader]) -> Result<O
 						..
 					}) if penalty > 0 => {
 						let asset = market_asset(market);
-						let units = closed as f64 / unit_of(asset) as f64;
-						let notional = units.abs() * to_f64(price);
-						tick.liquidated += notional;
+						let (units, price) = (closed as f64 / unit_of(asset) as f64, to_f64(price));
+						tick.liquidated += units.abs() * price;
 						// A long closed is sold, a short bought back.
-						sold[asset as usize] += units * to_f64(price);
+						sold[asset as usize] += units * price;
 						outcome.penalties += usd(penalty);
 						outcome.close_discount +=
-							units.abs() * (prices[asset as usize] - to_f64(price)).abs();
+							units.abs() * (prices[asset as usize] - price).abs();
 					},
 					RuntimeEvent::Liquidation(LiquidationEvent::AuctionStarted {
 						id,
-						who,
 						asset,
 						..
 					}) => {
 						outcome.auctions += 1;
-						if let Some(a) = ASSETS.iter().find(|a| price_of(**a) == asset) {
-							owners.insert(id, (who, *a));
+						if let Some(a) = asset_of(asset) {
+							auctioned.insert(id, a);
 						}
 					},
 					RuntimeEvent::Liquidation(LiquidationEvent::AuctionTaken {
@@ -577,11 +581,12 @@ pub fn run(scenario: &Scenario, policy: &Policy, traders: &[Trader]) -> Result<O
 						..
 					}) => {
 						outcome.takes += 1;
-						if let Some((_, asset)) = owners.get(&id) {
-							let units = amount as f64 / unit_of(*asset) as f64;
-							sold[*asset as usize] += units * to_f64(price);
+						if let Some(&asset) = auctioned.get(&id) {
+							let (units, price) =
+								(amount as f64 / unit_of(asset) as f64, to_f64(price));
+							sold[asset as usize] += units * price;
 							outcome.auction_discount +=
-								units * (prices[*asset as usize] - to_f64(price)).max(0.0);
+								units * (prices[asset as usize] - price).max(0.0);
 						}
 					},
 					RuntimeEvent::Liquidation(LiquidationEvent::CollateralFolded { .. }) => {
@@ -612,7 +617,8 @@ pub fn run(scenario: &Scenario, policy: &Policy, traders: &[Trader]) -> Result<O
 			// Crossings, at this block's prices.
 			for (i, t) in traders.iter().enumerate() {
 				let Some(watch) = &watches[i] else { continue };
-				if crossed[i].is_some() && liquidated.contains(&i) {
+				// Only the first liquidation counts: an account is followed until then.
+				if liquidated.contains(&i) {
 					continue;
 				}
 				if !moved(watch, prices) && watch.safe > 0.0 {
