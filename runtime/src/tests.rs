@@ -283,7 +283,7 @@ fn feed_btc_at(block: u32, btc: u32) {
 fn a_partial_liquidation_is_planned_from_one_valuation_and_the_real_books_agree() {
 	use crate::{Liquidation, Margin, RuntimeOrigin, System, USD_UNIT};
 	use frame_support::traits::UnfilteredDispatchable;
-	use perp_primitives::{MarginLiquidator, Price};
+	use perp_primitives::{MarginReader, Price};
 
 	on_preset(sp_genesis_builder::DEV_RUNTIME_PRESET, || {
 		System::set_block_number(1);
@@ -301,7 +301,7 @@ fn a_partial_liquidation_is_planned_from_one_valuation_and_the_real_books_agree(
 		// covers the 2% that closing everything costs (≈ 3,700): partial.
 		Oracle::set_fresh_price(asset_ids::BTC, Price::from_u32(63_050));
 		Oracle::set_fresh_price(asset_ids::ETH, Price::from_u32(2_910));
-		let before = Margin::margins(&eve).expect("fresh prices");
+		let before = Margin::risk(&eve).expect("fresh prices").margins;
 		assert!(before.state().is_liquidatable());
 		let call = pallet_liquidation::Call::<Runtime>::liquidate {
 			accounts: vec![eve.clone()].try_into().unwrap(),
@@ -311,7 +311,7 @@ fn a_partial_liquidation_is_planned_from_one_valuation_and_the_real_books_agree(
 		// A quarter of each, in one margin call; not yet restored, so both steps were planned.
 		assert_eq!(Margin::position(&eve, 0).map(|p| p.size), Some(btc - btc / 4));
 		assert_eq!(Margin::position(&eve, 1).map(|p| p.size), Some(eth - eth / 4));
-		let after = Margin::margins(&eve).expect("fresh prices");
+		let after = Margin::risk(&eve).expect("fresh prices").margins;
 		let liquidated = System::events().into_iter().find_map(|record| match record.event {
 			crate::RuntimeEvent::Liquidation(pallet_liquidation::Event::Liquidated {
 				steps,
@@ -344,7 +344,7 @@ fn an_unsigned_batch_liquidates_a_trader_below_maintenance_through_the_real_marg
 		RuntimeOrigin, System, USD_UNIT,
 	};
 	use frame_support::{pallet_prelude::ValidateUnsigned, traits::UnfilteredDispatchable};
-	use perp_primitives::{MarginInspector, MarginLiquidator};
+	use perp_primitives::MarginReader;
 	use sp_runtime::transaction_validity::TransactionSource;
 
 	// Pinned: above every signed transaction, operational ones included.
@@ -412,7 +412,7 @@ fn a_bankrupt_traders_dot_goes_to_auction_and_a_keeper_take_repays_the_debt() {
 	};
 	use frame_support::traits::UnfilteredDispatchable;
 	use pallet_liquidation::Step;
-	use perp_primitives::{MarginLiquidator, Price};
+	use perp_primitives::{MarginReader, Price};
 
 	on_preset(sp_genesis_builder::DEV_RUNTIME_PRESET, || {
 		feed_btc_at(1, 65_000);
@@ -510,7 +510,7 @@ fn beyond_the_threshold_a_bankrupt_traders_loss_is_recovered_from_the_best_ranke
 		USD_UNIT,
 	};
 	use frame_support::{pallet_prelude::ValidateUnsigned, traits::UnfilteredDispatchable};
-	use perp_primitives::MarginLiquidator;
+	use perp_primitives::MarginReader;
 	use sp_runtime::transaction_validity::TransactionSource;
 
 	on_preset(sp_genesis_builder::DEV_RUNTIME_PRESET, || {
@@ -992,7 +992,7 @@ fn stale_collateral_does_not_shield_a_position_from_liquidation() {
 		assert!(Liquidation::liquidate_account(signed(), eve.clone()).is_ok());
 		assert_eq!(Margin::position(&eve, 0), None);
 		// Her debt waits for a fresh DOT price: the DOT is hers until it can be valued.
-		assert!(<Margin as perp_primitives::MarginLiquidator<_>>::cash(&eve) < 0);
+		assert!(<Margin as perp_primitives::MarginReader<_>>::cash(&eve) < 0);
 		assert_eq!(pallet_margin::Collateral::<Runtime>::get(&eve, dot), Some(dot_unit));
 		assert_eq!(pallet_liquidation::SocializedLoss::<Runtime>::get(), 0);
 
@@ -1001,7 +1001,7 @@ fn stale_collateral_does_not_shield_a_position_from_liquidation() {
 		feed_at(3, 76_000, vec![(btc, Price::from_u32(62_000)), (dot, Price::from_u32(5))]);
 		assert!(Liquidation::candidates(10).contains(&eve));
 		assert!(Liquidation::liquidate_account(signed(), eve.clone()).is_ok());
-		assert_eq!(<Margin as perp_primitives::MarginLiquidator<_>>::cash(&eve), 0);
+		assert_eq!(<Margin as perp_primitives::MarginReader<_>>::cash(&eve), 0);
 		assert_eq!(pallet_margin::Collateral::<Runtime>::get(&eve, dot), None);
 		let fund = Liquidation::insurance_fund();
 		assert_eq!(pallet_margin::Collateral::<Runtime>::get(&fund, dot), Some(dot_unit));
@@ -1071,7 +1071,7 @@ fn the_liquidation_benchmarks_worst_case_holds_every_collateral_asset_and_auctio
 				})
 				.count() as u32;
 			assert_eq!(steps, MAX_AUCTIONS_PER_LIQUIDATION);
-			assert!(<crate::Margin as perp_primitives::MarginLiquidator<_>>::cash(who) < 0);
+			assert!(<crate::Margin as perp_primitives::MarginReader<_>>::cash(who) < 0);
 		});
 	}
 }

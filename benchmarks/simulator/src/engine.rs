@@ -14,7 +14,7 @@ use crate::{
 	population::{self, Trader},
 };
 use frame_support::{traits::fungibles::Mutate, BoundedVec};
-use perp_primitives::{HealthState, MarginInspector, Price};
+use perp_primitives::{HealthState, Price};
 use perpchain_fuzz::chain::{self, Chain};
 use perpchain_runtime::{
 	asset_ids, configs::NativeAndAssets, genesis_config_presets as presets, AccountId, Balance,
@@ -147,7 +147,7 @@ pub struct Outcome {
 	pub auction_discount: f64,
 	/// The liquidated accounts' equity at the start.
 	pub liquidated_equity: f64,
-	/// Accounts liquidated although the chain's own valuation (`MarginInspector::health`, as
+	/// Accounts liquidated although the chain's own valuation (`Margin::health`, as
 	/// liquidation values them) put them above maintenance just before: must be 0.
 	pub healthy_liquidated: u32,
 	/// Accounts liquidated although at the true prices (the path's, every one fresh) they were
@@ -397,7 +397,7 @@ fn liquidatable_at(who: &AccountId, prices: [f64; 4]) -> bool {
 			let price = fixed(prices[asset as usize]);
 			pallet_perp_oracle::Pallet::<Runtime>::set_fresh_price(price_of(asset), price);
 		}
-		<Margin as MarginInspector<AccountId>>::health(who).is_some_and(|h| h.is_liquidatable())
+		Margin::health(who).is_some_and(|h| h.is_liquidatable())
 	})
 }
 
@@ -492,8 +492,7 @@ pub fn run(scenario: &Scenario, policy: &Policy, traders: &[Trader]) -> Result<O
 					&xt.function
 				{
 					for who in accounts.iter() {
-						let chain_says = <Margin as MarginInspector<AccountId>>::health(who)
-							.is_some_and(|h| h.is_liquidatable());
+						let chain_says = Margin::health(who).is_some_and(|h| h.is_liquidatable());
 						before.insert(who.clone(), (chain_says, liquidatable_at(who, prices)));
 					}
 				}

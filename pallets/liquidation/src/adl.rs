@@ -27,7 +27,9 @@
 use crate::{pallet::*, types::AdlTarget};
 use alloc::vec::Vec;
 use frame_support::{ensure, pallet_prelude::*};
-use perp_primitives::{entry_price, Balance, MarginLiquidator, MarketId, PositionRisk, Price};
+use perp_primitives::{
+	entry_price, Balance, Close, MarginLiquidator, MarginReader, MarketId, PositionRisk, Price,
+};
 use sp_runtime::{
 	helpers_128bit::multiply_by_rational_with_rounding, FixedU128, Perbill, Rounding,
 };
@@ -101,9 +103,9 @@ impl<T: Config> Pallet<T> {
 	/// `who`'s position in `market` at fresh prices, if it may be deleveraged now: in profit,
 	/// with the account's equity positive.
 	fn deleverageable(who: &T::AccountId, market: MarketId) -> Option<PositionRisk> {
-		let (margins, positions) = T::Margin::assess(who)?;
-		let position = positions.into_iter().find(|p| p.market == market)?;
-		(margins.equity > 0 && position.pnl > 0 && position.cost > 0).then_some(position)
+		let risk = T::Margin::risk(who)?;
+		let position = risk.positions.into_iter().find(|p| p.market == market)?;
+		(risk.margins.equity > 0 && position.pnl > 0 && position.cost > 0).then_some(position)
 	}
 
 	/// Walks the first `steps` positions in deleveraging order, read only, handing `visit`
@@ -213,9 +215,10 @@ impl<T: Config> Pallet<T> {
 			let rounding = if position.size > 0 { Rounding::Up } else { Rounding::Down };
 			let price = entry_price(position.cost, size, position.unit, su, rounding)
 				.ok_or(Error::<T>::Overflow)?;
-			let reduction =
-				T::Margin::reduce_position(&who, market, amount, price, Perbill::zero(), &fund)?;
-			T::Margin::reindex(&who);
+			let close = Close { market, amount, price };
+			let reduced = T::Margin::reduce_positions(&who, &[close], Perbill::zero(), &fund)?;
+			// (Margin answers one reduction per close, or an error.)
+			let reduction = reduced.reductions.first().ok_or(Error::<T>::Overflow)?;
 			let given_up =
 				multiply_by_rational_with_rounding(pnl, reduction.closed, size, Rounding::Down)
 					.unwrap_or(0);

@@ -17,7 +17,8 @@ use alloc::vec::Vec;
 use frame_support::{ensure, pallet_prelude::*};
 use frame_system::pallet_prelude::BlockNumberFor;
 use perp_primitives::{
-	units_for_usd, usd_value, Balance, CollateralRisk, MarginLiquidator, Price, PriceProvider,
+	units_for_usd, usd_value, Balance, CollateralRisk, MarginLiquidator, MarginReader, Price,
+	PriceProvider,
 };
 use sp_runtime::{
 	traits::{Saturating, UniqueSaturatedInto},
@@ -46,8 +47,8 @@ impl<T: Config> Pallet<T> {
 			|| Self::auction_price(auction, now) < auction.floor
 	}
 
-	/// Seizes the collateral that covers `who`'s debt (`holdings`, as
-	/// `MarginLiquidator::collaterals` gives them), asset by asset, into auctions. Each
+	/// Seizes the collateral that covers `who`'s debt (`holdings`, its priced collateral as
+	/// `MarginReader::risk` gives it), asset by asset, into auctions. Each
 	/// seizes enough to raise the debt still uncovered even at the floor price, or all of the
 	/// holding if that is not enough. A lot worth less than the minimum lot (the auctions'
 	/// `dust`) at the oracle price, or raising less than it, is no auction anyone would take:
@@ -55,12 +56,13 @@ impl<T: Config> Pallet<T> {
 	/// goes) against the debt (`fold`). At most `MaxAuctionsPerLiquidation` auctions and folds
 	/// start in one call: the rest goes once they have ended (`close_auction` runs the debt
 	/// stage again), or at the account's next liquidation if only folds ran. With
-	/// `MaxAuctions` open, the rest waits for a later liquidation of the account.
+	/// `MaxAuctions` open, the rest waits for a later liquidation of the account. Returns
+	/// whether any of `holdings` is left with the account.
 	pub(crate) fn start_auctions(
 		who: &T::AccountId,
 		holdings: Vec<CollateralRisk>,
 		path: &mut Vec<Step>,
-	) -> DispatchResult {
+	) -> Result<bool, DispatchError> {
 		let mut uncovered = T::Margin::cash(who).min(0).unsigned_abs();
 		let params = Params::<T>::get();
 		let su = T::Margin::settlement_unit();
@@ -69,8 +71,10 @@ impl<T: Config> Pallet<T> {
 		let last = holdings.len().saturating_sub(1);
 		let most = T::MaxAuctionsPerLiquidation::get();
 		let mut started = 0u32;
+		let mut left = false;
 		for (i, holding) in holdings.into_iter().enumerate() {
 			if uncovered == 0 || started >= most {
+				left = true;
 				break;
 			}
 			let (top, floor) = top_and_floor(holding.price, &params);
@@ -87,6 +91,7 @@ impl<T: Config> Pallet<T> {
 					.unwrap_or(0)
 					.min(uncovered)
 			};
+			left |= lot < holding.amount;
 			if tab == 0 || lot == 0 {
 				continue;
 			}
@@ -100,6 +105,7 @@ impl<T: Config> Pallet<T> {
 			}
 			if Auctions::<T>::count() >= T::MaxAuctions::get() {
 				log::warn!(target: crate::offchain::LOG_TARGET, "MaxAuctions open: debt waits");
+				left = true;
 				break;
 			}
 			T::Margin::seize_collateral(who, holding.asset, lot, &holder)?;
@@ -131,7 +137,7 @@ impl<T: Config> Pallet<T> {
 				top,
 			});
 		}
-		Ok(())
+		Ok(left)
 	}
 
 	/// Moves `amount` of `who`'s collateral `asset` to the insurance fund, which pays `value`
@@ -219,9 +225,11 @@ impl<T: Config> Pallet<T> {
 		} else {
 			OpenAuctions::<T>::insert(&auction.owner, open);
 		}
-		if open == 0 && T::Margin::exposures(&auction.owner).is_empty() {
-			let margins = T::Margin::margins(&auction.owner);
-			Self::settle_debt(&auction.owner, margins, None, &mut Vec::new())?;
+		if open == 0 {
+			let risk = T::Margin::risk(&auction.owner);
+			if risk.as_ref().is_some_and(|risk| risk.positions.is_empty()) {
+				Self::settle_debt(&auction.owner, risk, &mut Vec::new())?;
+			}
 		}
 		Ok(())
 	}

@@ -8,7 +8,7 @@ use frame_support::{
 	traits::{EnsureOrigin, Get, UnfilteredDispatchable},
 };
 use frame_system::RawOrigin;
-use perp_primitives::MarginLiquidator;
+use perp_primitives::MarginReader;
 
 #[benchmarks]
 mod benchmarks {
@@ -97,7 +97,8 @@ mod benchmarks {
 
 		for (who, market) in positions {
 			ensure!(
-				T::Margin::exposures(&who).iter().all(|p| p.market != market),
+				T::Margin::risk(&who)
+					.is_none_or(|r| r.positions.iter().all(|p| p.market != market)),
 				BenchmarkError::Stop("a target is still open")
 			);
 		}

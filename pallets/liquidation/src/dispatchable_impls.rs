@@ -9,7 +9,7 @@ use alloc::vec::Vec;
 use frame_support::{ensure, pallet_prelude::*};
 use frame_system::pallet_prelude::BlockNumberFor;
 use perp_primitives::{
-	units_for_usd, usd_value, Balance, Close, CollateralRisk, MarginLiquidator, Margins,
+	units_for_usd, usd_value, AccountRisk, Balance, Close, MarginLiquidator, MarginReader, Margins,
 	PositionRisk, Price,
 };
 use sp_runtime::{traits::Saturating, FixedU128, Rounding};
@@ -45,11 +45,11 @@ impl<T: Config> Pallet<T> {
 		let mut done = 0;
 		let mut unused = Weight::zero();
 		for who in accounts.iter() {
-			let Some(before) = Self::assessment(who) else {
+			let Some(before) = Self::verdict(who) else {
 				Self::deposit_event(Event::Skipped { who: who.clone() });
 				continue;
 			};
-			unused = unused.saturating_add(Self::lighter_by(before.1.len() as u32));
+			unused = unused.saturating_add(Self::lighter_by(before.positions.len() as u32));
 			// One account's failure (rolled back) does not stop the others.
 			if let Err(error) =
 				frame_support::storage::with_storage_layer(|| Self::run_waterfall(who, before))
@@ -85,7 +85,7 @@ impl<T: Config> Pallet<T> {
 		who: T::AccountId,
 	) -> Result<bool, DispatchError> {
 		ensure!(Breaker::<T>::get() == BreakerLevel::Running, Error::<T>::BreakerActive);
-		let before = Self::assessment(&who).ok_or(Error::<T>::NotLiquidatable)?;
+		let before = Self::verdict(&who).ok_or(Error::<T>::NotLiquidatable)?;
 		let outcome = Self::run_waterfall(&who, before)?;
 		let reward = T::KeeperShare::get().mul_floor(outcome.collected_penalty());
 		if reward > 0 && keeper != who {
@@ -95,59 +95,47 @@ impl<T: Config> Pallet<T> {
 		Ok(!outcome.path.is_empty())
 	}
 
-	/// The waterfall for one liquidatable account, whose margins and positions `before` were
-	/// just read (`assessment`): stage (a) on its positions, then, with none left, its debt
-	/// (see `settle_debt`).
+	/// The waterfall for one liquidatable account, valued `before` just now (`verdict`):
+	/// stage (a) on its positions, then, with none left, its debt (see `settle_debt`). Margin
+	/// keeps the account's risk-index entries exact at every step.
 	pub(crate) fn run_waterfall(
 		who: &T::AccountId,
-		before: Assessment,
+		before: AccountRisk,
 	) -> Result<Outcome, DispatchError> {
-		let mut outcome = Self::reduce_positions(who, before)?;
-		let closed = outcome.path.len();
+		let (mut outcome, now) = Self::reduce_positions(who, before)?;
 		if !outcome.positions_left && OpenAuctions::<T>::get(who) == 0 {
-			let holdings = outcome.holdings.take();
-			Self::settle_debt(who, outcome.after, holdings, &mut outcome.path)?;
-		}
-		// Closing positions leaves the risk index to this pallet; a debt stage step has updated
-		// it already (a seizure marks the account crossed, covering a shortfall re-indexes it).
-		if closed > 0 && outcome.path.len() == closed {
-			T::Margin::reindex(who);
+			Self::settle_debt(who, now, &mut outcome.path)?;
 		}
 		Ok(outcome)
 	}
 
-	/// The debt of an account with no position and no auction open: stage (b) auctions the
-	/// collateral that covers it (folding what is below the minimum lot into the fund); with
-	/// no collateral left and no auction open, stage (c) settles it (collateral without a fresh
-	/// price keeps it waiting). `margins` are
-	/// the account's at fresh prices as it is now; without them (no fresh prices) nothing
-	/// happens (no verdict; a later liquidation takes it). `holdings` are its collateral from
-	/// the same valuation, if the caller has it; otherwise they are read here.
+	/// The debt of an account with no position and no auction open, valued `risk` as it is
+	/// now: stage (b) auctions the collateral that covers it (folding what is below the
+	/// minimum lot into the fund); with no collateral left and no auction open, stage (c)
+	/// settles it (collateral without a fresh price keeps it waiting). Without a valuation (no
+	/// fresh prices) nothing happens: no verdict, a later liquidation takes it.
 	pub(crate) fn settle_debt(
 		who: &T::AccountId,
-		margins: Option<Margins>,
-		holdings: Option<Vec<CollateralRisk>>,
+		risk: Option<AccountRisk>,
 		path: &mut Vec<Step>,
 	) -> DispatchResult {
-		if margins.is_none() || T::Margin::cash(who) >= 0 {
-			return Ok(());
-		}
-		let holdings = holdings.unwrap_or_else(|| T::Margin::collaterals(who));
-		if holdings.is_empty() {
+		let Some(risk) = risk.filter(|risk| risk.cash < 0) else { return Ok(()) };
+		if risk.collateral.is_empty() {
 			// Collateral without a fresh price cannot be auctioned yet, and is no shortfall:
 			// the debt waits for its price.
-			if T::Margin::holds_collateral(who) {
+			if risk.unpriced_collateral {
 				return Ok(());
 			}
 			return Self::settle_shortfall(who, path);
 		}
-		Self::start_auctions(who, holdings, path)?;
+		let unpriced = risk.unpriced_collateral;
+		let left = Self::start_auctions(who, risk.collateral, path)?;
 		// Folding may have taken the last of the collateral without raising the whole debt.
 		let folded = path.iter().any(|step| matches!(step, Step::Folded { .. }));
 		if folded
+			&& !left && !unpriced
 			&& OpenAuctions::<T>::get(who) == 0
 			&& T::Margin::cash(who) < 0
-			&& !T::Margin::holds_collateral(who)
 		{
 			Self::settle_shortfall(who, path)?;
 		}
@@ -192,31 +180,33 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Stage (a), partial liquidation, of one liquidatable account with margins `before` and
-	/// positions `exposures`. The steps are planned from them: largest maintenance margin
-	/// first, each market's partial share, until the margins the steps leave (see
-	/// `after_step`) are restored, or every position in full (`needs_full_liquidation`). One
-	/// margin call closes them all, and the account is valued once afterwards.
+	/// Stage (a), partial liquidation, of one liquidatable account valued `risk`. The steps
+	/// are planned from it: largest maintenance margin first, each market's partial share,
+	/// until the margins the steps leave (see `after_step`) are restored, or every position in
+	/// full (`needs_full_liquidation`). One margin call closes them all and values the account
+	/// once afterwards. Returns the outcome and the account as it is now (`None` when it
+	/// cannot be valued at fresh prices).
 	fn reduce_positions(
 		who: &T::AccountId,
-		(before, exposures): Assessment,
-	) -> Result<Outcome, DispatchError> {
+		risk: AccountRisk,
+	) -> Result<(Outcome, Option<AccountRisk>), DispatchError> {
+		let before = risk.margins;
+		let exposures = &risk.positions;
 		// Until a position is seen closed, it counts as left (also when stage (a) stops early).
 		let mut outcome = Outcome {
 			path: Vec::new(),
 			positions_left: !exposures.is_empty(),
 			after: Some(before),
-			holdings: None,
 		};
 		if exposures.is_empty() {
-			return Ok(outcome);
+			return Ok((outcome, Some(risk)));
 		}
-		let full = Self::needs_full_liquidation(&before, &exposures);
+		let full = Self::needs_full_liquidation(&before, exposures);
 		let now = frame_system::Pallet::<T>::block_number();
 		let su = T::Margin::settlement_unit();
 		let mut planned = Vec::with_capacity(exposures.len());
 		let mut predicted = before;
-		for position in &exposures {
+		for position in exposures {
 			let Some((close, used)) = Self::plan_close(who, position, full, now, su) else {
 				continue;
 			};
@@ -229,12 +219,15 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 		let mut after = before;
-		if !planned.is_empty() {
+		let now_risk = if planned.is_empty() {
+			// (Every market's cap for the block is reached: the account is as it was.)
+			Some(risk.clone())
+		} else {
 			let closes: Vec<Close> = planned.iter().map(|(_, close, _)| *close).collect();
 			let fund = Self::insurance_fund();
-			let reductions = T::Margin::reduce_positions(who, &closes, T::Penalty::get(), &fund)?;
+			let reduced = T::Margin::reduce_positions(who, &closes, T::Penalty::get(), &fund)?;
 			let mut open = exposures.len();
-			for ((position, close, used), reduction) in planned.iter().zip(&reductions) {
+			for ((position, close, used), reduction) in planned.iter().zip(&reduced.reductions) {
 				let notional =
 					usd_value(reduction.closed, position.unit, close.price, su, Rounding::Up)
 						.unwrap_or(Balance::MAX);
@@ -251,12 +244,10 @@ impl<T: Config> Pallet<T> {
 				});
 			}
 			outcome.positions_left = open > 0;
-			// One valuation gives the margins, and the collateral the debt stage needs.
-			let standing = T::Margin::standing(who);
-			outcome.after = standing.as_ref().map(|(margins, _)| *margins);
-			outcome.holdings = standing.map(|(_, holdings)| holdings);
+			outcome.after = reduced.after.as_ref().map(|risk| risk.margins);
 			after = outcome.after.unwrap_or(predicted);
-		}
+			reduced.after
+		};
 		Self::deposit_event(Event::Liquidated {
 			who: who.clone(),
 			steps: outcome.path.len() as u32,
@@ -264,7 +255,7 @@ impl<T: Config> Pallet<T> {
 			equity: after.equity,
 			maintenance: after.maintenance,
 		});
-		Ok(outcome)
+		Ok((outcome, now_risk))
 	}
 
 	/// The margins `margins` become once `close` is done on `position`: equity loses what the

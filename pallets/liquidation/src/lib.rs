@@ -60,7 +60,8 @@ pub mod pallet {
 	};
 	use frame_system::{offchain::CreateBare, pallet_prelude::*};
 	use perp_primitives::{
-		AssetId, Balance, MarginInspector, MarginLiquidator, MarketId, Price, PriceProvider,
+		AccountRisk, AssetId, Balance, MarginLiquidator, MarginReader, MarketId, Price,
+		PriceProvider,
 	};
 	use sp_runtime::{traits::AccountIdConversion, Perbill};
 
@@ -72,10 +73,6 @@ pub mod pallet {
 	/// A batch of accounts to liquidate.
 	pub type AccountsOf<T> =
 		BoundedVec<<T as frame_system::Config>::AccountId, <T as Config>::MaxBatch>;
-
-	/// An account's margins and positions at fresh prices, from one valuation of it.
-	pub type Assessment =
-		(perp_primitives::Margins, alloc::vec::Vec<perp_primitives::PositionRisk>);
 
 	/// How much of the liquidation machinery may run.
 	#[derive(
@@ -111,7 +108,7 @@ pub mod pallet {
 	#[pallet::config]
 	pub trait Config: frame_system::Config + CreateBare<Call<Self>> {
 		/// Reads the health of margin accounts.
-		type Margin: MarginInspector<Self::AccountId> + MarginLiquidator<Self::AccountId>;
+		type Margin: MarginLiquidator<Self::AccountId>;
 		/// Oracle prices, to restart auctions at.
 		type Prices: PriceProvider;
 		/// The origin that may set the circuit breaker.
@@ -631,7 +628,7 @@ pub mod pallet {
 		/// the liquidation is run and rolled back.
 		pub fn path(who: &T::AccountId) -> Option<alloc::vec::Vec<Step>> {
 			use frame_support::storage::{with_transaction, TransactionOutcome};
-			let before = Self::assessment(who)?;
+			let before = Self::verdict(who)?;
 			let outcome = with_transaction(|| {
 				TransactionOutcome::Rollback(Ok::<_, DispatchError>(
 					Self::run_waterfall(who, before).ok(),
@@ -689,29 +686,20 @@ pub mod pallet {
 			Self::verdict(who).is_some()
 		}
 
-		/// `who`'s margins at fresh prices if a new liquidation of it may start now (see
-		/// `may_liquidate`): one evaluation of the account.
-		pub(crate) fn verdict(who: &T::AccountId) -> Option<perp_primitives::Margins> {
+		/// `who` as liquidation values it, if a new liquidation of it may start now (see
+		/// `may_liquidate`): one valuation of the account, which the waterfall starts from.
+		pub(crate) fn verdict(who: &T::AccountId) -> Option<AccountRisk> {
 			if Breaker::<T>::get() != BreakerLevel::Running {
 				return None;
 			}
-			T::Margin::margins(who).filter(|m| Self::admits(who, m))
+			T::Margin::risk(who).filter(|risk| Self::admits(who, risk))
 		}
 
-		/// `verdict` with the account's positions at the same prices, for the waterfall: one
-		/// valuation of the account.
-		pub(crate) fn assessment(who: &T::AccountId) -> Option<Assessment> {
-			if Breaker::<T>::get() != BreakerLevel::Running {
-				return None;
-			}
-			T::Margin::assess(who).filter(|(m, _)| Self::admits(who, m))
-		}
-
-		/// Whether an account with `margins` may be liquidated (see `may_liquidate`).
-		fn admits(who: &T::AccountId, margins: &perp_primitives::Margins) -> bool {
-			margins.state().is_liquidatable()
-				&& (margins.maintenance > 0
-					|| (T::Margin::cash(who) < 0 && OpenAuctions::<T>::get(who) == 0))
+		/// Whether an account valued at `risk` may be liquidated (see `may_liquidate`).
+		fn admits(who: &T::AccountId, risk: &AccountRisk) -> bool {
+			risk.margins.state().is_liquidatable()
+				&& (risk.margins.maintenance > 0
+					|| (risk.cash < 0 && OpenAuctions::<T>::get(who) == 0))
 		}
 	}
 }

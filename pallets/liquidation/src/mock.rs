@@ -12,9 +12,9 @@ use frame_system::{
 	EnsureRoot,
 };
 use perp_primitives::{
-	AssetId, Balance, Close, CollateralRisk, HealthState, MarginInspector, MarginLiquidator,
-	Margins, MarketId, PositionRisk, Price, PriceInfo, PriceProvider, PriceStats, PriceStatus,
-	Reduction,
+	AccountRisk, AssetId, Balance, Close, CollateralRisk, HealthState, MarginLiquidator,
+	MarginReader, Margins, MarketId, PositionRisk, Price, PriceInfo, PriceProvider, PriceStats,
+	PriceStatus, Reduction,
 };
 use sp_runtime::{BuildStorage, DispatchError, Perbill, Rounding};
 use std::collections::BTreeMap;
@@ -117,7 +117,7 @@ parameter_types! {
 	pub static Failing: Vec<u64> = Vec::new();
 	/// The most notional liquidated per market and block.
 	pub static NotionalCap: Balance = Balance::MAX;
-	/// Every `reindex` call.
+	/// Every account re-indexed (once per `reduce_positions`).
 	pub static Reindexed: Vec<u64> = Vec::new();
 	/// The socialized loss the vault carries before auto-deleveraging.
 	pub static AdlThreshold: Balance = 50 * USD_UNIT;
@@ -174,13 +174,36 @@ pub fn total_usd() -> i128 {
 /// position's margins down in proportion; the penalty comes out of equity.
 pub struct MarginDouble;
 
-impl MarginInspector<u64> for MarginDouble {
-	fn health(who: &u64) -> Option<HealthState> {
+impl MarginDouble {
+	/// The health of a booked account, without a verdict on unpriced ones.
+	pub fn health(who: &u64) -> Option<HealthState> {
 		Self::margins(who).map(|margins| margins.state())
 	}
-}
 
-impl MarginDouble {
+	fn margins(who: &u64) -> Option<Margins> {
+		if Unpriced::get().contains(who) {
+			return None;
+		}
+		Books::get().get(who).map(|b| b.margins)
+	}
+
+	fn exposures(who: &u64) -> Vec<PositionRisk> {
+		let mut positions = Books::get().get(who).map(|b| b.positions.clone()).unwrap_or_default();
+		positions.sort_by_key(|p| core::cmp::Reverse(p.maintenance));
+		positions
+	}
+
+	fn collaterals(who: &u64) -> Vec<CollateralRisk> {
+		Holdings::get()
+			.into_iter()
+			.filter(|((owner, _), amount)| owner == who && *amount > 0)
+			.filter_map(|((_, asset), amount)| {
+				let price = PriceTable::price(asset).fresh()?;
+				Some(CollateralRisk { asset, amount, unit: DOT_UNIT, price })
+			})
+			.collect()
+	}
+
 	/// One close: `amount` units and the position's margins, PnL and cost scaled down in
 	/// proportion; the penalty comes out of equity.
 	fn reduce_one(
@@ -229,42 +252,22 @@ impl MarginDouble {
 	}
 }
 
-impl MarginLiquidator<u64> for MarginDouble {
+impl MarginReader<u64> for MarginDouble {
 	fn candidates(limit: u32) -> Vec<u64> {
 		Candidates::get().into_iter().take(limit as usize).collect()
 	}
 
-	fn margins(who: &u64) -> Option<Margins> {
-		if Unpriced::get().contains(who) {
-			return None;
-		}
-		Books::get().get(who).map(|b| b.margins)
-	}
-
-	fn exposures(who: &u64) -> Vec<PositionRisk> {
-		let mut positions = Books::get().get(who).map(|b| b.positions.clone()).unwrap_or_default();
-		positions.sort_by_key(|p| core::cmp::Reverse(p.maintenance));
-		positions
-	}
-
-	fn reduce_positions(
-		who: &u64,
-		closes: &[Close],
-		penalty: Perbill,
-		beneficiary: &u64,
-	) -> Result<Vec<Reduction>, DispatchError> {
-		if Failing::get().contains(who) {
-			return Err(DispatchError::Unavailable);
-		}
-		let mut reductions = Vec::new();
-		for &Close { market, amount, price } in closes {
-			reductions.push(Self::reduce_one(who, market, amount, price, penalty, beneficiary)?);
-		}
-		Ok(reductions)
-	}
-
-	fn reindex(who: &u64) {
-		Reindexed::mutate(|r| r.push(*who));
+	fn risk(who: &u64) -> Option<AccountRisk> {
+		let unpriced_collateral = Holdings::get().into_iter().any(|((owner, asset), amount)| {
+			owner == *who && amount > 0 && PriceTable::price(asset).fresh().is_none()
+		});
+		Some(AccountRisk {
+			margins: Self::margins(who)?,
+			cash: cash(*who),
+			positions: Self::exposures(who),
+			collateral: Self::collaterals(who),
+			unpriced_collateral,
+		})
 	}
 
 	/// Every market a booked position is in, at that position's price.
@@ -312,6 +315,41 @@ impl MarginLiquidator<u64> for MarginDouble {
 			.find(|(entry, who)| after.is_none_or(|a| key(*entry, *who) > a))
 	}
 
+	fn cash(who: &u64) -> i128 {
+		cash(*who)
+	}
+
+	fn collateral(who: &u64, asset: AssetId) -> Balance {
+		holding(*who, asset)
+	}
+
+	fn settlement_unit() -> Balance {
+		USD_UNIT
+	}
+
+	fn max_positions() -> u32 {
+		8
+	}
+}
+
+impl MarginLiquidator<u64> for MarginDouble {
+	fn reduce_positions(
+		who: &u64,
+		closes: &[Close],
+		penalty: Perbill,
+		beneficiary: &u64,
+	) -> Result<perp_primitives::Reduced, DispatchError> {
+		if Failing::get().contains(who) {
+			return Err(DispatchError::Unavailable);
+		}
+		let mut reductions = Vec::new();
+		for &Close { market, amount, price } in closes {
+			reductions.push(Self::reduce_one(who, market, amount, price, penalty, beneficiary)?);
+		}
+		Reindexed::mutate(|r| r.push(*who));
+		Ok(perp_primitives::Reduced { reductions, after: Self::risk(who) })
+	}
+
 	fn seize_collateral(
 		who: &u64,
 		asset: AssetId,
@@ -339,31 +377,6 @@ impl MarginLiquidator<u64> for MarginDouble {
 		Ok(debt)
 	}
 
-	fn cash(who: &u64) -> i128 {
-		cash(*who)
-	}
-
-	fn collateral(who: &u64, asset: AssetId) -> Balance {
-		holding(*who, asset)
-	}
-
-	fn holds_collateral(who: &u64) -> bool {
-		Holdings::get()
-			.into_iter()
-			.any(|((owner, _), amount)| owner == *who && amount > 0)
-	}
-
-	fn collaterals(who: &u64) -> Vec<CollateralRisk> {
-		Holdings::get()
-			.into_iter()
-			.filter(|((owner, _), amount)| owner == who && *amount > 0)
-			.filter_map(|((_, asset), amount)| {
-				let price = PriceTable::price(asset).fresh()?;
-				Some(CollateralRisk { asset, amount, unit: DOT_UNIT, price })
-			})
-			.collect()
-	}
-
 	fn transfer_cash(from: &u64, to: &u64, amount: Balance) -> sp_runtime::DispatchResult {
 		if cash(*from) < amount as i128 {
 			return Err(DispatchError::Other("insufficient cash"));
@@ -371,14 +384,6 @@ impl MarginLiquidator<u64> for MarginDouble {
 		set_cash(*from, cash(*from) - amount as i128);
 		set_cash(*to, cash(*to) + amount as i128);
 		Ok(())
-	}
-
-	fn settlement_unit() -> Balance {
-		USD_UNIT
-	}
-
-	fn max_positions() -> u32 {
-		8
 	}
 }
 

@@ -21,7 +21,7 @@ use crate::pallet::*;
 use alloc::collections::BTreeSet;
 use frame_support::{traits::Get, weights::Weight};
 use frame_system::{offchain::SubmitTransaction, pallet_prelude::BlockNumberFor};
-use perp_primitives::MarginLiquidator;
+use perp_primitives::MarginReader;
 use sp_runtime::offchain::{
 	storage::StorageValueRef,
 	storage_lock::{BlockAndTime, StorageLock},
@@ -228,11 +228,11 @@ impl<T: Config> Pallet<T> {
 		let mut found: alloc::vec::Vec<_> = window
 			.into_iter()
 			.filter_map(|(index, who)| {
-				let (margins, positions) = Self::assessment(&who)?;
-				let shortfall = i128::try_from(margins.maintenance)
+				let risk = Self::verdict(&who)?;
+				let shortfall = i128::try_from(risk.margins.maintenance)
 					.unwrap_or(i128::MAX)
-					.saturating_sub(margins.equity);
-				Some((shortfall, index as u32, who, positions.len() as u32))
+					.saturating_sub(risk.margins.equity);
+				Some((shortfall, index as u32, who, risk.positions.len() as u32))
 			})
 			.collect();
 		// The largest shortfall below maintenance first (ties in list order).

@@ -9,7 +9,7 @@ use frame_support::{
 	pallet_prelude::{InvalidTransaction, TransactionSource, ValidateUnsigned},
 	traits::UnfilteredDispatchable,
 };
-use perp_primitives::{HealthState, MarginInspector, Price, PriceStatus};
+use perp_primitives::{HealthState, Price, PriceStatus};
 use sp_core::offchain::{
 	testing::TestTransactionPoolExt, OffchainDbExt, OffchainWorkerExt, TransactionPoolExt,
 };

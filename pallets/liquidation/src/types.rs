@@ -95,9 +95,6 @@ pub struct Outcome {
 	pub positions_left: bool,
 	/// The account's margins at fresh prices after stage (a); `None` without fresh prices.
 	pub after: Option<perp_primitives::Margins>,
-	/// The account's collateral at fresh prices, from the same valuation as `after` when
-	/// stage (a) closed anything (`None` if it closed nothing: nothing was valued again).
-	pub holdings: Option<Vec<perp_primitives::CollateralRisk>>,
 }
 
 impl Outcome {

@@ -115,6 +115,17 @@ impl<T: Config> Snapshot<T> {
 		holdings
 	}
 
+	/// The account as liquidation sees it; `None` on overflow.
+	pub fn account_risk(&self) -> Option<perp_primitives::AccountRisk> {
+		Some(perp_primitives::AccountRisk {
+			margins: self.health()?.into(),
+			cash: self.cash,
+			positions: self.position_risks(),
+			collateral: self.collateral_risks(),
+			unpriced_collateral: !self.unpriced.is_empty(),
+		})
+	}
+
 	/// Equity and requirements; `None` on overflow.
 	pub fn health(&self) -> Option<Health> {
 		risk::evaluate(
@@ -264,7 +275,7 @@ impl<T: Config> Pallet<T> {
 				}
 				TotalCollateral::<T>::insert(asset, total);
 			},
-			None => Self::store_account(&who, account),
+			None => Self::store_account(&who, &account),
 		}
 		Self::reindex(&who);
 		Self::deposit_event(Event::Withdrawn { who, asset, amount });
@@ -367,7 +378,7 @@ impl<T: Config> Pallet<T> {
 			ensure!(health.free_margin() >= 0, Error::<T>::InsufficientMargin);
 		}
 
-		Self::store_account(&who, account);
+		Self::store_account(&who, &account);
 		Self::rerank(&who, market, &old, &position, params.unit);
 		OpenInterest::<T>::insert(market, (long, short));
 		Vault::<T>::put(vault);
@@ -381,14 +392,14 @@ impl<T: Config> Pallet<T> {
 	/// at its price, without a fee; realized PnL settles with the vault; `penalty` of each
 	/// closed notional moves from `who`'s cash to `beneficiary`'s. The account, the beneficiary,
 	/// the vault and each market's open interest are written once, however many positions
-	/// close. `who` is not re-indexed: the caller re-indexes it once its liquidation is done
-	/// (`MarginLiquidator::reindex`). For liquidation: no margin check, the caller decides.
+	/// close; `who` is then valued once, re-indexed from that valuation, and the valuation is
+	/// returned. For liquidation: no margin check, the caller decides.
 	pub(crate) fn do_reduce_positions(
 		who: &T::AccountId,
 		closes: &[perp_primitives::Close],
 		penalty: Perbill,
 		beneficiary: &T::AccountId,
-	) -> Result<Vec<perp_primitives::Reduction>, DispatchError> {
+	) -> Result<perp_primitives::Reduced, DispatchError> {
 		ensure!(who != beneficiary, Error::<T>::InvalidBeneficiary);
 		let mut account = Accounts::<T>::get(who).ok_or(Error::<T>::NoPosition)?;
 		let mut receiver = Accounts::<T>::get(beneficiary).unwrap_or_default();
@@ -454,8 +465,19 @@ impl<T: Config> Pallet<T> {
 			reductions.push(perp_primitives::Reduction { closed, remaining, realized, penalty });
 		}
 
-		Self::store_account(who, account);
-		Self::store_account(beneficiary, receiver);
+		// One valuation of what is left: the caller's answer and the account's new bands.
+		let after = if account.is_empty() {
+			None
+		} else {
+			Self::snapshot(who, &account, None, Pricing::Liquidation).ok()
+		};
+		Self::store_account(who, &account);
+		match &after {
+			Some(snapshot) => Self::reindex_from(who, &account, Some(snapshot)),
+			// (A market without a fresh price: the bands at the last known prices.)
+			None => Self::reindex(who),
+		}
+		Self::store_account(beneficiary, &receiver);
 		for (old, new, unit) in reranks {
 			Self::rerank(who, old.market, &old, &new, unit);
 		}
@@ -468,7 +490,8 @@ impl<T: Config> Pallet<T> {
 		// saves a re-valuation per liquidated account.
 		Self::reindex_if_indexed(beneficiary);
 		events.into_iter().for_each(Self::deposit_event);
-		Ok(reductions)
+		let after = after.and_then(|snapshot| snapshot.account_risk());
+		Ok(perp_primitives::Reduced { reductions, after })
 	}
 
 	/// Moves `amount` of `who`'s collateral `asset` to `to`.
@@ -527,8 +550,8 @@ impl<T: Config> Pallet<T> {
 		let covered_signed = i128::try_from(covered).map_err(|_| ArithmeticError::Overflow)?;
 		account.cash += covered_signed;
 		payer.cash -= covered_signed;
-		Self::store_account(who, account);
-		Self::store_account(from, payer);
+		Self::store_account(who, &account);
+		Self::store_account(from, &payer);
 		Self::reindex(who);
 		Self::reindex(from);
 		let uncovered = deficit - covered;
@@ -551,7 +574,7 @@ impl<T: Config> Pallet<T> {
 		let absorbed = account.cash.unsigned_abs();
 		account.cash = 0;
 		Vault::<T>::put(vault);
-		Self::store_account(who, account);
+		Self::store_account(who, &account);
 		Self::reindex(who);
 		Self::deposit_event(Event::ShortfallAbsorbed { who: who.clone(), amount: absorbed });
 		Ok(absorbed)
@@ -576,8 +599,8 @@ impl<T: Config> Pallet<T> {
 			let health = Self::evaluate(from, &payer, None, Pricing::FreshOnly)?;
 			ensure!(health.free_margin() >= 0, Error::<T>::InsufficientMargin);
 		}
-		Self::store_account(from, payer);
-		Self::store_account(to, receiver);
+		Self::store_account(from, &payer);
+		Self::store_account(to, &receiver);
 		Self::reindex(from);
 		Self::reindex(to);
 		Self::deposit_event(Event::CashTransferred { from: from.clone(), to: to.clone(), amount });
@@ -585,7 +608,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Stores `account`, or removes it when it holds nothing.
-	fn store_account(who: &T::AccountId, account: MarginAccountOf<T>) {
+	fn store_account(who: &T::AccountId, account: &MarginAccountOf<T>) {
 		if account.is_empty() {
 			Accounts::<T>::remove(who);
 		} else {

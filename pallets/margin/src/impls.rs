@@ -2,13 +2,14 @@
 
 use crate::{dispatchable_impls::Pricing, pallet::*};
 use frame_support::traits::Get;
-use perp_primitives::{Balance, HealthState, MarginInspector};
+use perp_primitives::{AccountRisk, Balance, HealthState};
 
-impl<T: Config> MarginInspector<T::AccountId> for Pallet<T> {
-	/// `None` for an account that holds nothing, or that holds a position whose market price
-	/// is not fresh: no verdict is given on stale prices. Collateral with a price that is not
-	/// fresh counts as liquidation values it (`Pricing::Liquidation`).
-	fn health(who: &T::AccountId) -> Option<HealthState> {
+impl<T: Config> Pallet<T> {
+	/// `who`'s health at fresh prices: `None` for an account that holds nothing, or that holds
+	/// a position whose market price is not fresh (no verdict is given on stale prices).
+	/// Collateral with a price that is not fresh counts as liquidation values it
+	/// (`Pricing::Liquidation`).
+	pub fn health(who: &T::AccountId) -> Option<HealthState> {
 		let account = Accounts::<T>::get(who);
 		let has_collateral = Self::has_collateral(who);
 		if account.is_none() && !has_collateral {
@@ -139,39 +140,13 @@ impl<T: Config> perp_primitives::PriceUsers for Pallet<T> {
 	}
 }
 
-impl<T: Config> perp_primitives::MarginLiquidator<T::AccountId> for Pallet<T> {
+impl<T: Config> perp_primitives::MarginReader<T::AccountId> for Pallet<T> {
 	fn candidates(limit: u32) -> alloc::vec::Vec<T::AccountId> {
 		Self::crossed_accounts(limit)
 	}
 
-	fn margins(who: &T::AccountId) -> Option<perp_primitives::Margins> {
-		Some(Self::liquidation_snapshot(who)?.health()?.into())
-	}
-
-	fn exposures(who: &T::AccountId) -> alloc::vec::Vec<perp_primitives::PositionRisk> {
-		Self::liquidation_snapshot(who)
-			.map(|snapshot| snapshot.position_risks())
-			.unwrap_or_default()
-	}
-
-	fn assess(
-		who: &T::AccountId,
-	) -> Option<(perp_primitives::Margins, alloc::vec::Vec<perp_primitives::PositionRisk>)> {
-		let snapshot = Self::liquidation_snapshot(who)?;
-		Some((snapshot.health()?.into(), snapshot.position_risks()))
-	}
-
-	fn reduce_positions(
-		who: &T::AccountId,
-		closes: &[perp_primitives::Close],
-		penalty: sp_runtime::Perbill,
-		beneficiary: &T::AccountId,
-	) -> Result<alloc::vec::Vec<perp_primitives::Reduction>, sp_runtime::DispatchError> {
-		Self::do_reduce_positions(who, closes, penalty, beneficiary)
-	}
-
-	fn reindex(who: &T::AccountId) {
-		Self::reindex(who)
+	fn risk(who: &T::AccountId) -> Option<AccountRisk> {
+		Self::liquidation_snapshot(who)?.account_risk()
 	}
 
 	fn market_prices(
@@ -190,6 +165,33 @@ impl<T: Config> perp_primitives::MarginLiquidator<T::AccountId> for Pallet<T> {
 		after: Option<&(perp_primitives::Price, T::AccountId)>,
 	) -> Option<(perp_primitives::Price, T::AccountId)> {
 		Self::next_ranked(market, long, after)
+	}
+
+	fn cash(who: &T::AccountId) -> i128 {
+		Accounts::<T>::get(who).map_or(0, |account| account.cash)
+	}
+
+	fn collateral(who: &T::AccountId, asset: perp_primitives::AssetId) -> Balance {
+		Collateral::<T>::get(who, asset).unwrap_or_default()
+	}
+
+	fn settlement_unit() -> Balance {
+		T::SettlementUnit::get()
+	}
+
+	fn max_positions() -> u32 {
+		T::MaxPositions::get()
+	}
+}
+
+impl<T: Config> perp_primitives::MarginLiquidator<T::AccountId> for Pallet<T> {
+	fn reduce_positions(
+		who: &T::AccountId,
+		closes: &[perp_primitives::Close],
+		penalty: sp_runtime::Perbill,
+		beneficiary: &T::AccountId,
+	) -> Result<perp_primitives::Reduced, sp_runtime::DispatchError> {
+		Self::do_reduce_positions(who, closes, penalty, beneficiary)
 	}
 
 	fn seize_collateral(
@@ -213,45 +215,11 @@ impl<T: Config> perp_primitives::MarginLiquidator<T::AccountId> for Pallet<T> {
 		Self::do_absorb_shortfall(who)
 	}
 
-	fn cash(who: &T::AccountId) -> i128 {
-		Accounts::<T>::get(who).map_or(0, |account| account.cash)
-	}
-
-	fn holds_collateral(who: &T::AccountId) -> bool {
-		Self::has_collateral(who)
-	}
-
-	fn collateral(who: &T::AccountId, asset: perp_primitives::AssetId) -> Balance {
-		Collateral::<T>::get(who, asset).unwrap_or_default()
-	}
-
-	fn collaterals(who: &T::AccountId) -> alloc::vec::Vec<perp_primitives::CollateralRisk> {
-		let account = Accounts::<T>::get(who).unwrap_or_default();
-		Self::snapshot(who, &account, None, Pricing::Liquidation)
-			.map(|snapshot| snapshot.collateral_risks())
-			.unwrap_or_default()
-	}
-
-	fn standing(
-		who: &T::AccountId,
-	) -> Option<(perp_primitives::Margins, alloc::vec::Vec<perp_primitives::CollateralRisk>)> {
-		let snapshot = Self::liquidation_snapshot(who)?;
-		Some((snapshot.health()?.into(), snapshot.collateral_risks()))
-	}
-
 	fn transfer_cash(
 		from: &T::AccountId,
 		to: &T::AccountId,
 		amount: Balance,
 	) -> sp_runtime::DispatchResult {
 		Self::do_transfer_cash(from, to, amount)
-	}
-
-	fn settlement_unit() -> Balance {
-		T::SettlementUnit::get()
-	}
-
-	fn max_positions() -> u32 {
-		T::MaxPositions::get()
 	}
 }

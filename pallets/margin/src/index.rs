@@ -18,7 +18,11 @@
 //! An account is re-indexed whenever it changes (deposit, withdrawal, trade) and by `refresh`
 //! once a price has left its band while it stayed healthy.
 
-use crate::{dispatchable_impls::Pricing, pallet::*, risk, Bucket, Trigger};
+use crate::{
+	dispatchable_impls::{Pricing, Snapshot},
+	pallet::*,
+	risk, Bucket, Trigger,
+};
 use alloc::{collections::btree_map::BTreeMap, vec::Vec};
 use frame_support::traits::Get;
 use perp_primitives::{AssetId, Balance, Price, PriceProvider, PriceStatus};
@@ -63,6 +67,23 @@ impl<T: Config> Pallet<T> {
 	/// An account without positions or debt cannot become liquidatable and has none; one that
 	/// cannot be valued, or is already below maintenance, is indexed as crossed at any price.
 	pub(crate) fn reindex(who: &T::AccountId) {
+		let account = Accounts::<T>::get(who).unwrap_or_default();
+		let at_risk = !account.positions.is_empty() || account.cash < 0;
+		let snapshot = at_risk
+			.then(|| Self::snapshot(who, &account, None, Pricing::LastKnown).ok())
+			.flatten();
+		Self::reindex_from(who, &account, snapshot.as_ref());
+	}
+
+	/// Replaces `who`'s index entries by the bands of `snapshot`, a valuation of `account` as
+	/// it is stored (at the last known prices, or at fresh ones with collateral whose price is
+	/// not fresh counted for less, which only narrows the bands). Without a valuation the
+	/// account is indexed as crossed at any price.
+	pub(crate) fn reindex_from(
+		who: &T::AccountId,
+		account: &MarginAccountOf<T>,
+		snapshot: Option<&Snapshot<T>>,
+	) {
 		if let Some((version, old)) = Triggers::<T>::take(who) {
 			if version < RiskVersion::<T>::get() {
 				Outdated::<T>::mutate(|n| *n = n.saturating_sub(1));
@@ -76,7 +97,6 @@ impl<T: Config> Pallet<T> {
 				}
 			}
 		}
-		let Some(account) = Accounts::<T>::get(who) else { return };
 		if account.positions.is_empty() && account.cash >= 0 {
 			return;
 		}
@@ -84,7 +104,7 @@ impl<T: Config> Pallet<T> {
 		// Exposure per asset, with the price it was valued at and the sides it is on.
 		let mut exposure: BTreeMap<AssetId, (Price, Balance, Sides)> = BTreeMap::new();
 		let mut delta = None;
-		if let Ok(snapshot) = Self::snapshot(who, &account, None, Pricing::LastKnown) {
+		if let Some(snapshot) = snapshot {
 			let mut total: Balance = 0;
 			for (asset, line) in &snapshot.collateral {
 				let value = risk::value(line.amount, line.unit, line.price, su, Rounding::Up)

@@ -1,8 +1,8 @@
 //! Shared types and the traits through which the perpchain pallets talk to each other.
 //!
 //! Pallets never name each other in their `Config` bounds or read each other's storage: the oracle
-//! implements [`PriceProvider`], the margin pallet implements [`MarginInspector`], and the runtime
-//! wires them together. This crate holds no storage.
+//! implements [`PriceProvider`], the margin pallet implements [`MarginReader`] and
+//! [`MarginLiquidator`], and the runtime wires them together. This crate holds no storage.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -222,12 +222,6 @@ impl HealthState {
 	}
 }
 
-/// Read access to margin accounts (implemented by the margin pallet, consumed by liquidation).
-pub trait MarginInspector<AccountId> {
-	/// The health of `who` at current prices, or `None` when `who` has no margin account.
-	fn health(who: &AccountId) -> Option<HealthState>;
-}
-
 /// One position to close (see [`MarginLiquidator::reduce_positions`]).
 #[derive(Clone, Copy, Encode, Decode, Eq, PartialEq, Debug, TypeInfo)]
 pub struct Close {
@@ -264,8 +258,7 @@ pub struct Margins {
 }
 
 impl Margins {
-	/// The health state these margins give: what [`MarginInspector::health`] answers for the
-	/// same account.
+	/// The health state these margins give.
 	pub fn state(&self) -> HealthState {
 		if self.equity < 0 {
 			HealthState::Bankrupt
@@ -317,57 +310,53 @@ pub struct CollateralRisk {
 	pub price: Price,
 }
 
-/// Write access for liquidation (implemented by the margin pallet, used by the liquidation
-/// pallet). Every operation moves value inside the margin ledger, so the books stay exact.
-pub trait MarginLiquidator<AccountId> {
+/// An account as liquidation values it, from one valuation at fresh prices: what
+/// [`MarginReader::risk`] reads and what every [`MarginLiquidator::reduce_positions`] leaves.
+#[derive(Clone, Encode, Decode, Eq, PartialEq, Debug, TypeInfo)]
+pub struct AccountRisk {
+	/// Equity and requirements.
+	pub margins: Margins,
+	/// USD cash (negative: debt).
+	pub cash: i128,
+	/// The positions, largest maintenance margin first (ties by market id).
+	pub positions: alloc::vec::Vec<PositionRisk>,
+	/// The non-settlement collateral whose price is fresh, asset id order: what can go to
+	/// auction.
+	pub collateral: alloc::vec::Vec<CollateralRisk>,
+	/// Whether it also holds non-settlement collateral without a fresh price: its debt is not
+	/// a shortfall while it does.
+	pub unpriced_collateral: bool,
+}
+
+impl AccountRisk {
+	/// Whether the account holds any non-settlement collateral, priced or not.
+	pub fn holds_collateral(&self) -> bool {
+		self.unpriced_collateral || !self.collateral.is_empty()
+	}
+}
+
+/// What [`MarginLiquidator::reduce_positions`] did: one reduction per close, in order, and the
+/// account after them.
+#[derive(Clone, Encode, Decode, Eq, PartialEq, Debug, TypeInfo)]
+pub struct Reduced {
+	/// One per close.
+	pub reductions: alloc::vec::Vec<Reduction>,
+	/// The account after the closes (`None` when it cannot be valued at fresh prices, or
+	/// holds nothing any more): the valuation its risk-index entries were recomputed from.
+	pub after: Option<AccountRisk>,
+}
+
+/// Read access to margin accounts for discovery, previews and the waterfall's decisions
+/// (implemented by the margin pallet).
+pub trait MarginReader<AccountId> {
 	/// Up to `limit` accounts that may be liquidatable, found through the risk index; each
-	/// must be re-checked with [`MarginInspector::health`].
+	/// must be re-checked with [`MarginReader::risk`].
 	fn candidates(limit: u32) -> alloc::vec::Vec<AccountId>;
 
-	/// `who`'s equity and requirements as liquidation values them, or `None` without an
-	/// account or a fresh price of a market it holds (collateral without a fresh price counts
-	/// for less, never blocks the verdict).
-	fn margins(who: &AccountId) -> Option<Margins>;
-
-	/// `who`'s positions at fresh prices, largest maintenance margin first (ties by market
-	/// id); empty without an account or a fresh price.
-	fn exposures(who: &AccountId) -> alloc::vec::Vec<PositionRisk>;
-
-	/// [`MarginLiquidator::margins`] and [`MarginLiquidator::exposures`] of `who` together,
-	/// from one valuation of the account.
-	fn assess(who: &AccountId) -> Option<(Margins, alloc::vec::Vec<PositionRisk>)> {
-		Self::margins(who).map(|margins| (margins, Self::exposures(who)))
-	}
-
-	/// For each of `closes`, in order: closes up to its `amount` units of `who`'s position in
-	/// its market (towards zero) at its price with no trading fee, settles the realized PnL
-	/// with the vault, and moves `penalty` of the closed notional from `who`'s USD to
-	/// `beneficiary`'s. One reduction per close, in order; all or nothing. `who`'s entries in
-	/// the risk index are left as they were: call [`MarginLiquidator::reindex`] once done.
-	fn reduce_positions(
-		who: &AccountId,
-		closes: &[Close],
-		penalty: sp_runtime::Perbill,
-		beneficiary: &AccountId,
-	) -> Result<alloc::vec::Vec<Reduction>, sp_runtime::DispatchError>;
-
-	/// [`MarginLiquidator::reduce_positions`] of one position.
-	fn reduce_position(
-		who: &AccountId,
-		market: MarketId,
-		amount: Balance,
-		price: Price,
-		penalty: sp_runtime::Perbill,
-		beneficiary: &AccountId,
-	) -> Result<Reduction, sp_runtime::DispatchError> {
-		let close = Close { market, amount, price };
-		Self::reduce_positions(who, &[close], penalty, beneficiary)?
-			.pop()
-			.ok_or(sp_runtime::DispatchError::Other("no reduction"))
-	}
-
-	/// Recomputes `who`'s entries in the risk index (after `reduce_positions`).
-	fn reindex(who: &AccountId);
+	/// `who` as liquidation values it, or `None` without an account, without a fresh price of
+	/// a market it holds, or on overflow. Collateral without a fresh price counts for less and
+	/// never blocks the verdict.
+	fn risk(who: &AccountId) -> Option<AccountRisk>;
 
 	/// Every market, by id, with its asset's price if it is fresh.
 	fn market_prices() -> alloc::vec::Vec<(MarketId, Option<Price>)>;
@@ -381,6 +370,35 @@ pub trait MarginLiquidator<AccountId> {
 		long: bool,
 		after: Option<&(Price, AccountId)>,
 	) -> Option<(Price, AccountId)>;
+
+	/// `who`'s USD cash (negative: debt); zero without an account.
+	fn cash(who: &AccountId) -> i128;
+
+	/// `who`'s holding of collateral `asset`.
+	fn collateral(who: &AccountId, asset: AssetId) -> Balance;
+
+	/// Smallest USD units per whole USD.
+	fn settlement_unit() -> Balance;
+
+	/// The most positions an account may hold.
+	fn max_positions() -> u32;
+}
+
+/// The ledger moves of liquidation (implemented by the margin pallet, used by the liquidation
+/// pallet). Every operation moves value inside the margin ledger, so the books stay exact, and
+/// keeps the risk index exact itself.
+pub trait MarginLiquidator<AccountId>: MarginReader<AccountId> {
+	/// For each of `closes`, in order: closes up to its `amount` units of `who`'s position in
+	/// its market (towards zero) at its price with no trading fee, settles the realized PnL
+	/// with the vault, and moves `penalty` of the closed notional from `who`'s USD to
+	/// `beneficiary`'s. All or nothing. `who` is valued once afterwards, and re-indexed from
+	/// that valuation, which is returned.
+	fn reduce_positions(
+		who: &AccountId,
+		closes: &[Close],
+		penalty: sp_runtime::Perbill,
+		beneficiary: &AccountId,
+	) -> Result<Reduced, sp_runtime::DispatchError>;
 
 	/// Moves `amount` of `who`'s collateral `asset` to `to`'s collateral.
 	fn seize_collateral(
@@ -402,27 +420,6 @@ pub trait MarginLiquidator<AccountId> {
 	/// vault, never to another account); returns the amount absorbed.
 	fn absorb_shortfall(who: &AccountId) -> Result<Balance, sp_runtime::DispatchError>;
 
-	/// `who`'s USD cash (negative: debt); zero without an account.
-	fn cash(who: &AccountId) -> i128;
-
-	/// `who`'s holding of collateral `asset`.
-	fn collateral(who: &AccountId, asset: AssetId) -> Balance;
-
-	/// `who`'s non-settlement collateral whose price is fresh, asset id order (what can go to
-	/// auction); empty unless every market the account holds has a fresh price (as
-	/// [`MarginLiquidator::margins`] gives no verdict then).
-	fn collaterals(who: &AccountId) -> alloc::vec::Vec<CollateralRisk>;
-
-	/// Whether `who` holds any non-settlement collateral, priced or not: its debt is not a
-	/// shortfall while it does.
-	fn holds_collateral(who: &AccountId) -> bool;
-
-	/// [`MarginLiquidator::margins`] and [`MarginLiquidator::collaterals`] of `who` together,
-	/// from one valuation of the account.
-	fn standing(who: &AccountId) -> Option<(Margins, alloc::vec::Vec<CollateralRisk>)> {
-		Self::margins(who).map(|margins| (margins, Self::collaterals(who)))
-	}
-
 	/// Moves `amount` USD from `from`'s cash to `to`'s. `from` must hold the cash and, when it
 	/// has positions, stay at or above its initial margin.
 	fn transfer_cash(
@@ -430,12 +427,6 @@ pub trait MarginLiquidator<AccountId> {
 		to: &AccountId,
 		amount: Balance,
 	) -> sp_runtime::DispatchResult;
-
-	/// Smallest USD units per whole USD.
-	fn settlement_unit() -> Balance;
-
-	/// The most positions an account may hold.
-	fn max_positions() -> u32;
 }
 
 #[cfg(test)]

@@ -41,7 +41,7 @@ use frame_support::{
 	dispatch::{DispatchClass, DispatchInfo, GetDispatchInfo},
 	traits::{fungibles::Inspect, Get},
 };
-use perp_primitives::{AssetId, MarginLiquidator};
+use perp_primitives::{AssetId, MarginReader};
 use perpchain_runtime::{
 	asset_ids, configs::NativeAndAssets, AccountId, Margin, Runtime, RuntimeCall, RuntimeEvent,
 	RuntimeOrigin,
@@ -393,7 +393,7 @@ pub fn liquidated(call: &RuntimeCall, events: &[RuntimeEvent]) -> Vec<AccountId>
 /// prices.
 pub fn were_liquidatable(accounts: &[AccountId]) -> Result<(), Violation> {
 	for who in accounts {
-		let margins = <Margin as MarginLiquidator<AccountId>>::margins(who);
+		let margins = <Margin as MarginReader<AccountId>>::risk(who).map(|risk| risk.margins);
 		ensure(margins.is_some_and(|m| m.state().is_liquidatable()), "healthy-liquidated", || {
 			format!("{who} was liquidated with margins {margins:?} before the call")
 		})?;
@@ -425,7 +425,7 @@ pub fn caps(block: u32) -> Result<(), Violation> {
 		("insurance fund", Liquidation::insurance_fund()),
 		("auction account", Liquidation::auction_account()),
 	] {
-		let cash = <Margin as MarginLiquidator<AccountId>>::cash(&who);
+		let cash = <Margin as MarginReader<AccountId>>::cash(&who);
 		ensure(cash >= 0, "fund-in-debt", || format!("the {name} holds {cash} USD"))?;
 	}
 	let (at, paid) = pallet_liquidation::InsurancePaid::<Runtime>::get();

@@ -3,7 +3,7 @@
 use super::*;
 use crate::{pallet::*, CollateralParams, Error, Event};
 use frame_support::{assert_noop, traits::fungibles::Inspect};
-use perp_primitives::{HealthState, MarginInspector, PriceStatus};
+use perp_primitives::{HealthState, PriceStatus};
 use sp_runtime::{ArithmeticError, DispatchError, Perbill, TokenError};
 
 #[test]

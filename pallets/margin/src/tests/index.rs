@@ -3,7 +3,7 @@
 use super::*;
 use crate::{pallet::*, Error, Event};
 use frame_support::assert_noop;
-use perp_primitives::{HealthState, MarginInspector, PriceStatus};
+use perp_primitives::{HealthState, PriceStatus};
 
 const ONE_BTC: i128 = BTC_UNIT as i128;
 
@@ -207,7 +207,7 @@ fn an_account_a_governance_change_made_liquidatable_is_found_before_any_price_mo
 		assert_ok!(Margin::update_market(RuntimeOrigin::root(), BTC_PERP, stricter));
 		assert_eq!(Margin::health(&ALICE), Some(HealthState::Liquidatable));
 		assert_eq!(crossed(), vec![ALICE]);
-		assert_eq!(<Margin as perp_primitives::MarginLiquidator<u64>>::candidates(10), vec![ALICE]);
+		assert_eq!(<Margin as perp_primitives::MarginReader<u64>>::candidates(10), vec![ALICE]);
 	});
 }
 

@@ -1,14 +1,33 @@
-//! The `MarginLiquidator` primitives liquidation builds on.
+//! The `MarginReader` and `MarginLiquidator` primitives liquidation builds on.
 
 use super::*;
 use crate::{pallet::*, Error, Event};
 use frame_support::assert_noop;
-use perp_primitives::{HealthState, MarginInspector, MarginLiquidator, Reduction};
-use sp_runtime::Perbill;
+use perp_primitives::{
+	Close, HealthState, MarginLiquidator, MarginReader, MarketId, Price, Reduction,
+};
+use sp_runtime::{DispatchError, Perbill};
 
 const ONE_BTC: i128 = BTC_UNIT as i128;
 /// The insurance fund's margin account in these tests.
 const FUND: u64 = 77;
+
+/// `reduce_positions` of one position: its reduction.
+fn reduce(
+	who: u64,
+	market: MarketId,
+	amount: Balance,
+	price: Price,
+	penalty: Perbill,
+	beneficiary: u64,
+) -> Result<Reduction, DispatchError> {
+	let close = Close { market, amount, price };
+	let reduced = Margin::reduce_positions(&who, &[close], penalty, &beneficiary)?;
+	assert_eq!(reduced.reductions.len(), 1);
+	// What the closes leave is what a fresh read of the account gives.
+	assert_eq!(reduced.after, Margin::risk(&who));
+	Ok(reduced.reductions[0])
+}
 
 #[test]
 fn a_position_is_reduced_at_the_given_price_and_the_penalty_paid_to_the_beneficiary() {
@@ -22,15 +41,8 @@ fn a_position_is_reduced_at_the_given_price_and_the_penalty_paid_to_the_benefici
 
 		// Half the position, at 45,540 (1% under the price), 2% penalty on the notional.
 		let price = sp_runtime::FixedU128::from_rational(4_554_000, 100);
-		let reduction = Margin::reduce_position(
-			&ALICE,
-			BTC_PERP,
-			BTC_UNIT,
-			price,
-			Perbill::from_percent(2),
-			&FUND,
-		)
-		.unwrap();
+		let reduction =
+			reduce(ALICE, BTC_PERP, BTC_UNIT, price, Perbill::from_percent(2), FUND).unwrap();
 		assert_eq!(
 			reduction,
 			Reduction {
@@ -53,16 +65,15 @@ fn a_position_is_reduced_at_the_given_price_and_the_penalty_paid_to_the_benefici
 		);
 		assert_eq!(cash(FUND), reduction.penalty as i128);
 		assert_eq!(OpenInterest::<Test>::get(BTC_PERP), (BTC_UNIT, 0));
+		// Still below maintenance after half: still found.
+		assert_eq!(Margin::candidates(10), vec![ALICE]);
 		// Asking for more than the position closes what there is.
-		let rest =
-			Margin::reduce_position(&ALICE, BTC_PERP, u128::MAX, price, Perbill::zero(), &FUND)
-				.unwrap();
+		let rest = reduce(ALICE, BTC_PERP, u128::MAX, price, Perbill::zero(), FUND).unwrap();
 		assert_eq!((rest.closed, rest.remaining), (BTC_UNIT, 0));
 		assert_eq!(Margin::position(&ALICE, BTC_PERP), None);
-		// Closing leaves the risk index to the caller: still listed until re-indexed.
-		assert_eq!(Margin::candidates(10), vec![ALICE]);
-		<Margin as MarginLiquidator<_>>::reindex(&ALICE);
+		// The close re-indexed the account from its valuation after it: no risk, not found.
 		assert!(Margin::candidates(10).is_empty());
+		assert!(crate::Triggers::<Test>::get(ALICE).is_none());
 	});
 }
 
@@ -74,14 +85,7 @@ fn collateral_is_seized_and_a_shortfall_covered_as_far_as_the_payer_can() {
 		deposit(ALICE, DOT, 100 * DOT_UNIT);
 		assert_ok!(trade(ALICE, ONE_BTC));
 		set_price(BTC, p(40_000));
-		assert_ok!(Margin::reduce_position(
-			&ALICE,
-			BTC_PERP,
-			BTC_UNIT,
-			p(40_000),
-			Perbill::zero(),
-			&FUND
-		));
+		assert_ok!(reduce(ALICE, BTC_PERP, BTC_UNIT, p(40_000), Perbill::zero(), FUND));
 		// 5,000 − 10,000: 5,000 of debt, and 100 DOT.
 		assert_eq!(cash(ALICE), -(usd(5_000) as i128));
 		assert_ok!(Margin::seize_collateral(&ALICE, DOT, 100 * DOT_UNIT, &FUND));
@@ -96,7 +100,7 @@ fn collateral_is_seized_and_a_shortfall_covered_as_far_as_the_payer_can() {
 		let (_, triggers) = crate::Triggers::<Test>::get(ALICE).expect("indexed");
 		let crossed = crate::index::lower_key(u32::MAX);
 		assert!(triggers.iter().any(|t| t.asset == USD && t.lower == Some(crossed)));
-		assert!(triggers.iter().any(|t| t.asset == BTC));
+		assert!(triggers.iter().any(|t| t.asset == DOT));
 		set_price(BTC, p(90_000));
 		assert!(Margin::crossed_accounts(10).contains(&ALICE));
 		assert_noop!(
@@ -145,7 +149,7 @@ fn cash_moves_between_accounts_only_from_what_the_payer_holds_and_can_spare() {
 		deposit(ALICE, DOT, 10 * DOT_UNIT);
 		assert_eq!(Margin::settlement_unit(), usd(1));
 		assert_eq!(Margin::collateral(&ALICE, DOT), 10 * DOT_UNIT);
-		let held = Margin::collaterals(&ALICE);
+		let held = Margin::risk(&ALICE).expect("an account").collateral;
 		assert_eq!(held.len(), 1);
 		assert_eq!((held[0].asset, held[0].amount, held[0].unit), (DOT, 10 * DOT_UNIT, DOT_UNIT));
 
@@ -167,25 +171,26 @@ fn cash_moves_between_accounts_only_from_what_the_payer_holds_and_can_spare() {
 			Margin::transfer_cash(&ALICE, &BOB, usd(14_000)),
 			Error::<Test>::InsufficientMargin
 		);
-		// Margins and collateral from one valuation are those of the two calls.
-		let margins = Margin::margins(&ALICE).expect("fresh prices");
-		assert_eq!(Margin::standing(&ALICE), Some((margins, Margin::collaterals(&ALICE))));
+		let risk = Margin::risk(&ALICE).expect("fresh prices");
+		let margins = risk.margins;
 		assert!(margins.maintenance > 0);
+		assert_eq!(risk.cash, Margin::cash(&ALICE));
+		assert_eq!(risk.positions.len(), 1);
+		assert!(!risk.unpriced_collateral);
 		assert_noop!(Margin::transfer_cash(&ALICE, &BOB, 0), Error::<Test>::ZeroAmount);
 		assert_noop!(Margin::transfer_cash(&ALICE, &ALICE, 1), Error::<Test>::InvalidBeneficiary);
 		// A holding without a fresh price is left out of what liquidation may seize, and
 		// counts at its last price for half its weight: the account still gets a verdict.
 		set_price_status(DOT, p(5), perp_primitives::PriceStatus::Stale);
-		assert!(Margin::collaterals(&ALICE).is_empty());
-		assert!(Margin::holds_collateral(&ALICE));
-		let (stale, held) = Margin::standing(&ALICE).expect("the market's price is fresh");
-		assert!(held.is_empty());
+		let stale = Margin::risk(&ALICE).expect("the market's price is fresh");
+		assert!(stale.collateral.is_empty());
+		assert!(stale.unpriced_collateral && stale.holds_collateral());
 		// 10 DOT at 5 USD: half of their weighted 50 USD is lost.
 		let weight = crate::CollateralAssets::<Test>::get(DOT).unwrap().weight;
 		let halved = crate::STALE_COLLATERAL_SHARE * weight;
 		let lost = weight.mul_floor(usd(50)) - halved.mul_floor(usd(50));
-		assert_eq!(margins.equity - stale.equity, lost as i128);
-		assert_eq!(Margin::standing(&FUND), None, "no account");
+		assert_eq!(margins.equity - stale.margins.equity, lost as i128);
+		assert_eq!(Margin::risk(&FUND), None, "no account");
 	});
 }
 
@@ -195,20 +200,11 @@ fn bad_liquidation_requests_change_nothing() {
 		deposit(ALICE, USD, usd(10_050));
 		assert_ok!(trade(ALICE, ONE_BTC));
 		let fee = Perbill::from_percent(1);
+		assert_noop!(reduce(ALICE, BTC_PERP, 0, p(50_000), fee, FUND), Error::<Test>::ZeroAmount);
+		assert_noop!(reduce(ALICE, 9, 1, p(50_000), fee, FUND), Error::<Test>::UnknownMarket);
+		assert_noop!(reduce(BOB, BTC_PERP, 1, p(50_000), fee, FUND), Error::<Test>::NoPosition);
 		assert_noop!(
-			Margin::reduce_position(&ALICE, BTC_PERP, 0, p(50_000), fee, &FUND),
-			Error::<Test>::ZeroAmount
-		);
-		assert_noop!(
-			Margin::reduce_position(&ALICE, 9, 1, p(50_000), fee, &FUND),
-			Error::<Test>::UnknownMarket
-		);
-		assert_noop!(
-			Margin::reduce_position(&BOB, BTC_PERP, 1, p(50_000), fee, &FUND),
-			Error::<Test>::NoPosition
-		);
-		assert_noop!(
-			Margin::reduce_position(&ALICE, BTC_PERP, 1, p(50_000), fee, &ALICE),
+			reduce(ALICE, BTC_PERP, 1, p(50_000), fee, ALICE),
 			Error::<Test>::InvalidBeneficiary
 		);
 		assert_noop!(Margin::seize_collateral(&ALICE, DOT, 0, &FUND), Error::<Test>::ZeroAmount);
@@ -245,9 +241,10 @@ fn several_positions_close_in_one_call_all_or_nothing() {
 			Error::<Test>::UnknownMarket
 		);
 
-		let reductions =
+		let reduced =
 			Margin::reduce_positions(&ALICE, &[long, short], Perbill::from_percent(1), &FUND)
 				.unwrap();
+		let reductions = &reduced.reductions;
 		// Entered at 50,000: the long loses 1,000, the half short gains 500; 1% penalty on
 		// 49,000 + 24,500.
 		let realized: Vec<_> = reductions.iter().map(|r| r.realized).collect();
@@ -261,6 +258,12 @@ fn several_positions_close_in_one_call_all_or_nothing() {
 		assert_eq!(Margin::position(&ALICE, other).map(|p| p.size), Some(-ONE_BTC / 2));
 		assert_eq!(OpenInterest::<Test>::get(BTC_PERP), (0, 0));
 		assert_eq!(OpenInterest::<Test>::get(other), (0, BTC_UNIT / 2));
+		// One valuation after both closes: the half short left, and the account's bands.
+		let after = reduced.after.expect("fresh prices");
+		assert_eq!(Some(after.clone()), Margin::risk(&ALICE));
+		assert_eq!(after.positions.len(), 1);
+		assert_eq!(after.cash, cash(ALICE));
+		assert!(crate::Triggers::<Test>::get(ALICE).is_some());
 	});
 }
 
@@ -307,26 +310,10 @@ fn the_profit_order_follows_every_trade_and_reduction() {
 		assert_eq!(ranked(false), vec![(p(45_000), CHARLIE), (p(30_000), BOB)]);
 
 		// A reduction keeps a position's entry; a full close takes it out.
-		assert_ok!(Margin::reduce_position(
-			&ALICE,
-			BTC_PERP,
-			BTC_UNIT / 10,
-			p(30_000),
-			Perbill::zero(),
-			&FUND
-		));
+		assert_ok!(reduce(ALICE, BTC_PERP, BTC_UNIT / 10, p(30_000), Perbill::zero(), FUND));
 		assert_eq!(ranked(true), vec![(p(40_000), ALICE)]);
-		assert_ok!(Margin::reduce_position(
-			&CHARLIE,
-			BTC_PERP,
-			u128::MAX,
-			p(30_000),
-			Perbill::zero(),
-			&FUND
-		));
+		assert_ok!(reduce(CHARLIE, BTC_PERP, u128::MAX, p(30_000), Perbill::zero(), FUND));
 		assert_eq!(ranked(false), vec![(p(30_000), BOB)]);
-		<Margin as MarginLiquidator<_>>::reindex(&ALICE);
-		<Margin as MarginLiquidator<_>>::reindex(&CHARLIE);
 		// Stale prices are reported as such.
 		set_price_status(BTC, p(30_000), perp_primitives::PriceStatus::Stale);
 		assert_eq!(Margin::market_prices(), vec![(BTC_PERP, None)]);

@@ -3,7 +3,7 @@
 use super::*;
 use crate::{pallet::*, Error, Event, Position};
 use frame_support::assert_noop;
-use perp_primitives::{HealthState, MarginInspector, PriceStatus};
+use perp_primitives::{HealthState, PriceStatus};
 use sp_runtime::ArithmeticError;
 
 const ONE_BTC: i128 = BTC_UNIT as i128;
