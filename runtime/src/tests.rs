@@ -314,11 +314,11 @@ fn a_partial_liquidation_is_planned_from_one_valuation_and_the_real_books_agree(
 		let after = Margin::risk(&eve).expect("fresh prices").margins;
 		let liquidated = System::events().into_iter().find_map(|record| match record.event {
 			crate::RuntimeEvent::Liquidation(pallet_liquidation::Event::Liquidated {
-				steps,
+				closes,
 				full,
 				equity,
 				..
-			}) => Some((steps, full, equity)),
+			}) => Some((closes.len(), full, equity)),
 			_ => None,
 		});
 		assert_eq!(liquidated, Some((2, false, after.equity)));

@@ -23,7 +23,6 @@ use perpchain_runtime::{
 use sp_runtime::{traits::Dispatchable, Perbill};
 use std::collections::{BTreeMap, BTreeSet};
 
-type MarginEvent = pallet_margin::Event<Runtime>;
 type LiquidationEvent = pallet_liquidation::Event<Runtime>;
 
 /// How the oracle's feeders misbehave.
@@ -524,8 +523,25 @@ pub fn run(scenario: &Scenario, policy: &Policy, traders: &[Trader]) -> Result<O
 			for record in frame_system::Pallet::<Runtime>::events() {
 				match record.event {
 					RuntimeEvent::Liquidation(LiquidationEvent::Liquidated {
-						who, full, ..
+						who,
+						full,
+						closes,
+						..
 					}) => {
+						// (Auto-deleveraging closes at the entry price with no penalty and
+						// sells nothing to the market: the vault takes the position back. Its
+						// own event counts it.)
+						for close in closes {
+							let asset = market_asset(close.market);
+							let units = close.closed as f64 / unit_of(asset) as f64;
+							let price = to_f64(close.price);
+							tick.liquidated += units.abs() * price;
+							// A long closed is sold, a short bought back.
+							sold[asset as usize] += units * price;
+							outcome.penalties += usd(close.penalty);
+							outcome.close_discount +=
+								units.abs() * (prices[asset as usize] - price).abs();
+						}
 						if full {
 							outcome.liquidations_full += 1;
 						} else {
@@ -543,25 +559,6 @@ pub fn run(scenario: &Scenario, policy: &Policy, traders: &[Trader]) -> Result<O
 								}
 							}
 						}
-					},
-					// Auto-deleveraging closes at the entry price with no penalty: it sells
-					// nothing to the market (the vault takes the position back), and its own
-					// event counts it.
-					RuntimeEvent::Margin(MarginEvent::PositionLiquidated {
-						market,
-						closed,
-						price,
-						penalty,
-						..
-					}) if penalty > 0 => {
-						let asset = market_asset(market);
-						let (units, price) = (closed as f64 / unit_of(asset) as f64, to_f64(price));
-						tick.liquidated += units.abs() * price;
-						// A long closed is sold, a short bought back.
-						sold[asset as usize] += units * price;
-						outcome.penalties += usd(penalty);
-						outcome.close_discount +=
-							units.abs() * (prices[asset as usize] - price).abs();
 					},
 					RuntimeEvent::Liquidation(LiquidationEvent::AuctionStarted {
 						id,

@@ -3,7 +3,7 @@
 
 use crate::{
 	pallet::*,
-	types::{Outcome, Step},
+	types::{ClosedPosition, Outcome, Step},
 };
 use alloc::vec::Vec;
 use frame_support::{ensure, pallet_prelude::*};
@@ -219,6 +219,7 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 		let mut after = before;
+		let mut report = Vec::with_capacity(planned.len());
 		let now_risk = if planned.is_empty() {
 			// (Every market's cap for the block is reached: the account is as it was.)
 			Some(risk.clone())
@@ -235,7 +236,14 @@ impl<T: Config> Pallet<T> {
 				if reduction.remaining == 0 {
 					open -= 1;
 				}
-				// (Margin's `PositionLiquidated` event tells the step.)
+				let closed = i128::try_from(reduction.closed).unwrap_or(i128::MAX);
+				report.push(ClosedPosition {
+					market: close.market,
+					closed: if position.size > 0 { closed } else { closed.saturating_neg() },
+					price: close.price,
+					realized: reduction.realized,
+					penalty: reduction.penalty,
+				});
 				outcome.path.push(Step::Close {
 					market: close.market,
 					closed: reduction.closed,
@@ -250,8 +258,8 @@ impl<T: Config> Pallet<T> {
 		};
 		Self::deposit_event(Event::Liquidated {
 			who: who.clone(),
-			steps: outcome.path.len() as u32,
 			full,
+			closes: report,
 			equity: after.equity,
 			maintenance: after.maintenance,
 		});

@@ -232,9 +232,16 @@ pub mod pallet {
 	pub enum Event<T: Config> {
 		/// The circuit breaker moved from one level to another.
 		BreakerSet { from: BreakerLevel, to: BreakerLevel },
-		/// Part (or all, `full`) of an account's positions was closed; its equity and
-		/// maintenance margin afterwards.
-		Liquidated { who: T::AccountId, steps: u32, full: bool, equity: i128, maintenance: u128 },
+		/// Part (or all, `full`) of an account's positions was closed, each as `closes` tells
+		/// (largest maintenance margin first); its equity and maintenance margin afterwards.
+		/// One event per liquidated account, however many positions it held.
+		Liquidated {
+			who: T::AccountId,
+			full: bool,
+			closes: alloc::vec::Vec<crate::types::ClosedPosition>,
+			equity: i128,
+			maintenance: u128,
+		},
 		/// A position of `who` waits for the next block: the market's liquidated-notional cap
 		/// for this block is reached.
 		Deferred { who: T::AccountId, market: MarketId },

@@ -1,7 +1,7 @@
 //! Tests of the circuit breaker, the unsigned liquidation, its validation and the offchain
 //! worker.
 
-use crate::{mock::*, AccountsOf, BreakerLevel, Call, Error, Event, Pallet};
+use crate::{mock::*, types::ClosedPosition, AccountsOf, BreakerLevel, Call, Error, Event, Pallet};
 use codec::Decode;
 use frame_support::{
 	assert_noop, assert_ok,
@@ -30,6 +30,16 @@ fn liquidate(
 
 fn fund() -> u64 {
 	Pallet::<Test>::insurance_fund()
+}
+
+/// A close as a `Liquidated` event tells it, in the double (which realizes nothing).
+fn close(
+	market: perp_primitives::MarketId,
+	closed: i128,
+	price: u32,
+	penalty: u128,
+) -> ClosedPosition {
+	ClosedPosition { market, closed, price: Price::from_u32(price), realized: 0, penalty }
 }
 
 #[test]
@@ -106,8 +116,11 @@ fn partial_steps_close_the_largest_maintenance_first_at_the_discounted_price() {
 				(1, 1, 50, Price::from_u32(102), penalty, fund()),
 			]
 		);
+		// One event for the account, with both closes (the double charges the penalty on the
+		// units, rounded up, and realizes nothing).
+		let closes = vec![close(0, 25, 98, 1), close(1, -50, 102, 1)];
 		System::assert_last_event(
-			Event::Liquidated { who: 1, steps: 2, full: false, equity: 38, maintenance: 38 }.into(),
+			Event::Liquidated { who: 1, full: false, closes, equity: 38, maintenance: 38 }.into(),
 		);
 		// Two steps, one re-index of the account's risk bands, at the end.
 		assert_eq!(Reindexed::get(), vec![1]);
@@ -123,8 +136,9 @@ fn partial_liquidation_stops_once_equity_is_back_above_initial_margin_plus_the_b
 		// equity 46 − 2 (the 2% discount on 25 closed and the 1% penalty, each rounded up) = 44.
 		// (The double charges the penalty only: 45.)
 		assert_eq!(Reduced::get().len(), 1);
+		let closes = vec![close(0, 25, 98, 1)];
 		System::assert_last_event(
-			Event::Liquidated { who: 1, steps: 1, full: false, equity: 45, maintenance: 38 }.into(),
+			Event::Liquidated { who: 1, full: false, closes, equity: 45, maintenance: 38 }.into(),
 		);
 	});
 }
@@ -154,8 +168,9 @@ fn an_account_whose_equity_does_not_cover_the_cost_of_closing_is_closed_in_full(
 		assert_ok!(liquidate(&[1, 2]));
 		let closed: Vec<_> = Reduced::get().iter().map(|r| (r.0, r.1, r.2)).collect();
 		assert_eq!(closed, vec![(1, 0, 1_000), (1, 1, 500), (2, 0, 200), (2, 1, 125)]);
+		let closes = vec![close(0, 1_000, 98, 10), close(1, -500, 102, 5)];
 		System::assert_has_event(
-			Event::Liquidated { who: 1, steps: 2, full: true, equity: 25, maintenance: 0 }.into(),
+			Event::Liquidated { who: 1, full: true, closes, equity: 25, maintenance: 0 }.into(),
 		);
 	});
 }

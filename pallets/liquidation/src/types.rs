@@ -71,6 +71,22 @@ pub struct Auction<AccountId, BlockNumber> {
 	pub started: BlockNumber,
 }
 
+/// One position a liquidation closed, as its account's `Liquidated` event tells it.
+#[derive(Clone, Copy, Encode, Decode, DecodeWithMemTracking, Eq, PartialEq, Debug, TypeInfo)]
+pub struct ClosedPosition {
+	/// The market.
+	pub market: MarketId,
+	/// Units closed, signed like the position (positive: a long).
+	pub closed: i128,
+	/// The price it closed at (the oracle price less the discount for a long, plus it for a
+	/// short).
+	pub price: Price,
+	/// The PnL the closed part realized, in USD.
+	pub realized: i128,
+	/// The penalty paid to the insurance fund, in USD.
+	pub penalty: Balance,
+}
+
 /// One step of the liquidation waterfall, as `LiquidationApi::path` reports it.
 #[derive(Clone, Encode, Decode, Eq, PartialEq, Debug, TypeInfo)]
 pub enum Step {

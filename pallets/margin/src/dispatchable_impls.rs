@@ -408,8 +408,7 @@ impl<T: Config> Pallet<T> {
 		let mut reductions = Vec::with_capacity(closes.len());
 		// Each close's position before and after, for the profit order.
 		let mut reranks = Vec::with_capacity(closes.len());
-		// Nothing is written, events included, until every close has succeeded.
-		let mut events = Vec::with_capacity(closes.len());
+		// Nothing is written until every close has succeeded.
 		let su = T::SettlementUnit::get();
 		let overflow = || DispatchError::from(ArithmeticError::Overflow);
 
@@ -454,14 +453,6 @@ impl<T: Config> Pallet<T> {
 				*slot = new;
 			}
 			reranks.push((old, new, params.unit));
-			events.push(Event::PositionLiquidated {
-				who: who.clone(),
-				market,
-				closed: closed_signed,
-				price,
-				realized,
-				penalty,
-			});
 			reductions.push(perp_primitives::Reduction { closed, remaining, realized, penalty });
 		}
 
@@ -489,7 +480,7 @@ impl<T: Config> Pallet<T> {
 		// indexed one is re-indexed (its debt may be gone); the insurance fund never is, which
 		// saves a re-valuation per liquidated account.
 		Self::reindex_if_indexed(beneficiary);
-		events.into_iter().for_each(Self::deposit_event);
+		// (The caller reports the closes: liquidation in one event per account.)
 		let after = after.and_then(|snapshot| snapshot.account_risk());
 		Ok(perp_primitives::Reduced { reductions, after })
 	}

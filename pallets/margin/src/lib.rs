@@ -290,15 +290,6 @@ pub mod pallet {
 		VaultFunded { who: T::AccountId, amount: Balance },
 		/// An account's safe band had been left; it was recomputed at current prices.
 		Refreshed { who: T::AccountId },
-		/// Liquidation closed `closed` units (signed like the position) at `price`.
-		PositionLiquidated {
-			who: T::AccountId,
-			market: MarketId,
-			closed: i128,
-			price: Price,
-			realized: i128,
-			penalty: Balance,
-		},
 		/// Liquidation moved collateral from `who` to `to`.
 		CollateralSeized { who: T::AccountId, asset: AssetId, amount: Balance, to: T::AccountId },
 		/// `from`'s USD covered `covered` of `who`'s debt; `uncovered` remains.
