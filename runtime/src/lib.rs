@@ -159,6 +159,10 @@ pub type UncheckedExtrinsic =
 /// The payload being signed in transactions.
 pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 
+/// The storage migrations a runtime upgrade runs, oldest first; each checks the pallet's
+/// storage version and runs once.
+pub type Migrations = (pallet_margin::migrations::v1::MigrateToV1<Runtime>,);
+
 /// Executive: handles dispatch to the various pallets.
 pub type Executive = frame_executive::Executive<
 	Runtime,
@@ -166,6 +170,7 @@ pub type Executive = frame_executive::Executive<
 	frame_system::ChainContext<Runtime>,
 	Runtime,
 	AllPalletsWithSystem,
+	Migrations,
 >;
 
 // Pallet indices are fixed and never reused.

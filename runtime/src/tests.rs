@@ -993,7 +993,10 @@ fn stale_collateral_does_not_shield_a_position_from_liquidation() {
 		assert_eq!(Margin::position(&eve, 0), None);
 		// Her debt waits for a fresh DOT price: the DOT is hers until it can be valued.
 		assert!(<Margin as perp_primitives::MarginReader<_>>::cash(&eve) < 0);
-		assert_eq!(pallet_margin::Collateral::<Runtime>::get(&eve, dot), Some(dot_unit));
+		assert_eq!(
+			<crate::Margin as perp_primitives::MarginReader<_>>::collateral(&eve, dot),
+			dot_unit
+		);
 		assert_eq!(pallet_liquidation::SocializedLoss::<Runtime>::get(), 0);
 
 		// DOT is priced again: discovery finds Eve's debt, her one DOT (under the minimum lot)
@@ -1002,9 +1005,12 @@ fn stale_collateral_does_not_shield_a_position_from_liquidation() {
 		assert!(Liquidation::candidates(10).contains(&eve));
 		assert!(Liquidation::liquidate_account(signed(), eve.clone()).is_ok());
 		assert_eq!(<Margin as perp_primitives::MarginReader<_>>::cash(&eve), 0);
-		assert_eq!(pallet_margin::Collateral::<Runtime>::get(&eve, dot), None);
+		assert_eq!(<crate::Margin as perp_primitives::MarginReader<_>>::collateral(&eve, dot), 0);
 		let fund = Liquidation::insurance_fund();
-		assert_eq!(pallet_margin::Collateral::<Runtime>::get(&fund, dot), Some(dot_unit));
+		assert_eq!(
+			<crate::Margin as perp_primitives::MarginReader<_>>::collateral(&fund, dot),
+			dot_unit
+		);
 	});
 }
 
@@ -1032,7 +1038,8 @@ fn the_liquidation_benchmarks_worst_case_holds_every_collateral_asset_and_auctio
 			crate::System::set_block_number(1);
 			let accounts = LiquidationBenchmarkHelper::liquidatable_accounts(2, positions);
 			for who in &accounts {
-				let held = pallet_margin::Collateral::<Runtime>::iter_prefix(who).count() as u32;
+				let held = pallet_margin::Accounts::<Runtime>::get(who)
+					.map_or(0, |account| account.collateral.len() as u32);
 				assert_eq!(held, max_collateral, "every collateral asset is held");
 			}
 			let call = pallet_liquidation::Call::<Runtime>::liquidate {
@@ -1074,4 +1081,35 @@ fn the_liquidation_benchmarks_worst_case_holds_every_collateral_asset_and_auctio
 			assert!(<crate::Margin as perp_primitives::MarginReader<_>>::cash(who) < 0);
 		});
 	}
+}
+
+/// The runtime's migrations, through the executive as a runtime upgrade runs them, with
+/// try-runtime's checks: each migration's pre/post checks and every pallet's `try_state`.
+#[cfg(feature = "try-runtime")]
+#[test]
+fn the_runtime_upgrade_migrates_margin_to_version_1_and_keeps_every_balance() {
+	use crate::{configs::liquidation::LiquidationBenchmarkHelper, Executive};
+	use frame_support::traits::{GetStorageVersion, StorageVersion};
+	use frame_try_runtime::UpgradeCheckSelect;
+	use pallet_liquidation::BenchmarkHelper;
+
+	on_preset(sp_genesis_builder::DEV_RUNTIME_PRESET, || {
+		crate::System::set_block_number(1);
+		assert_eq!(crate::Margin::on_chain_storage_version(), StorageVersion::new(1));
+		// Accounts with positions, cash and every collateral asset.
+		let accounts = LiquidationBenchmarkHelper::liquidatable_accounts(3, 2);
+		let records: Vec<_> = pallet_margin::Accounts::<Runtime>::iter().collect();
+		assert!(records.iter().any(|(_, account)| !account.collateral.is_empty()));
+		pallet_margin::migrations::v1::downgrade::<Runtime>();
+		assert!(accounts.iter().all(pallet_margin::migrations::v1::has_old_record::<Runtime>));
+
+		Executive::try_runtime_upgrade(UpgradeCheckSelect::All).expect("migrations and checks");
+
+		assert_eq!(crate::Margin::on_chain_storage_version(), StorageVersion::new(1));
+		let mut after: Vec<_> = pallet_margin::Accounts::<Runtime>::iter().collect();
+		let mut before = records;
+		after.sort_by(|a, b| a.0.cmp(&b.0));
+		before.sort_by(|a, b| a.0.cmp(&b.0));
+		assert_eq!(after, before, "every record as it was");
+	});
 }

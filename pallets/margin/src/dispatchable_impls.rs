@@ -196,33 +196,33 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn do_deposit(who: T::AccountId, asset: AssetId, amount: Balance) -> DispatchResult {
 		ensure!(amount > 0, Error::<T>::ZeroAmount);
 		let settlement = asset == T::SettlementAsset::get();
+		let mut account = Accounts::<T>::get(&who).unwrap_or_default();
 		// The holding before the deposit (none for the settlement asset, held as cash).
-		let held = if settlement {
-			0
-		} else {
+		let held = account.holding(asset);
+		if !settlement {
 			let params = CollateralAssets::<T>::get(asset).ok_or(Error::<T>::UnknownAsset)?;
-			let held = Collateral::<T>::get(&who, asset).unwrap_or_default();
 			// (What custody receives is at least `amount`: see `pull`.)
 			ensure!(
 				held.saturating_add(amount) >= params.min_amount,
 				Error::<T>::CollateralTooSmall
 			);
-			held
-		};
+		}
 		let received = Self::pull(asset, &who, amount)?;
 		let credit = i128::try_from(received).map_err(|_| ArithmeticError::Overflow)?;
 		if settlement {
-			let mut account = Accounts::<T>::get(&who).unwrap_or_default();
 			account.cash = account.cash.checked_add(credit).ok_or(ArithmeticError::Overflow)?;
-			Accounts::<T>::insert(&who, account);
 		} else {
 			let balance = held.checked_add(received).ok_or(ArithmeticError::Overflow)?;
 			let total = TotalCollateral::<T>::get(asset)
 				.checked_add(received)
 				.ok_or(ArithmeticError::Overflow)?;
-			Collateral::<T>::insert(&who, asset, balance);
+			// (Only listed assets are held, at most `MaxCollateralAssets` of them.)
+			account
+				.set_holding(asset, balance)
+				.map_err(|_| Error::<T>::TooManyCollateralAssets)?;
 			TotalCollateral::<T>::insert(asset, total);
 		}
+		Self::store_account(&who, &account);
 		Self::reindex(&who);
 		Self::deposit_event(Event::Deposited { who, asset, amount: received });
 		Ok(())
@@ -238,45 +238,40 @@ impl<T: Config> Pallet<T> {
 		let listed = CollateralAssets::<T>::get(asset);
 		ensure!(settlement || listed.is_some(), Error::<T>::UnknownAsset);
 		let mut account = Accounts::<T>::get(&who).unwrap_or_default();
-		let mut collateral: Option<(Balance, Balance)> = None;
+		let mut total = None;
 		if settlement {
 			let debit = i128::try_from(amount).map_err(|_| Error::<T>::InsufficientCollateral)?;
 			// Cash can pay out only what it holds: no withdrawal into debt.
 			ensure!(account.cash >= debit, Error::<T>::InsufficientCollateral);
 			account.cash -= debit;
 		} else {
-			let balance = Collateral::<T>::get(&who, asset)
-				.unwrap_or_default()
+			let balance = account
+				.holding(asset)
 				.checked_sub(amount)
 				.ok_or(Error::<T>::InsufficientCollateral)?;
 			// `TotalCollateral` is the sum of the accounts' balances (an invariant).
 			let min = listed.map_or(0, |params| params.min_amount);
 			ensure!(balance == 0 || balance >= min, Error::<T>::CollateralTooSmall);
-			let total = TotalCollateral::<T>::get(asset)
-				.checked_sub(amount)
-				.ok_or(ArithmeticError::Underflow)?;
-			collateral = Some((balance, total));
+			total = Some(
+				TotalCollateral::<T>::get(asset)
+					.checked_sub(amount)
+					.ok_or(ArithmeticError::Underflow)?,
+			);
+			// (Lowering a holding never needs room.)
+			account.set_holding(asset, balance).map_err(|_| ArithmeticError::Overflow)?;
 		}
 
 		// With positions or debt, what is left must cover the initial margin at fresh prices.
 		if !account.positions.is_empty() || account.cash < 0 {
-			let override_ = collateral.map(|(balance, _)| (asset, balance));
-			let health = Self::evaluate(&who, &account, override_, Pricing::FreshOnly)?;
+			let health = Self::evaluate(&account, Pricing::FreshOnly)?;
 			ensure!(health.free_margin() >= 0, Error::<T>::InsufficientMargin);
 		}
 
 		Self::push(asset, &who, amount)?;
-		match collateral {
-			Some((balance, total)) => {
-				if balance == 0 {
-					Collateral::<T>::remove(&who, asset);
-				} else {
-					Collateral::<T>::insert(&who, asset, balance);
-				}
-				TotalCollateral::<T>::insert(asset, total);
-			},
-			None => Self::store_account(&who, &account),
+		if let Some(total) = total {
+			TotalCollateral::<T>::insert(asset, total);
 		}
+		Self::store_account(&who, &account);
 		Self::reindex(&who);
 		Self::deposit_event(Event::Withdrawn { who, asset, amount });
 		Ok(())
@@ -369,7 +364,7 @@ impl<T: Config> Pallet<T> {
 		}
 
 		if opened > 0 {
-			let health = Self::evaluate(&who, &account, None, Pricing::FreshOnly)?;
+			let health = Self::evaluate(&account, Pricing::FreshOnly)?;
 			let notional = risk::value(size.unsigned_abs(), params.unit, price, su, Rounding::Up)
 				.ok_or_else(overflow)?;
 			let limit =
@@ -460,7 +455,7 @@ impl<T: Config> Pallet<T> {
 		let after = if account.is_empty() {
 			None
 		} else {
-			Self::snapshot(who, &account, None, Pricing::Liquidation).ok()
+			Self::snapshot(&account, Pricing::Liquidation).ok()
 		};
 		Self::store_account(who, &account);
 		match &after {
@@ -494,20 +489,21 @@ impl<T: Config> Pallet<T> {
 	) -> DispatchResult {
 		ensure!(amount > 0, Error::<T>::ZeroAmount);
 		ensure!(who != to, Error::<T>::InvalidBeneficiary);
-		let left = Collateral::<T>::get(who, asset)
-			.unwrap_or_default()
+		let mut from = Accounts::<T>::get(who).unwrap_or_default();
+		let mut receiver = Accounts::<T>::get(to).unwrap_or_default();
+		let left = from
+			.holding(asset)
 			.checked_sub(amount)
 			.ok_or(Error::<T>::InsufficientCollateral)?;
-		let received = Collateral::<T>::get(to, asset)
-			.unwrap_or_default()
-			.checked_add(amount)
-			.ok_or(ArithmeticError::Overflow)?;
-		if left == 0 {
-			Collateral::<T>::remove(who, asset);
-		} else {
-			Collateral::<T>::insert(who, asset, left);
-		}
-		Collateral::<T>::insert(to, asset, received);
+		let received =
+			receiver.holding(asset).checked_add(amount).ok_or(ArithmeticError::Overflow)?;
+		from.set_holding(asset, left).map_err(|_| ArithmeticError::Overflow)?;
+		// (`who` held the asset, so it is listed: within `MaxCollateralAssets`.)
+		receiver
+			.set_holding(asset, received)
+			.map_err(|_| Error::<T>::TooManyCollateralAssets)?;
+		Self::store_account(who, &from);
+		Self::store_account(to, &receiver);
 		// `who` lost value: found at any price until it is re-indexed (by its next change, such
 		// as an auction take repaying its debt).
 		Self::mark_crossed(who);
@@ -587,7 +583,7 @@ impl<T: Config> Pallet<T> {
 		let mut receiver = Accounts::<T>::get(to).unwrap_or_default();
 		receiver.cash = receiver.cash.checked_add(debit).ok_or(ArithmeticError::Overflow)?;
 		if !payer.positions.is_empty() {
-			let health = Self::evaluate(from, &payer, None, Pricing::FreshOnly)?;
+			let health = Self::evaluate(&payer, Pricing::FreshOnly)?;
 			ensure!(health.free_margin() >= 0, Error::<T>::InsufficientMargin);
 		}
 		Self::store_account(from, &payer);
@@ -607,12 +603,9 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// The collateral and positions of `who`, with `account` as its cash and positions and
-	/// `override_` replacing one collateral asset's amount, at prices taken as `pricing` says.
+	/// The cash, collateral and positions of `account`, at prices taken as `pricing` says.
 	pub(crate) fn snapshot(
-		who: &T::AccountId,
 		account: &MarginAccountOf<T>,
-		override_: Option<(AssetId, Balance)>,
 		pricing: Pricing,
 	) -> Result<Snapshot<T>, DispatchError> {
 		let mut all_fresh = true;
@@ -640,13 +633,8 @@ impl<T: Config> Pallet<T> {
 				}
 			};
 		let mut unpriced = Vec::new();
-		let mut holdings: Vec<(AssetId, Balance)> = Collateral::<T>::iter_prefix(who).collect();
-		if let Some((asset, amount)) = override_ {
-			holdings.retain(|(a, _)| *a != asset);
-			holdings.push((asset, amount));
-		}
-		let mut collateral = Vec::with_capacity(holdings.len());
-		for (asset, amount) in holdings.into_iter().filter(|(_, amount)| *amount > 0) {
+		let mut collateral = Vec::with_capacity(account.collateral.len());
+		for &(asset, amount) in &account.collateral {
 			let params = CollateralAssets::<T>::get(asset).ok_or(Error::<T>::UnknownAsset)?;
 			let (price, fresh) = price_of(asset, true)?;
 			let weight = if fresh || pricing != Pricing::Liquidation {
@@ -670,17 +658,15 @@ impl<T: Config> Pallet<T> {
 	/// account or a fresh price of a market it holds.
 	pub(crate) fn liquidation_snapshot(who: &T::AccountId) -> Option<Snapshot<T>> {
 		let account = Accounts::<T>::get(who)?;
-		Self::snapshot(who, &account, None, Pricing::Liquidation).ok()
+		Self::snapshot(&account, Pricing::Liquidation).ok()
 	}
 
-	/// Evaluates `who` as [`Self::snapshot`] describes.
+	/// Evaluates `account` as [`Self::snapshot`] describes.
 	pub fn evaluate(
-		who: &T::AccountId,
 		account: &MarginAccountOf<T>,
-		override_: Option<(AssetId, Balance)>,
 		pricing: Pricing,
 	) -> Result<Health, DispatchError> {
-		Self::snapshot(who, account, override_, pricing)?
+		Self::snapshot(account, pricing)?
 			.health()
 			.ok_or_else(|| ArithmeticError::Overflow.into())
 	}
@@ -799,11 +785,18 @@ impl<T: Config> Pallet<T> {
 
 		// Collateral: per asset, the entries add up to the total; custody holds it all.
 		let mut sums: BTreeMap<AssetId, Balance> = BTreeMap::new();
-		for (_, asset, balance) in Collateral::<T>::iter() {
-			ensure!(balance > 0, "zero collateral entry");
-			ensure!(CollateralAssets::<T>::contains_key(asset), "collateral in an unlisted asset");
-			let sum = sums.entry(asset).or_default();
-			*sum = sum.checked_add(balance).ok_or("collateral sum overflows")?;
+		for (_, account) in Accounts::<T>::iter() {
+			let assets = account.collateral.iter().map(|(asset, _)| asset);
+			ensure!(assets.clone().zip(assets.skip(1)).all(|(a, b)| a < b), "collateral order");
+			for &(asset, balance) in &account.collateral {
+				ensure!(balance > 0, "zero collateral entry");
+				ensure!(
+					CollateralAssets::<T>::contains_key(asset),
+					"collateral in an unlisted asset"
+				);
+				let sum = sums.entry(asset).or_default();
+				*sum = sum.checked_add(balance).ok_or("collateral sum overflows")?;
+			}
 		}
 		for (asset, total) in TotalCollateral::<T>::iter() {
 			ensure!(sums.remove(&asset).unwrap_or_default() == total, "collateral sum != total");
@@ -891,7 +884,7 @@ impl<T: Config> Pallet<T> {
 				continue;
 			}
 			ensure!(Triggers::<T>::contains_key(&who), "account at risk not indexed");
-			if let Ok(health) = Self::evaluate(&who, &account, None, Pricing::Liquidation) {
+			if let Ok(health) = Self::evaluate(&account, Pricing::Liquidation) {
 				ensure!(
 					Self::is_crossed(&who) || !health.state().is_liquidatable(),
 					"liquidatable account inside its safe band"

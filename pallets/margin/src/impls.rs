@@ -10,41 +10,25 @@ impl<T: Config> Pallet<T> {
 	/// Collateral with a price that is not fresh counts as liquidation values it
 	/// (`Pricing::Liquidation`).
 	pub fn health(who: &T::AccountId) -> Option<HealthState> {
-		let account = Accounts::<T>::get(who);
-		let has_collateral = Self::has_collateral(who);
-		if account.is_none() && !has_collateral {
-			return None;
-		}
-		let account = account.unwrap_or_default();
+		let account = Accounts::<T>::get(who)?;
 		// Without positions or debt there is nothing to cover.
 		if account.positions.is_empty() && account.cash >= 0 {
 			return Some(HealthState::Healthy);
 		}
-		Self::evaluate(who, &account, None, Pricing::Liquidation)
-			.ok()
-			.map(|h| h.state())
+		Self::evaluate(&account, Pricing::Liquidation).ok().map(|h| h.state())
 	}
 }
 
 impl<T: Config> Pallet<T> {
-	/// Whether `who` holds any non-settlement collateral (one read of its first entry).
-	pub(crate) fn has_collateral(who: &T::AccountId) -> bool {
-		Collateral::<T>::iter_prefix(who).next().is_some()
-	}
-
 	/// `who`'s account at the last known prices (for the runtime API); `None` if it holds
 	/// nothing.
 	pub fn account_summary(who: &T::AccountId) -> Option<crate::AccountSummary> {
 		use crate::{risk, AccountSummary, CollateralView, PositionView};
 		use sp_runtime::Rounding;
 
-		let account = Accounts::<T>::get(who);
-		if account.is_none() && !Self::has_collateral(who) {
-			return None;
-		}
-		let account = account.unwrap_or_default();
+		let account = Accounts::<T>::get(who)?;
 		let su = T::SettlementUnit::get();
-		let snapshot = Self::snapshot(who, &account, None, Pricing::LastKnown).ok()?;
+		let snapshot = Self::snapshot(&account, Pricing::LastKnown).ok()?;
 		let collateral_lines = snapshot.collateral_lines();
 		let lines = snapshot.position_lines();
 		let health = snapshot.health().unwrap_or_default();
@@ -172,7 +156,7 @@ impl<T: Config> perp_primitives::MarginReader<T::AccountId> for Pallet<T> {
 	}
 
 	fn collateral(who: &T::AccountId, asset: perp_primitives::AssetId) -> Balance {
-		Collateral::<T>::get(who, asset).unwrap_or_default()
+		Accounts::<T>::get(who).map_or(0, |account| account.holding(asset))
 	}
 
 	fn settlement_unit() -> Balance {

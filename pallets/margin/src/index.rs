@@ -69,9 +69,7 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn reindex(who: &T::AccountId) {
 		let account = Accounts::<T>::get(who).unwrap_or_default();
 		let at_risk = !account.positions.is_empty() || account.cash < 0;
-		let snapshot = at_risk
-			.then(|| Self::snapshot(who, &account, None, Pricing::LastKnown).ok())
-			.flatten();
+		let snapshot = at_risk.then(|| Self::snapshot(&account, Pricing::LastKnown).ok()).flatten();
 		Self::reindex_from(who, &account, snapshot.as_ref());
 	}
 

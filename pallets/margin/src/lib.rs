@@ -13,6 +13,7 @@ mod benchmarking;
 mod dispatchable_impls;
 mod impls;
 mod index;
+pub mod migrations;
 #[cfg(test)]
 mod mock;
 mod ranking;
@@ -47,7 +48,8 @@ pub mod pallet {
 	/// A market's parameters with this runtime's tier bound.
 	pub type MarketParamsOf<T> = MarketParams<<T as Config>::MaxTiers>;
 	/// A margin account with this runtime's position bound.
-	pub type MarginAccountOf<T> = MarginAccount<<T as Config>::MaxPositions>;
+	pub type MarginAccountOf<T> =
+		MarginAccount<<T as Config>::MaxPositions, <T as Config>::MaxCollateralAssets>;
 	/// An account's risk-index entries: one per asset it is exposed to.
 	pub type TriggersOf<T> = BoundedVec<Trigger, MaxExposures<T>>;
 
@@ -59,7 +61,11 @@ pub mod pallet {
 		}
 	}
 
+	/// The storage layout's version (see `migrations`).
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+
 	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
 
 	#[pallet::config]
@@ -111,18 +117,6 @@ pub mod pallet {
 	/// custody account alive and is never owed to anyone.
 	#[pallet::storage]
 	pub type CustodyReserve<T: Config> = StorageMap<_, Twox64Concat, AssetId, Balance, ValueQuery>;
-
-	/// Each account's non-settlement collateral per asset (absent when zero).
-	#[pallet::storage]
-	pub type Collateral<T: Config> = StorageDoubleMap<
-		_,
-		Blake2_128Concat,
-		T::AccountId,
-		Twox64Concat,
-		AssetId,
-		Balance,
-		OptionQuery,
-	>;
 
 	/// The sum of all accounts' collateral per non-settlement asset.
 	#[pallet::storage]

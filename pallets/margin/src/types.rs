@@ -134,25 +134,58 @@ pub struct Position {
 	TypeInfo,
 	MaxEncodedLen,
 )]
-#[scale_info(skip_type_params(MaxPositions))]
-pub struct MarginAccount<MaxPositions: Get<u32>> {
+#[scale_info(skip_type_params(MaxPositions, MaxCollateral))]
+pub struct MarginAccount<MaxPositions: Get<u32>, MaxCollateral: Get<u32>> {
 	/// USD balance: deposits, realized PnL and fees. Negative is debt, covered by the other
 	/// collateral.
 	pub cash: i128,
 	/// Open positions, at most one per market.
 	pub positions: BoundedVec<Position, MaxPositions>,
+	/// Non-settlement collateral: (asset, amount), ascending asset ids, no zero amount. Kept
+	/// in the record because every valuation reads all of it with the positions.
+	pub collateral: BoundedVec<(AssetId, Balance), MaxCollateral>,
 }
 
-impl<M: Get<u32>> Default for MarginAccount<M> {
+/// A new collateral asset found an account's list full (see [`MarginAccount::set_holding`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NoRoom;
+
+impl<M: Get<u32>, C: Get<u32>> Default for MarginAccount<M, C> {
 	fn default() -> Self {
-		Self { cash: 0, positions: BoundedVec::new() }
+		Self { cash: 0, positions: BoundedVec::new(), collateral: BoundedVec::new() }
 	}
 }
 
-impl<M: Get<u32>> MarginAccount<M> {
+impl<M: Get<u32>, C: Get<u32>> MarginAccount<M, C> {
 	/// Whether the account holds nothing and can be removed from storage.
 	pub fn is_empty(&self) -> bool {
-		self.cash == 0 && self.positions.is_empty()
+		self.cash == 0 && self.positions.is_empty() && self.collateral.is_empty()
+	}
+
+	/// The amount of collateral `asset` held.
+	pub fn holding(&self, asset: AssetId) -> Balance {
+		self.collateral
+			.iter()
+			.find(|(a, _)| *a == asset)
+			.map_or(0, |(_, amount)| *amount)
+	}
+
+	/// Sets the holding of `asset` to `amount` (removed at zero), keeping asset order. Fails,
+	/// changing nothing, when a new asset finds the list full.
+	pub fn set_holding(&mut self, asset: AssetId, amount: Balance) -> Result<(), NoRoom> {
+		match self.collateral.binary_search_by_key(&asset, |(a, _)| *a) {
+			Ok(i) if amount == 0 => {
+				self.collateral.remove(i);
+			},
+			Ok(i) => {
+				if let Some(slot) = self.collateral.get_mut(i) {
+					slot.1 = amount;
+				}
+			},
+			Err(_) if amount == 0 => {},
+			Err(i) => self.collateral.try_insert(i, (asset, amount)).map_err(|_| NoRoom)?,
+		}
+		Ok(())
 	}
 }
 

@@ -399,7 +399,7 @@ impl Generator {
 		let held = if asset == asset_ids::USD {
 			pallet_margin::Accounts::<Runtime>::get(who).map_or(0, |a| a.cash.max(0) as u128)
 		} else {
-			pallet_margin::Collateral::<Runtime>::get(who, asset).unwrap_or_default()
+			pallet_margin::Accounts::<Runtime>::get(who).map_or(0, |a| a.holding(asset))
 		};
 		let share = 1 + u128::from(self.below(4));
 		let amount = self.amount(held / share);

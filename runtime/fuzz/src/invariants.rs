@@ -265,8 +265,10 @@ pub fn supplies() -> Result<(), Violation> {
 		})?;
 	}
 	let mut entries: BTreeMap<AssetId, u128> = BTreeMap::new();
-	for (_, asset, balance) in pallet_margin::Collateral::<Runtime>::iter() {
-		*entries.entry(asset).or_default() += balance;
+	for (_, account) in pallet_margin::Accounts::<Runtime>::iter() {
+		for (asset, balance) in account.collateral {
+			*entries.entry(asset).or_default() += balance;
+		}
 	}
 	for (asset, total) in pallet_margin::TotalCollateral::<Runtime>::iter() {
 		let sum = entries.remove(&asset).unwrap_or_default();
@@ -498,7 +500,8 @@ pub fn minimum_sizes(events: &[RuntimeEvent]) -> Result<(), Violation> {
 				let Some(params) = pallet_margin::CollateralAssets::<Runtime>::get(asset) else {
 					continue;
 				};
-				let held = pallet_margin::Collateral::<Runtime>::get(who, asset).unwrap_or(0);
+				let held =
+					pallet_margin::Accounts::<Runtime>::get(who).map_or(0, |a| a.holding(*asset));
 				ensure(held == 0 || held >= params.min_amount, "minimum-sizes", || {
 					format!("{who} holds {held} of asset {asset}, minimum {}", params.min_amount)
 				})?;

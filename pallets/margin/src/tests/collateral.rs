@@ -19,8 +19,8 @@ fn deposits_of_every_collateral_kind_are_recorded_exactly() {
 		deposit(ALICE, NATIVE, 7 * NATIVE_UNIT);
 		deposit(BOB, DOT, DOT_UNIT);
 		assert_eq!(cash(ALICE), usd(1_000) as i128);
-		assert_eq!(Collateral::<Test>::get(ALICE, DOT), Some(3 * DOT_UNIT));
-		assert_eq!(Collateral::<Test>::get(ALICE, NATIVE), Some(7 * NATIVE_UNIT));
+		assert_eq!(held(ALICE, DOT), Some(3 * DOT_UNIT));
+		assert_eq!(held(ALICE, NATIVE), Some(7 * NATIVE_UNIT));
 		assert_eq!(TotalCollateral::<Test>::get(DOT), 4 * DOT_UNIT);
 		assert_eq!(AllAssets::balance(DOT, &ALICE), (INITIAL - 3) * DOT_UNIT);
 		assert_eq!(Margin::health(&ALICE), Some(HealthState::Healthy));
@@ -38,7 +38,7 @@ fn an_emptying_deposit_credits_exactly_what_custody_received() {
 		let custody_before = AllAssets::balance(DOT, &Margin::custody_account());
 		deposit(ALICE, DOT, all - 1);
 		let received = AllAssets::balance(DOT, &Margin::custody_account()) - custody_before;
-		assert_eq!(Collateral::<Test>::get(ALICE, DOT), Some(received));
+		assert_eq!(held(ALICE, DOT), Some(received));
 		assert_eq!(received, all, "the dust was lost");
 		assert_eq!(AllAssets::total_issuance(DOT), supply);
 		System::assert_last_event(
@@ -60,7 +60,7 @@ fn withdrawals_return_funds_and_clear_empty_entries() {
 		assert_ok!(Margin::withdraw(RuntimeOrigin::signed(ALICE), USD, usd(700)));
 		assert_ok!(Margin::withdraw(RuntimeOrigin::signed(ALICE), DOT, 2 * DOT_UNIT));
 		assert_eq!(Accounts::<Test>::get(ALICE), None);
-		assert_eq!(Collateral::<Test>::get(ALICE, DOT), None);
+		assert_eq!(held(ALICE, DOT), None);
 		assert_eq!(TotalCollateral::<Test>::get(DOT), 0);
 		assert_eq!(AllAssets::balance(USD, &ALICE), INITIAL * USD_UNIT);
 		assert_eq!(AllAssets::balance(DOT, &ALICE), INITIAL * DOT_UNIT);
@@ -251,9 +251,9 @@ fn invariants_catch_unrecorded_losses() {
 		TotalCollateral::<Test>::insert(DOT, 999);
 		assert!(Margin::do_try_state().is_err(), "total below the entries");
 		TotalCollateral::<Test>::insert(DOT, 1_001);
-		Collateral::<Test>::insert(BOB, DOT, 1);
+		force_holding(BOB, DOT, 1);
 		assert!(Margin::do_try_state().is_err(), "custody holds less than recorded");
-		Collateral::<Test>::remove(BOB, DOT);
+		force_holding(BOB, DOT, 0);
 		TotalCollateral::<Test>::insert(DOT, 1_000);
 		assert_ok!(Margin::do_try_state());
 		Vault::<Test>::put(1);

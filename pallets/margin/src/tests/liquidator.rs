@@ -85,8 +85,8 @@ fn collateral_is_seized_and_a_shortfall_covered_as_far_as_the_payer_can() {
 			Event::CollateralSeized { who: ALICE, asset: DOT, amount: 100 * DOT_UNIT, to: FUND }
 				.into(),
 		);
-		assert_eq!(Collateral::<Test>::get(ALICE, DOT), None);
-		assert_eq!(Collateral::<Test>::get(FUND, DOT), Some(100 * DOT_UNIT));
+		assert_eq!(held(ALICE, DOT), None);
+		assert_eq!(held(FUND, DOT), Some(100 * DOT_UNIT));
 		// Marked crossed instead of re-indexed: found whatever the prices, its earlier entries
 		// kept until its next re-index.
 		let (_, triggers) = crate::Triggers::<Test>::get(ALICE).expect("indexed");

@@ -255,6 +255,6 @@ fn no_trade_leaves_a_dust_position_and_no_transfer_a_dust_holding() {
 		assert_noop!(withdraw(2 * DOT_UNIT), Error::<Test>::CollateralTooSmall);
 		assert_ok!(withdraw(DOT_UNIT));
 		assert_ok!(withdraw(DOT_UNIT + DOT_UNIT / 10));
-		assert_eq!(Collateral::<Test>::get(ALICE, DOT), None);
+		assert_eq!(held(ALICE, DOT), None);
 	});
 }
