@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Regenerates the weights: builds the node (it always carries the `runtime-benchmarks`
-# feature, see scripts/lib.sh), runs `benchmark pallet` on the development genesis for each
-# project pallet, writing pallets/<name>/src/weights.rs from
+# Regenerates the weights: builds the runtime (it always carries the `runtime-benchmarks`
+# feature, see scripts/lib.sh) and the SDK's benchmarking host, `frame-omni-bencher`, in the
+# `production` profile (LTO, one codegen unit) as a validator's node is built (see
+# benchmarks/bencher.sh), then runs `benchmark pallet` on the runtime's wasm and its development
+# preset for each project pallet, writing pallets/<name>/src/weights.rs from
 # benchmarks/pallet-weight-template.hbs, and for each SDK pallet whose weights the runtime sets,
-# writing runtime/src/weights/<pallet>.rs from benchmarks/runtime-weight-template.hbs.
+# writing runtime/src/weights/<pallet>.rs from benchmarks/runtime-weight-template.hbs. The wasm
+# the host executes is the one the node embeds; only the host (storage, hashing, allocator,
+# the wasm compiler) is built apart, in its own target directory.
 #
 # Usage: benchmarks/generate-weights.sh [--quick] [--only PALLET[,PALLET...]]
 #   --quick: 2 steps x 1 repeat, to check the plumbing; committed weights use the defaults.
@@ -27,6 +31,7 @@ selected() { [[ -z "$only" || "$only" == *",$1,"* ]]; }
 
 "$ROOT/scripts/setup.sh"
 build_node
+BENCHER="$("$ROOT/benchmarks/bencher.sh")"
 # Paths relative to the workspace root, so the generated headers name no machine's directories.
 cd "$ROOT"
 
@@ -35,8 +40,10 @@ cd "$ROOT"
 # its blocks are imported without a storage proof and its weights ignore proof size, so timing
 # the calls with a recorder attached would charge every block for work the node never does.
 bench() {
-	"$NODE_BIN" benchmark pallet \
-		--chain dev \
+	"$BENCHER" v1 benchmark pallet \
+		--runtime "$RUNTIME_WASM" \
+		--genesis-builder runtime \
+		--genesis-builder-preset development \
 		--extrinsic '*' \
 		--steps "$steps" \
 		--repeat "$repeat" \

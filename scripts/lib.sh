@@ -15,6 +15,8 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/perpchain/target}"
 # one set of compiled dependencies.
 FEATURES="runtime-benchmarks,try-runtime"
 NODE_BIN="$CARGO_TARGET_DIR/debug/perpchain-node"
+# The runtime's wasm as the node embeds it (substrate-wasm-builder builds it optimized).
+RUNTIME_WASM="$CARGO_TARGET_DIR/debug/wbuild/perpchain-runtime/perpchain_runtime.wasm"
 
 log() { printf '==> %s\n' "$*" >&2; }
 

@@ -566,12 +566,14 @@ fn beyond_the_threshold_a_bankrupt_traders_loss_is_recovered_from_the_best_ranke
 /// measured value (benchmarks/CAPACITY.md), so that a heavier liquidation fails here. (The
 /// benchmarked account holds every collateral asset and starts `MaxAuctionsPerLiquidation`
 /// auctions since issue 17: 253 on the weights of 2026-12-01, 240 before on a lighter case;
-/// 201 on those of 2026-12-02, once every closed position also leaves the ADL profit order.)
-const PINNED_LIQUIDATIONS_PER_BLOCK: u32 = 201;
+/// 201 on those of 2026-12-02, once every closed position also leaves the ADL profit order;
+/// 184 on the same weights once the feeds' room counts one feed of every asset per feeder, the
+/// real bound, instead of one feed of 8 values when a feeder could send two.)
+const PINNED_LIQUIDATIONS_PER_BLOCK: u32 = 184;
 /// The same for accounts with one position each, whose batches report less than they declare
-/// (296; 305 before the profit order, 348 when the benchmarked account held one collateral
-/// asset).
-const PINNED_ONE_POSITION_LIQUIDATIONS_PER_BLOCK: u32 = 296;
+/// (270; 296 with the smaller feed room, 305 before the profit order, 348 when the benchmarked
+/// account held one collateral asset).
+const PINNED_ONE_POSITION_LIQUIDATIONS_PER_BLOCK: u32 = 270;
 
 #[test]
 fn the_liquidations_a_congested_block_holds_follow_from_the_weights_in_use() {
@@ -631,7 +633,15 @@ fn capacity_report() {
 	println!("| block ref time | {:.0} ms |", ms(c.block));
 	println!("| normal class (full under congestion) | {:.0} ms |", ms(c.normal));
 	println!("| reserved operational share | {:.0} ms |", ms(c.reserved));
-	println!("| one oracle feed at its bounds (8 values, 16 feeders) | {:.3} ms |", ms(c.feed));
+	let values: u32 =
+		<<Runtime as pallet_perp_oracle::Config>::MaxValuesPerFeed as frame_support::traits::Get<
+			u32,
+		>>::get();
+	println!(
+		"| one oracle feed at its bounds ({values} values, {} feeders) | {:.3} ms |",
+		c.feeds_per_block,
+		ms(c.feed)
+	);
 	println!(
 		"| feeds a block at the bounds ({} feeders) | {:.3} ms |",
 		c.feeds_per_block,

@@ -25,6 +25,7 @@ impl<T: Config> Pallet<T> {
 		let at = feeders.binary_search(&who).map_err(|_| Error::<T>::NotFeeder)?;
 		feeders.remove(at);
 		Feeders::<T>::put(feeders);
+		FedIn::<T>::remove(&who);
 		let assets: Vec<AssetId> = Assets::<T>::iter_keys().collect();
 		for asset in assets {
 			if RawValues::<T>::take(asset, &who).is_some() {
@@ -82,39 +83,43 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Whether `who` may feed `values` now: a feeder, feeding listed assets once each, valid
-	/// prices, none already fed by it in this block. Writes nothing: `feed` runs it first,
+	/// Whether `who` may feed `values` now: a feeder that has not fed in this block, feeding
+	/// listed assets once each, at valid prices. Writes nothing: `feed` runs it first,
 	/// and the runtime runs it at the pool, so that only a feed that would be accepted takes
 	/// the operational space.
 	pub fn check_feed(who: &T::AccountId, values: &[(AssetId, Price)]) -> DispatchResult {
 		ensure!(Feeders::<T>::get().binary_search(who).is_ok(), Error::<T>::NoPermission);
 		ensure!(!values.is_empty(), Error::<T>::EmptyFeed);
 		let max_price = T::MaxPrice::get();
-		let block = frame_system::Pallet::<T>::block_number();
 		let mut seen: Vec<AssetId> = Vec::with_capacity(values.len());
 		for (asset, price) in values {
 			ensure!(Assets::<T>::contains_key(asset), Error::<T>::UnknownAsset);
 			ensure!(!price.is_zero() && *price <= max_price, Error::<T>::InvalidPrice);
 			ensure!(!seen.contains(asset), Error::<T>::DuplicateAsset);
-			ensure!(
-				RawValues::<T>::get(asset, who).is_none_or(|v| v.block != block),
-				Error::<T>::AlreadyFed
-			);
 			seen.push(*asset);
 		}
+		// Once a block, whatever the assets: the feeds' room counts one feed per feeder.
+		let block = frame_system::Pallet::<T>::block_number();
+		ensure!(FedIn::<T>::get(who) != Some(block), Error::<T>::AlreadyFed);
 		Ok(())
 	}
 
-	pub(crate) fn do_feed(who: T::AccountId, values: FeedValuesOf<T>) -> DispatchResult {
+	/// Records `who`'s feed of `values` and re-aggregates their assets; returns how many
+	/// feeders there are (what aggregation's cost grows with).
+	pub(crate) fn do_feed(
+		who: T::AccountId,
+		values: FeedValuesOf<T>,
+	) -> Result<u32, DispatchError> {
 		Self::check_feed(&who, &values)?;
 		let block = frame_system::Pallet::<T>::block_number();
 		let now = Self::now();
+		FedIn::<T>::insert(&who, block);
 		for (asset, price) in values {
 			RawValues::<T>::insert(asset, &who, RawValue { price, at: now, block });
 			Self::deposit_event(Event::PriceFed { feeder: who.clone(), asset, price });
 			Self::aggregate(asset, true);
 		}
-		Ok(())
+		Ok(Feeders::<T>::decode_len().unwrap_or(0) as u32)
 	}
 
 	/// The values of `asset` newer than `max_age`, with their feeders.
@@ -355,6 +360,9 @@ impl<T: Config> Pallet<T> {
 		ensure!(feeders.windows(2).all(|w| w[0] < w[1]), "feeder set not sorted or has duplicates");
 		ensure!(Assets::<T>::count() <= T::MaxAssets::get(), "more assets than MaxAssets");
 		ensure!(Self::ensure_valid_params(&Params::<T>::get()).is_ok(), "parameters out of bounds");
+		for feeder in FedIn::<T>::iter_keys() {
+			ensure!(feeders.binary_search(&feeder).is_ok(), "a non-feeder's feed recorded");
+		}
 		for (asset, feeder, value) in RawValues::<T>::iter() {
 			ensure!(feeders.binary_search(&feeder).is_ok(), "raw value from a non-feeder");
 			ensure!(Assets::<T>::contains_key(asset), "raw value for an unlisted asset");

@@ -25,7 +25,7 @@ pub mod pallet {
 	use super::*;
 	use alloc::vec::Vec;
 	use frame_support::{
-		dispatch::{DispatchClass, Pays},
+		dispatch::{DispatchClass, Pays, PostDispatchInfo},
 		pallet_prelude::*,
 		traits::UnixTime,
 	};
@@ -99,6 +99,13 @@ pub mod pallet {
 		RawValueOf<T>,
 		OptionQuery,
 	>;
+
+	/// The block of each feeder's last feed: a feeder feeds at most once a block, so the feeds
+	/// of a block are bounded by the feeders (`MaxFeeders` feeds of at most `MaxValuesPerFeed`
+	/// values), which is the room liquidations leave them.
+	#[pallet::storage]
+	pub type FedIn<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, BlockNumberFor<T>, OptionQuery>;
 
 	/// The current aggregate per asset.
 	#[pallet::storage]
@@ -185,7 +192,7 @@ pub mod pallet {
 		DuplicateAsset,
 		/// The feed is empty.
 		EmptyFeed,
-		/// The feeder already submitted a value for this asset in this block.
+		/// The feeder has fed in this block already (one feed a block carries every asset).
 		AlreadyFed,
 		/// A parameter is out of its bounds.
 		InvalidParams,
@@ -201,6 +208,11 @@ pub mod pallet {
 			assert!(T::MaxFeeders::get() > 0, "MaxFeeders must be positive");
 			assert!(T::MaxAssets::get() > 0, "MaxAssets must be positive");
 			assert!(T::MaxValuesPerFeed::get() > 0, "MaxValuesPerFeed must be positive");
+			// A feeder feeds once a block: one feed must be able to carry every asset.
+			assert!(
+				T::MaxValuesPerFeed::get() >= T::MaxAssets::get(),
+				"MaxValuesPerFeed must cover MaxAssets"
+			);
 			assert!(!T::MaxPrice::get().is_zero(), "MaxPrice must be positive");
 			assert!(
 				Self::ensure_valid_params(&T::DefaultParams::get()).is_ok(),
@@ -269,8 +281,11 @@ pub mod pallet {
 		))]
 		pub fn feed(origin: OriginFor<T>, values: FeedValuesOf<T>) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
-			Self::do_feed(who, values)?;
-			Ok(Pays::No.into())
+			let count = values.len() as u32;
+			let feeders = Self::do_feed(who, values)?;
+			// Declared for `MaxFeeders` feeders, charged for those that exist.
+			let actual = T::WeightInfo::feed(count, feeders);
+			Ok(PostDispatchInfo { actual_weight: Some(actual), pays_fee: Pays::No })
 		}
 
 		/// Start pricing `asset`.

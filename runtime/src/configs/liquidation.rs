@@ -67,7 +67,8 @@ pub const LIQUIDATION_PRIORITY: u64 = MAX_OPERATIONAL_PRIORITY + 1;
 const _: () = assert!(LIQUIDATION_PRIORITY < FEED_PRIORITY);
 
 /// The room liquidations leave the oracle feeds in every block: every one of `MaxFeeders`
-/// feeders feeding `MaxValuesPerFeed` values, each with the operational extrinsic base.
+/// feeders feeding `MaxValuesPerFeed` values (every asset), each with the operational extrinsic
+/// base. A feeder feeds at most once a block (`Oracle::check_feed`), so this is the bound.
 pub struct FeedRoom;
 
 impl FeedRoom {

@@ -30,7 +30,8 @@ impl pallet_perp_oracle::Config for Runtime {
 	type Time = Timestamp;
 	type MaxFeeders = ConstU32<16>;
 	type MaxAssets = ConstU32<16>;
-	type MaxValuesPerFeed = ConstU32<8>;
+	// One feed a block carries every asset (a feeder feeds at most once a block).
+	type MaxValuesPerFeed = ConstU32<16>;
 	type MaxPrice = MaxPrice;
 	type DefaultParams = DefaultOracleParams;
 	type AuthorityId = pallet_perp_oracle::offchain::crypto::FeederId;

@@ -243,6 +243,36 @@ fn feed_rejects_bad_input_without_a_trace() {
 }
 
 #[test]
+fn a_feeder_feeds_once_a_block_whatever_the_assets() {
+	run_test(|| {
+		assert_ok!(feed(ALICE, vec![(BTC, p(5))]));
+		// A second feed of other assets in the same block would take a second feed's room.
+		assert_noop!(feed(ALICE, vec![(ETH, p(5))]), Error::<Test>::AlreadyFed);
+		assert_ok!(feed(BOB, vec![(ETH, p(5))]));
+		next_block(6_000);
+		assert_ok!(feed(ALICE, vec![(ETH, p(6))]));
+		// A removed feeder leaves no trace.
+		assert_ok!(Oracle::remove_feeder(RuntimeOrigin::root(), ALICE));
+		assert!(crate::FedIn::<Test>::get(ALICE).is_none());
+		assert_ok!(Oracle::do_try_state());
+	});
+}
+
+#[test]
+fn a_feed_is_charged_for_the_feeders_that_exist() {
+	use frame_support::dispatch::GetDispatchInfo;
+	run_test(|| {
+		let call = crate::Call::<Test>::feed { values: values(vec![(BTC, p(5)), (ETH, p(5))]) };
+		let declared = call.get_dispatch_info().call_weight;
+		assert_eq!(declared, <() as crate::WeightInfo>::feed(2, MAX_FEEDERS));
+		let info = Oracle::feed(RuntimeOrigin::signed(ALICE), values(vec![(BTC, p(5))])).unwrap();
+		let feeders = crate::Feeders::<Test>::get().len() as u32;
+		assert!(feeders < MAX_FEEDERS);
+		assert_eq!(info.actual_weight, Some(<() as crate::WeightInfo>::feed(1, feeders)));
+	});
+}
+
+#[test]
 fn feeders_are_managed_by_governance_only() {
 	run_test(|| {
 		assert_noop!(
