@@ -403,6 +403,8 @@ impl<T: Config> Pallet<T> {
 		let mut reductions = Vec::with_capacity(closes.len());
 		// Each close's position before and after, for the profit order.
 		let mut reranks = Vec::with_capacity(closes.len());
+		// The markets of the positions left, for the valuation after the closes.
+		let mut known = Vec::with_capacity(closes.len());
 		// Nothing is written until every close has succeeded.
 		let su = T::SettlementUnit::get();
 		let overflow = || DispatchError::from(ArithmeticError::Overflow);
@@ -448,6 +450,9 @@ impl<T: Config> Pallet<T> {
 				*slot = new;
 			}
 			reranks.push((old, new, params.unit));
+			if remaining != 0 {
+				known.push((market, params));
+			}
 			reductions.push(perp_primitives::Reduction { closed, remaining, realized, penalty });
 		}
 
@@ -455,7 +460,7 @@ impl<T: Config> Pallet<T> {
 		let after = if account.is_empty() {
 			None
 		} else {
-			Self::snapshot(&account, Pricing::Liquidation).ok()
+			Self::snapshot_with(&account, Pricing::Liquidation, known).ok()
 		};
 		Self::store_account(who, &account);
 		match &after {
@@ -608,6 +613,16 @@ impl<T: Config> Pallet<T> {
 		account: &MarginAccountOf<T>,
 		pricing: Pricing,
 	) -> Result<Snapshot<T>, DispatchError> {
+		Self::snapshot_with(account, pricing, Vec::new())
+	}
+
+	/// [`Self::snapshot`] with the parameters of some markets already read (`known`, taken
+	/// instead of reading them again).
+	pub(crate) fn snapshot_with(
+		account: &MarginAccountOf<T>,
+		pricing: Pricing,
+		mut known: Vec<(MarketId, MarketParamsOf<T>)>,
+	) -> Result<Snapshot<T>, DispatchError> {
 		let mut all_fresh = true;
 		// Each asset's price is read once, however many markets and holdings share it.
 		let mut seen: Vec<(AssetId, perp_primitives::PriceInfo)> = Vec::new();
@@ -647,7 +662,10 @@ impl<T: Config> Pallet<T> {
 		}
 		let mut markets = Vec::with_capacity(account.positions.len());
 		for position in &account.positions {
-			let params = Markets::<T>::get(position.market).ok_or(Error::<T>::UnknownMarket)?;
+			let params = match known.iter().position(|(market, _)| *market == position.market) {
+				Some(i) => known.swap_remove(i).1,
+				None => Markets::<T>::get(position.market).ok_or(Error::<T>::UnknownMarket)?,
+			};
 			let (price, _) = price_of(params.asset, false)?;
 			markets.push((*position, params, price));
 		}
