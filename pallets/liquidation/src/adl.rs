@@ -24,6 +24,7 @@
 //! account's leverage moves with every price it is exposed to, so no order of it can be kept
 //! on chain, and a ranking the chain cannot check is one the block author chooses.
 
+use crate::types::Stage;
 use crate::{pallet::*, types::AdlTarget};
 use alloc::vec::Vec;
 use frame_support::{ensure, pallet_prelude::*};
@@ -164,7 +165,7 @@ impl<T: Config> Pallet<T> {
 	/// What any `deleverage` needs: the breaker runs, there is an excess to recover (returned)
 	/// and `max` is within `1..=MaxBatch`.
 	pub(crate) fn ensure_deleverage(max: u32) -> Result<Balance, DispatchError> {
-		ensure!(Breaker::<T>::get() == BreakerLevel::Running, Error::<T>::BreakerActive);
+		ensure!(Breaker::<T>::get().allows(Stage::Liquidation), Error::<T>::BreakerActive);
 		let excess = Self::adl_excess();
 		ensure!(excess > 0, Error::<T>::NothingToDeleverage);
 		ensure!(max > 0, Error::<T>::EmptyBatch);

@@ -8,6 +8,7 @@
 //! unpaid goes back to the debt stage once the owner has no other auction open: new auctions of
 //! collateral it still holds, or else the shortfall stage.
 
+use crate::types::Stage;
 use crate::{
 	pallet::*,
 	types::{AuctionId, Step},
@@ -166,7 +167,7 @@ impl<T: Config> Pallet<T> {
 		max_amount: Balance,
 		max_price: Price,
 	) -> Result<bool, DispatchError> {
-		ensure!(Breaker::<T>::get() < BreakerLevel::NoAuctions, Error::<T>::BreakerActive);
+		ensure!(Breaker::<T>::get().allows(Stage::Auction), Error::<T>::BreakerActive);
 		ensure!(max_amount > 0, Error::<T>::ZeroAmount);
 		let mut auction = Auctions::<T>::get(id).ok_or(Error::<T>::UnknownAuction)?;
 		let now = frame_system::Pallet::<T>::block_number();
@@ -235,7 +236,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	pub(crate) fn do_restart(keeper: T::AccountId, id: AuctionId) -> DispatchResult {
-		ensure!(Breaker::<T>::get() < BreakerLevel::NoAuctions, Error::<T>::BreakerActive);
+		ensure!(Breaker::<T>::get().allows(Stage::Auction), Error::<T>::BreakerActive);
 		let mut auction = Auctions::<T>::get(id).ok_or(Error::<T>::UnknownAuction)?;
 		let now = frame_system::Pallet::<T>::block_number();
 		ensure!(Self::needs_restart(&auction, now), Error::<T>::AuctionRunning);

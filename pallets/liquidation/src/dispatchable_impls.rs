@@ -1,6 +1,7 @@
 //! The `do_*` functions behind the calls: the breaker, the partial-liquidation stage (a), the
 //! hand-over to the collateral stage (b, in `auction.rs`) and the shortfall stage (c).
 
+use crate::types::{BreakerLevel, Stage};
 use crate::{
 	pallet::*,
 	types::{ClosedPosition, Outcome, Step},
@@ -40,7 +41,7 @@ impl<T: Config> Pallet<T> {
 	/// and the weight they did not use for holding fewer positions than the most an account
 	/// may (see `lighter_by`).
 	pub(crate) fn do_liquidate(accounts: &AccountsOf<T>) -> Result<(u32, Weight), DispatchError> {
-		ensure!(Breaker::<T>::get() == BreakerLevel::Running, Error::<T>::BreakerActive);
+		ensure!(Breaker::<T>::get().allows(Stage::Liquidation), Error::<T>::BreakerActive);
 		Self::ensure_batch(accounts)?;
 		let mut done = 0;
 		let mut unused = Weight::zero();
@@ -62,20 +63,6 @@ impl<T: Config> Pallet<T> {
 		Ok((done, unused))
 	}
 
-	/// How much less than the worst case `liquidate` declares per account (`MaxPositions`
-	/// positions) liquidating an account that holds `positions` costs: the difference of
-	/// `liquidate_positions`, which is measured over a full batch, shared out per account. An
-	/// account without positions (its debt stage only) counts as one position.
-	pub fn lighter_by(positions: u32) -> Weight {
-		use crate::WeightInfo;
-		let max = T::Margin::max_positions().max(1);
-		let held = positions.clamp(1, max);
-		let batch = u64::from(T::MaxBatch::get().max(1));
-		let difference = T::WeightInfo::liquidate_positions(max)
-			.saturating_sub(T::WeightInfo::liquidate_positions(held));
-		Weight::from_parts(difference.ref_time() / batch, difference.proof_size() / batch)
-	}
-
 	/// A keeper's signed liquidation of `who`: the waterfall, then the keeper's share of the
 	/// penalties the account could pay (`Outcome::collected_penalty`), from the insurance fund:
 	/// a keeper earns nothing from bad debt. Returns whether the waterfall did anything (it does
@@ -84,7 +71,7 @@ impl<T: Config> Pallet<T> {
 		keeper: T::AccountId,
 		who: T::AccountId,
 	) -> Result<bool, DispatchError> {
-		ensure!(Breaker::<T>::get() == BreakerLevel::Running, Error::<T>::BreakerActive);
+		ensure!(Breaker::<T>::get().allows(Stage::Liquidation), Error::<T>::BreakerActive);
 		let before = Self::verdict(&who).ok_or(Error::<T>::NotLiquidatable)?;
 		let outcome = Self::run_waterfall(&who, before)?;
 		let reward = T::KeeperShare::get().mul_floor(outcome.collected_penalty());

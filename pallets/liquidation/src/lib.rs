@@ -1,8 +1,5 @@
 #![doc = include_str!("../README.md")]
 #![cfg_attr(not(feature = "std"), no_std)]
-// `ValidateUnsigned` is deprecated in favour of `#[pallet::authorize]`, whose "general"
-// transactions polkadot.js cannot decode yet (ARCHITECTURE §6).
-#![allow(deprecated)]
 // `#[pallet::validate_unsigned]` expands into a let-binding of a unit result.
 #![allow(clippy::let_unit_value)]
 
@@ -13,19 +10,25 @@ pub use weights::WeightInfo;
 
 mod adl;
 mod auction;
+// (The benchmarks and tests time and check the pool's `ValidateUnsigned`, deprecated.)
 #[cfg(feature = "runtime-benchmarks")]
+#[allow(deprecated)]
 mod benchmarking;
+mod block_space;
 mod dispatchable_impls;
+mod impls;
 #[cfg(test)]
 mod mock;
 pub mod offchain;
 #[cfg(test)]
+#[allow(deprecated)]
 mod tests;
 pub mod types;
 pub mod weights;
 
 pub use types::{
-	AdlTarget, AdlView, Auction, AuctionId, AuctionParams, AuctionView, FundView, Step,
+	AdlTarget, AdlView, Auction, AuctionId, AuctionParams, AuctionView, BreakerLevel, FundView,
+	Stage, Step,
 };
 
 /// Prepares state that the benchmarks need and the pallet cannot create itself.
@@ -59,11 +62,8 @@ pub mod pallet {
 		PalletId,
 	};
 	use frame_system::{offchain::CreateBare, pallet_prelude::*};
-	use perp_primitives::{
-		AccountRisk, AssetId, Balance, MarginLiquidator, MarginReader, MarketId, Price,
-		PriceProvider,
-	};
-	use sp_runtime::{traits::AccountIdConversion, Perbill};
+	use perp_primitives::{AssetId, Balance, MarginLiquidator, MarketId, Price, PriceProvider};
+	use sp_runtime::Perbill;
 
 	/// An auction as stored.
 	pub type AuctionOf<T> = Auction<<T as frame_system::Config>::AccountId, BlockNumberFor<T>>;
@@ -73,34 +73,6 @@ pub mod pallet {
 	/// A batch of accounts to liquidate.
 	pub type AccountsOf<T> =
 		BoundedVec<<T as frame_system::Config>::AccountId, <T as Config>::MaxBatch>;
-
-	/// How much of the liquidation machinery may run.
-	#[derive(
-		Clone,
-		Copy,
-		Default,
-		Encode,
-		Decode,
-		DecodeWithMemTracking,
-		Eq,
-		PartialEq,
-		Ord,
-		PartialOrd,
-		Debug,
-		TypeInfo,
-		MaxEncodedLen,
-	)]
-	pub enum BreakerLevel {
-		/// Everything runs.
-		#[default]
-		Running,
-		/// Accounts already in liquidation continue; no new liquidation starts.
-		NoNewLiquidations,
-		/// As above, and no auction may be taken.
-		NoAuctions,
-		/// Nothing runs.
-		Halted,
-	}
 
 	#[pallet::pallet]
 	pub struct Pallet<T>(_);
@@ -516,6 +488,9 @@ pub mod pallet {
 		}
 	}
 
+	// `ValidateUnsigned` is deprecated in favour of `#[pallet::authorize]`, whose "general"
+	// transactions polkadot.js cannot decode yet (ARCHITECTURE §6).
+	#[allow(deprecated)]
 	#[pallet::validate_unsigned]
 	impl<T: Config> ValidateUnsigned for Pallet<T> {
 		type Call = Call<T>;
@@ -560,153 +535,13 @@ pub mod pallet {
 			match call {
 				Call::liquidate { accounts } => {
 					Self::ensure_batch(accounts).map_err(|_| InvalidTransaction::Custom(0))?;
-					if Breaker::<T>::get() != BreakerLevel::Running {
+					if !Breaker::<T>::get().allows(Stage::Liquidation) {
 						return Err(InvalidTransaction::Stale.into());
 					}
 					Ok(())
 				},
 				_ => Self::validate_unsigned(TransactionSource::InBlock, call).map(|_| ()),
 			}
-		}
-	}
-
-	impl<T: Config> Pallet<T> {
-		/// Whether the block can still take `call` (at its declared weight, with the extrinsic
-		/// base) and then `FeedRoom`, by the rules of the operational class: within its
-		/// `max_total`, and within its `reserved` share once the block is full.
-		fn ensure_feed_room(call: &Call<T>) -> Result<(), TransactionValidityError> {
-			use frame_support::dispatch::{DispatchClass, GetDispatchInfo};
-			let limits = <T as frame_system::Config>::BlockWeights::get();
-			let class = limits.get(DispatchClass::Operational);
-			let needed = call
-				.get_dispatch_info()
-				.total_weight()
-				.saturating_add(class.base_extrinsic)
-				.saturating_add(T::FeedRoom::get());
-			let consumed = frame_system::Pallet::<T>::block_weight();
-			let operational = consumed.get(DispatchClass::Operational).saturating_add(needed);
-			let total = consumed.total().saturating_add(needed);
-			let within_class = class.max_total.is_none_or(|max| operational.all_lte(max));
-			let within_block = total.all_lte(limits.max_block)
-				|| class.reserved.is_none_or(|reserved| operational.all_lte(reserved));
-			if within_class && within_block {
-				Ok(())
-			} else {
-				Err(InvalidTransaction::ExhaustsResources.into())
-			}
-		}
-
-		fn validate_deleverage(source: TransactionSource, max: u32) -> TransactionValidity {
-			if !matches!(source, TransactionSource::Local | TransactionSource::InBlock) {
-				return InvalidTransaction::BadSigner.into();
-			}
-			Self::ensure_deleverageable(max).map_err(|_| InvalidTransaction::Stale)?;
-			let now = frame_system::Pallet::<T>::block_number();
-			ValidTransaction::with_tag_prefix("PerpDeleverage")
-				.priority(T::UnsignedPriority::get())
-				.and_provides(now)
-				.longevity(3)
-				.propagate(false)
-				.build()
-		}
-
-		/// The weight of a take; one that ends its auction may run the debt stage of one
-		/// account, bounded by `liquidate(1)`.
-		pub fn take_weight(ends_auction: bool) -> Weight {
-			let take = T::WeightInfo::take();
-			if ends_auction {
-				take.saturating_add(T::WeightInfo::liquidate(1))
-			} else {
-				take
-			}
-		}
-
-		/// The insurance fund's account: penalties are credited to its margin cash.
-		pub fn insurance_fund() -> T::AccountId {
-			T::PalletId::get().into_account_truncating()
-		}
-
-		/// Up to `limit` accounts liquidatable now, found through margin's risk index.
-		pub fn candidates(limit: u32) -> alloc::vec::Vec<T::AccountId> {
-			T::Margin::candidates(limit).into_iter().filter(Self::may_liquidate).collect()
-		}
-
-		/// The waterfall `who` would go through now, or `None` when it is not liquidatable:
-		/// the liquidation is run and rolled back.
-		pub fn path(who: &T::AccountId) -> Option<alloc::vec::Vec<Step>> {
-			use frame_support::storage::{with_transaction, TransactionOutcome};
-			let before = Self::verdict(who)?;
-			let outcome = with_transaction(|| {
-				TransactionOutcome::Rollback(Ok::<_, DispatchError>(
-					Self::run_waterfall(who, before).ok(),
-				))
-			});
-			outcome.ok().flatten().map(|outcome| outcome.path)
-		}
-
-		/// The open auctions with their prices now.
-		pub fn auction_views() -> alloc::vec::Vec<AuctionView<T::AccountId, BlockNumberFor<T>>> {
-			let now = frame_system::Pallet::<T>::block_number();
-			let mut views: alloc::vec::Vec<_> = Auctions::<T>::iter()
-				.map(|(id, auction)| AuctionView {
-					id,
-					price: Self::auction_price(&auction, now),
-					needs_restart: Self::needs_restart(&auction, now),
-					auction,
-				})
-				.collect();
-			views.sort_by_key(|view| view.id);
-			views
-		}
-
-		/// The insurance fund's account, cash and payouts in this block.
-		pub fn fund_view() -> FundView<T::AccountId> {
-			let account = Self::insurance_fund();
-			let now = frame_system::Pallet::<T>::block_number();
-			FundView {
-				cash: T::Margin::cash(&account),
-				account,
-				paid_this_block: Self::in_block(InsurancePaid::<T>::get(), now),
-				cap_per_block: T::InsuranceCapPerBlock::get(),
-			}
-		}
-
-		/// The vault's socialized loss, the threshold and, of the first `limit` positions in
-		/// deleveraging order, those that may be deleveraged now.
-		pub fn adl_view(limit: u32) -> AdlView<T::AccountId> {
-			AdlView {
-				socialized_loss: SocializedLoss::<T>::get(),
-				threshold: T::AdlThreshold::get(),
-				ranking: Self::adl_ranking(limit),
-			}
-		}
-
-		/// The account that holds the collateral on auction.
-		pub fn auction_account() -> T::AccountId {
-			T::PalletId::get().into_sub_account_truncating(b"auction")
-		}
-
-		/// Whether a new liquidation of `who` may start now: the breaker allows it, the account
-		/// is below its maintenance margin at fresh prices, and it holds positions or, with none
-		/// left, a debt that no open auction of its collateral is raising yet.
-		pub fn may_liquidate(who: &T::AccountId) -> bool {
-			Self::verdict(who).is_some()
-		}
-
-		/// `who` as liquidation values it, if a new liquidation of it may start now (see
-		/// `may_liquidate`): one valuation of the account, which the waterfall starts from.
-		pub(crate) fn verdict(who: &T::AccountId) -> Option<AccountRisk> {
-			if Breaker::<T>::get() != BreakerLevel::Running {
-				return None;
-			}
-			T::Margin::risk(who).filter(|risk| Self::admits(who, risk))
-		}
-
-		/// Whether an account valued at `risk` may be liquidated (see `may_liquidate`).
-		fn admits(who: &T::AccountId, risk: &AccountRisk) -> bool {
-			risk.margins.state().is_liquidatable()
-				&& (risk.margins.maintenance > 0
-					|| (risk.cash < 0 && OpenAuctions::<T>::get(who) == 0))
 		}
 	}
 }

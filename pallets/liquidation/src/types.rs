@@ -1,4 +1,4 @@
-//! The auction types.
+//! The pallet's types: the breaker's levels, auctions, the waterfall's steps and the views.
 
 use alloc::vec::Vec;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
@@ -69,6 +69,53 @@ pub struct Auction<AccountId, BlockNumber> {
 	pub floor: Price,
 	/// The block the auction (re)started in.
 	pub started: BlockNumber,
+}
+
+/// How much of the liquidation machinery may run.
+#[derive(
+	Clone,
+	Copy,
+	Default,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Eq,
+	PartialEq,
+	Ord,
+	PartialOrd,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum BreakerLevel {
+	/// Everything runs.
+	#[default]
+	Running,
+	/// Accounts already in liquidation continue; no new liquidation starts.
+	NoNewLiquidations,
+	/// As above, and no auction may be taken.
+	NoAuctions,
+	/// Nothing runs.
+	Halted,
+}
+
+/// What the breaker stops: each level lets fewer of them run.
+#[derive(Clone, Copy, Eq, PartialEq, Debug)]
+pub enum Stage {
+	/// A new liquidation (by the worker or a keeper), and auto-deleveraging.
+	Liquidation,
+	/// Taking or restarting an auction.
+	Auction,
+}
+
+impl BreakerLevel {
+	/// Whether `stage` may run at this level.
+	pub fn allows(&self, stage: Stage) -> bool {
+		match stage {
+			Stage::Liquidation => *self == BreakerLevel::Running,
+			Stage::Auction => *self < BreakerLevel::NoAuctions,
+		}
+	}
 }
 
 /// One position a liquidation closed, as its account's `Liquidated` event tells it.

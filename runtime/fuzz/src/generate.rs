@@ -594,7 +594,7 @@ impl Generator {
 
 	/// A governance call (wrapped in `sudo` by the caller).
 	fn governance(&mut self) -> RuntimeCall {
-		use pallet_liquidation::pallet::BreakerLevel;
+		use pallet_liquidation::BreakerLevel;
 		match self.below(13) {
 			0..=2 => {
 				let market = self.market();

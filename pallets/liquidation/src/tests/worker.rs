@@ -1,0 +1,173 @@
+//! The offchain worker: discovery, batches, the cursor.
+
+use super::*;
+
+#[test]
+fn the_offchain_worker_submits_the_liquidatable_candidates_in_batches() {
+	let (mut ext, pool_state) = offchain_ext();
+	ext.execute_with(|| {
+		for who in [1, 3, 5, 6, 7] {
+			book(who, 40, 100, 50, &[(0, 100, 30)]);
+		}
+		book(2, 200, 100, 50, &[(0, 100, 30)]);
+		book(4, 40, 100, 50, &[(0, 100, 30)]);
+		Unpriced::set(vec![4]);
+		Candidates::set(vec![1, 2, 3, 4, 5, 6, 7]);
+
+		assert_eq!(Liquidation::offchain_liquidate(1), 5);
+		let submitted: Vec<Extrinsic> = pool_state
+			.write()
+			.transactions
+			.drain(..)
+			.map(|raw| Extrinsic::decode(&mut &raw[..]).unwrap())
+			.collect();
+		let batches: Vec<Vec<u64>> = submitted
+			.iter()
+			.map(|xt| match &xt.function {
+				RuntimeCall::Liquidation(Call::liquidate { accounts }) => accounts.to_vec(),
+				other => panic!("unexpected call {other:?}"),
+			})
+			.collect();
+		// The healthy (2) and unpriced (4) candidates are left out; batches of MaxBatch = 3.
+		assert_eq!(batches, vec![vec![1, 3, 5], vec![6, 7]]);
+		for xt in submitted {
+			assert!(xt.is_bare());
+			let RuntimeCall::Liquidation(call) = xt.function else { unreachable!() };
+			assert_ok!(Liquidation::validate_unsigned(TransactionSource::Local, &call));
+			assert_ok!(call.dispatch_bypass_filter(RuntimeOrigin::none()));
+		}
+		assert!([1, 3, 5, 6, 7].iter().all(|who| Reduced::get().iter().any(|r| r.0 == *who)));
+
+		// With the breaker engaged the worker does nothing.
+		assert_ok!(Liquidation::set_breaker(
+			RuntimeOrigin::root(),
+			BreakerLevel::NoNewLiquidations
+		));
+		assert_eq!(Liquidation::offchain_liquidate(2), 0);
+		assert!(pool_state.read().transactions.is_empty());
+		assert_ok!(Liquidation::do_try_state());
+	});
+}
+
+#[test]
+fn the_worker_covers_a_long_candidate_list_over_several_runs_from_a_cursor() {
+	let (mut ext, pool_state) = offchain_ext();
+	ext.execute_with(|| {
+		let accounts: Vec<u64> = (100..130).collect();
+		for who in &accounts {
+			book(*who, 40, 100, 50, &[(0, 100, 30)]);
+		}
+		Candidates::set(accounts.clone());
+		let submitted = || drain_submitted(&pool_state);
+		// MaxBatch 3 × 4 batches: 12 a run.
+		assert_eq!(Liquidation::offchain_liquidate(1), 12);
+		assert_eq!(submitted(), accounts[..12].to_vec());
+		// Their batches ran and took them out of the list: the next run goes on with the 12
+		// after them, not 12 further.
+		Candidates::set(accounts[12..].to_vec());
+		assert_eq!(Liquidation::offchain_liquidate(2), 12);
+		assert_eq!(submitted(), accounts[12..24].to_vec());
+		// These batches still wait in the pool: the next run skips their accounts.
+		assert_eq!(Liquidation::offchain_liquidate(3), 6);
+		assert_eq!(submitted(), accounts[24..].to_vec());
+		// It reached the end: once the batches of the second run have run, the next run
+		// starts over; the accounts of the third are still waiting and are skipped.
+		Candidates::set(accounts[24..].to_vec());
+		assert_eq!(Liquidation::offchain_liquidate(4), 0);
+		// A run that submitted nothing skips nobody: batches that never ran are sent again.
+		assert_eq!(Liquidation::offchain_liquidate(5), 6);
+		assert_eq!(submitted(), accounts[24..].to_vec());
+		assert_ok!(Liquidation::do_try_state());
+	});
+}
+
+#[test]
+fn the_worker_submits_the_largest_shortfalls_first_and_its_cursor_misses_no_one() {
+	let (mut ext, pool_state) = offchain_ext();
+	ext.execute_with(|| {
+		// Twelve candidates a run (MaxBatch 3 × 4 batches): 100..112 in list order, their
+		// shortfalls below maintenance (50) rising with the account: 10 to 21.
+		let accounts: Vec<u64> = (100..115).collect();
+		for (i, who) in accounts.iter().enumerate() {
+			book(*who, 40 - i as i128, 100, 50, &[(0, 100, 30)]);
+		}
+		Candidates::set(accounts.clone());
+		// Room for two batches only (the first one's refund admits the second): the six
+		// largest shortfalls of the window go first.
+		let (declared, light) = Liquidation::batch_weights([1, 1, 1].into_iter());
+		ReservedShare::set(Some(declared.saturating_add(light)));
+		assert_eq!(Liquidation::offchain_liquidate(1), 6);
+		assert_eq!(drain_submitted(&pool_state), vec![111, 110, 109, 108, 107, 106]);
+		// They ran: the next run starts from the first account of the window it left, so
+		// none of 100..106 is skipped.
+		Candidates::set(accounts[..6].iter().chain(&accounts[12..]).copied().collect());
+		assert_eq!(Liquidation::offchain_liquidate(2), 6);
+		assert_eq!(drain_submitted(&pool_state), vec![114, 113, 112, 105, 104, 103]);
+		assert_ok!(Liquidation::do_try_state());
+	});
+}
+
+#[test]
+fn a_run_that_finds_no_liquidatable_account_moves_its_window_on() {
+	let (mut ext, pool_state) = offchain_ext();
+	ext.execute_with(|| {
+		// 12 candidates whose band was crossed but who are healthy, then 5 liquidatable.
+		let healthy: Vec<u64> = (100..112).collect();
+		let liquidatable: Vec<u64> = (200..205).collect();
+		for who in &healthy {
+			book(*who, 200, 100, 50, &[(0, 100, 30)]);
+		}
+		for who in &liquidatable {
+			book(*who, 40, 100, 50, &[(0, 100, 30)]);
+		}
+		Candidates::set([healthy.clone(), liquidatable.clone()].concat());
+		// The first run looks at 12 candidates and finds none; the next looks further.
+		assert_eq!(Liquidation::offchain_liquidate(1), 0);
+		assert_eq!(Liquidation::offchain_liquidate(2), 5);
+		assert_eq!(drain_submitted(&pool_state), liquidatable);
+		// Their batches wait: a run skips them, looks at the 12 healthy ones again and submits
+		// nothing; its cursor is past them.
+		assert_eq!(Liquidation::offchain_liquidate(3), 0);
+		// The list shrinks below the cursor: the run starts over instead of finding nothing.
+		Candidates::set(healthy[..5].to_vec());
+		for who in &healthy[..5] {
+			book(*who, 40, 100, 50, &[(0, 100, 30)]);
+		}
+		assert_eq!(Liquidation::offchain_liquidate(4), 5);
+		assert_eq!(drain_submitted(&pool_state), healthy[..5].to_vec());
+		assert_ok!(Liquidation::do_try_state());
+	});
+}
+
+#[test]
+fn a_run_submits_more_batches_when_its_accounts_hold_fewer_positions() {
+	let (mut ext, pool_state) = offchain_ext();
+	ext.execute_with(|| {
+		// Room for a worst-case batch and what a batch of one-position accounts is charged.
+		let (declared, light) = Liquidation::batch_weights([1, 1, 1].into_iter());
+		assert!(light.ref_time() < declared.ref_time());
+		ReservedShare::set(Some(declared.saturating_add(light)));
+		let light_accounts: Vec<u64> = (1..=9).collect();
+		for who in &light_accounts {
+			book(*who, 20, 100, 50, &[(0, 100, 50)]);
+		}
+		let eight: Vec<_> = (0..8).map(|market| (market, 100, 5)).collect();
+		let heavy_accounts: Vec<u64> = (11..=16).collect();
+		for who in &heavy_accounts {
+			book(*who, 20, 100, 50, &eight);
+		}
+		let submitted = || drain_submitted(&pool_state);
+		// One-position accounts: the refund of the first batch admits a second, not a third.
+		Candidates::set(light_accounts.clone());
+		assert_eq!(Liquidation::offchain_liquidate(1), 6);
+		assert_eq!(submitted(), light_accounts[..6].to_vec());
+		// The next run goes on after the last account submitted.
+		assert_eq!(Liquidation::offchain_liquidate(2), 3);
+		assert_eq!(submitted(), light_accounts[6..].to_vec());
+		// Worst-case accounts: one batch.
+		Candidates::set(heavy_accounts.clone());
+		assert_eq!(Liquidation::offchain_liquidate(3), 3);
+		assert_eq!(submitted(), heavy_accounts[..3].to_vec());
+		assert_ok!(Liquidation::do_try_state());
+	});
+}
