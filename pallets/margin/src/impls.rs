@@ -1,6 +1,6 @@
 //! The traits this pallet provides to other pallets.
 
-use crate::{dispatchable_impls::Pricing, pallet::*};
+use crate::{pallet::*, valuation::Pricing};
 use frame_support::traits::Get;
 use perp_primitives::{AccountRisk, Balance, HealthState};
 

@@ -19,9 +19,10 @@
 //! once a price has left its band while it stayed healthy.
 
 use crate::{
-	dispatchable_impls::{Pricing, Snapshot},
 	pallet::*,
-	risk, Bucket, Trigger,
+	risk,
+	valuation::{Pricing, Snapshot},
+	Bucket, Trigger,
 };
 use alloc::{collections::btree_map::BTreeMap, vec::Vec};
 use frame_support::traits::Get;

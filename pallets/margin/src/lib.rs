@@ -3,9 +3,9 @@
 
 extern crate alloc;
 
-pub use dispatchable_impls::{Pricing, Snapshot, STALE_COLLATERAL_SHARE};
 pub use pallet::*;
 pub use types::*;
+pub use valuation::{Pricing, Snapshot, STALE_COLLATERAL_SHARE};
 pub use weights::WeightInfo;
 
 #[cfg(feature = "runtime-benchmarks")]
@@ -13,6 +13,7 @@ mod benchmarking;
 mod dispatchable_impls;
 mod impls;
 mod index;
+mod ledger;
 pub mod migrations;
 #[cfg(test)]
 mod mock;
@@ -20,7 +21,10 @@ mod ranking;
 pub mod risk;
 #[cfg(test)]
 mod tests;
+#[cfg(any(feature = "try-runtime", test))]
+mod try_state;
 pub mod types;
+mod valuation;
 pub mod weights;
 
 /// Prepares state that the benchmarks need and the pallet cannot create itself.

@@ -1,0 +1,214 @@
+//! How an account is valued: the prices it is taken at (`Pricing`), the snapshot of its
+//! holdings at those prices, and the views derived from one snapshot.
+
+use crate::{
+	pallet::*,
+	risk::{self, CollateralLine, Health, PositionLine},
+	Position,
+};
+use alloc::vec::Vec;
+use frame_support::pallet_prelude::*;
+use perp_primitives::{AssetId, Balance, MarketId, Price, PriceProvider, PriceStatus};
+use sp_runtime::{ArithmeticError, Perbill};
+
+/// How prices are taken when an account is evaluated.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Pricing {
+	/// Every price involved must be `Fresh` (adding risk, withdrawing).
+	FreshOnly,
+	/// Every market's price must be `Fresh`; collateral whose price is not (stale, frozen or
+	/// missing) counts at its last price for [`STALE_COLLATERAL_SHARE`] of its weight, and is
+	/// not offered to auction (liquidating): a stale collateral price lowers what the account
+	/// is worth, it does not keep its positions from being liquidated.
+	Liquidation,
+	/// The last known prices, whatever their status (reporting).
+	LastKnown,
+}
+
+/// What counts, in a liquidation's valuation, of a collateral's weighted value while its price
+/// is not fresh.
+pub const STALE_COLLATERAL_SHARE: Perbill = Perbill::from_percent(50);
+
+/// An account's collateral and positions with the prices they were valued at.
+pub struct Snapshot<T: Config> {
+	/// USD cash.
+	pub cash: i128,
+	/// Collateral holdings by asset.
+	pub collateral: Vec<(AssetId, CollateralLine)>,
+	/// Positions with their market and its price.
+	pub markets: Vec<(Position, MarketParamsOf<T>, Price)>,
+	/// Whether every price taken was fresh.
+	pub all_fresh: bool,
+	/// The collateral assets valued without a fresh price (`Pricing::Liquidation`).
+	pub unpriced: Vec<AssetId>,
+}
+
+impl<T: Config> Snapshot<T> {
+	/// The positions as `risk` takes them.
+	pub fn position_lines(&self) -> Vec<PositionLine<'_>> {
+		self.markets
+			.iter()
+			.map(|(position, params, price)| PositionLine {
+				size: position.size,
+				cost: position.cost,
+				unit: params.unit,
+				price: *price,
+				tiers: &params.tiers,
+			})
+			.collect()
+	}
+
+	/// The collateral as `risk` takes it.
+	pub fn collateral_lines(&self) -> Vec<CollateralLine> {
+		self.collateral.iter().map(|(_, line)| *line).collect()
+	}
+
+	/// The positions as liquidation sees them, largest maintenance margin first (ties by
+	/// market id).
+	pub fn position_risks(&self) -> Vec<perp_primitives::PositionRisk> {
+		let su = T::SettlementUnit::get();
+		let mut risks: Vec<_> = self
+			.position_lines()
+			.iter()
+			.zip(&self.markets)
+			.map(|(line, (position, params, price))| {
+				let notional = line.notional(su).unwrap_or(Balance::MAX);
+				perp_primitives::PositionRisk {
+					market: position.market,
+					size: position.size,
+					unit: params.unit,
+					price: *price,
+					cost: line.cost.unsigned_abs(),
+					// (A PnL beyond 128 bits counts as none: such a position is not ranked.)
+					pnl: line.pnl(su).unwrap_or_default(),
+					initial: risk::requirement(notional, line.tiers, risk::initial),
+					maintenance: risk::requirement(notional, line.tiers, risk::maintenance),
+					discount: params.liquidation_discount,
+					max_partial: params.max_partial_liquidation,
+				}
+			})
+			.collect();
+		risks.sort_by(|a, b| b.maintenance.cmp(&a.maintenance).then(a.market.cmp(&b.market)));
+		risks
+	}
+
+	/// The non-settlement collateral as liquidation sees it, asset id order.
+	pub fn collateral_risks(&self) -> Vec<perp_primitives::CollateralRisk> {
+		let mut holdings: Vec<_> = self
+			.collateral
+			.iter()
+			.filter(|(asset, _)| !self.unpriced.contains(asset))
+			.map(|(asset, line)| perp_primitives::CollateralRisk {
+				asset: *asset,
+				amount: line.amount,
+				unit: line.unit,
+				price: line.price,
+			})
+			.collect();
+		holdings.sort_by_key(|h| h.asset);
+		holdings
+	}
+
+	/// The account as liquidation sees it; `None` on overflow.
+	pub fn account_risk(&self) -> Option<perp_primitives::AccountRisk> {
+		Some(perp_primitives::AccountRisk {
+			margins: self.health()?.into(),
+			cash: self.cash,
+			positions: self.position_risks(),
+			collateral: self.collateral_risks(),
+			unpriced_collateral: !self.unpriced.is_empty(),
+		})
+	}
+
+	/// Equity and requirements; `None` on overflow.
+	pub fn health(&self) -> Option<Health> {
+		risk::evaluate(
+			self.cash,
+			&self.collateral_lines(),
+			&self.position_lines(),
+			T::SettlementUnit::get(),
+		)
+	}
+}
+impl<T: Config> Pallet<T> {
+	/// The cash, collateral and positions of `account`, at prices taken as `pricing` says.
+	pub(crate) fn snapshot(
+		account: &MarginAccountOf<T>,
+		pricing: Pricing,
+	) -> Result<Snapshot<T>, DispatchError> {
+		Self::snapshot_with(account, pricing, Vec::new())
+	}
+
+	/// [`Self::snapshot`] with the parameters of some markets already read (`known`, taken
+	/// instead of reading them again).
+	pub(crate) fn snapshot_with(
+		account: &MarginAccountOf<T>,
+		pricing: Pricing,
+		mut known: Vec<(MarketId, MarketParamsOf<T>)>,
+	) -> Result<Snapshot<T>, DispatchError> {
+		let mut all_fresh = true;
+		// Each asset's price is read once, however many markets and holdings share it.
+		let mut seen: Vec<(AssetId, perp_primitives::PriceInfo)> = Vec::new();
+		// The price of `asset` and whether it is fresh, or the error `pricing` makes of it.
+		let mut price_of =
+			|asset: AssetId, collateral: bool| -> Result<(Price, bool), DispatchError> {
+				let info = match seen.iter().find(|(a, _)| *a == asset) {
+					Some((_, info)) => *info,
+					None => {
+						let info = T::Prices::price(asset);
+						seen.push((asset, info));
+						info
+					},
+				};
+				let fresh = info.status == PriceStatus::Fresh;
+				all_fresh &= fresh;
+				match pricing {
+					Pricing::FreshOnly if !fresh => Err(Error::<T>::PriceNotFresh.into()),
+					Pricing::Liquidation if !fresh && !collateral => {
+						Err(Error::<T>::PriceNotFresh.into())
+					},
+					_ => Ok((info.price, fresh)),
+				}
+			};
+		let mut unpriced = Vec::new();
+		let mut collateral = Vec::with_capacity(account.collateral.len());
+		for &(asset, amount) in &account.collateral {
+			let params = CollateralAssets::<T>::get(asset).ok_or(Error::<T>::UnknownAsset)?;
+			let (price, fresh) = price_of(asset, true)?;
+			let weight = if fresh || pricing != Pricing::Liquidation {
+				params.weight
+			} else {
+				unpriced.push(asset);
+				STALE_COLLATERAL_SHARE * params.weight
+			};
+			collateral.push((asset, CollateralLine { amount, unit: params.unit, price, weight }));
+		}
+		let mut markets = Vec::with_capacity(account.positions.len());
+		for position in &account.positions {
+			let params = match known.iter().position(|(market, _)| *market == position.market) {
+				Some(i) => known.swap_remove(i).1,
+				None => Markets::<T>::get(position.market).ok_or(Error::<T>::UnknownMarket)?,
+			};
+			let (price, _) = price_of(params.asset, false)?;
+			markets.push((*position, params, price));
+		}
+		Ok(Snapshot { cash: account.cash, collateral, markets, all_fresh, unpriced })
+	}
+
+	/// `who`'s snapshot as liquidation values it (`Pricing::Liquidation`); `None` without an
+	/// account or a fresh price of a market it holds.
+	pub(crate) fn liquidation_snapshot(who: &T::AccountId) -> Option<Snapshot<T>> {
+		let account = Accounts::<T>::get(who)?;
+		Self::snapshot(&account, Pricing::Liquidation).ok()
+	}
+
+	/// Evaluates `account` as [`Self::snapshot`] describes.
+	pub fn evaluate(
+		account: &MarginAccountOf<T>,
+		pricing: Pricing,
+	) -> Result<Health, DispatchError> {
+		Self::snapshot(account, pricing)?
+			.health()
+			.ok_or_else(|| ArithmeticError::Overflow.into())
+	}
+}
