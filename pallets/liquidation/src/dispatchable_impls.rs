@@ -1,19 +1,72 @@
 //! The `do_*` functions behind the calls: the breaker, the partial-liquidation stage (a), the
 //! hand-over to the collateral stage (b, in `auction.rs`) and the shortfall stage (c).
 
-use crate::types::{BreakerLevel, Stage};
+use crate::types::{BlockTally, BreakerLevel, Stage};
 use crate::{
 	pallet::*,
 	types::{ClosedPosition, Outcome, Step},
 };
 use alloc::vec::Vec;
-use frame_support::{ensure, pallet_prelude::*};
+use frame_support::{ensure, pallet_prelude::*, CloneNoBound};
 use frame_system::pallet_prelude::BlockNumberFor;
 use perp_primitives::{
 	units_for_usd, usd_value, AccountRisk, Balance, Close, MarginLiquidator, MarginReader, Margins,
-	PositionRisk, Price,
+	MarketId, PositionRisk, Price,
 };
 use sp_runtime::{traits::Saturating, FixedU128, Rounding};
+
+/// Each market's notional closed by liquidations in this block: read from `LiquidatedNotional`
+/// once per market and written back once (`store`), however many accounts a batch closes.
+#[derive(CloneNoBound)]
+pub(crate) struct Notional<T: Config> {
+	now: BlockNumberFor<T>,
+	/// (market, closed in this block, changed since read).
+	markets: Vec<(MarketId, Balance, bool)>,
+}
+
+impl<T: Config> Notional<T> {
+	/// A tally of the block being built, nothing read yet.
+	pub(crate) fn new() -> Self {
+		Self { now: frame_system::Pallet::<T>::block_number(), markets: Vec::new() }
+	}
+
+	/// The entry of `market`, read on first use (always there: found, or just pushed).
+	fn entry(&mut self, market: MarketId) -> Option<&mut (MarketId, Balance, bool)> {
+		let at = match self.markets.iter().position(|(m, ..)| *m == market) {
+			Some(at) => at,
+			None => {
+				let used = LiquidatedNotional::<T>::get(market).in_block(&self.now);
+				self.markets.push((market, used, false));
+				self.markets.len().saturating_sub(1)
+			},
+		};
+		self.markets.get_mut(at)
+	}
+
+	/// The notional closed in `market` so far in this block (the whole cap, were its entry
+	/// missing: nothing more closes).
+	pub(crate) fn used(&mut self, market: MarketId) -> Balance {
+		self.entry(market).map_or(Balance::MAX, |entry| entry.1)
+	}
+
+	/// Counts `notional` more closed in `market`.
+	pub(crate) fn add(&mut self, market: MarketId, notional: Balance) {
+		if let Some(entry) = self.entry(market) {
+			entry.1 = entry.1.saturating_add(notional);
+			entry.2 = true;
+		}
+	}
+
+	/// Writes the markets whose tally changed.
+	pub(crate) fn store(&self) {
+		for (market, amount, changed) in &self.markets {
+			if *changed {
+				let tally = BlockTally { block: self.now, amount: *amount };
+				LiquidatedNotional::<T>::insert(market, tally);
+			}
+		}
+	}
+}
 
 impl<T: Config> Pallet<T> {
 	pub(crate) fn do_set_breaker(to: BreakerLevel) -> DispatchResult {
@@ -45,21 +98,29 @@ impl<T: Config> Pallet<T> {
 		Self::ensure_batch(accounts)?;
 		let mut done = 0;
 		let mut unused = Weight::zero();
+		// Each market's notional closed in this block, read once for the batch, written once.
+		let mut closed = Notional::<T>::new();
 		for who in accounts.iter() {
 			let Some(before) = Self::verdict(who) else {
 				Self::deposit_event(Event::Skipped { who: who.clone() });
 				continue;
 			};
 			unused = unused.saturating_add(Self::lighter_by(before.positions.len() as u32));
-			// One account's failure (rolled back) does not stop the others.
-			if let Err(error) =
-				frame_support::storage::with_storage_layer(|| Self::run_waterfall(who, before))
-			{
-				log::warn!(target: crate::offchain::LOG_TARGET, "liquidation failed: {error:?}");
-				Self::deposit_event(Event::LiquidationFailed { who: who.clone(), error });
+			// One account's failure (rolled back, its closes not counted) does not stop the
+			// others.
+			let mut with = closed.clone();
+			match frame_support::storage::with_storage_layer(|| {
+				Self::run_waterfall(who, before, &mut with)
+			}) {
+				Ok(_) => closed = with,
+				Err(error) => {
+					log::warn!(target: crate::offchain::LOG_TARGET, "liquidation failed: {error:?}");
+					Self::deposit_event(Event::LiquidationFailed { who: who.clone(), error });
+				},
 			}
 			done += 1;
 		}
+		closed.store();
 		Ok((done, unused))
 	}
 
@@ -73,7 +134,9 @@ impl<T: Config> Pallet<T> {
 	) -> Result<bool, DispatchError> {
 		ensure!(Breaker::<T>::get().allows(Stage::Liquidation), Error::<T>::BreakerActive);
 		let before = Self::verdict(&who).ok_or(Error::<T>::NotLiquidatable)?;
-		let outcome = Self::run_waterfall(&who, before)?;
+		let mut closed = Notional::<T>::new();
+		let outcome = Self::run_waterfall(&who, before, &mut closed)?;
+		closed.store();
 		let reward = T::KeeperShare::get().mul_floor(outcome.collected_penalty());
 		if reward > 0 && keeper != who {
 			T::Margin::transfer_cash(&Self::insurance_fund(), &keeper, reward)?;
@@ -83,13 +146,15 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The waterfall for one liquidatable account, valued `before` just now (`verdict`):
-	/// stage (a) on its positions, then, with none left, its debt (see `settle_debt`). Margin
-	/// keeps the account's risk-index entries exact at every step.
+	/// stage (a) on its positions, counting its closes in `closed`, then, with none left, its
+	/// debt (see `settle_debt`). Margin keeps the account's risk-index entries exact at every
+	/// step.
 	pub(crate) fn run_waterfall(
 		who: &T::AccountId,
 		before: AccountRisk,
+		closed: &mut Notional<T>,
 	) -> Result<Outcome, DispatchError> {
-		let (mut outcome, now) = Self::reduce_positions(who, before)?;
+		let (mut outcome, now) = Self::reduce_positions(who, before, closed)?;
 		if !outcome.positions_left && OpenAuctions::<T>::get(who) == 0 {
 			Self::settle_debt(who, now, &mut outcome.path)?;
 		}
@@ -139,11 +204,11 @@ impl<T: Config> Pallet<T> {
 		}
 		let debt = debt.unsigned_abs();
 		let now = frame_system::Pallet::<T>::block_number();
-		let paid = Self::in_block(InsurancePaid::<T>::get(), now);
+		let paid = InsurancePaid::<T>::get().in_block(&now);
 		let room = T::InsuranceCapPerBlock::get().saturating_sub(paid);
 		let uncovered = T::Margin::cover_shortfall(who, &Self::insurance_fund(), room)?;
 		let insurance = debt.saturating_sub(uncovered);
-		InsurancePaid::<T>::put((now, paid.saturating_add(insurance)));
+		InsurancePaid::<T>::put(BlockTally { block: now, amount: paid.saturating_add(insurance) });
 		let socialized = if uncovered > 0 { T::Margin::absorb_shortfall(who)? } else { 0 };
 		SocializedLoss::<T>::mutate(|loss| *loss = loss.saturating_add(socialized));
 		path.push(Step::Shortfall { insurance, socialized });
@@ -176,6 +241,7 @@ impl<T: Config> Pallet<T> {
 	fn reduce_positions(
 		who: &T::AccountId,
 		risk: AccountRisk,
+		closed: &mut Notional<T>,
 	) -> Result<(Outcome, Option<AccountRisk>), DispatchError> {
 		let before = risk.margins;
 		let exposures = &risk.positions;
@@ -189,18 +255,17 @@ impl<T: Config> Pallet<T> {
 			return Ok((outcome, Some(risk)));
 		}
 		let full = Self::needs_full_liquidation(&before, exposures);
-		let now = frame_system::Pallet::<T>::block_number();
 		let su = T::Margin::settlement_unit();
 		let mut planned = Vec::with_capacity(exposures.len());
 		let mut predicted = before;
 		for position in exposures {
-			let Some((close, used)) = Self::plan_close(who, position, full, now, su) else {
+			let Some(close) = Self::plan_close(who, position, full, closed, su) else {
 				continue;
 			};
 			if !full {
 				predicted = Self::after_step(&predicted, position, &close, su);
 			}
-			planned.push((position, close, used));
+			planned.push((position, close));
 			if !full && Self::is_restored(&predicted) {
 				break;
 			}
@@ -211,15 +276,15 @@ impl<T: Config> Pallet<T> {
 			// (Every market's cap for the block is reached: the account is as it was.)
 			Some(risk.clone())
 		} else {
-			let closes: Vec<Close> = planned.iter().map(|(_, close, _)| *close).collect();
+			let closes: Vec<Close> = planned.iter().map(|(_, close)| *close).collect();
 			let fund = Self::insurance_fund();
 			let reduced = T::Margin::reduce_positions(who, &closes, T::Penalty::get(), &fund)?;
 			let mut open = exposures.len();
-			for ((position, close, used), reduction) in planned.iter().zip(&reduced.reductions) {
+			for ((position, close), reduction) in planned.iter().zip(&reduced.reductions) {
 				let notional =
 					usd_value(reduction.closed, position.unit, close.price, su, Rounding::Up)
 						.unwrap_or(Balance::MAX);
-				LiquidatedNotional::<T>::insert(close.market, (now, used.saturating_add(notional)));
+				closed.add(close.market, notional);
 				if reduction.remaining == 0 {
 					open -= 1;
 				}
@@ -297,19 +362,20 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// What stage (a) closes of `position` now, with the market's notional closed so far in
-	/// this block: all of it (`full`) or its partial share, at the discounted price, within the
-	/// market's cap for the block. `None`, with a `Deferred` event, once the cap is reached.
+	/// this block (`closed`): all of it (`full`) or its partial share, at the discounted price,
+	/// within the market's cap for the block. `None`, with a `Deferred` event, once the cap is
+	/// reached.
 	fn plan_close(
 		who: &T::AccountId,
 		position: &PositionRisk,
 		full: bool,
-		now: BlockNumberFor<T>,
+		closed: &mut Notional<T>,
 		su: Balance,
-	) -> Option<(Close, Balance)> {
+	) -> Option<Close> {
 		let size = position.size.unsigned_abs();
 		let amount = if full { size } else { position.max_partial.mul_ceil(size).max(1) };
 		let price = Self::liquidation_price(position.price, position.discount, position.size > 0);
-		let used = Self::in_block(LiquidatedNotional::<T>::get(position.market), now);
+		let used = closed.used(position.market);
 		let room = T::MaxLiquidatedNotionalPerBlock::get().saturating_sub(used);
 		// (Room beyond what 128 bits can express caps nothing.)
 		let affordable =
@@ -319,20 +385,7 @@ impl<T: Config> Pallet<T> {
 			Self::deposit_event(Event::Deferred { who: who.clone(), market: position.market });
 			return None;
 		}
-		Some((Close { market: position.market, amount, price }, used))
-	}
-
-	/// What a per-block tally `(block, amount)` holds for block `now`: nothing once the block
-	/// has passed.
-	pub(crate) fn in_block(
-		(block, amount): (BlockNumberFor<T>, Balance),
-		now: BlockNumberFor<T>,
-	) -> Balance {
-		if block == now {
-			amount
-		} else {
-			0
-		}
+		Some(Close { market: position.market, amount, price })
 	}
 
 	/// An account is closed in full below `FullLiquidationBelow` of its maintenance margin

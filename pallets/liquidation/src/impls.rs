@@ -2,7 +2,7 @@
 //! checks behind `ValidateUnsigned`.
 
 use crate::types::Stage;
-use crate::{pallet::*, types::Step, AdlView, AuctionView, FundView};
+use crate::{dispatchable_impls::Notional, pallet::*, types::Step, AdlView, AuctionView, FundView};
 use frame_support::{pallet_prelude::*, traits::Get};
 use frame_system::pallet_prelude::BlockNumberFor;
 use perp_primitives::{AccountRisk, MarginReader};
@@ -65,7 +65,7 @@ impl<T: Config> Pallet<T> {
 		let before = Self::verdict(who)?;
 		let outcome = with_transaction(|| {
 			TransactionOutcome::Rollback(Ok::<_, DispatchError>(
-				Self::run_waterfall(who, before).ok(),
+				Self::run_waterfall(who, before, &mut Notional::<T>::new()).ok(),
 			))
 		});
 		outcome.ok().flatten().map(|outcome| outcome.path)
@@ -93,7 +93,7 @@ impl<T: Config> Pallet<T> {
 		FundView {
 			cash: T::Margin::cash(&account),
 			account,
-			paid_this_block: Self::in_block(InsurancePaid::<T>::get(), now),
+			paid_this_block: InsurancePaid::<T>::get().in_block(&now),
 			cap_per_block: T::InsuranceCapPerBlock::get(),
 		}
 	}

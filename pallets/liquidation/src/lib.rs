@@ -27,8 +27,8 @@ pub mod types;
 pub mod weights;
 
 pub use types::{
-	AdlTarget, AdlView, Auction, AuctionId, AuctionParams, AuctionView, BreakerLevel, FundView,
-	Stage, Step,
+	AdlTarget, AdlView, Auction, AuctionId, AuctionParams, AuctionView, BlockTally, BreakerLevel,
+	FundView, Stage, Step,
 };
 
 /// Prepares state that the benchmarks need and the pallet cannot create itself.
@@ -189,11 +189,11 @@ pub mod pallet {
 	/// The notional liquidation has closed in each market, and in which block.
 	#[pallet::storage]
 	pub type LiquidatedNotional<T: Config> =
-		StorageMap<_, Twox64Concat, MarketId, (BlockNumberFor<T>, Balance), ValueQuery>;
+		StorageMap<_, Twox64Concat, MarketId, BlockTally<BlockNumberFor<T>>, ValueQuery>;
 
 	/// What the insurance fund has paid towards shortfalls, and in which block.
 	#[pallet::storage]
-	pub type InsurancePaid<T: Config> = StorageValue<_, (BlockNumberFor<T>, Balance), ValueQuery>;
+	pub type InsurancePaid<T: Config> = StorageValue<_, BlockTally<BlockNumberFor<T>>, ValueQuery>;
 
 	/// The loss the vault absorbed from shortfalls and auto-deleveraging has not recovered.
 	#[pallet::storage]

@@ -118,6 +118,38 @@ impl BreakerLevel {
 	}
 }
 
+/// What a per-block cap has used: `amount` in block `block`, nothing in any other block.
+#[derive(
+	Clone,
+	Copy,
+	Default,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Eq,
+	PartialEq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct BlockTally<BlockNumber> {
+	/// The block the amount was counted in.
+	pub block: BlockNumber,
+	/// The amount, in USD.
+	pub amount: Balance,
+}
+
+impl<BlockNumber: PartialEq> BlockTally<BlockNumber> {
+	/// What the tally holds for block `now`: nothing once its block has passed.
+	pub fn in_block(&self, now: &BlockNumber) -> Balance {
+		if self.block == *now {
+			self.amount
+		} else {
+			0
+		}
+	}
+}
+
 /// One position a liquidation closed, as its account's `Liquidated` event tells it.
 #[derive(Clone, Copy, Encode, Decode, DecodeWithMemTracking, Eq, PartialEq, Debug, TypeInfo)]
 pub struct ClosedPosition {

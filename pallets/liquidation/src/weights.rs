@@ -58,15 +58,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn set_breaker() -> Weight {
 		// Proof size, measured: `6`
 		// Proof size, estimated: `1486`
-		// Fastest run: 19_111_000 ps.
-		Weight::from_parts(20_452_000, 1486)
+		// Fastest run: 19_775_000 ps.
+		Weight::from_parts(22_807_000, 1486)
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 	/// Storage: `Liquidation::Breaker` (r:1 w:0)
 	/// Proof: `Liquidation::Breaker` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::Accounts` (r:18 w:18)
-	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(514), added: 2989, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Accounts` (r:17 w:17)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(353), added: 2828, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Collateral` (r:146 w:34)
+	/// Proof: `Margin::Collateral` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::CollateralAssets` (r:8 w:0)
 	/// Proof: `Margin::CollateralAssets` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	/// Storage: `Oracle::Aggregates` (r:10 w:0)
@@ -85,10 +87,6 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::OpenInterest` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Triggers` (r:18 w:16)
 	/// Proof: `Margin::Triggers` (`max_values`: None, `max_size`: Some(277), added: 2752, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::CounterForTriggers` (r:1 w:1)
-	/// Proof: `Margin::CounterForTriggers` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::RiskVersion` (r:1 w:0)
-	/// Proof: `Margin::RiskVersion` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::OpenAuctions` (r:16 w:16)
 	/// Proof: `Liquidation::OpenAuctions` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Params` (r:1 w:0)
@@ -101,26 +99,28 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(132), added: 2607, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::ProfitOrder` (r:0 w:128)
 	/// Proof: `Margin::ProfitOrder` (`max_values`: None, `max_size`: Some(77), added: 2552, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::LowerTriggers` (r:0 w:304)
+	/// Storage: `Margin::LowerTriggers` (r:0 w:16)
 	/// Proof: `Margin::LowerTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Component `n` ranges over `[1, 16]`.
 	fn liquidate(n: u32, ) -> Weight {
-		// Proof size, measured: `3114 + n * (172 ±0)`
-		// Proof size, estimated: `27160 + n * (5214 ±0)`
-		// Fastest run: 1_139_428_000 ps.
-		Weight::from_parts(1_175_919_000, 27160)
-			// Standard error: 11_088_069
-			.saturating_add(Weight::from_parts(913_738_381, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(55))
-			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(n.into())))
+		// Proof size, measured: `3004 + n * (447 ±0)`
+		// Proof size, estimated: `27160 + n * (22959 ±0)`
+		// Fastest run: 1_352_327_000 ps.
+		Weight::from_parts(605_639_266, 27160)
+			// Standard error: 3_298_115
+			.saturating_add(Weight::from_parts(1_114_278_557, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(54))
+			.saturating_add(T::DbWeight::get().reads((14_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(22))
-			.saturating_add(T::DbWeight::get().writes((32_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 5214).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().writes((16_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 22959).saturating_mul(n.into()))
 	}
 	/// Storage: `Liquidation::Breaker` (r:1 w:0)
 	/// Proof: `Liquidation::Breaker` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::Accounts` (r:18 w:18)
-	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(514), added: 2989, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Accounts` (r:17 w:17)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(353), added: 2828, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Collateral` (r:146 w:34)
+	/// Proof: `Margin::Collateral` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::CollateralAssets` (r:8 w:0)
 	/// Proof: `Margin::CollateralAssets` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	/// Storage: `Oracle::Aggregates` (r:10 w:0)
@@ -139,10 +139,6 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::OpenInterest` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Triggers` (r:18 w:16)
 	/// Proof: `Margin::Triggers` (`max_values`: None, `max_size`: Some(277), added: 2752, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::CounterForTriggers` (r:1 w:1)
-	/// Proof: `Margin::CounterForTriggers` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::RiskVersion` (r:1 w:0)
-	/// Proof: `Margin::RiskVersion` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::OpenAuctions` (r:16 w:16)
 	/// Proof: `Liquidation::OpenAuctions` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Params` (r:1 w:0)
@@ -155,26 +151,28 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(132), added: 2607, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::ProfitOrder` (r:0 w:128)
 	/// Proof: `Margin::ProfitOrder` (`max_values`: None, `max_size`: Some(77), added: 2552, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::LowerTriggers` (r:0 w:304)
+	/// Storage: `Margin::LowerTriggers` (r:0 w:16)
 	/// Proof: `Margin::LowerTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Component `p` ranges over `[1, 8]`.
 	fn liquidate_positions(p: u32, ) -> Weight {
-		// Proof size, measured: `5087 + p * (98 ±0)`
-		// Proof size, estimated: `84414 + p * (2764 ±59)`
-		// Fastest run: 10_326_659_000 ps.
-		Weight::from_parts(9_901_597_257, 84414)
-			// Standard error: 102_504_566
-			.saturating_add(Weight::from_parts(1_299_056_127, 0).saturating_mul(p.into()))
-			.saturating_add(T::DbWeight::get().reads(110))
+		// Proof size, measured: `9378 + p * (98 ±0)`
+		// Proof size, estimated: `373436 + p * (2764 ±0)`
+		// Fastest run: 12_575_579_000 ps.
+		Weight::from_parts(13_048_170_901, 373436)
+			// Standard error: 10_556_659
+			.saturating_add(Weight::from_parts(688_189_519, 0).saturating_mul(p.into()))
+			.saturating_add(T::DbWeight::get().reads(253))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(p.into())))
-			.saturating_add(T::DbWeight::get().writes(381))
-			.saturating_add(T::DbWeight::get().writes((20_u64).saturating_mul(p.into())))
+			.saturating_add(T::DbWeight::get().writes(134))
+			.saturating_add(T::DbWeight::get().writes((18_u64).saturating_mul(p.into())))
 			.saturating_add(Weight::from_parts(0, 2764).saturating_mul(p.into()))
 	}
 	/// Storage: `Liquidation::Breaker` (r:1 w:0)
 	/// Proof: `Liquidation::Breaker` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Accounts` (r:16 w:0)
-	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(514), added: 2989, mode: `MaxEncodedLen`)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(353), added: 2828, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Collateral` (r:144 w:0)
+	/// Proof: `Margin::Collateral` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::CollateralAssets` (r:8 w:0)
 	/// Proof: `Margin::CollateralAssets` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	/// Storage: `Oracle::Aggregates` (r:10 w:0)
@@ -187,20 +185,22 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::Markets` (`max_values`: None, `max_size`: Some(289), added: 2764, mode: `MaxEncodedLen`)
 	/// Component `n` ranges over `[1, 16]`.
 	fn skip(n: u32, ) -> Weight {
-		// Proof size, measured: `2644 + n * (86 ±0)`
-		// Proof size, estimated: `27160 + n * (2989 ±0)`
-		// Fastest run: 355_660_000 ps.
-		Weight::from_parts(44_017_728, 27160)
-			// Standard error: 9_421_643
-			.saturating_add(Weight::from_parts(225_844_481, 0).saturating_mul(n.into()))
+		// Proof size, measured: `2534 + n * (361 ±0)`
+		// Proof size, estimated: `27160 + n * (22959 ±0)`
+		// Fastest run: 517_010_000 ps.
+		Weight::from_parts(343_681_099, 27160)
+			// Standard error: 1_450_481
+			.saturating_add(Weight::from_parts(336_837_391, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(29))
-			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 2989).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads((10_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 22959).saturating_mul(n.into()))
 	}
 	/// Storage: `Liquidation::Breaker` (r:1 w:0)
 	/// Proof: `Liquidation::Breaker` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::Accounts` (r:3 w:3)
-	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(514), added: 2989, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Accounts` (r:2 w:2)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(353), added: 2828, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Collateral` (r:11 w:4)
+	/// Proof: `Margin::Collateral` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::CollateralAssets` (r:8 w:0)
 	/// Proof: `Margin::CollateralAssets` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	/// Storage: `Oracle::Aggregates` (r:10 w:0)
@@ -219,10 +219,6 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::OpenInterest` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Triggers` (r:3 w:1)
 	/// Proof: `Margin::Triggers` (`max_values`: None, `max_size`: Some(277), added: 2752, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::CounterForTriggers` (r:1 w:1)
-	/// Proof: `Margin::CounterForTriggers` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::RiskVersion` (r:1 w:0)
-	/// Proof: `Margin::RiskVersion` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::OpenAuctions` (r:1 w:1)
 	/// Proof: `Liquidation::OpenAuctions` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Params` (r:1 w:0)
@@ -235,15 +231,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(132), added: 2607, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::ProfitOrder` (r:0 w:8)
 	/// Proof: `Margin::ProfitOrder` (`max_values`: None, `max_size`: Some(77), added: 2552, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::LowerTriggers` (r:0 w:19)
+	/// Storage: `Margin::LowerTriggers` (r:0 w:1)
 	/// Proof: `Margin::LowerTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	fn liquidate_account() -> Weight {
-		// Proof size, measured: `3287`
-		// Proof size, estimated: `27160`
-		// Fastest run: 1_130_057_000 ps.
-		Weight::from_parts(1_181_626_000, 27160)
-			.saturating_add(T::DbWeight::get().reads(60))
-			.saturating_add(T::DbWeight::get().writes(54))
+		// Proof size, measured: `3451`
+		// Proof size, estimated: `29051`
+		// Fastest run: 1_287_461_000 ps.
+		Weight::from_parts(1_362_827_000, 29051)
+			.saturating_add(T::DbWeight::get().reads(68))
+			.saturating_add(T::DbWeight::get().writes(38))
 	}
 	/// Storage: `Liquidation::Breaker` (r:1 w:0)
 	/// Proof: `Liquidation::Breaker` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
@@ -260,7 +256,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Margin::ProfitOrder` (r:80 w:16)
 	/// Proof: `Margin::ProfitOrder` (`max_values`: None, `max_size`: Some(77), added: 2552, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Accounts` (r:17 w:17)
-	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(514), added: 2989, mode: `MaxEncodedLen`)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(353), added: 2828, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Collateral` (r:144 w:0)
+	/// Proof: `Margin::Collateral` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::CollateralAssets` (r:8 w:0)
 	/// Proof: `Margin::CollateralAssets` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Vault` (r:1 w:1)
@@ -277,17 +275,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::LowerTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Component `n` ranges over `[1, 16]`.
 	fn deleverage(n: u32, ) -> Weight {
-		// Proof size, measured: `4778 + n * (380 ±0)`
-		// Proof size, estimated: `164318 + n * (2989 ±0)`
-		// Fastest run: 4_677_147_000 ps.
-		Weight::from_parts(8_037_757_342, 164318)
-			// Standard error: 34_436_300
-			.saturating_add(Weight::from_parts(467_990_175, 0).saturating_mul(n.into()))
+		// Proof size, measured: `4669 + n * (655 ±0)`
+		// Proof size, estimated: `164318 + n * (22959 ±0)`
+		// Fastest run: 5_137_505_000 ps.
+		Weight::from_parts(4_237_270_135, 164318)
+			// Standard error: 4_228_676
+			.saturating_add(Weight::from_parts(1_045_051_542, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(125))
-			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().reads((12_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(5))
 			.saturating_add(T::DbWeight::get().writes((23_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 2989).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 22959).saturating_mul(n.into()))
 	}
 	/// Storage: `Liquidation::Breaker` (r:1 w:0)
 	/// Proof: `Liquidation::Breaker` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
@@ -295,14 +293,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(132), added: 2607, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Params` (r:1 w:0)
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(48), added: 543, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::Accounts` (r:4 w:4)
-	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(514), added: 2989, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Accounts` (r:4 w:3)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(353), added: 2828, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Triggers` (r:4 w:4)
 	/// Proof: `Margin::Triggers` (`max_values`: None, `max_size`: Some(277), added: 2752, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::CounterForTriggers` (r:1 w:1)
 	/// Proof: `Margin::CounterForTriggers` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::RiskVersion` (r:1 w:0)
 	/// Proof: `Margin::RiskVersion` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Collateral` (r:3 w:2)
+	/// Proof: `Margin::Collateral` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::CounterForAuctions` (r:1 w:1)
 	/// Proof: `Liquidation::CounterForAuctions` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::OpenAuctions` (r:1 w:1)
@@ -315,15 +315,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::SocializedLoss` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Restarts` (r:0 w:1)
 	/// Proof: `Liquidation::Restarts` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::LowerTriggers` (r:0 w:2)
+	/// Storage: `Margin::LowerTriggers` (r:0 w:3)
 	/// Proof: `Margin::LowerTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	fn take() -> Weight {
-		// Proof size, measured: `1104`
-		// Proof size, estimated: `12946`
-		// Fastest run: 390_052_000 ps.
-		Weight::from_parts(401_722_000, 12946)
-			.saturating_add(T::DbWeight::get().reads(18))
-			.saturating_add(T::DbWeight::get().writes(18))
+		// Proof size, measured: `1121`
+		// Proof size, estimated: `12302`
+		// Fastest run: 564_735_000 ps.
+		Weight::from_parts(624_657_000, 12302)
+			.saturating_add(T::DbWeight::get().reads(21))
+			.saturating_add(T::DbWeight::get().writes(20))
 	}
 	/// Storage: `Liquidation::Breaker` (r:1 w:0)
 	/// Proof: `Liquidation::Breaker` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
@@ -340,14 +340,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Oracle::Params` (r:1 w:0)
 	/// Proof: `Oracle::Params` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Accounts` (r:2 w:2)
-	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(514), added: 2989, mode: `MaxEncodedLen`)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(353), added: 2828, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Triggers` (r:2 w:2)
 	/// Proof: `Margin::Triggers` (`max_values`: None, `max_size`: Some(277), added: 2752, mode: `MaxEncodedLen`)
 	fn restart() -> Weight {
-		// Proof size, measured: `1190`
-		// Proof size, estimated: `6968`
-		// Fastest run: 169_079_000 ps.
-		Weight::from_parts(179_188_000, 6968)
+		// Proof size, measured: `1171`
+		// Proof size, estimated: `6646`
+		// Fastest run: 173_356_000 ps.
+		Weight::from_parts(193_327_000, 6646)
 			.saturating_add(T::DbWeight::get().reads(11))
 			.saturating_add(T::DbWeight::get().writes(6))
 	}
@@ -356,19 +356,19 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn set_params() -> Weight {
 		// Proof size, measured: `0`
 		// Proof size, estimated: `0`
-		// Fastest run: 15_560_000 ps.
-		Weight::from_parts(16_627_000, 0)
+		// Fastest run: 15_908_000 ps.
+		Weight::from_parts(17_459_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 	/// Storage: `Margin::Accounts` (r:2 w:2)
-	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(514), added: 2989, mode: `MaxEncodedLen`)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(353), added: 2828, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Triggers` (r:2 w:2)
 	/// Proof: `Margin::Triggers` (`max_values`: None, `max_size`: Some(277), added: 2752, mode: `MaxEncodedLen`)
 	fn fund_insurance() -> Weight {
-		// Proof size, measured: `342`
-		// Proof size, estimated: `6968`
-		// Fastest run: 75_601_000 ps.
-		Weight::from_parts(78_283_000, 6968)
+		// Proof size, measured: `341`
+		// Proof size, estimated: `6646`
+		// Fastest run: 78_270_000 ps.
+		Weight::from_parts(85_219_000, 6646)
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(4))
 	}
@@ -381,15 +381,17 @@ impl WeightInfo for () {
 	fn set_breaker() -> Weight {
 		// Proof size, measured: `6`
 		// Proof size, estimated: `1486`
-		// Fastest run: 19_111_000 ps.
-		Weight::from_parts(20_452_000, 1486)
+		// Fastest run: 19_775_000 ps.
+		Weight::from_parts(22_807_000, 1486)
 			.saturating_add(ParityDbWeight::get().reads(1))
 			.saturating_add(ParityDbWeight::get().writes(1))
 	}
 	/// Storage: `Liquidation::Breaker` (r:1 w:0)
 	/// Proof: `Liquidation::Breaker` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::Accounts` (r:18 w:18)
-	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(514), added: 2989, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Accounts` (r:17 w:17)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(353), added: 2828, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Collateral` (r:146 w:34)
+	/// Proof: `Margin::Collateral` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::CollateralAssets` (r:8 w:0)
 	/// Proof: `Margin::CollateralAssets` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	/// Storage: `Oracle::Aggregates` (r:10 w:0)
@@ -408,10 +410,6 @@ impl WeightInfo for () {
 	/// Proof: `Margin::OpenInterest` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Triggers` (r:18 w:16)
 	/// Proof: `Margin::Triggers` (`max_values`: None, `max_size`: Some(277), added: 2752, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::CounterForTriggers` (r:1 w:1)
-	/// Proof: `Margin::CounterForTriggers` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::RiskVersion` (r:1 w:0)
-	/// Proof: `Margin::RiskVersion` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::OpenAuctions` (r:16 w:16)
 	/// Proof: `Liquidation::OpenAuctions` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Params` (r:1 w:0)
@@ -424,26 +422,28 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(132), added: 2607, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::ProfitOrder` (r:0 w:128)
 	/// Proof: `Margin::ProfitOrder` (`max_values`: None, `max_size`: Some(77), added: 2552, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::LowerTriggers` (r:0 w:304)
+	/// Storage: `Margin::LowerTriggers` (r:0 w:16)
 	/// Proof: `Margin::LowerTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Component `n` ranges over `[1, 16]`.
 	fn liquidate(n: u32, ) -> Weight {
-		// Proof size, measured: `3114 + n * (172 ±0)`
-		// Proof size, estimated: `27160 + n * (5214 ±0)`
-		// Fastest run: 1_139_428_000 ps.
-		Weight::from_parts(1_175_919_000, 27160)
-			// Standard error: 11_088_069
-			.saturating_add(Weight::from_parts(913_738_381, 0).saturating_mul(n.into()))
-			.saturating_add(ParityDbWeight::get().reads(55))
-			.saturating_add(ParityDbWeight::get().reads((5_u64).saturating_mul(n.into())))
+		// Proof size, measured: `3004 + n * (447 ±0)`
+		// Proof size, estimated: `27160 + n * (22959 ±0)`
+		// Fastest run: 1_352_327_000 ps.
+		Weight::from_parts(605_639_266, 27160)
+			// Standard error: 3_298_115
+			.saturating_add(Weight::from_parts(1_114_278_557, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(54))
+			.saturating_add(ParityDbWeight::get().reads((14_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(22))
-			.saturating_add(ParityDbWeight::get().writes((32_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 5214).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().writes((16_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 22959).saturating_mul(n.into()))
 	}
 	/// Storage: `Liquidation::Breaker` (r:1 w:0)
 	/// Proof: `Liquidation::Breaker` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::Accounts` (r:18 w:18)
-	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(514), added: 2989, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Accounts` (r:17 w:17)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(353), added: 2828, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Collateral` (r:146 w:34)
+	/// Proof: `Margin::Collateral` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::CollateralAssets` (r:8 w:0)
 	/// Proof: `Margin::CollateralAssets` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	/// Storage: `Oracle::Aggregates` (r:10 w:0)
@@ -462,10 +462,6 @@ impl WeightInfo for () {
 	/// Proof: `Margin::OpenInterest` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Triggers` (r:18 w:16)
 	/// Proof: `Margin::Triggers` (`max_values`: None, `max_size`: Some(277), added: 2752, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::CounterForTriggers` (r:1 w:1)
-	/// Proof: `Margin::CounterForTriggers` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::RiskVersion` (r:1 w:0)
-	/// Proof: `Margin::RiskVersion` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::OpenAuctions` (r:16 w:16)
 	/// Proof: `Liquidation::OpenAuctions` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Params` (r:1 w:0)
@@ -478,26 +474,28 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(132), added: 2607, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::ProfitOrder` (r:0 w:128)
 	/// Proof: `Margin::ProfitOrder` (`max_values`: None, `max_size`: Some(77), added: 2552, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::LowerTriggers` (r:0 w:304)
+	/// Storage: `Margin::LowerTriggers` (r:0 w:16)
 	/// Proof: `Margin::LowerTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Component `p` ranges over `[1, 8]`.
 	fn liquidate_positions(p: u32, ) -> Weight {
-		// Proof size, measured: `5087 + p * (98 ±0)`
-		// Proof size, estimated: `84414 + p * (2764 ±59)`
-		// Fastest run: 10_326_659_000 ps.
-		Weight::from_parts(9_901_597_257, 84414)
-			// Standard error: 102_504_566
-			.saturating_add(Weight::from_parts(1_299_056_127, 0).saturating_mul(p.into()))
-			.saturating_add(ParityDbWeight::get().reads(110))
+		// Proof size, measured: `9378 + p * (98 ±0)`
+		// Proof size, estimated: `373436 + p * (2764 ±0)`
+		// Fastest run: 12_575_579_000 ps.
+		Weight::from_parts(13_048_170_901, 373436)
+			// Standard error: 10_556_659
+			.saturating_add(Weight::from_parts(688_189_519, 0).saturating_mul(p.into()))
+			.saturating_add(ParityDbWeight::get().reads(253))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(p.into())))
-			.saturating_add(ParityDbWeight::get().writes(381))
-			.saturating_add(ParityDbWeight::get().writes((20_u64).saturating_mul(p.into())))
+			.saturating_add(ParityDbWeight::get().writes(134))
+			.saturating_add(ParityDbWeight::get().writes((18_u64).saturating_mul(p.into())))
 			.saturating_add(Weight::from_parts(0, 2764).saturating_mul(p.into()))
 	}
 	/// Storage: `Liquidation::Breaker` (r:1 w:0)
 	/// Proof: `Liquidation::Breaker` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Accounts` (r:16 w:0)
-	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(514), added: 2989, mode: `MaxEncodedLen`)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(353), added: 2828, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Collateral` (r:144 w:0)
+	/// Proof: `Margin::Collateral` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::CollateralAssets` (r:8 w:0)
 	/// Proof: `Margin::CollateralAssets` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	/// Storage: `Oracle::Aggregates` (r:10 w:0)
@@ -510,20 +508,22 @@ impl WeightInfo for () {
 	/// Proof: `Margin::Markets` (`max_values`: None, `max_size`: Some(289), added: 2764, mode: `MaxEncodedLen`)
 	/// Component `n` ranges over `[1, 16]`.
 	fn skip(n: u32, ) -> Weight {
-		// Proof size, measured: `2644 + n * (86 ±0)`
-		// Proof size, estimated: `27160 + n * (2989 ±0)`
-		// Fastest run: 355_660_000 ps.
-		Weight::from_parts(44_017_728, 27160)
-			// Standard error: 9_421_643
-			.saturating_add(Weight::from_parts(225_844_481, 0).saturating_mul(n.into()))
+		// Proof size, measured: `2534 + n * (361 ±0)`
+		// Proof size, estimated: `27160 + n * (22959 ±0)`
+		// Fastest run: 517_010_000 ps.
+		Weight::from_parts(343_681_099, 27160)
+			// Standard error: 1_450_481
+			.saturating_add(Weight::from_parts(336_837_391, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(29))
-			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 2989).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads((10_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 22959).saturating_mul(n.into()))
 	}
 	/// Storage: `Liquidation::Breaker` (r:1 w:0)
 	/// Proof: `Liquidation::Breaker` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::Accounts` (r:3 w:3)
-	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(514), added: 2989, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Accounts` (r:2 w:2)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(353), added: 2828, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Collateral` (r:11 w:4)
+	/// Proof: `Margin::Collateral` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::CollateralAssets` (r:8 w:0)
 	/// Proof: `Margin::CollateralAssets` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	/// Storage: `Oracle::Aggregates` (r:10 w:0)
@@ -542,10 +542,6 @@ impl WeightInfo for () {
 	/// Proof: `Margin::OpenInterest` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Triggers` (r:3 w:1)
 	/// Proof: `Margin::Triggers` (`max_values`: None, `max_size`: Some(277), added: 2752, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::CounterForTriggers` (r:1 w:1)
-	/// Proof: `Margin::CounterForTriggers` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::RiskVersion` (r:1 w:0)
-	/// Proof: `Margin::RiskVersion` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::OpenAuctions` (r:1 w:1)
 	/// Proof: `Liquidation::OpenAuctions` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Params` (r:1 w:0)
@@ -558,15 +554,15 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(132), added: 2607, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::ProfitOrder` (r:0 w:8)
 	/// Proof: `Margin::ProfitOrder` (`max_values`: None, `max_size`: Some(77), added: 2552, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::LowerTriggers` (r:0 w:19)
+	/// Storage: `Margin::LowerTriggers` (r:0 w:1)
 	/// Proof: `Margin::LowerTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	fn liquidate_account() -> Weight {
-		// Proof size, measured: `3287`
-		// Proof size, estimated: `27160`
-		// Fastest run: 1_130_057_000 ps.
-		Weight::from_parts(1_181_626_000, 27160)
-			.saturating_add(ParityDbWeight::get().reads(60))
-			.saturating_add(ParityDbWeight::get().writes(54))
+		// Proof size, measured: `3451`
+		// Proof size, estimated: `29051`
+		// Fastest run: 1_287_461_000 ps.
+		Weight::from_parts(1_362_827_000, 29051)
+			.saturating_add(ParityDbWeight::get().reads(68))
+			.saturating_add(ParityDbWeight::get().writes(38))
 	}
 	/// Storage: `Liquidation::Breaker` (r:1 w:0)
 	/// Proof: `Liquidation::Breaker` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
@@ -583,7 +579,9 @@ impl WeightInfo for () {
 	/// Storage: `Margin::ProfitOrder` (r:80 w:16)
 	/// Proof: `Margin::ProfitOrder` (`max_values`: None, `max_size`: Some(77), added: 2552, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Accounts` (r:17 w:17)
-	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(514), added: 2989, mode: `MaxEncodedLen`)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(353), added: 2828, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Collateral` (r:144 w:0)
+	/// Proof: `Margin::Collateral` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::CollateralAssets` (r:8 w:0)
 	/// Proof: `Margin::CollateralAssets` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Vault` (r:1 w:1)
@@ -600,17 +598,17 @@ impl WeightInfo for () {
 	/// Proof: `Margin::LowerTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Component `n` ranges over `[1, 16]`.
 	fn deleverage(n: u32, ) -> Weight {
-		// Proof size, measured: `4778 + n * (380 ±0)`
-		// Proof size, estimated: `164318 + n * (2989 ±0)`
-		// Fastest run: 4_677_147_000 ps.
-		Weight::from_parts(8_037_757_342, 164318)
-			// Standard error: 34_436_300
-			.saturating_add(Weight::from_parts(467_990_175, 0).saturating_mul(n.into()))
+		// Proof size, measured: `4669 + n * (655 ±0)`
+		// Proof size, estimated: `164318 + n * (22959 ±0)`
+		// Fastest run: 5_137_505_000 ps.
+		Weight::from_parts(4_237_270_135, 164318)
+			// Standard error: 4_228_676
+			.saturating_add(Weight::from_parts(1_045_051_542, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(125))
-			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().reads((12_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(5))
 			.saturating_add(ParityDbWeight::get().writes((23_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 2989).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 22959).saturating_mul(n.into()))
 	}
 	/// Storage: `Liquidation::Breaker` (r:1 w:0)
 	/// Proof: `Liquidation::Breaker` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
@@ -618,14 +616,16 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(132), added: 2607, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Params` (r:1 w:0)
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(48), added: 543, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::Accounts` (r:4 w:4)
-	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(514), added: 2989, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Accounts` (r:4 w:3)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(353), added: 2828, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Triggers` (r:4 w:4)
 	/// Proof: `Margin::Triggers` (`max_values`: None, `max_size`: Some(277), added: 2752, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::CounterForTriggers` (r:1 w:1)
 	/// Proof: `Margin::CounterForTriggers` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::RiskVersion` (r:1 w:0)
 	/// Proof: `Margin::RiskVersion` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Collateral` (r:3 w:2)
+	/// Proof: `Margin::Collateral` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::CounterForAuctions` (r:1 w:1)
 	/// Proof: `Liquidation::CounterForAuctions` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::OpenAuctions` (r:1 w:1)
@@ -638,15 +638,15 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::SocializedLoss` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Restarts` (r:0 w:1)
 	/// Proof: `Liquidation::Restarts` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::LowerTriggers` (r:0 w:2)
+	/// Storage: `Margin::LowerTriggers` (r:0 w:3)
 	/// Proof: `Margin::LowerTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	fn take() -> Weight {
-		// Proof size, measured: `1104`
-		// Proof size, estimated: `12946`
-		// Fastest run: 390_052_000 ps.
-		Weight::from_parts(401_722_000, 12946)
-			.saturating_add(ParityDbWeight::get().reads(18))
-			.saturating_add(ParityDbWeight::get().writes(18))
+		// Proof size, measured: `1121`
+		// Proof size, estimated: `12302`
+		// Fastest run: 564_735_000 ps.
+		Weight::from_parts(624_657_000, 12302)
+			.saturating_add(ParityDbWeight::get().reads(21))
+			.saturating_add(ParityDbWeight::get().writes(20))
 	}
 	/// Storage: `Liquidation::Breaker` (r:1 w:0)
 	/// Proof: `Liquidation::Breaker` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
@@ -663,14 +663,14 @@ impl WeightInfo for () {
 	/// Storage: `Oracle::Params` (r:1 w:0)
 	/// Proof: `Oracle::Params` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Accounts` (r:2 w:2)
-	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(514), added: 2989, mode: `MaxEncodedLen`)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(353), added: 2828, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Triggers` (r:2 w:2)
 	/// Proof: `Margin::Triggers` (`max_values`: None, `max_size`: Some(277), added: 2752, mode: `MaxEncodedLen`)
 	fn restart() -> Weight {
-		// Proof size, measured: `1190`
-		// Proof size, estimated: `6968`
-		// Fastest run: 169_079_000 ps.
-		Weight::from_parts(179_188_000, 6968)
+		// Proof size, measured: `1171`
+		// Proof size, estimated: `6646`
+		// Fastest run: 173_356_000 ps.
+		Weight::from_parts(193_327_000, 6646)
 			.saturating_add(ParityDbWeight::get().reads(11))
 			.saturating_add(ParityDbWeight::get().writes(6))
 	}
@@ -679,19 +679,19 @@ impl WeightInfo for () {
 	fn set_params() -> Weight {
 		// Proof size, measured: `0`
 		// Proof size, estimated: `0`
-		// Fastest run: 15_560_000 ps.
-		Weight::from_parts(16_627_000, 0)
+		// Fastest run: 15_908_000 ps.
+		Weight::from_parts(17_459_000, 0)
 			.saturating_add(ParityDbWeight::get().writes(1))
 	}
 	/// Storage: `Margin::Accounts` (r:2 w:2)
-	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(514), added: 2989, mode: `MaxEncodedLen`)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(353), added: 2828, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Triggers` (r:2 w:2)
 	/// Proof: `Margin::Triggers` (`max_values`: None, `max_size`: Some(277), added: 2752, mode: `MaxEncodedLen`)
 	fn fund_insurance() -> Weight {
-		// Proof size, measured: `342`
-		// Proof size, estimated: `6968`
-		// Fastest run: 75_601_000 ps.
-		Weight::from_parts(78_283_000, 6968)
+		// Proof size, measured: `341`
+		// Proof size, estimated: `6646`
+		// Fastest run: 78_270_000 ps.
+		Weight::from_parts(85_219_000, 6646)
 			.saturating_add(ParityDbWeight::get().reads(4))
 			.saturating_add(ParityDbWeight::get().writes(4))
 	}

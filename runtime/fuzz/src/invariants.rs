@@ -430,13 +430,15 @@ pub fn caps(block: u32) -> Result<(), Violation> {
 		let cash = <Margin as MarginReader<AccountId>>::cash(&who);
 		ensure(cash >= 0, "fund-in-debt", || format!("the {name} holds {cash} USD"))?;
 	}
-	let (at, paid) = pallet_liquidation::InsurancePaid::<Runtime>::get();
+	let pallet_liquidation::BlockTally { block: at, amount: paid } =
+		pallet_liquidation::InsurancePaid::<Runtime>::get();
 	let cap = <Runtime as pallet_liquidation::Config>::InsuranceCapPerBlock::get();
 	ensure(at != block || paid <= cap, "insurance-cap", || {
 		format!("the fund paid {paid} in block {block}, cap {cap}")
 	})?;
 	let cap = <Runtime as pallet_liquidation::Config>::MaxLiquidatedNotionalPerBlock::get();
-	for (market, (at, notional)) in pallet_liquidation::LiquidatedNotional::<Runtime>::iter() {
+	for (market, tally) in pallet_liquidation::LiquidatedNotional::<Runtime>::iter() {
+		let (at, notional) = (tally.block, tally.amount);
 		ensure(at != block || notional <= cap, "notional-cap", || {
 			format!("market {market}: {notional} liquidated in block {block}, cap {cap}")
 		})?;

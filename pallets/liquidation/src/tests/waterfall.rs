@@ -141,7 +141,10 @@ fn a_markets_notional_cap_per_block_defers_the_rest_to_the_next_block() {
 		let closed = || Reduced::get().iter().map(|r| (r.0, r.2)).collect::<Vec<_>>();
 		assert_eq!(closed(), vec![(1, 30)]);
 		System::assert_has_event(Event::Deferred { who: 2, market: 0 }.into());
-		assert_eq!(crate::LiquidatedNotional::<Test>::get(0), (1, 30));
+		assert_eq!(
+			crate::LiquidatedNotional::<Test>::get(0),
+			crate::BlockTally { block: 1, amount: 30 }
+		);
 		// Nothing is dropped: both stay liquidatable and go on in the next block.
 		assert!(Pallet::<Test>::may_liquidate(&1) && Pallet::<Test>::may_liquidate(&2));
 		at_block(2);
