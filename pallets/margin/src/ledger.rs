@@ -94,8 +94,15 @@ impl<T: Config> Pallet<T> {
 		};
 		Self::store_account(who, &account);
 		match &after {
+			// Still liquidatable (its liquidation goes on, in its debt stage or the next
+			// block): found at any price until then, its other entries kept, instead of
+			// rewriting one entry per asset it holds.
+			Some(snapshot) if snapshot.health().is_none_or(|h| h.state().is_liquidatable()) => {
+				Self::mark_crossed(who)
+			},
 			Some(snapshot) => Self::reindex_from(who, &account, Some(snapshot)),
-			// (A market without a fresh price: the bands at the last known prices.)
+			// (A market without a fresh price, or nothing left: the bands at the last known
+			// prices, or none.)
 			None => Self::reindex(who),
 		}
 		Self::store_account(beneficiary, &receiver);

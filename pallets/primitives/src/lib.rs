@@ -391,8 +391,9 @@ pub trait MarginLiquidator<AccountId>: MarginReader<AccountId> {
 	/// For each of `closes`, in order: closes up to its `amount` units of `who`'s position in
 	/// its market (towards zero) at its price with no trading fee, settles the realized PnL
 	/// with the vault, and moves `penalty` of the closed notional from `who`'s USD to
-	/// `beneficiary`'s. All or nothing. `who` is valued once afterwards, and re-indexed from
-	/// that valuation, which is returned.
+	/// `beneficiary`'s. All or nothing. `who` is valued once afterwards, and that valuation is
+	/// returned; margin re-indexes the account from it, or, while it is still liquidatable,
+	/// keeps it found at any price until its liquidation goes on.
 	fn reduce_positions(
 		who: &AccountId,
 		closes: &[Close],
