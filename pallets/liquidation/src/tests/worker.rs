@@ -1,6 +1,20 @@
-//! The offchain worker: discovery, batches, the cursor.
+//! The offchain worker: discovery, batches, the cursor, batches sent again.
 
 use super::*;
+
+/// The batches of `accounts` ran and liquidated them in full: their books are gone, and so is
+/// their place in the list of candidates.
+fn ran(accounts: &[u64]) {
+	Books::mutate(|books| accounts.iter().for_each(|who| drop(books.remove(who))));
+	Candidates::mutate(|list| list.retain(|who| !accounts.contains(who)));
+}
+
+/// The raw extrinsics in the pool; empties it.
+fn drain_raw(
+	pool_state: &std::sync::Arc<parking_lot::RwLock<sp_core::offchain::testing::PoolState>>,
+) -> Vec<Vec<u8>> {
+	pool_state.write().transactions.drain(..).collect()
+}
 
 #[test]
 fn the_offchain_worker_submits_the_liquidatable_candidates_in_batches() {
@@ -64,18 +78,17 @@ fn the_worker_covers_a_long_candidate_list_over_several_runs_from_a_cursor() {
 		assert_eq!(submitted(), accounts[..12].to_vec());
 		// Their batches ran and took them out of the list: the next run goes on with the 12
 		// after them, not 12 further.
-		Candidates::set(accounts[12..].to_vec());
+		ran(&accounts[..12]);
 		assert_eq!(Liquidation::offchain_liquidate(2), 12);
 		assert_eq!(submitted(), accounts[12..24].to_vec());
-		// These batches still wait in the pool: the next run skips their accounts.
-		assert_eq!(Liquidation::offchain_liquidate(3), 6);
-		assert_eq!(submitted(), accounts[24..].to_vec());
+		// These batches have not run: the next run sends them again as they were, first, and
+		// looks for the others past them.
+		assert_eq!(Liquidation::offchain_liquidate(3), 18);
+		assert_eq!(submitted(), accounts[12..].to_vec());
 		// It reached the end: once the batches of the second run have run, the next run
-		// starts over; the accounts of the third are still waiting and are skipped.
-		Candidates::set(accounts[24..].to_vec());
-		assert_eq!(Liquidation::offchain_liquidate(4), 0);
-		// A run that submitted nothing skips nobody: batches that never ran are sent again.
-		assert_eq!(Liquidation::offchain_liquidate(5), 6);
+		// starts over and finds only the accounts of the batches still waiting, sent again.
+		ran(&accounts[12..24]);
+		assert_eq!(Liquidation::offchain_liquidate(4), 6);
 		assert_eq!(submitted(), accounts[24..].to_vec());
 		assert_ok!(Liquidation::do_try_state());
 	});
@@ -100,7 +113,7 @@ fn the_worker_submits_the_largest_shortfalls_first_and_its_cursor_misses_no_one(
 		assert_eq!(drain_submitted(&pool_state), vec![111, 110, 109, 108, 107, 106]);
 		// They ran: the next run starts from the first account of the window it left, so
 		// none of 100..106 is skipped.
-		Candidates::set(accounts[..6].iter().chain(&accounts[12..]).copied().collect());
+		ran(&accounts[6..12]);
 		assert_eq!(Liquidation::offchain_liquidate(2), 6);
 		assert_eq!(drain_submitted(&pool_state), vec![114, 113, 112, 105, 104, 103]);
 		assert_ok!(Liquidation::do_try_state());
@@ -125,10 +138,13 @@ fn a_run_that_finds_no_liquidatable_account_moves_its_window_on() {
 		assert_eq!(Liquidation::offchain_liquidate(1), 0);
 		assert_eq!(Liquidation::offchain_liquidate(2), 5);
 		assert_eq!(drain_submitted(&pool_state), liquidatable);
-		// Their batches wait: a run skips them, looks at the 12 healthy ones again and submits
-		// nothing; its cursor is past them.
-		assert_eq!(Liquidation::offchain_liquidate(3), 0);
-		// The list shrinks below the cursor: the run starts over instead of finding nothing.
+		// Their batches wait: a run sends them again, looks at the 12 healthy ones again and
+		// finds no one else; its cursor is past them.
+		assert_eq!(Liquidation::offchain_liquidate(3), 5);
+		assert_eq!(drain_submitted(&pool_state), liquidatable);
+		// They ran, and the list shrinks below the cursor: the run starts over instead of
+		// finding nothing.
+		ran(&liquidatable);
 		Candidates::set(healthy[..5].to_vec());
 		for who in &healthy[..5] {
 			book(*who, 40, 100, 50, &[(0, 100, 30)]);
@@ -161,13 +177,66 @@ fn a_run_submits_more_batches_when_its_accounts_hold_fewer_positions() {
 		Candidates::set(light_accounts.clone());
 		assert_eq!(Liquidation::offchain_liquidate(1), 6);
 		assert_eq!(submitted(), light_accounts[..6].to_vec());
-		// The next run goes on after the last account submitted.
+		// They ran: the next run goes on after the last account submitted.
+		ran(&light_accounts[..6]);
 		assert_eq!(Liquidation::offchain_liquidate(2), 3);
 		assert_eq!(submitted(), light_accounts[6..].to_vec());
-		// Worst-case accounts: one batch.
+		// Worst-case accounts, once those batches ran: one batch.
+		ran(&light_accounts[6..]);
 		Candidates::set(heavy_accounts.clone());
 		assert_eq!(Liquidation::offchain_liquidate(3), 3);
 		assert_eq!(submitted(), heavy_accounts[..3].to_vec());
+		assert_ok!(Liquidation::do_try_state());
+	});
+}
+
+#[test]
+fn a_batch_the_pool_lost_is_sent_again_by_the_next_run_as_it_was() {
+	let (mut ext, pool_state) = offchain_ext();
+	ext.execute_with(|| {
+		for who in [1, 3, 5, 7] {
+			book(who, 40, 100, 50, &[(0, 100, 30)]);
+		}
+		Candidates::set(vec![1, 3, 5, 7]);
+		assert_eq!(Liquidation::offchain_liquidate(1), 4);
+		// The pool loses both batches (e.g. a view built after the submission dropped them).
+		let first = drain_raw(&pool_state);
+		assert_eq!(first.len(), 2);
+		// The next run sends the same two transactions, byte for byte: a pool that still
+		// holds one refuses the copy by its hash, and one it lost is back.
+		assert_eq!(Liquidation::offchain_liquidate(2), 4);
+		assert_eq!(drain_raw(&pool_state), first);
+		// Once they have run, nothing is sent again.
+		ran(&[1, 3, 5, 7]);
+		assert_eq!(Liquidation::offchain_liquidate(3), 0);
+		assert!(pool_state.read().transactions.is_empty());
+		assert_ok!(Liquidation::do_try_state());
+	});
+}
+
+#[test]
+fn an_account_its_batch_left_liquidatable_goes_into_a_new_batch() {
+	let (mut ext, pool_state) = offchain_ext();
+	ext.execute_with(|| {
+		for who in [1, 3, 5] {
+			book(who, 40, 100, 50, &[(0, 100, 30)]);
+		}
+		Candidates::set(vec![1, 3, 5]);
+		assert_eq!(Liquidation::offchain_liquidate(1), 3);
+		let batch = drain_raw(&pool_state);
+		// The batch runs: 3 and 5 are liquidated in full, 1 only in part and is still
+		// liquidatable. Its ledger changed, so the batch is not sent again; 1 goes into a
+		// batch of its own.
+		let RuntimeCall::Liquidation(call) =
+			Extrinsic::decode(&mut &batch[0][..]).unwrap().function
+		else {
+			unreachable!()
+		};
+		assert_ok!(call.dispatch_bypass_filter(RuntimeOrigin::none()));
+		ran(&[3, 5]);
+		assert!(Liquidation::may_liquidate(&1));
+		assert_eq!(Liquidation::offchain_liquidate(2), 1);
+		assert_eq!(drain_submitted(&pool_state), vec![1]);
 		assert_ok!(Liquidation::do_try_state());
 	});
 }
