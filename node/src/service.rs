@@ -1,13 +1,16 @@
 //! The full node: Aura authoring, GRANDPA finality, ParityDB, offchain workers with HTTP.
 
-use futures::FutureExt;
+use futures::{FutureExt, StreamExt};
 use perpchain_runtime::{apis::RuntimeApi, opaque::Block};
-use sc_client_api::{Backend, BlockBackend};
+use sc_client_api::{
+	Backend, BlockBackend, BlockchainEvents, FinalityNotifications, ImportNotifications,
+	StorageEventStream, StorageKey,
+};
 use sc_consensus_aura::{ImportQueueParams, SlotProportion, StartAuraParams};
 use sc_consensus_grandpa::SharedVoterState;
 use sc_service::{error::Error as ServiceError, Configuration, TaskManager, WarpSyncConfig};
 use sc_telemetry::{Telemetry, TelemetryWorker};
-use sc_transaction_pool_api::OffchainTransactionPoolFactory;
+use sc_transaction_pool_api::{OffchainTransactionPoolFactory, TransactionPool};
 use sp_consensus_aura::sr25519::{AuthorityId as AuraId, AuthorityPair as AuraPair};
 use std::{sync::Arc, time::Duration};
 
@@ -20,6 +23,10 @@ pub(crate) type FullClient =
 	sc_service::TFullClient<Block, RuntimeApi, sc_executor::WasmExecutor<HostFunctions>>;
 type FullBackend = sc_service::TFullBackend<Block>;
 type FullSelectChain = sc_consensus::LongestChain<FullBackend, Block>;
+
+/// How long the offchain workers of a new best block wait for the transaction pool's view of it
+/// (see `PoolReadyImports`); after that they run anyway.
+const POOL_READY_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// How often (in blocks) GRANDPA justifications are imported and generated.
 const GRANDPA_JUSTIFICATION_PERIOD: u32 = 512;
@@ -215,10 +222,15 @@ pub fn new_full<
 				enable_http_requests: true,
 				custom_extensions: |_| vec![],
 			})?;
+		let imports = Arc::new(PoolReadyImports {
+			client: client.clone(),
+			pool: transaction_pool.clone(),
+			spawner: task_manager.spawn_handle(),
+		});
 		task_manager.spawn_handle().spawn(
 			"offchain-workers-runner",
 			"offchain-worker",
-			offchain_workers.run(client.clone(), task_manager.spawn_handle()).boxed(),
+			offchain_workers.run(imports, task_manager.spawn_handle()).boxed(),
 		);
 	}
 
@@ -357,4 +369,57 @@ pub fn store_price_sources(storage: &mut impl sp_core::offchain::OffchainStorage
 		pallet_perp_oracle::offchain::SOURCES_KEY,
 		sources,
 	);
+}
+
+/// The client's block events, except that a new best block's import is passed on only once the
+/// transaction pool has its view of that block (at most `POOL_READY_TIMEOUT` later): the
+/// offchain workers run on these. A worker's transaction submitted before that view exists is
+/// checked against the views of earlier blocks only, and a liquidation valid from this block
+/// on could be refused or lost there (seen with the fork-aware pool: a batch submitted about
+/// 5 ms before the view of its block never reached a block).
+struct PoolReadyImports {
+	client: Arc<FullClient>,
+	pool: Arc<sc_transaction_pool::TransactionPoolHandle<Block, FullClient>>,
+	spawner: sc_service::SpawnTaskHandle,
+}
+
+impl BlockchainEvents<Block> for PoolReadyImports {
+	fn import_notification_stream(&self) -> ImportNotifications<Block> {
+		let (sink, stream) = sc_utils::mpsc::tracing_unbounded("mpsc_pool_ready_imports", 100_000);
+		let mut imports = self.client.import_notification_stream();
+		let pool = self.pool.clone();
+		self.spawner.spawn(
+			"pool-ready-imports",
+			Some("offchain-worker"),
+			async move {
+				while let Some(import) = imports.next().await {
+					if import.is_new_best {
+						// The ready set itself is not needed, only that the view exists.
+						drop(pool.ready_at_with_timeout(import.hash, POOL_READY_TIMEOUT).await);
+					}
+					if sink.unbounded_send(import).is_err() {
+						break;
+					}
+				}
+			}
+			.boxed(),
+		);
+		stream
+	}
+
+	fn every_import_notification_stream(&self) -> ImportNotifications<Block> {
+		self.client.every_import_notification_stream()
+	}
+
+	fn finality_notification_stream(&self) -> FinalityNotifications<Block> {
+		self.client.finality_notification_stream()
+	}
+
+	fn storage_changes_notification_stream(
+		&self,
+		filter_keys: Option<&[StorageKey]>,
+		child_filter_keys: Option<&[(StorageKey, Option<Vec<StorageKey>>)]>,
+	) -> sp_blockchain::Result<StorageEventStream<<Block as sp_runtime::traits::Block>::Hash>> {
+		self.client.storage_changes_notification_stream(filter_keys, child_filter_keys)
+	}
 }

@@ -215,7 +215,8 @@ const ASSETS = { BTC, ETH };
 const MARKET_OF = { [BTC]: BTC_PERP, [ETH]: ETH_PERP };
 
 // Moves `asset` 6% down on the server; once the chain aggregates it (block C), the risky traders
-// of its market must be liquidated in blocks C+1..C+2, each exactly once, and no one else.
+// of its market must be liquidated in block C+1, the block after they crossed maintenance, each
+// exactly once, and no one else.
 async function crash(networkInfo, assetName) {
   const api = await first(networkInfo);
   const asset = ASSETS[assetName];
@@ -231,7 +232,7 @@ async function crash(networkInfo, assetName) {
   for (const who of risky) {
     const blocks = state.liquidated.get(who);
     if (blocks.length !== 1) throw new Failure(`${who} liquidated ${blocks.length} times (#${blocks})`);
-    if (blocks[0] > block + 2) throw new Failure(`${who} liquidated in #${blocks[0]}, crash aggregated in #${block}`);
+    if (blocks[0] > block + 1) throw new Failure(`${who} liquidated in #${blocks[0]}, crash aggregated in #${block}: it waited more than one block`);
   }
   for (const t of state.traders.filter((t) => !t.risky)) {
     if (state.liquidated.has(t.pair.address)) throw new Failure(`${t.pair.address} at 4x was liquidated`);
@@ -348,7 +349,7 @@ async function resume(networkInfo) {
     await sleep(1_000);
   }
   const last = Math.max(...risky.map((who) => state.liquidated.get(who)[0]));
-  if (last > block + 2) throw new Failure(`liquidated in #${last}, fresh price in #${block}`);
+  if (last > block + 1) throw new Failure(`liquidated in #${last}, fresh price in #${block}: more than one block after`);
   say(`feeds resumed: BTC Fresh again in #${block}; ${risky.length} accounts liquidated by #${last}`);
 }
 
