@@ -357,8 +357,11 @@ async function offchainLiquidation(api, server) {
   }
   const take = seen.taken.find((t) => t.id.eq(auction.id));
   if (!take || take.taker.toString() !== ferdie.address) fail('no AuctionTaken event for Ferdie');
-  const ferdieDot = await api.query.margin.collateral(ferdie.address, DOT);
-  if (ferdieDot.unwrapOr(0n).toString() !== (800n * DOT_UNIT).toString()) fail(`Ferdie holds ${ferdieDot} DOT`);
+  // Collateral lives in the account record: (asset, amount) pairs.
+  const ferdie_ = (await api.query.margin.accounts(ferdie.address)).unwrapOr({ collateral: [] });
+  const held = ferdie_.collateral.find(([asset]) => asset.toNumber() === DOT);
+  const ferdieDot = held ? held[1].toBigInt() : 0n;
+  if (ferdieDot !== 800n * DOT_UNIT) fail(`Ferdie holds ${ferdieDot} DOT`);
   // 800 DOT at ~5.5 did not raise Dave's ~4,800 USD debt: the fund paid the rest.
   const daveShortfall = seen.shortfalls.get(dave.address);
   if (!daveShortfall || daveShortfall.insurance.toBigInt() === 0n) fail("Dave's unpaid tab not paid by the fund");
