@@ -358,8 +358,9 @@ pub mod pallet {
 		/// fewer positions than `MaxPositions` does not use (`lighter_by`).
 		///
 		/// Origin: none (submitted by validators' offchain workers; `validate_unsigned` re-checks
-		/// every account). Operational class. Emits `Liquidated` (each position step is margin's
-		/// `PositionLiquidated`), `Skipped`.
+		/// every account). Operational class. Emits one `Liquidated` per account (with its
+		/// closes), `Deferred`, `Skipped`, `LiquidationFailed`, and the waterfall's later stages'
+		/// events.
 		/// Errors: `BreakerActive`, `EmptyBatch`, `DuplicateAccount`.
 		#[pallet::call_index(1)]
 		#[pallet::weight((T::WeightInfo::liquidate(accounts.len() as u32), DispatchClass::Operational))]

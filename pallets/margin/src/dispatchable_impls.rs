@@ -189,25 +189,27 @@ impl<T: Config> Pallet<T> {
 		let opened = delta.unsigned_abs() - closed;
 		let overflow = || DispatchError::from(ArithmeticError::Overflow);
 
-		let (mut long, mut short) = OpenInterest::<T>::get(market);
+		let mut interest = OpenInterest::<T>::get(market);
 		let side = |s: i128| (s.max(0).unsigned_abs(), s.min(0).unsigned_abs());
 		let (old_long, old_short) = side(old.size);
 		let (new_long, new_short) = side(size);
-		long = long
+		interest.long = interest
+			.long
 			.checked_sub(old_long)
 			.and_then(|l| l.checked_add(new_long))
 			.ok_or_else(overflow)?;
-		short = short
+		interest.short = interest
+			.short
 			.checked_sub(old_short)
 			.and_then(|s| s.checked_add(new_short))
 			.ok_or_else(overflow)?;
 		if opened > 0 {
-			let (open, cap) = if size > 0 {
-				(long, params.max_open_interest_long)
+			let cap = if size > 0 {
+				params.max_open_interest_long
 			} else {
-				(short, params.max_open_interest_short)
+				params.max_open_interest_short
 			};
-			ensure!(open <= cap, Error::<T>::OpenInterestCapExceeded);
+			ensure!(interest.side(size > 0) <= cap, Error::<T>::OpenInterestCapExceeded);
 		}
 
 		let (realized, mut cost) = if closed > 0 {
@@ -256,7 +258,7 @@ impl<T: Config> Pallet<T> {
 
 		Self::store_account(&who, &account);
 		Self::rerank(&who, market, &old, &position, params.unit);
-		OpenInterest::<T>::insert(market, (long, short));
+		OpenInterest::<T>::insert(market, interest);
 		Vault::<T>::put(vault);
 		Fees::<T>::put(fees);
 		Self::reindex(&who);

@@ -22,7 +22,7 @@ use crate::{
 	pallet::*,
 	risk,
 	valuation::{Pricing, Snapshot},
-	Bucket, Trigger,
+	Bucket, IndexEntry, Trigger,
 };
 use alloc::{collections::btree_map::BTreeMap, vec::Vec};
 use frame_support::traits::Get;
@@ -83,11 +83,11 @@ impl<T: Config> Pallet<T> {
 		account: &MarginAccountOf<T>,
 		snapshot: Option<&Snapshot<T>>,
 	) {
-		if let Some((version, old)) = Triggers::<T>::take(who) {
-			if version < RiskVersion::<T>::get() {
+		if let Some(old) = Triggers::<T>::take(who) {
+			if old.version < RiskVersion::<T>::get() {
 				Outdated::<T>::mutate(|n| *n = n.saturating_sub(1));
 			}
-			for trigger in old {
+			for trigger in old.triggers {
 				if let Some(bucket) = trigger.lower {
 					LowerTriggers::<T>::remove((trigger.asset, bucket, who));
 				}
@@ -177,7 +177,7 @@ impl<T: Config> Pallet<T> {
 		if !triggers.is_empty() {
 			// At most one entry per position and collateral asset: within `MaxExposures`.
 			let triggers = TriggersOf::<T>::truncate_from(triggers);
-			Triggers::<T>::insert(who, (RiskVersion::<T>::get(), triggers));
+			Triggers::<T>::insert(who, IndexEntry { version: RiskVersion::<T>::get(), triggers });
 		}
 	}
 
@@ -195,16 +195,18 @@ impl<T: Config> Pallet<T> {
 		}
 		let asset = T::SettlementAsset::get();
 		let crossed = Trigger { asset, lower: Some(lower_key(u32::MAX)), upper: None };
-		let (version, mut triggers) = Triggers::<T>::get(who)
-			.unwrap_or_else(|| (RiskVersion::<T>::get(), Default::default()));
-		if triggers.contains(&crossed) {
+		let mut entry = Triggers::<T>::get(who).unwrap_or_else(|| IndexEntry {
+			version: RiskVersion::<T>::get(),
+			triggers: Default::default(),
+		});
+		if entry.triggers.contains(&crossed) {
 			return;
 		}
-		if triggers.try_push(crossed).is_err() {
+		if entry.triggers.try_push(crossed).is_err() {
 			return Self::reindex(who);
 		}
 		LowerTriggers::<T>::insert((asset, lower_key(u32::MAX), who), ());
-		Triggers::<T>::insert(who, (version, triggers));
+		Triggers::<T>::insert(who, entry);
 	}
 
 	/// [`Self::reindex`] of an account that only gained value, if it is in the index at all:
@@ -238,9 +240,9 @@ impl<T: Config> Pallet<T> {
 	/// collateral whose price is not fresh, or its bands are from before the current
 	/// `RiskVersion`.
 	pub fn is_crossed(who: &T::AccountId) -> bool {
-		Triggers::<T>::get(who).is_some_and(|(version, triggers)| {
-			version < RiskVersion::<T>::get()
-				|| triggers.iter().any(|t| {
+		Triggers::<T>::get(who).is_some_and(|entry| {
+			entry.version < RiskVersion::<T>::get()
+				|| entry.triggers.iter().any(|t| {
 					if t.lower.is_some() && Self::unpriced_collateral(t.asset) {
 						return true;
 					}
@@ -270,7 +272,7 @@ impl<T: Config> Pallet<T> {
 			Some(who) => Triggers::<T>::iter_from(Triggers::<T>::hashed_key_for(who)),
 			None => Triggers::<T>::iter(),
 		};
-		iter.filter(|(_, (v, _))| *v < version)
+		iter.filter(|(_, entry)| entry.version < version)
 			.map(|(who, _)| who)
 			.take(limit as usize)
 			.collect()
@@ -339,8 +341,8 @@ impl<T: Config> Pallet<T> {
 		}
 		if Outdated::<T>::get() > 0 {
 			let version = RiskVersion::<T>::get();
-			for (who, (v, _)) in Triggers::<T>::iter() {
-				if v < version && take(who, &mut found) {
+			for (who, entry) in Triggers::<T>::iter() {
+				if entry.version < version && take(who, &mut found) {
 					return found;
 				}
 			}

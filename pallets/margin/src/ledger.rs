@@ -5,7 +5,7 @@ use crate::{
 	pallet::*,
 	risk::{self},
 	valuation::Pricing,
-	Position,
+	Interest, Position,
 };
 use alloc::vec::Vec;
 use frame_support::{ensure, pallet_prelude::*};
@@ -29,7 +29,7 @@ impl<T: Config> Pallet<T> {
 		let mut account = Accounts::<T>::get(who).ok_or(Error::<T>::NoPosition)?;
 		let mut receiver = Accounts::<T>::get(beneficiary).unwrap_or_default();
 		let mut vault = Vault::<T>::get();
-		let mut interest: Vec<(MarketId, (Balance, Balance))> = Vec::new();
+		let mut interest: Vec<(MarketId, Interest)> = Vec::new();
 		let mut reductions = Vec::with_capacity(closes.len());
 		// Each close's position before and after, for the profit order.
 		let mut reranks = Vec::with_capacity(closes.len());
@@ -69,8 +69,8 @@ impl<T: Config> Pallet<T> {
 					interest.len() - 1
 				},
 			};
-			let (_, (long, short)) = interest.get_mut(slot).ok_or_else(overflow)?;
-			let side = if old.size > 0 { long } else { short };
+			let (_, open) = interest.get_mut(slot).ok_or_else(overflow)?;
+			let side = open.side_mut(old.size > 0);
 			*side = side.checked_sub(closed).ok_or_else(overflow)?;
 
 			let new = Position { market, size: remaining, cost: rest };

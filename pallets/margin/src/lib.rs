@@ -56,6 +56,8 @@ pub mod pallet {
 		MarginAccount<<T as Config>::MaxPositions, <T as Config>::MaxCollateralAssets>;
 	/// An account's risk-index entries: one per asset it is exposed to.
 	pub type TriggersOf<T> = BoundedVec<Trigger, MaxExposures<T>>;
+	/// An account's record in the risk index with this runtime's bound.
+	pub type IndexEntryOf<T> = IndexEntry<MaxExposures<T>>;
 
 	/// The most assets an account can be exposed to: one per position and per collateral asset.
 	pub struct MaxExposures<T>(core::marker::PhantomData<T>);
@@ -142,8 +144,7 @@ pub mod pallet {
 
 	/// Open interest per market: total long size and total short size, in the asset's units.
 	#[pallet::storage]
-	pub type OpenInterest<T: Config> =
-		StorageMap<_, Twox64Concat, MarketId, (Balance, Balance), ValueQuery>;
+	pub type OpenInterest<T: Config> = StorageMap<_, Twox64Concat, MarketId, Interest, ValueQuery>;
 
 	/// The protocol vault's USD: the counterparty of every trade. It pays traders' profits and
 	/// receives their losses; negative when it has paid out more than it holds.
@@ -189,7 +190,7 @@ pub mod pallet {
 	/// `RiskVersion` they were computed under.
 	#[pallet::storage]
 	pub type Triggers<T: Config> =
-		CountedStorageMap<_, Blake2_128Concat, T::AccountId, (u32, TriggersOf<T>), OptionQuery>;
+		CountedStorageMap<_, Blake2_128Concat, T::AccountId, IndexEntryOf<T>, OptionQuery>;
 
 	/// Every open position by market, side (long: `true`) and entry price, in the order
 	/// auto-deleveraging takes them (see `ranking`): lowest entry first for longs, highest

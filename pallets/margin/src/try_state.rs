@@ -1,6 +1,6 @@
 //! The pallet's invariants, checked by `try_state`.
 
-use crate::{pallet::*, valuation::Pricing};
+use crate::{pallet::*, valuation::Pricing, IndexEntry, Interest};
 use alloc::vec::Vec;
 use frame_support::{ensure, pallet_prelude::*, traits::fungibles::Inspect};
 use perp_primitives::{AssetId, Balance, MarketId};
@@ -55,7 +55,7 @@ impl<T: Config> Pallet<T> {
 		);
 
 		// Accounts, positions and open interest.
-		let mut interest: BTreeMap<MarketId, (Balance, Balance)> = BTreeMap::new();
+		let mut interest: BTreeMap<MarketId, Interest> = BTreeMap::new();
 		let mut cash: i128 = 0;
 		for (_, account) in Accounts::<T>::iter() {
 			ensure!(!account.is_empty(), "empty account stored");
@@ -67,17 +67,17 @@ impl<T: Config> Pallet<T> {
 				ensure!(!seen.contains(&position.market), "two positions in one market");
 				seen.push(position.market);
 				let oi = interest.entry(position.market).or_default();
-				if position.size > 0 {
-					oi.0 = oi.0.checked_add(position.size.unsigned_abs()).ok_or("overflow")?;
-				} else {
-					oi.1 = oi.1.checked_add(position.size.unsigned_abs()).ok_or("overflow")?;
-				}
+				let side = oi.side_mut(position.size > 0);
+				*side = side.checked_add(position.size.unsigned_abs()).ok_or("overflow")?;
 			}
 		}
 		for (market, oi) in OpenInterest::<T>::iter() {
 			ensure!(interest.remove(&market).unwrap_or_default() == oi, "open interest != sizes");
 		}
-		ensure!(interest.values().all(|oi| *oi == (0, 0)), "sizes without open interest");
+		ensure!(
+			interest.values().all(|oi| *oi == Interest::default()),
+			"sizes without open interest"
+		);
 
 		// USD: custody holds the reserve, every account's cash, the vault and the fees.
 		let settlement = T::SettlementAsset::get();
@@ -94,7 +94,7 @@ impl<T: Config> Pallet<T> {
 		// liquidatable is indexed, and one that no fresh price has crossed is not liquidatable.
 		let version = RiskVersion::<T>::get();
 		let mut outdated = 0u32;
-		for (who, (v, triggers)) in Triggers::<T>::iter() {
+		for (who, IndexEntry { version: v, triggers }) in Triggers::<T>::iter() {
 			if v < version {
 				outdated += 1;
 			}
@@ -111,14 +111,14 @@ impl<T: Config> Pallet<T> {
 		}
 		ensure!(outdated == Outdated::<T>::get(), "outdated count mismatch");
 		for ((asset, bucket, who), ()) in LowerTriggers::<T>::iter() {
-			let (_, triggers) = Triggers::<T>::get(&who).ok_or("lower entry of no account")?;
+			let triggers = Triggers::<T>::get(&who).ok_or("lower entry of no account")?.triggers;
 			ensure!(
 				triggers.iter().any(|t| t.asset == asset && t.lower == Some(bucket)),
 				"stray lower entry"
 			);
 		}
 		for ((asset, bucket, who), ()) in UpperTriggers::<T>::iter() {
-			let (_, triggers) = Triggers::<T>::get(&who).ok_or("upper entry of no account")?;
+			let triggers = Triggers::<T>::get(&who).ok_or("upper entry of no account")?.triggers;
 			ensure!(
 				triggers.iter().any(|t| t.asset == asset && t.upper == Some(bucket)),
 				"stray upper entry"

@@ -121,8 +121,49 @@ pub struct Position {
 	pub cost: i128,
 }
 
-/// A margin account: its USD cash and its positions (collateral in other assets is stored
-/// per asset).
+/// A market's open interest: its total long and total short size, in the asset's smallest
+/// units (encoded as the `(long, short)` pair it replaced).
+#[derive(
+	Clone,
+	Copy,
+	Default,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Eq,
+	PartialEq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct Interest {
+	/// The sum of every long position's size.
+	pub long: Balance,
+	/// The sum of every short position's size (as a positive amount).
+	pub short: Balance,
+}
+
+impl Interest {
+	/// The total of the `long` side, or of the short side.
+	pub fn side(&self, long: bool) -> Balance {
+		if long {
+			self.long
+		} else {
+			self.short
+		}
+	}
+
+	/// The total of the `long` side, or of the short side, to change.
+	pub fn side_mut(&mut self, long: bool) -> &mut Balance {
+		if long {
+			&mut self.long
+		} else {
+			&mut self.short
+		}
+	}
+}
+
+/// A margin account: its USD cash, its positions and its collateral in other assets.
 #[derive(
 	CloneNoBound,
 	Encode,
@@ -219,6 +260,28 @@ pub struct Trigger {
 	pub upper: Option<Bucket>,
 }
 
+/// An account's entries in the risk index, kept so that they can be replaced, with the
+/// `RiskVersion` their bands were computed under (encoded as the `(version, triggers)` pair it
+/// replaced).
+#[derive(
+	CloneNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	EqNoBound,
+	PartialEqNoBound,
+	DebugNoBound,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+#[scale_info(skip_type_params(MaxEntries))]
+pub struct IndexEntry<MaxEntries: Get<u32>> {
+	/// The `RiskVersion` the bands were computed under.
+	pub version: u32,
+	/// One entry per asset the account is exposed to.
+	pub triggers: BoundedVec<Trigger, MaxEntries>,
+}
+
 /// A collateral holding as the runtime API reports it.
 #[derive(Clone, Encode, Decode, Eq, PartialEq, Debug, TypeInfo)]
 pub struct CollateralView {
@@ -290,7 +353,7 @@ pub struct MarketView {
 	/// Leverage limit.
 	pub max_leverage: u32,
 	/// Open interest, long and short, in the asset's smallest units.
-	pub open_interest: (Balance, Balance),
+	pub open_interest: Interest,
 	/// Open-interest caps, long and short.
 	pub max_open_interest: (Balance, Balance),
 	/// Trading fee.

@@ -19,7 +19,7 @@ fn an_account_at_risk_is_indexed_and_found_only_once_its_band_is_left() {
 		// 1 BTC long on 10,000 USD: liquidatable below 40,000 / 0.95 = 42,105.
 		deposit(ALICE, USD, usd(10_050));
 		assert_ok!(trade(ALICE, ONE_BTC));
-		let (_, triggers) = Triggers::<Test>::get(ALICE).expect("indexed");
+		let triggers = Triggers::<Test>::get(ALICE).expect("indexed").triggers;
 		assert_eq!(triggers.len(), 1);
 		assert_eq!(triggers[0].asset, BTC);
 		assert!(crossed().is_empty());
@@ -56,7 +56,7 @@ fn a_healthy_account_that_left_its_band_is_refreshed_around_the_new_price() {
 		// Long only: a rise cannot hurt it, so it has no upper end to leave.
 		set_price(BTC, p(60_000));
 		assert!(crossed().is_empty());
-		let (_, triggers) = Triggers::<Test>::get(ALICE).expect("indexed");
+		let triggers = Triggers::<Test>::get(ALICE).expect("indexed").triggers;
 		assert!(triggers.iter().all(|t| t.lower.is_some() && t.upper.is_none()));
 		// A fall below its new lower end finds it again.
 		set_price(BTC, p(42_000));
@@ -70,7 +70,7 @@ fn a_short_is_found_when_its_price_rises_past_its_band_and_not_when_it_falls() {
 		// 1 BTC short on 10,000 USD at 50,000: liquidatable above 60,000 / 1.05 = 57,142.
 		deposit(ALICE, USD, usd(10_050));
 		assert_ok!(trade(ALICE, -ONE_BTC));
-		let (_, triggers) = Triggers::<Test>::get(ALICE).expect("indexed");
+		let triggers = Triggers::<Test>::get(ALICE).expect("indexed").triggers;
 		assert!(triggers.iter().all(|t| t.lower.is_none() && t.upper.is_some()));
 		set_price(BTC, p(20_000));
 		assert!(crossed().is_empty());

@@ -1,7 +1,7 @@
 //! The `MarginReader` and `MarginLiquidator` primitives liquidation builds on.
 
 use super::*;
-use crate::{pallet::*, Error, Event};
+use crate::{pallet::*, Error, Event, Interest};
 use frame_support::assert_noop;
 use perp_primitives::{
 	Close, HealthState, MarginLiquidator, MarginReader, MarketId, Price, Reduction,
@@ -56,7 +56,7 @@ fn a_position_is_reduced_at_the_given_price_and_the_penalty_paid_to_the_benefici
 		// The caller reports the close (liquidation, in one event per account).
 		assert_eq!(System::events().len(), events_before);
 		assert_eq!(cash(FUND), reduction.penalty as i128);
-		assert_eq!(OpenInterest::<Test>::get(BTC_PERP), (BTC_UNIT, 0));
+		assert_eq!(OpenInterest::<Test>::get(BTC_PERP), Interest { long: BTC_UNIT, short: 0 });
 		// Still below maintenance after half: still found.
 		assert_eq!(Margin::candidates(10), vec![ALICE]);
 		// Asking for more than the position closes what there is.
@@ -89,7 +89,7 @@ fn collateral_is_seized_and_a_shortfall_covered_as_far_as_the_payer_can() {
 		assert_eq!(held(FUND, DOT), Some(100 * DOT_UNIT));
 		// Marked crossed instead of re-indexed: found whatever the prices, its earlier entries
 		// kept until its next re-index.
-		let (_, triggers) = crate::Triggers::<Test>::get(ALICE).expect("indexed");
+		let triggers = crate::Triggers::<Test>::get(ALICE).expect("indexed").triggers;
 		let crossed = crate::index::lower_key(u32::MAX);
 		assert!(triggers.iter().any(|t| t.asset == USD && t.lower == Some(crossed)));
 		assert!(triggers.iter().any(|t| t.asset == DOT));
@@ -248,8 +248,8 @@ fn several_positions_close_in_one_call_all_or_nothing() {
 		assert_eq!(Vault::<Test>::get(), vault_before + usd(500) as i128);
 		assert_eq!(Margin::position(&ALICE, BTC_PERP), None);
 		assert_eq!(Margin::position(&ALICE, other).map(|p| p.size), Some(-ONE_BTC / 2));
-		assert_eq!(OpenInterest::<Test>::get(BTC_PERP), (0, 0));
-		assert_eq!(OpenInterest::<Test>::get(other), (0, BTC_UNIT / 2));
+		assert_eq!(OpenInterest::<Test>::get(BTC_PERP), Interest { long: 0, short: 0 });
+		assert_eq!(OpenInterest::<Test>::get(other), Interest { long: 0, short: BTC_UNIT / 2 });
 		// One valuation after both closes: the half short left, and the account's bands.
 		let after = reduced.after.expect("fresh prices");
 		assert_eq!(Some(after.clone()), Margin::risk(&ALICE));

@@ -49,3 +49,33 @@ fn collateral_moves_into_the_account_records_and_nothing_else_changes() {
 		assert_eq!(Accounts::<Test>::get(BOB).map(|a| a.holding(DOT)), Some(3 * DOT_UNIT));
 	});
 }
+
+#[test]
+fn open_interest_stored_as_a_pair_reads_as_the_named_record() {
+	new_test_ext().execute_with(|| {
+		let key = crate::OpenInterest::<Test>::hashed_key_for(BTC_PERP);
+		frame_support::storage::unhashed::put(&key, &(7 * BTC_UNIT, 3 * BTC_UNIT));
+		assert_eq!(
+			crate::OpenInterest::<Test>::get(BTC_PERP),
+			crate::Interest { long: 7 * BTC_UNIT, short: 3 * BTC_UNIT }
+		);
+		// And written back, the same bytes: no migration is needed.
+		let pair = frame_support::storage::unhashed::get_raw(&key);
+		crate::OpenInterest::<Test>::insert(BTC_PERP, crate::OpenInterest::<Test>::get(BTC_PERP));
+		assert_eq!(frame_support::storage::unhashed::get_raw(&key), pair);
+	});
+}
+
+#[test]
+fn an_index_record_stored_as_a_pair_reads_as_the_named_record() {
+	new_test_ext().execute_with(|| {
+		deposit(ALICE, USD, usd(20_000));
+		assert_ok!(trade(ALICE, BTC_UNIT as i128 / 10));
+		let entry = crate::Triggers::<Test>::get(ALICE).expect("indexed");
+		let key = crate::Triggers::<Test>::hashed_key_for(ALICE);
+		assert_eq!(
+			frame_support::storage::unhashed::get_raw(&key),
+			Some(codec::Encode::encode(&(entry.version, entry.triggers.clone())))
+		);
+	});
+}

@@ -1,7 +1,7 @@
 //! Opening, changing and closing positions; health as prices move.
 
 use super::*;
-use crate::{pallet::*, Error, Event, Position};
+use crate::{pallet::*, Error, Event, Interest, Position};
 use frame_support::assert_noop;
 use perp_primitives::{HealthState, PriceStatus};
 use sp_runtime::ArithmeticError;
@@ -33,7 +33,7 @@ fn a_long_opens_at_the_oracle_price_and_closes_with_its_pnl() {
 			Some(Position { market: BTC_PERP, size: ONE_BTC, cost: usd(50_000) as i128 })
 		);
 		assert_eq!(cash(ALICE), usd(9_950) as i128);
-		assert_eq!(OpenInterest::<Test>::get(BTC_PERP), (BTC_UNIT, 0));
+		assert_eq!(OpenInterest::<Test>::get(BTC_PERP), Interest { long: BTC_UNIT, short: 0 });
 
 		set_price(BTC, p(55_000));
 		assert_ok!(Margin::close(RuntimeOrigin::signed(ALICE), BTC_PERP));
@@ -53,7 +53,7 @@ fn a_long_opens_at_the_oracle_price_and_closes_with_its_pnl() {
 		assert_eq!(cash(ALICE), usd(9_950 + 5_000 - 55) as i128);
 		assert_eq!(Vault::<Test>::get(), usd(5_000) as i128);
 		assert_eq!(Fees::<Test>::get(), usd(105));
-		assert_eq!(OpenInterest::<Test>::get(BTC_PERP), (0, 0));
+		assert_eq!(OpenInterest::<Test>::get(BTC_PERP), Interest { long: 0, short: 0 });
 		// The profit can be withdrawn in full.
 		assert_ok!(Margin::withdraw(RuntimeOrigin::signed(ALICE), USD, usd(14_895)));
 	});
@@ -64,7 +64,7 @@ fn a_short_gains_when_the_price_falls_and_partial_closes_realize_pro_rata() {
 	run_test(|| {
 		deposit(BOB, USD, usd(20_000));
 		assert_ok!(trade(BOB, -2 * ONE_BTC));
-		assert_eq!(OpenInterest::<Test>::get(BTC_PERP), (0, 2 * BTC_UNIT));
+		assert_eq!(OpenInterest::<Test>::get(BTC_PERP), Interest { long: 0, short: 2 * BTC_UNIT });
 		set_price(BTC, p(40_000));
 		// Buy back half: 10,000 of the 20,000 gain is realized.
 		assert_ok!(trade(BOB, ONE_BTC));
@@ -73,7 +73,7 @@ fn a_short_gains_when_the_price_falls_and_partial_closes_realize_pro_rata() {
 		assert_eq!(pos.cost, -(usd(50_000) as i128));
 		let fees = usd(100) + usd(40);
 		assert_eq!(cash(BOB), (usd(20_000 + 10_000) - fees) as i128);
-		assert_eq!(OpenInterest::<Test>::get(BTC_PERP), (0, BTC_UNIT));
+		assert_eq!(OpenInterest::<Test>::get(BTC_PERP), Interest { long: 0, short: BTC_UNIT });
 	});
 }
 
@@ -90,7 +90,7 @@ fn a_trade_through_zero_flips_the_position() {
 			pos,
 			Position { market: BTC_PERP, size: -2 * ONE_BTC, cost: -(usd(102_000) as i128) }
 		);
-		assert_eq!(OpenInterest::<Test>::get(BTC_PERP), (0, 2 * BTC_UNIT));
+		assert_eq!(OpenInterest::<Test>::get(BTC_PERP), Interest { long: 0, short: 2 * BTC_UNIT });
 		let fees = usd(50) + usd(153);
 		assert_eq!(cash(ALICE), (usd(50_000 + 1_000) - fees) as i128);
 	});
