@@ -5,8 +5,10 @@
 //! would admit the next one into the operational class's reserved share: its declared weight fits
 //! what the batches before it are charged once their refunds for accounts with fewer positions than
 //! the worst case are counted (`batch_weights`; `batches_per_run()` full batches when every account
-//! is the worst case). Within a run's window the accounts go largest shortfall below maintenance
-//! first (and margin's discovery returns them furthest past their bands first). The next run
+//! is the worst case). Each new batch takes the most accounts, up to `MaxBatch`, whose batch is
+//! admitted, so where a full batch no longer fits a smaller one fills the share. Within a run's
+//! window the accounts go largest shortfall below maintenance first (and margin's discovery
+//! returns them furthest past their bands first). The next run
 //! goes on from the first account of the window not submitted, from a cursor kept in
 //! the node's persistent offchain storage (and starts over once it reaches the end), so a long list
 //! is covered over several blocks. The cursor counts the submitted accounts as gone, since a batch
@@ -90,24 +92,40 @@ impl<T: Config> Pallet<T> {
 			waiting.iter().flatten().map(|(who, _, _)| who.clone()).collect();
 		let (found, end) =
 			Self::next_window(batch.saturating_mul(T::MaxBatchesPerRun::get().max(1)), &skip);
-		let fresh: alloc::vec::Vec<alloc::vec::Vec<Member<T>>> = found
-			.chunks(batch as usize)
-			.map(|chunk| chunk.iter().map(|(_, member)| member.clone()).collect())
-			.collect();
-		// The batches that have not run first, as they were, then new ones; while the block
-		// builder would admit the next (its declared weight fits what the ones before are
-		// charged, refunds included), at least one.
+		let fresh: alloc::vec::Vec<Member<T>> =
+			found.iter().map(|(_, member)| member.clone()).collect();
+		// The batches that have not run first, as they were, then new ones while the block
+		// builder would admit them (a batch's declared weight fits what the ones before are
+		// charged, refunds included), at least one: each new batch the most accounts of the
+		// window, up to `batch`, whose batch is admitted, so the last ones fill the share as
+		// far as a smaller batch does.
 		let mut left = Self::reserved_share();
 		let mut submitted = 0;
 		let mut packed = 0;
 		let mut sent = alloc::vec::Vec::new();
-		let batches = waiting.iter().map(|b| (true, b)).chain(fresh.iter().map(|b| (false, b)));
-		for (again, members) in batches {
-			let (declared, charged) = Self::batch_weights(members.iter().map(|(_, _, p)| *p));
-			if !sent.is_empty() && !declared.all_lte(left) {
-				break;
-			}
-			left = left.saturating_sub(charged);
+		let weights =
+			|members: &[Member<T>]| Self::batch_weights(members.iter().map(|(_, _, p)| *p));
+		let mut waiting = waiting.iter();
+		let mut rest = &fresh[..];
+		loop {
+			let first = sent.is_empty();
+			let admitted = |members: &[Member<T>]| first || weights(members).0.all_lte(left);
+			let (again, members) = match waiting.next() {
+				Some(members) if admitted(members) => (true, &members[..]),
+				Some(_) => break,
+				None => {
+					let most = rest.len().min(batch as usize);
+					let Some(n) =
+						(1..=most).rev().find(|n| admitted(rest.get(..*n).unwrap_or_default()))
+					else {
+						break;
+					};
+					let Some((members, after)) = rest.split_at_checked(n) else { break };
+					rest = after;
+					(false, members)
+				},
+			};
+			left = left.saturating_sub(weights(members).1);
 			if !again {
 				packed += members.len();
 			}

@@ -191,6 +191,40 @@ fn a_run_submits_more_batches_when_its_accounts_hold_fewer_positions() {
 }
 
 #[test]
+fn a_run_cuts_its_last_batch_to_what_the_reserved_share_still_holds() {
+	let (mut ext, pool_state) = offchain_ext();
+	ext.execute_with(|| {
+		// Room for a full batch of worst-case accounts and a batch of one more.
+		let full = Liquidation::declared_weight(3);
+		ReservedShare::set(Some(full.saturating_add(Liquidation::declared_weight(1))));
+		let eight: Vec<_> = (0..8).map(|market| (market, 100, 5)).collect();
+		let accounts: Vec<u64> = (11..=16).collect();
+		for who in &accounts {
+			book(*who, 20, 100, 50, &eight);
+		}
+		Candidates::set(accounts.clone());
+		let batches = || -> Vec<Vec<u64>> {
+			drain_raw(&pool_state)
+				.iter()
+				.map(|raw| match Extrinsic::decode(&mut &raw[..]).unwrap().function {
+					RuntimeCall::Liquidation(Call::liquidate { accounts }) => accounts.to_vec(),
+					other => panic!("unexpected call {other:?}"),
+				})
+				.collect()
+		};
+		// A second full batch would not fit; a batch of one does, as the block builder would
+		// admit it.
+		assert_eq!(Liquidation::offchain_liquidate(1), 4);
+		assert_eq!(batches(), vec![vec![11, 12, 13], vec![14]]);
+		// The accounts cut from it are the next run's first.
+		ran(&accounts[..4]);
+		assert_eq!(Liquidation::offchain_liquidate(2), 2);
+		assert_eq!(batches(), vec![vec![15, 16]]);
+		assert_ok!(Liquidation::do_try_state());
+	});
+}
+
+#[test]
 fn a_batch_the_pool_lost_is_sent_again_by_the_next_run_as_it_was() {
 	let (mut ext, pool_state) = offchain_ext();
 	ext.execute_with(|| {
