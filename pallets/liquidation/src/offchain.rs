@@ -115,12 +115,13 @@ impl<T: Config> Pallet<T> {
 				Some(_) => break,
 				None => {
 					let most = rest.len().min(batch as usize);
-					let Some(n) =
-						(1..=most).rev().find(|n| admitted(rest.get(..*n).unwrap_or_default()))
+					let Some((members, after)) = (1..=most)
+						.rev()
+						.filter_map(|n| rest.split_at_checked(n))
+						.find(|(members, _)| admitted(members))
 					else {
 						break;
 					};
-					let Some((members, after)) = rest.split_at_checked(n) else { break };
 					rest = after;
 					(false, members)
 				},

@@ -88,11 +88,18 @@ fn at_block(n: u64) {
 fn drain_submitted(
 	pool_state: &std::sync::Arc<parking_lot::RwLock<sp_core::offchain::testing::PoolState>>,
 ) -> Vec<u64> {
+	drain_batches(pool_state).concat()
+}
+
+/// The accounts of each `liquidate` batch in the pool, batch by batch; empties it.
+fn drain_batches(
+	pool_state: &std::sync::Arc<parking_lot::RwLock<sp_core::offchain::testing::PoolState>>,
+) -> Vec<Vec<u64>> {
 	pool_state
 		.write()
 		.transactions
 		.drain(..)
-		.flat_map(|raw| match Extrinsic::decode(&mut &raw[..]).unwrap().function {
+		.map(|raw| match Extrinsic::decode(&mut &raw[..]).unwrap().function {
 			RuntimeCall::Liquidation(Call::liquidate { accounts }) => accounts.to_vec(),
 			other => panic!("unexpected call {other:?}"),
 		})

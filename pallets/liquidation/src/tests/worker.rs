@@ -203,15 +203,7 @@ fn a_run_cuts_its_last_batch_to_what_the_reserved_share_still_holds() {
 			book(*who, 20, 100, 50, &eight);
 		}
 		Candidates::set(accounts.clone());
-		let batches = || -> Vec<Vec<u64>> {
-			drain_raw(&pool_state)
-				.iter()
-				.map(|raw| match Extrinsic::decode(&mut &raw[..]).unwrap().function {
-					RuntimeCall::Liquidation(Call::liquidate { accounts }) => accounts.to_vec(),
-					other => panic!("unexpected call {other:?}"),
-				})
-				.collect()
-		};
+		let batches = || drain_batches(&pool_state);
 		// A second full batch would not fit; a batch of one does, as the block builder would
 		// admit it.
 		assert_eq!(Liquidation::offchain_liquidate(1), 4);
