@@ -47,7 +47,8 @@ pub enum Subcommand {
 	PurgeChain(sc_cli::PurgeChainCmd),
 
 	/// Benchmarks: `benchmark pallet` writes the runtime's weights (needs a build with the
-	/// `runtime-benchmarks` feature); `benchmark machine` rates the hardware.
+	/// `runtime-benchmarks` feature); `benchmark storage` the database's cost of a read and a
+	/// write on a chain's state; `benchmark machine` rates the hardware.
 	#[command(subcommand)]
 	Benchmark(frame_benchmarking_cli::BenchmarkCmd),
 }

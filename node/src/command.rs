@@ -118,7 +118,18 @@ pub fn run() -> sc_cli::Result<()> {
 				BenchmarkCmd::Machine(cmd) => {
 					cmd.run(&config, frame_benchmarking_cli::SUBSTRATE_REFERENCE_HARDWARE.clone())
 				},
-				_ => Err("this node supports `benchmark pallet` and `benchmark machine`".into()),
+				// The database's cost of a read and a write, on the state of `--chain` (see
+				// benchmarks/storage.sh).
+				BenchmarkCmd::Storage(cmd) => {
+					let PartialComponents { client, backend, .. } = service::new_partial(&config)?;
+					let db = backend.expose_db();
+					let storage = backend.expose_storage();
+					let trie_cache = backend.expose_shared_trie_cache();
+					cmd.run(config, client, db, storage, trie_cache)
+				},
+				_ => Err("this node supports `benchmark pallet`, `benchmark storage` and \
+				          `benchmark machine`"
+					.into()),
 			})
 		},
 		None => {

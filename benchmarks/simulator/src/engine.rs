@@ -410,6 +410,41 @@ fn moved(watch: &Watch, prices: [f64; 4]) -> bool {
 }
 
 /// Runs `scenario` under `policy` over `traders`.
+/// The state after `traders` open their accounts at the starting prices under the baseline
+/// policy, in block 1 (as `run` starts), that block finished: every key with its value, and
+/// the setup's errors by kind.
+pub fn snapshot(traders: &[Trader]) -> Result<(Vec<(Vec<u8>, Vec<u8>)>, BTreeMap<String, u32>), String> {
+	let mut chain = Chain::new()?;
+	chain.check_blocks = false;
+	let errors = setup(&mut chain, &Policy::baseline(), traders)?;
+	chain.try_state()?;
+	Ok((chain.finish()?, errors))
+}
+
+/// The three feeders, each feeding the true price.
+fn honest() -> Vec<(u8, f64)> {
+	vec![(0, 1.0), (1, 1.0), (2, 1.0)]
+}
+
+/// Block 1 of every run: the starting prices, `policy` through governance, then `traders`
+/// open their accounts. Returns the traders' failed calls by error.
+fn setup(
+	chain: &mut Chain,
+	policy: &Policy,
+	traders: &[Trader],
+) -> Result<BTreeMap<String, u32>, String> {
+	let mut errors = BTreeMap::new();
+	chain.execute(|| -> Result<(), String> {
+		feed(&honest(), START);
+		govern(policy)?;
+		for trader in traders {
+			open(trader, &mut errors);
+		}
+		Ok(())
+	})?;
+	Ok(errors)
+}
+
 pub fn run(scenario: &Scenario, policy: &Policy, traders: &[Trader]) -> Result<Outcome, String> {
 	let started = std::time::Instant::now();
 	let mut chain = Chain::new()?;
@@ -420,19 +455,8 @@ pub fn run(scenario: &Scenario, policy: &Policy, traders: &[Trader]) -> Result<O
 		accounts: traders.len() as u32,
 		..Default::default()
 	};
-	let honest: Vec<(u8, f64)> = vec![(0, 1.0), (1, 1.0), (2, 1.0)];
-
-	// Block 1: prices, governance, the population.
-	let mut errors = BTreeMap::new();
-	chain.execute(|| -> Result<(), String> {
-		feed(&honest, START);
-		govern(policy)?;
-		for trader in traders {
-			open(trader, &mut errors);
-		}
-		Ok(())
-	})?;
-	outcome.setup_errors = errors;
+	let honest = honest();
+	outcome.setup_errors = setup(&mut chain, policy, traders)?;
 	chain.next_block(perpchain_runtime::SLOT_DURATION, true)?;
 
 	let index: BTreeMap<AccountId, usize> =

@@ -14,7 +14,9 @@ struct Args {
 	/// (the three replays under every policy, the outage and the sweep, written to
 	/// `<out>/RISK.md` with charts in `<out>/risk/`); or `ci` (500 accounts, one replay).
 	/// Every run fails on a healthy account liquidated, conservation drift or a broken
-	/// `try_state`.
+	/// `try_state`. `state` runs no scenario: it writes the state after the population opened
+	/// its accounts to `<out>/state.json` (hex keys to hex values), for
+	/// `benchmarks/storage.sh`.
 	scenario: String,
 	/// Accounts in the population.
 	#[arg(long, default_value_t = 10_000)]
@@ -204,6 +206,35 @@ fn risk_report(args: &Args, groups: &[(String, Vec<Outcome>)], seconds: f64) -> 
 	md
 }
 
+/// Writes the state after `traders` opened their accounts to `file` as one JSON object, each
+/// key and value `0x`-prefixed hex, as a raw chain spec's `genesis.raw.top` holds them.
+fn write_state(file: &std::path::Path, traders: &[population::Trader]) -> Result<(), String> {
+	use std::io::Write;
+	let (pairs, errors) = engine::snapshot(traders)?;
+	if let Some(parent) = file.parent() {
+		std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+	}
+	let fail = |e: std::io::Error| format!("{}: {e}", file.display());
+	let mut out = std::io::BufWriter::new(std::fs::File::create(file).map_err(fail)?);
+	let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
+	write!(out, "{{").map_err(fail)?;
+	for (i, (key, value)) in pairs.iter().enumerate() {
+		let sep = if i == 0 { "" } else { "," };
+		write!(out, "{sep}\n\"0x{}\":\"0x{}\"", hex(key), hex(value)).map_err(fail)?;
+	}
+	writeln!(out, "\n}}").map_err(fail)?;
+	out.flush().map_err(fail)?;
+	let bytes: usize = pairs.iter().map(|(k, v)| k.len() + v.len()).sum();
+	eprintln!(
+		"{} accounts: {} keys, {} bytes, written to {}; failed calls: {errors:?}",
+		traders.len(),
+		pairs.len(),
+		bytes,
+		file.display()
+	);
+	Ok(())
+}
+
 fn main() {
 	let args = Args::parse();
 	let ci = args.scenario == "ci";
@@ -211,6 +242,13 @@ fn main() {
 	let spec = population::Spec { accounts, seed: args.seed, long_share: args.long_share };
 	let traders = population::draw(&spec);
 	let started = std::time::Instant::now();
+	if args.scenario == "state" {
+		if let Err(e) = write_state(&args.out.join("state.json"), &traders) {
+			eprintln!("{e}");
+			std::process::exit(2);
+		}
+		return;
+	}
 	let result = if args.scenario == "standard" {
 		standard(&args, &traders).and_then(|groups| {
 			let fonts = perpchain_sim::charts::load_font();
