@@ -12,7 +12,9 @@
 # Usage: benchmarks/generate-weights.sh [--quick] [--only PALLET[,PALLET...]]
 #   --quick: 2 steps x 1 repeat, to check the plumbing; committed weights use the defaults.
 #   --only: benchmark only the named pallets (e.g. `pallet_margin,pallet_liquidation`), after
-#           a change that touches only them.
+#           a change that touches only them; `overhead` names the block's and an extrinsic's
+#           fixed costs (runtime/src/weights/{block,extrinsic}_weights.rs).
+# The database's costs come from benchmarks/storage.sh.
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 
 steps=50
@@ -73,3 +75,16 @@ for pallet in frame_system pallet_timestamp pallet_balances pallet_sudo pallet_a
 	log "benchmark pallet $pallet -> $out"
 	bench --pallet "$pallet" --template benchmarks/runtime-weight-template.hbs --output "$out"
 done
+
+# The fixed costs of a block and of an extrinsic (`benchmark overhead`: an empty block, and a
+# block full of `system.remark`s, per extrinsic), for the runtime's `BlockWeights`.
+if selected overhead; then
+	log "benchmark overhead -> runtime/src/weights/{block,extrinsic}_weights.rs"
+	"$BENCHER" v1 benchmark overhead \
+		--runtime "$RUNTIME_WASM" \
+		--genesis-builder runtime \
+		--genesis-builder-preset development \
+		--weight-path runtime/src/weights
+	# (The SDK's template starts with an empty line.)
+	rustfmt --edition 2021 runtime/src/weights/block_weights.rs runtime/src/weights/extrinsic_weights.rs
+fi

@@ -413,7 +413,9 @@ fn moved(watch: &Watch, prices: [f64; 4]) -> bool {
 /// The state after `traders` open their accounts at the starting prices under the baseline
 /// policy, in block 1 (as `run` starts), that block finished: every key with its value, and
 /// the setup's errors by kind.
-pub fn snapshot(traders: &[Trader]) -> Result<(Vec<(Vec<u8>, Vec<u8>)>, BTreeMap<String, u32>), String> {
+pub fn snapshot(
+	traders: &[Trader],
+) -> Result<(Vec<(Vec<u8>, Vec<u8>)>, BTreeMap<String, u32>), String> {
 	let mut chain = Chain::new()?;
 	chain.check_blocks = false;
 	let errors = setup(&mut chain, &Policy::baseline(), traders)?;

@@ -68,3 +68,20 @@ fn a_run_that_liquidated_a_healthy_account_or_lost_a_unit_fails() {
 	outcome.try_state = Some("margin: stray entry".into());
 	assert_eq!(outcome.failures().len(), 3);
 }
+
+#[test]
+fn the_state_snapshot_holds_every_account_in_key_order_without_the_setups_events() {
+	use perpchain_runtime::Runtime;
+	let population = traders(200);
+	let (pairs, errors) = engine::snapshot(&population).expect("the setup runs");
+	assert_eq!(errors.values().sum::<u32>(), 0, "{errors:?}");
+	assert!(pairs.windows(2).all(|w| w[0].0 < w[1].0), "keys not strictly ascending");
+	let keys: std::collections::BTreeSet<&[u8]> = pairs.iter().map(|(k, _)| k.as_slice()).collect();
+	assert!(keys.contains(&b":code"[..]), "no runtime code");
+	for trader in &population {
+		let key = pallet_margin::Accounts::<Runtime>::hashed_key_for(&trader.who);
+		assert!(keys.contains(key.as_slice()), "no margin account for {:?}", trader.who);
+	}
+	let events = frame_support::storage::storage_prefix(b"System", b"Events");
+	assert!(!keys.contains(&events[..]), "the setup's events are in the state");
+}

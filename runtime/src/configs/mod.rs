@@ -17,7 +17,7 @@ use frame_support::dispatch::DispatchClass;
 use frame_support::{
 	derive_impl, parameter_types,
 	traits::{ConstBool, ConstU128, ConstU32, ConstU64, ConstU8},
-	weights::{constants::ParityDbWeight, IdentityFee, Weight},
+	weights::{IdentityFee, Weight},
 };
 use frame_system::{
 	limits::{BlockLength, BlockWeights},
@@ -25,18 +25,16 @@ use frame_system::{
 };
 use pallet_transaction_payment::{ConstFeeMultiplier, FungibleAdapter, Multiplier};
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
-use sp_runtime::traits::One;
+use sp_runtime::{traits::One, Perbill};
 
 parameter_types! {
 	pub const BlockHashCount: BlockNumber = 2400;
 	pub const Version: sp_version::RuntimeVersion = VERSION;
 
 	/// 2 seconds of ref-time per block; normal extrinsics may use 75% of it, the remaining 25% is
-	/// reserved for the operational class.
-	pub RuntimeBlockWeights: BlockWeights = BlockWeights::with_sensible_defaults(
-		Weight::from_parts(MAXIMUM_BLOCK_REF_TIME, u64::MAX),
-		NORMAL_DISPATCH_RATIO,
-	);
+	/// reserved for the operational class. A block's and an extrinsic's fixed costs are this
+	/// runtime's, measured (`runtime/src/weights/{block,extrinsic}_weights.rs`).
+	pub RuntimeBlockWeights: BlockWeights = block_weights();
 	pub RuntimeBlockLength: BlockLength = BlockLength::builder()
 		.max_length(MAXIMUM_BLOCK_LENGTH)
 		.modify_max_length_for_class(DispatchClass::Normal, |max| {
@@ -46,7 +44,27 @@ parameter_types! {
 	pub const SS58Prefix: u8 = 42;
 }
 
-/// The node stores state in ParityDB, so database costs are ParityDB's.
+/// [`BlockWeights::with_sensible_defaults`] with the measured fixed costs in place of the SDK's
+/// reference ones.
+fn block_weights() -> BlockWeights {
+	let block = Weight::from_parts(MAXIMUM_BLOCK_REF_TIME, u64::MAX);
+	let normal = NORMAL_DISPATCH_RATIO * block;
+	BlockWeights::builder()
+		.base_block(crate::weights::block_weights::BlockExecutionWeight::get())
+		.for_class(DispatchClass::all(), |class| {
+			class.base_extrinsic = crate::weights::extrinsic_weights::ExtrinsicBaseWeight::get();
+		})
+		.for_class(DispatchClass::Normal, |class| class.max_total = Some(normal))
+		.for_class(DispatchClass::Operational, |class| {
+			class.max_total = Some(block);
+			class.reserved = Some(block.saturating_sub(normal));
+		})
+		.avg_block_initialization(Perbill::from_percent(10))
+		.build_or_panic()
+}
+
+/// The node stores state in ParityDB: database costs are ParityDB's, measured on a state of
+/// 100,000 margin accounts (`benchmarks/storage.sh`).
 #[derive_impl(frame_system::config_preludes::SolochainDefaultConfig)]
 impl frame_system::Config for Runtime {
 	type Block = Block;
@@ -56,7 +74,7 @@ impl frame_system::Config for Runtime {
 	type Nonce = Nonce;
 	type Hash = Hash;
 	type BlockHashCount = BlockHashCount;
-	type DbWeight = ParityDbWeight;
+	type DbWeight = crate::weights::paritydb_weights::ParityDbWeight;
 	type SystemWeightInfo = crate::weights::frame_system::WeightInfo<Runtime>;
 	type Version = Version;
 	type AccountData = pallet_balances::AccountData<Balance>;
