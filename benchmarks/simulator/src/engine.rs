@@ -15,7 +15,7 @@ use crate::{
 };
 use frame_support::{traits::fungibles::Mutate, BoundedVec};
 use perp_primitives::{HealthState, Price};
-use perpchain_fuzz::chain::{self, Chain};
+use perpchain_fuzz::chain::{self, Chain, StatePairs};
 use perpchain_runtime::{
 	asset_ids, configs::NativeAndAssets, genesis_config_presets as presets, AccountId, Balance,
 	Liquidation, Margin, Runtime, RuntimeCall, RuntimeEvent, RuntimeOrigin, USD_UNIT,
@@ -413,9 +413,7 @@ fn moved(watch: &Watch, prices: [f64; 4]) -> bool {
 /// The state after `traders` open their accounts at the starting prices under the baseline
 /// policy, in block 1 (as `run` starts), that block finished: every key with its value, and
 /// the setup's errors by kind.
-pub fn snapshot(
-	traders: &[Trader],
-) -> Result<(Vec<(Vec<u8>, Vec<u8>)>, BTreeMap<String, u32>), String> {
+pub fn snapshot(traders: &[Trader]) -> Result<(StatePairs, BTreeMap<String, u32>), String> {
 	let mut chain = Chain::new()?;
 	chain.check_blocks = false;
 	let errors = setup(&mut chain, &Policy::baseline(), traders)?;

@@ -74,6 +74,9 @@ pub struct Chain {
 	pub check_blocks: bool,
 }
 
+/// A state's keys with their values, in key order.
+pub type StatePairs = Vec<(Vec<u8>, Vec<u8>)>;
+
 impl Chain {
 	/// A new chain on the development preset, with block 1 open.
 	pub fn new() -> Result<Chain, String> {
@@ -188,7 +191,7 @@ impl Chain {
 	/// key order: what a node's database holds after that block (`benchmarks/storage.sh` turns
 	/// it into a chain's genesis), less the block's events, which the next block clears and
 	/// which after a setup of thousands of calls make one value no real block holds.
-	pub fn finish(mut self) -> Result<Vec<(Vec<u8>, Vec<u8>)>, String> {
+	pub fn finish(mut self) -> Result<StatePairs, String> {
 		self.ext.execute_with(|| {
 			Executive::finalize_block();
 			System::reset_events();
