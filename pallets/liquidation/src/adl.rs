@@ -16,7 +16,10 @@
 //! needs, and moves on to the next, until the excess is recovered or it has looked at as many
 //! positions as it may. A head whose account cannot be deleveraged now (its equity is not
 //! positive, or a price it needs is not fresh) is passed over (`DeleverageSkipped`), as
-//! closing its profit would only deepen its deficit: liquidation is its remedy. The pool takes
+//! closing its profit would only deepen its deficit: liquidation is its remedy. An entry a
+//! liquidation left stale in the order (margin's `ranking`) ranks no position: the walk
+//! removes it (`StaleRankPruned`) as one of the positions it may look at, so the entries
+//! ahead of the live ones cost the walk steps, never its order. The pool takes
 //! a `deleverage` only from the node's own offchain worker and from blocks, one a block: an
 //! outside submitter could choose nothing but a smaller `max`, and would slow recovery down.
 //!
@@ -30,6 +33,7 @@ use alloc::vec::Vec;
 use frame_support::{ensure, pallet_prelude::*};
 use perp_primitives::{
 	entry_price, Balance, Close, MarginLiquidator, MarginReader, MarketId, PositionRisk, Price,
+	Ranked,
 };
 use sp_runtime::{
 	helpers_128bit::multiply_by_rational_with_rounding, FixedU128, Perbill, Rounding,
@@ -51,7 +55,20 @@ struct Side<AccountId> {
 	market: MarketId,
 	long: bool,
 	price: Price,
-	head: Option<(Price, AccountId)>,
+	head: Option<Ranked<AccountId>>,
+}
+
+/// An entry of the walk: a position, or a stale entry where one was.
+pub(crate) struct Step<AccountId> {
+	pub(crate) who: AccountId,
+	pub(crate) market: MarketId,
+	pub(crate) long: bool,
+	/// The entry price it ranks by.
+	pub(crate) entry: Price,
+	/// Its PnL% at the market's price.
+	pub(crate) gain: FixedU128,
+	/// Whether it is an open position (else a stale entry).
+	pub(crate) live: bool,
 }
 
 /// The walk over every position in deleveraging order: the heads of every market's and side's
@@ -74,23 +91,24 @@ impl<T: Config> Ranking<T> {
 		Self { sides }
 	}
 
-	/// The next position, its market and its PnL% at the market's price: the head that gains
-	/// most (ties in market order, longs first); `None` once no head is in profit. The walk
-	/// moves past it.
-	pub(crate) fn next(&mut self) -> Option<(T::AccountId, MarketId, FixedU128)> {
+	/// The next entry: the head that gains most at its market's price (ties in market order,
+	/// longs first); `None` once no head is in profit. The walk moves past it.
+	pub(crate) fn next(&mut self) -> Option<Step<T::AccountId>> {
 		let mut best: Option<(usize, FixedU128)> = None;
 		for (i, side) in self.sides.iter().enumerate() {
-			let Some((entry, _)) = &side.head else { continue };
-			let Some(gain) = gain(side.long, *entry, side.price) else { continue };
+			let Some(head) = &side.head else { continue };
+			let Some(gain) = gain(side.long, head.entry, side.price) else { continue };
 			if best.is_none_or(|(_, top)| gain > top) {
 				best = Some((i, gain));
 			}
 		}
 		let (i, gain) = best?;
 		let side = self.sides.get_mut(i)?;
-		let head = side.head.take()?;
-		side.head = T::Margin::ranked_after(side.market, side.long, Some(&head));
-		Some((head.1, side.market, gain))
+		let Ranked { entry, who, live } = side.head.take()?;
+		let after = (entry, who);
+		side.head = T::Margin::ranked_after(side.market, side.long, Some(&after));
+		let (entry, who) = after;
+		Some(Step { who, market: side.market, long: side.long, entry, gain, live })
 	}
 }
 
@@ -109,29 +127,28 @@ impl<T: Config> Pallet<T> {
 		(risk.margins.equity > 0 && position.pnl > 0 && position.cost > 0).then_some(position)
 	}
 
-	/// Walks the first `steps` positions in deleveraging order, read only, handing `visit`
-	/// each with its PnL% and its position if it may be deleveraged now, until `visit` says
-	/// stop (`false`).
-	fn walk(
-		steps: u32,
-		mut visit: impl FnMut(T::AccountId, MarketId, FixedU128, Option<PositionRisk>) -> bool,
-	) {
+	/// Walks the first `steps` entries in deleveraging order, read only, handing `visit`
+	/// each with its position if it may be deleveraged now (never for a stale entry), until
+	/// `visit` says stop (`false`).
+	fn walk(steps: u32, mut visit: impl FnMut(Step<T::AccountId>, Option<PositionRisk>) -> bool) {
 		let mut ranking = Ranking::<T>::new();
 		for _ in 0..steps {
-			let Some((who, market, score)) = ranking.next() else { return };
-			let position = Self::deleverageable(&who, market);
-			if !visit(who, market, score, position) {
+			let Some(step) = ranking.next() else { return };
+			let position =
+				if step.live { Self::deleverageable(&step.who, step.market) } else { None };
+			if !visit(step, position) {
 				return;
 			}
 		}
 	}
 
-	/// Of the first `limit` positions in deleveraging order, those that may be deleveraged
-	/// now, best first: what a `deleverage` would take (the runtime API's view).
+	/// Of the first `limit` entries in deleveraging order, the positions that may be
+	/// deleveraged now, best first: what a `deleverage` would take (the runtime API's view).
 	pub fn adl_ranking(limit: u32) -> Vec<AdlTarget<T::AccountId>> {
 		let mut ranked = Vec::new();
-		Self::walk(limit, |who, market, score, position| {
+		Self::walk(limit, |step, position| {
 			if let Some(position) = position {
+				let (who, market, score) = (step.who, step.market, step.gain);
 				ranked.push(AdlTarget { who, market, score, pnl: position.pnl });
 			}
 			true
@@ -139,20 +156,23 @@ impl<T: Config> Pallet<T> {
 		ranked
 	}
 
-	/// How many positions a `deleverage` should look at to recover the excess now, those it
-	/// passes over included, at most `MaxBatch`; zero when it would deleverage none.
+	/// How many entries a `deleverage` should look at to recover the excess now, those it
+	/// passes over or prunes included, at most `MaxBatch`; zero when it would neither
+	/// deleverage a position nor prune a stale entry.
 	pub(crate) fn adl_steps() -> u32 {
 		let mut left = Self::adl_excess();
 		if left == 0 {
 			return 0;
 		}
 		let (mut steps, mut found) = (0, false);
-		Self::walk(T::MaxBatch::get(), |_, _, _, position| {
+		Self::walk(T::MaxBatch::get(), |step, position| {
 			steps += 1;
 			if let Some(position) = position {
 				found = true;
 				left = left.saturating_sub(position.pnl.unsigned_abs());
 			}
+			// Pruning a stale entry ahead of the positions is progress too.
+			found |= !step.live;
 			left > 0
 		});
 		if found {
@@ -174,12 +194,13 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// What the pool checks of a `deleverage`: `ensure_deleverage`, and one of the first `max`
-	/// positions in deleveraging order may be deleveraged now.
+	/// entries in deleveraging order is a position that may be deleveraged now or a stale
+	/// entry to prune.
 	pub(crate) fn ensure_deleverageable(max: u32) -> DispatchResult {
 		Self::ensure_deleverage(max)?;
 		let mut found = false;
-		Self::walk(max, |_, _, _, position| {
-			found = position.is_some();
+		Self::walk(max, |step, position| {
+			found = position.is_some() || !step.live;
 			!found
 		});
 		ensure!(found, Error::<T>::NotInProfit);
@@ -187,8 +208,8 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Deleverages the best-ranked positions, in order, until the excess is recovered or `max`
-	/// positions were looked at; passes over those that may not be deleveraged now. Returns how
-	/// many were looked at.
+	/// entries were looked at; passes over the positions that may not be deleveraged now and
+	/// prunes the stale entries. Returns how many were looked at.
 	pub(crate) fn do_deleverage(max: u32) -> Result<u32, DispatchError> {
 		let mut left = Self::ensure_deleverage(max)?;
 		let fund = Self::insurance_fund();
@@ -196,8 +217,14 @@ impl<T: Config> Pallet<T> {
 		let mut ranking = Ranking::<T>::new();
 		let mut seen = 0;
 		while left > 0 && seen < max {
-			let Some((who, market, _)) = ranking.next() else { break };
+			let Some(Step { who, market, long, entry, live, .. }) = ranking.next() else { break };
 			seen += 1;
+			if !live {
+				if T::Margin::prune_ranked(market, long, entry, &who) {
+					Self::deposit_event(Event::StaleRankPruned { who, market });
+				}
+				continue;
+			}
 			let Some(position) = Self::deleverageable(&who, market) else {
 				Self::deposit_event(Event::DeleverageSkipped { who, market });
 				continue;
@@ -220,6 +247,11 @@ impl<T: Config> Pallet<T> {
 			let reduced = T::Margin::reduce_positions(&who, &[close], Perbill::zero(), &fund)?;
 			// (Margin answers one reduction per close, or an error.)
 			let reduction = reduced.reductions.first().ok_or(Error::<T>::Overflow)?;
+			// A position closed in full leaves its entry stale, where the next walk would
+			// start: it goes now.
+			if reduction.remaining == 0 {
+				T::Margin::prune_ranked(market, long, entry, &who);
+			}
 			let given_up =
 				multiply_by_rational_with_rounding(pnl, reduction.closed, size, Rounding::Down)
 					.unwrap_or(0);

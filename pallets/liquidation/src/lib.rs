@@ -273,6 +273,9 @@ pub mod pallet {
 		InsuranceFunded { who: T::AccountId, amount: Balance },
 		/// Governance set the auction parameters.
 		ParamsSet { params: AuctionParamsOf<T> },
+		/// Auto-deleveraging's walk removed the stale entry `who`'s position in `market` left
+		/// in margin's profit order when a liquidation closed it (see `adl`).
+		StaleRankPruned { who: T::AccountId, market: MarketId },
 	}
 
 	#[pallet::error]
@@ -457,11 +460,12 @@ pub mod pallet {
 		/// Auto-deleverage: close the best-ranked positions in profit, which the chain picks
 		/// (see `adl`), at their entry prices until the vault's socialized loss beyond
 		/// `AdlThreshold` is recovered from the profit they give up, looking at `max` positions
-		/// at most. Positions whose accounts cannot be deleveraged now are passed over; the
+		/// at most. Positions whose accounts cannot be deleveraged now are passed over, and the
+		/// stale entries met on the way removed, each counted as a position looked at; the
 		/// weight of positions not reached is refunded.
 		///
 		/// Origin: none, from validators' offchain workers only (`validate_unsigned`).
-		/// Operational class. Emits `Deleveraged`, `DeleverageSkipped`. Errors:
+		/// Operational class. Emits `Deleveraged`, `DeleverageSkipped`, `StaleRankPruned`. Errors:
 		/// `BreakerActive`, `NothingToDeleverage`, `EmptyBatch` (`max` zero), `BatchTooLarge`.
 		#[pallet::call_index(7)]
 		#[pallet::weight((

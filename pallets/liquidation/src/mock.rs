@@ -14,7 +14,7 @@ use frame_system::{
 use perp_primitives::{
 	AccountRisk, AssetId, Balance, Close, CollateralRisk, HealthState, MarginLiquidator,
 	MarginReader, Margins, MarketId, PositionRisk, Price, PriceInfo, PriceProvider, PriceStats,
-	PriceStatus, Reduction,
+	PriceStatus, Ranked, Reduction,
 };
 use sp_runtime::{BuildStorage, DispatchError, Perbill, Rounding};
 use std::collections::BTreeMap;
@@ -121,6 +121,9 @@ parameter_types! {
 	pub static Reindexed: Vec<u64> = Vec::new();
 	/// The socialized loss the vault carries before auto-deleveraging.
 	pub static AdlThreshold: Balance = 50 * USD_UNIT;
+	/// Stale entries of the profit order: (market, long, entry, holder), ranked with the
+	/// booked positions until pruned.
+	pub static StaleEntries: Vec<(MarketId, bool, Price, u64)> = Vec::new();
 }
 
 /// The oracle double over [`Prices`].
@@ -281,13 +284,13 @@ impl MarginReader<u64> for MarginDouble {
 		prices.into_iter().collect()
 	}
 
-	/// The booked positions by entry price (from their cost), as margin orders them; ties by
-	/// account.
+	/// The booked positions by entry price (from their cost), as margin orders them, with the
+	/// stale entries; ties by account.
 	fn ranked_after(
 		market: MarketId,
 		long: bool,
 		after: Option<&(Price, u64)>,
-	) -> Option<(Price, u64)> {
+	) -> Option<Ranked<u64>> {
 		let key = |entry: Price, who: u64| {
 			let inner = entry.into_inner();
 			(if long { inner } else { u128::MAX - inner }, who)
@@ -305,14 +308,18 @@ impl MarginReader<u64> for MarginDouble {
 					Rounding::NearestPrefUp,
 				)
 				.unwrap_or(Price::from_inner(u128::MAX));
-				(entry, who)
+				Ranked { entry, who, live: true }
 			})
 			.collect();
-		order.sort_by_key(|(entry, who)| key(*entry, *who));
+		order.extend(
+			StaleEntries::get()
+				.into_iter()
+				.filter(|(m, l, ..)| *m == market && *l == long)
+				.map(|(_, _, entry, who)| Ranked { entry, who, live: false }),
+		);
+		order.sort_by_key(|r| key(r.entry, r.who));
 		let after = after.map(|(entry, who)| key(*entry, *who));
-		order
-			.into_iter()
-			.find(|(entry, who)| after.is_none_or(|a| key(*entry, *who) > a))
+		order.into_iter().find(|r| after.is_none_or(|a| key(r.entry, r.who) > a))
 	}
 
 	fn cash(who: &u64) -> i128 {
@@ -333,6 +340,15 @@ impl MarginReader<u64> for MarginDouble {
 }
 
 impl MarginLiquidator<u64> for MarginDouble {
+	fn prune_ranked(market: MarketId, long: bool, entry: Price, who: &u64) -> bool {
+		let mut stale = StaleEntries::get();
+		let before = stale.len();
+		stale.retain(|e| *e != (market, long, entry, *who));
+		let pruned = stale.len() < before;
+		StaleEntries::set(stale);
+		pruned
+	}
+
 	fn reduce_positions(
 		who: &u64,
 		closes: &[Close],

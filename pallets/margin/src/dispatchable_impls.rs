@@ -257,7 +257,7 @@ impl<T: Config> Pallet<T> {
 		}
 
 		Self::store_account(&who, &account);
-		Self::rerank(&who, market, &old, &position, params.unit);
+		Self::rerank(&who, market, &old, &position, params.unit, crate::ranking::Closed::Remove);
 		OpenInterest::<T>::insert(market, interest);
 		Vault::<T>::put(vault);
 		Fees::<T>::put(fees);

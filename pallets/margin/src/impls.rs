@@ -147,7 +147,7 @@ impl<T: Config> perp_primitives::MarginReader<T::AccountId> for Pallet<T> {
 		market: perp_primitives::MarketId,
 		long: bool,
 		after: Option<&(perp_primitives::Price, T::AccountId)>,
-	) -> Option<(perp_primitives::Price, T::AccountId)> {
+	) -> Option<perp_primitives::Ranked<T::AccountId>> {
 		Self::next_ranked(market, long, after)
 	}
 
@@ -176,6 +176,15 @@ impl<T: Config> perp_primitives::MarginLiquidator<T::AccountId> for Pallet<T> {
 		beneficiary: &T::AccountId,
 	) -> Result<perp_primitives::Reduced, sp_runtime::DispatchError> {
 		Self::do_reduce_positions(who, closes, penalty, beneficiary)
+	}
+
+	fn prune_ranked(
+		market: perp_primitives::MarketId,
+		long: bool,
+		entry: perp_primitives::Price,
+		who: &T::AccountId,
+	) -> bool {
+		Self::do_prune_ranked(market, long, entry, who)
 	}
 
 	fn seize_collateral(

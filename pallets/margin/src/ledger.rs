@@ -106,8 +106,9 @@ impl<T: Config> Pallet<T> {
 			None => Self::reindex(who),
 		}
 		Self::store_account(beneficiary, &receiver);
+		// A closed position's entry stays, stale: one write less a position (see `ranking`).
 		for (old, new, unit) in reranks {
-			Self::rerank(who, old.market, &old, &new, unit);
+			Self::rerank(who, old.market, &old, &new, unit, crate::ranking::Closed::Leave);
 		}
 		for (market, open) in interest {
 			OpenInterest::<T>::insert(market, open);

@@ -195,7 +195,8 @@ pub mod pallet {
 	/// Every open position by market, side (long: `true`) and entry price, in the order
 	/// auto-deleveraging takes them (see `ranking`): lowest entry first for longs, highest
 	/// first for shorts, so that at any price the keys iterate from the best unrealized
-	/// PnL over entry cost to the worst. Maintained on every trade and reduction.
+	/// PnL over entry cost to the worst. Maintained on every trade and reduction, except that
+	/// a liquidation's close leaves its entry behind, stale (see `ranking`).
 	#[pallet::storage]
 	pub type ProfitOrder<T: Config> = StorageNMap<
 		_,
@@ -208,6 +209,11 @@ pub mod pallet {
 		(),
 		OptionQuery,
 	>;
+
+	/// How many entries of `ProfitOrder` are stale: left behind by positions that liquidation
+	/// closed, not removed yet.
+	#[pallet::storage]
+	pub type StaleRanks<T: Config> = StorageValue<_, u32, ValueQuery>;
 
 	/// Bumped whenever governance changes a parameter that can lower an account's health
 	/// (market tiers, collateral weights): every band computed before is void.

@@ -6,11 +6,27 @@
 //! changes only when a position does, never with the price, so it is kept exact on every
 //! trade and reduction and auto-deleveraging can take the best-ranked position from it
 //! without trusting anyone's ranking.
+//!
+//! A liquidation that closes a position does not remove its entry: that is one write less
+//! for every position a liquidated account holds, the largest share of a worst-case
+//! liquidation's writes. The entry stays, stale, counted in `StaleRanks`, until the walk of
+//! auto-deleveraging meets it (`Ranked::live` tells it apart, and the walk removes it as
+//! one of its steps) or the holder's next position in that market takes the same key. Every
+//! open position keeps exactly one live entry, so the order of the live ones is exact.
 
 use crate::{pallet::*, Position, RankKey};
 use frame_support::traits::Get;
-use perp_primitives::{entry_price, Balance, MarketId, Price};
+use perp_primitives::{entry_price, Balance, MarketId, Price, Ranked};
 use sp_runtime::Rounding;
+
+/// What happens to a closed position's entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Closed {
+	/// It leaves the order (a trade).
+	Remove,
+	/// It stays, stale (a liquidation's close).
+	Leave,
+}
 
 /// The key of a position opened at `entry` on the `long` side: big-endian, inverted for a
 /// short, so that ascending keys are descending profit.
@@ -45,13 +61,15 @@ pub(crate) fn rank(position: &Position, unit: Balance, su: Balance) -> Option<(b
 
 impl<T: Config> Pallet<T> {
 	/// Moves `who`'s entry in `market`'s profit order from where position `old` had it to
-	/// where `new` has it (a size of zero: none).
+	/// where `new` has it (a size of zero: none); a closed position's entry goes as `closed`
+	/// says. An entry left stale at the new key by an earlier position is live again.
 	pub(crate) fn rerank(
 		who: &T::AccountId,
 		market: MarketId,
 		old: &Position,
 		new: &Position,
 		unit: Balance,
+		closed: Closed,
 	) {
 		let su = T::SettlementUnit::get();
 		let (before, after) = (rank(old, unit, su), rank(new, unit, su));
@@ -59,20 +77,45 @@ impl<T: Config> Pallet<T> {
 			return;
 		}
 		if let Some((long, key)) = before {
-			ProfitOrder::<T>::remove((market, long, key, who));
+			if after.is_none() && closed == Closed::Leave {
+				StaleRanks::<T>::mutate(|stale| *stale = stale.saturating_add(1));
+			} else {
+				ProfitOrder::<T>::remove((market, long, key, who));
+			}
 		}
 		if let Some((long, key)) = after {
-			ProfitOrder::<T>::insert((market, long, key, who), ());
+			if ProfitOrder::<T>::contains_key((market, long, key, who)) {
+				StaleRanks::<T>::mutate(|stale| *stale = stale.saturating_sub(1));
+			} else {
+				ProfitOrder::<T>::insert((market, long, key, who), ());
+			}
 		}
 	}
 
-	/// The position after `after` in `market`'s profit order on one side (see
-	/// `MarginLiquidator::ranked_after`).
+	/// Whether `who`'s open position in `market` is the one ranked on the `long` side at
+	/// `key`.
+	pub(crate) fn ranks_live(
+		who: &T::AccountId,
+		market: MarketId,
+		long: bool,
+		key: RankKey,
+	) -> bool {
+		let Some(unit) = Markets::<T>::get(market).map(|params| params.unit) else {
+			return false;
+		};
+		Accounts::<T>::get(who)
+			.and_then(|account| account.positions.into_iter().find(|p| p.market == market))
+			.and_then(|position| rank(&position, unit, T::SettlementUnit::get()))
+			== Some((long, key))
+	}
+
+	/// The entry after `after` in `market`'s profit order on one side (see
+	/// `MarginReader::ranked_after`).
 	pub(crate) fn next_ranked(
 		market: MarketId,
 		long: bool,
 		after: Option<&(Price, T::AccountId)>,
-	) -> Option<(Price, T::AccountId)> {
+	) -> Option<Ranked<T::AccountId>> {
 		let next = match after {
 			Some((entry, who)) => {
 				let from =
@@ -81,6 +124,29 @@ impl<T: Config> Pallet<T> {
 			},
 			None => ProfitOrder::<T>::iter_key_prefix((market, long)).next(),
 		};
-		next.map(|(key, who)| (key_entry(long, key), who))
+		next.map(|(key, who)| Ranked {
+			entry: key_entry(long, key),
+			live: Self::ranks_live(&who, market, long, key),
+			who,
+		})
+	}
+
+	/// Removes `who`'s entry at `entry` from `market`'s profit order on one side if it is
+	/// there and stale; returns whether it was (see `MarginLiquidator::prune_ranked`).
+	pub(crate) fn do_prune_ranked(
+		market: MarketId,
+		long: bool,
+		entry: Price,
+		who: &T::AccountId,
+	) -> bool {
+		let key = rank_key(long, entry);
+		if !ProfitOrder::<T>::contains_key((market, long, key, who))
+			|| Self::ranks_live(who, market, long, key)
+		{
+			return false;
+		}
+		ProfitOrder::<T>::remove((market, long, key, who));
+		StaleRanks::<T>::mutate(|stale| *stale = stale.saturating_sub(1));
+		true
 	}
 }

@@ -22,7 +22,8 @@ impl<T: Config> Pallet<T> {
 	/// - **Risk index**: an account's entries and the per-asset keys agree both ways; only
 	///   accounts with positions or debt are indexed, and every one of them is; the outdated
 	///   count is right; an account no fresh price has crossed is not liquidatable.
-	/// - **Profit order**: every open position is at its key, and nothing else is there.
+	/// - **Profit order**: every open position is at its key; the other entries, stale, are
+	///   as many as `StaleRanks` counts.
 	/// - **Markets**: at most `MaxMarkets`, ids below the next id, parameters within bounds.
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use alloc::collections::btree_map::BTreeMap;
@@ -137,9 +138,9 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 
-		// The profit order holds every open position, at its key, and nothing else.
+		// The profit order holds every open position, at its key, and otherwise only the
+		// `StaleRanks` entries that liquidations left behind, none of them an open position.
 		let su = T::SettlementUnit::get();
-		let mut open = 0usize;
 		for (who, account) in Accounts::<T>::iter() {
 			for position in &account.positions {
 				let unit = Markets::<T>::get(position.market).ok_or("position in no market")?.unit;
@@ -149,10 +150,12 @@ impl<T: Config> Pallet<T> {
 					ProfitOrder::<T>::contains_key((position.market, long, key, &who)),
 					"position missing from the profit order"
 				);
-				open += 1;
 			}
 		}
-		ensure!(ProfitOrder::<T>::iter_keys().count() == open, "stray profit order entry");
+		let stale = ProfitOrder::<T>::iter_keys()
+			.filter(|(market, long, key, who)| !Self::ranks_live(who, *market, *long, *key))
+			.count();
+		ensure!(stale == StaleRanks::<T>::get() as usize, "stray profit order entry");
 
 		// Markets.
 		ensure!(Markets::<T>::count() <= T::MaxMarkets::get(), "too many markets");

@@ -346,6 +346,19 @@ pub struct Reduced {
 	pub after: Option<AccountRisk>,
 }
 
+/// One entry of a market's profit order (see [`MarginReader::ranked_after`]).
+#[derive(Clone, Eq, PartialEq, Debug)]
+pub struct Ranked<AccountId> {
+	/// The entry price it ranks by.
+	pub entry: Price,
+	/// Its holder.
+	pub who: AccountId,
+	/// Whether it is the holder's open position. A liquidation that closes a position leaves
+	/// its entry behind (one write less an account); such a stale entry ranks nothing and is
+	/// removed by [`MarginLiquidator::prune_ranked`].
+	pub live: bool,
+}
+
 /// Read access to margin accounts for discovery, previews and the waterfall's decisions
 /// (implemented by the margin pallet).
 pub trait MarginReader<AccountId> {
@@ -364,12 +377,13 @@ pub trait MarginReader<AccountId> {
 	/// The position after `after` (an entry price and holder given by an earlier call, or
 	/// `None` for the first) in the profit order of `market`'s longs (`long`) or shorts: by
 	/// entry price, lowest first for longs and highest first for shorts, which at any one price
-	/// is by unrealized PnL over entry cost, best first. Returns its entry price and holder.
+	/// is by unrealized PnL over entry cost, best first. Stale entries (see [`Ranked`]) are
+	/// in the order too, each at the entry of the position it was.
 	fn ranked_after(
 		market: MarketId,
 		long: bool,
 		after: Option<&(Price, AccountId)>,
-	) -> Option<(Price, AccountId)>;
+	) -> Option<Ranked<AccountId>>;
 
 	/// `who`'s USD cash (negative: debt); zero without an account.
 	fn cash(who: &AccountId) -> i128;
@@ -400,6 +414,10 @@ pub trait MarginLiquidator<AccountId>: MarginReader<AccountId> {
 		penalty: sp_runtime::Perbill,
 		beneficiary: &AccountId,
 	) -> Result<Reduced, sp_runtime::DispatchError>;
+
+	/// Removes the entry of `who` at `entry` from the profit order of `market`'s longs
+	/// (`long`) or shorts if it is stale; returns whether it was.
+	fn prune_ranked(market: MarketId, long: bool, entry: Price, who: &AccountId) -> bool;
 
 	/// Moves `amount` of `who`'s collateral `asset` to `to`'s collateral.
 	fn seize_collateral(

@@ -608,9 +608,16 @@ pub fn adl_order(before: &Option<Profits>, events: &[RuntimeEvent]) -> Result<()
 		})?;
 		last = gain;
 	}
+	// Stale entries the walk pruned were steps too (they rank no position).
+	let pruned = events
+		.iter()
+		.filter(|event| {
+			matches!(event, RuntimeEvent::Liquidation(LiquidationEvent::StaleRankPruned { .. }))
+		})
+		.count();
 	let unvisited = before.gains.iter().filter(|(key, _)| !visited.contains(key));
 	let short = pallet_liquidation::Pallet::<Runtime>::adl_excess() > 0
-		&& (visited.len() as u32) < before.max
+		&& ((visited.len() + pruned) as u32) < before.max
 		&& !visited.is_empty();
 	for ((who, market), gain) in unvisited {
 		ensure(last.is_none_or(|last| *gain <= last), "adl-order", || {

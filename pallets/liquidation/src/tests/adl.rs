@@ -190,3 +190,42 @@ fn a_deleverage_passes_over_accounts_it_may_not_take_and_looks_at_max_positions(
 		);
 	});
 }
+
+#[test]
+fn stale_entries_ahead_of_the_positions_cost_the_walk_steps_never_its_order() {
+	run_test(|| {
+		profitable_book();
+		// Entries liquidations left behind: a long from 70 (would rank first, 42.9%), a short
+		// from 130 (23.1%, between 30 and 31), a long from 110 (at a loss, never reached).
+		StaleEntries::set(vec![
+			(0, true, Price::from_u32(70), 40),
+			(0, false, Price::from_u32(130), 41),
+			(0, true, Price::from_u32(110), 42),
+		]);
+		socialize(1_550);
+		// The runtime API's view skips them; the worker's step count includes the one ahead.
+		let ranking: Vec<_> = Liquidation::adl_ranking(10).iter().map(|t| t.who).collect();
+		assert_eq!(ranking, vec![30, 31, 32]);
+		assert_eq!(Liquidation::adl_ranking(1), vec![]);
+		assert_eq!(Liquidation::adl_steps(), 2);
+		// A walk that meets only a stale entry is still progress: the pool takes it.
+		assert_ok!(Liquidation::validate_unsigned(
+			TransactionSource::Local,
+			&Call::deleverage { max: 1 }
+		));
+		let info = Liquidation::deleverage(RuntimeOrigin::none(), 1).unwrap();
+		System::assert_last_event(Event::StaleRankPruned { who: 40, market: 0 }.into());
+		assert_eq!(crate::SocializedLoss::<Test>::get(), usd(1_550));
+		use crate::WeightInfo;
+		assert_eq!(info.actual_weight, Some(<() as WeightInfo>::deleverage(1)));
+		// Then the positions, in their order: 30 gives up 1,500 and the walk stops there.
+		assert_eq!(Liquidation::adl_steps(), 1);
+		assert_ok!(Liquidation::deleverage(RuntimeOrigin::none(), 2));
+		assert_eq!(deleveraged(), vec![30]);
+		assert_eq!(crate::SocializedLoss::<Test>::get(), usd(50));
+		assert_eq!(
+			StaleEntries::get(),
+			vec![(0, false, Price::from_u32(130), 41), (0, true, Price::from_u32(110), 42)]
+		);
+	});
+}

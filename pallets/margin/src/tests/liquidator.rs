@@ -259,15 +259,25 @@ fn several_positions_close_in_one_call_all_or_nothing() {
 	});
 }
 
-/// The profit order of BTC-PERP's longs (`long`) or shorts, whole: entry prices and holders.
-fn ranked(long: bool) -> Vec<(Price, u64)> {
+/// The profit order of BTC-PERP's longs (`long`) or shorts, whole: entry prices, holders and
+/// whether each entry is live.
+fn order(long: bool) -> Vec<(Price, u64, bool)> {
 	let mut all = Vec::new();
 	let mut after = None;
 	while let Some(next) = Margin::ranked_after(BTC_PERP, long, after.as_ref()) {
-		all.push(next);
-		after = Some(next);
+		all.push((next.entry, next.who, next.live));
+		after = Some((next.entry, next.who));
 	}
 	all
+}
+
+/// The live entries of [`order`]: the open positions, best first.
+fn ranked(long: bool) -> Vec<(Price, u64)> {
+	order(long)
+		.into_iter()
+		.filter(|e| e.2)
+		.map(|(entry, who, _)| (entry, who))
+		.collect()
 }
 
 #[test]
@@ -309,6 +319,57 @@ fn the_profit_order_follows_every_trade_and_reduction() {
 		// Stale prices are reported as such.
 		set_price_status(BTC, p(30_000), perp_primitives::PriceStatus::Stale);
 		assert_eq!(Margin::market_prices(), vec![(BTC_PERP, None)]);
+	});
+}
+
+#[test]
+fn a_liquidations_close_leaves_its_entry_stale_until_pruned_or_taken_again() {
+	run_test(|| {
+		assert_ok!(Margin::fund_vault(RuntimeOrigin::signed(CHARLIE), usd(100_000)));
+		for who in [ALICE, BOB] {
+			deposit(who, USD, usd(20_000));
+		}
+		// Alice long from 50,000, Bob long from 40,000.
+		assert_ok!(trade(ALICE, ONE_BTC / 10));
+		set_price(BTC, p(40_000));
+		assert_ok!(trade(BOB, ONE_BTC / 10));
+
+		// Closed by a reduction, Alice's position leaves its entry behind: no write for it.
+		assert_ok!(reduce(ALICE, BTC_PERP, u128::MAX, p(40_000), Perbill::zero(), FUND));
+		assert_eq!(order(true), vec![(p(40_000), BOB, true), (p(50_000), ALICE, false)]);
+		assert_eq!(ProfitOrder::<Test>::iter_keys().count(), 2);
+		assert_eq!(StaleRanks::<Test>::get(), 1);
+		assert_ok!(Margin::do_try_state());
+
+		// Only a stale entry can be pruned, once.
+		assert!(!Margin::prune_ranked(BTC_PERP, true, p(40_000), &BOB));
+		assert!(!Margin::prune_ranked(BTC_PERP, false, p(50_000), &ALICE));
+		assert!(Margin::prune_ranked(BTC_PERP, true, p(50_000), &ALICE));
+		assert!(!Margin::prune_ranked(BTC_PERP, true, p(50_000), &ALICE));
+		assert_eq!(order(true), vec![(p(40_000), BOB, true)]);
+		assert_eq!(StaleRanks::<Test>::get(), 0);
+		assert_ok!(Margin::do_try_state());
+
+		// A new position at the stale entry's key makes it live again; at another key it gets
+		// an entry of its own and the stale one stays.
+		assert_ok!(reduce(BOB, BTC_PERP, u128::MAX, p(40_000), Perbill::zero(), FUND));
+		assert_eq!(StaleRanks::<Test>::get(), 1);
+		assert_ok!(trade(BOB, ONE_BTC / 10));
+		assert_eq!(order(true), vec![(p(40_000), BOB, true)]);
+		assert_eq!(StaleRanks::<Test>::get(), 0);
+		assert_ok!(Margin::do_try_state());
+		assert_ok!(reduce(BOB, BTC_PERP, u128::MAX, p(40_000), Perbill::zero(), FUND));
+		set_price(BTC, p(45_000));
+		assert_ok!(trade(BOB, ONE_BTC / 10));
+		assert_eq!(order(true), vec![(p(40_000), BOB, false), (p(45_000), BOB, true)]);
+		assert_eq!(StaleRanks::<Test>::get(), 1);
+		assert_ok!(Margin::do_try_state());
+
+		// A trade that closes a position takes its entry out at once.
+		assert_ok!(trade(BOB, -ONE_BTC / 10));
+		assert_eq!(order(true), vec![(p(40_000), BOB, false)]);
+		assert_eq!(StaleRanks::<Test>::get(), 1);
+		assert_ok!(Margin::do_try_state());
 	});
 }
 
