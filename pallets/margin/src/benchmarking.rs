@@ -212,6 +212,39 @@ mod benchmarks {
 		assert!(Triggers::<T>::contains_key(&trader));
 	}
 
+	/// `on_idle`'s sweep over `n` entries of the profit order, each stale: its holder holds a
+	/// position in the market at another entry, so each costs the full check and a removal.
+	#[benchmark]
+	fn prune_stale(n: Linear<1, { crate::ranking::MAX_SWEEP }>) {
+		let markets = setup::<T>(1, 0);
+		let market = markets[0];
+		let su = T::SettlementUnit::get();
+		let unit = market_params::<T>().unit;
+		for i in 0..n {
+			let who: T::AccountId = account("stale", i, 0);
+			// A long of one whole unit from 50,000 USD; its stale entry is from 40,000.
+			let position = Position { market, size: unit as i128, cost: 50_000 * su as i128 };
+			let record = MarginAccount {
+				cash: 0,
+				positions: BoundedVec::truncate_from(alloc::vec![position]),
+				collateral: BoundedVec::new(),
+			};
+			Accounts::<T>::insert(&who, record);
+			let key = crate::ranking::rank_key(true, Price::from_u32(40_000));
+			ProfitOrder::<T>::insert((market, true, key, &who), ());
+		}
+		StaleRanks::<T>::put(n);
+		let seen;
+
+		#[block]
+		{
+			seen = Pallet::<T>::prune_stale(n);
+		}
+
+		assert_eq!(seen, n);
+		assert_eq!(StaleRanks::<T>::get(), 0);
+	}
+
 	/// Discovery among `10^e` accounts in the risk index, 1% of them with a band the price has
 	/// left: what the liquidation offchain worker reads to find candidates. Not a call's weight
 	/// (`extra`): `benchmarks/discovery.sh` runs it for the scaling report.

@@ -215,6 +215,11 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type StaleRanks<T: Config> = StorageValue<_, u32, ValueQuery>;
 
+	/// Where `on_idle`'s sweep of the profit order for stale entries goes on: the raw key of
+	/// the last entry it looked at (none: from the first).
+	#[pallet::storage]
+	pub type PruneCursor<T: Config> = StorageValue<_, BoundedVec<u8, ConstU32<256>>, OptionQuery>;
+
 	/// Bumped whenever governance changes a parameter that can lower an account's health
 	/// (market tiers, collateral weights): every band computed before is void.
 	#[pallet::storage]
@@ -366,6 +371,12 @@ pub mod pallet {
 			assert!(T::MaxMarkets::get() > 0, "MaxMarkets must be positive");
 			assert!(T::SettlementUnit::get() > 0, "SettlementUnit must be positive");
 			assert!(!T::MaxPrice::get().is_zero(), "MaxPrice must be positive");
+		}
+
+		/// With the block's spare weight, the sweep of the profit order removes the stale
+		/// entries that liquidations left (see `ranking`).
+		fn on_idle(_n: BlockNumberFor<T>, limit: Weight) -> Weight {
+			Self::sweep_stale(limit)
 		}
 
 		#[cfg(feature = "try-runtime")]

@@ -11,13 +11,17 @@
 //! for every position a liquidated account holds, the largest share of a worst-case
 //! liquidation's writes. The entry stays, stale, counted in `StaleRanks`, until the walk of
 //! auto-deleveraging meets it (`Ranked::live` tells it apart, and the walk removes it as
-//! one of its steps) or the holder's next position in that market takes the same key. Every
-//! open position keeps exactly one live entry, so the order of the live ones is exact.
+//! one of its steps), the holder's next position in that market takes the same key, or the
+//! sweep that blocks with spare weight run (`on_idle`) reaches it. Every open position keeps
+//! exactly one live entry, so the order of the live ones is exact.
 
-use crate::{pallet::*, Position, RankKey};
-use frame_support::traits::Get;
+use crate::{pallet::*, Position, RankKey, WeightInfo};
+use frame_support::{traits::Get, weights::Weight, BoundedVec};
 use perp_primitives::{entry_price, Balance, MarketId, Price, Ranked};
 use sp_runtime::Rounding;
+
+/// The most entries one block's sweep looks at.
+pub(crate) const MAX_SWEEP: u32 = 512;
 
 /// What happens to a closed position's entry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -129,6 +133,58 @@ impl<T: Config> Pallet<T> {
 			live: Self::ranks_live(&who, market, long, key),
 			who,
 		})
+	}
+
+	/// The sweep of `on_idle` within `limit`: as many entries as `prune_stale`'s weight lets
+	/// it look at, none when nothing is stale. Returns the weight used.
+	pub(crate) fn sweep_stale(limit: Weight) -> Weight {
+		let check = T::DbWeight::get().reads(1);
+		if !check.all_lte(limit) || StaleRanks::<T>::get() == 0 {
+			return if check.all_lte(limit) { check } else { Weight::zero() };
+		}
+		let left = limit.saturating_sub(check);
+		// The most entries whose sweep fits (the weight grows with them).
+		let (mut low, mut high) = (0u32, MAX_SWEEP);
+		while low < high {
+			let mid = high - (high - low) / 2;
+			if T::WeightInfo::prune_stale(mid).all_lte(left) {
+				low = mid;
+			} else {
+				high = mid - 1;
+			}
+		}
+		if low == 0 {
+			return check;
+		}
+		let seen = Self::prune_stale(low);
+		check.saturating_add(T::WeightInfo::prune_stale(seen))
+	}
+
+	/// Looks at up to `steps` entries of the profit order from where the last call stopped
+	/// (`PruneCursor`), removing the stale ones; once past the last entry, the next call starts
+	/// from the first. Returns how many it looked at.
+	pub(crate) fn prune_stale(steps: u32) -> u32 {
+		let mut entries = match PruneCursor::<T>::get() {
+			Some(raw) => ProfitOrder::<T>::iter_keys_from(raw.into_inner()),
+			None => ProfitOrder::<T>::iter_keys(),
+		};
+		let mut seen = 0;
+		while seen < steps {
+			let Some((market, long, key, who)) = entries.next() else {
+				PruneCursor::<T>::kill();
+				return seen;
+			};
+			seen += 1;
+			if !Self::ranks_live(&who, market, long, key) {
+				ProfitOrder::<T>::remove((market, long, key, &who));
+				StaleRanks::<T>::mutate(|stale| *stale = stale.saturating_sub(1));
+			}
+		}
+		match BoundedVec::try_from(entries.last_raw_key().to_vec()) {
+			Ok(raw) => PruneCursor::<T>::put(raw),
+			Err(_) => PruneCursor::<T>::kill(),
+		}
+		seen
 	}
 
 	/// Removes `who`'s entry at `entry` from `market`'s profit order on one side if it is

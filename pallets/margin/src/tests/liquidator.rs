@@ -374,6 +374,49 @@ fn a_liquidations_close_leaves_its_entry_stale_until_pruned_or_taken_again() {
 }
 
 #[test]
+fn blocks_with_spare_weight_sweep_the_stale_entries_away_and_keep_the_live_ones() {
+	use crate::WeightInfo;
+	use frame_support::{
+		traits::{Get, Hooks},
+		weights::{RuntimeDbWeight, Weight},
+	};
+	run_test(|| {
+		assert_ok!(Margin::fund_vault(RuntimeOrigin::signed(CHARLIE), usd(100_000)));
+		for who in [ALICE, BOB, CHARLIE] {
+			deposit(who, USD, usd(20_000));
+		}
+		// Alice opens and is closed by a reduction three times, at three entries; Charlie
+		// once; Bob stays open: four stale entries around one live one.
+		for (who, price) in [(ALICE, 40_000), (ALICE, 41_000), (ALICE, 42_000), (CHARLIE, 43_000)] {
+			set_price(BTC, p(price));
+			assert_ok!(trade(who, ONE_BTC / 10));
+			assert_ok!(reduce(who, BTC_PERP, u128::MAX, p(price), Perbill::zero(), FUND));
+		}
+		assert_ok!(trade(BOB, ONE_BTC / 10));
+		assert_eq!(StaleRanks::<Test>::get(), 4);
+		assert_eq!(order(true).len(), 5);
+		let read =
+			<<Test as frame_system::Config>::DbWeight as Get<RuntimeDbWeight>>::get().reads(1);
+		let sweep = |n: u32| <() as WeightInfo>::prune_stale(n).saturating_add(read);
+		// Short of one entry's sweep, nothing is looked at.
+		let short = sweep(1).saturating_sub(Weight::from_parts(1, 0));
+		assert_eq!(Margin::on_idle(1, short), read);
+		assert_eq!(StaleRanks::<Test>::get(), 4);
+		// Two entries a block: the sweep goes on where it stopped, and wraps around.
+		let mut blocks = 0;
+		while StaleRanks::<Test>::get() > 0 {
+			assert!(Margin::on_idle(1, sweep(2)).all_lte(sweep(2)));
+			assert_ok!(Margin::do_try_state());
+			blocks += 1;
+			assert!(blocks <= 4, "the sweep does not finish");
+		}
+		assert_eq!(order(true), vec![(p(43_000), BOB, true)]);
+		// Nothing stale: a block only checks.
+		assert_eq!(Margin::on_idle(1, Weight::MAX), read);
+	});
+}
+
+#[test]
 fn try_state_catches_a_position_out_of_the_profit_order() {
 	run_test(|| {
 		deposit(ALICE, USD, usd(20_000));
