@@ -139,8 +139,11 @@ impl<T: Config> Pallet<T> {
 	/// it look at, none when nothing is stale. Returns the weight used.
 	pub(crate) fn sweep_stale(limit: Weight) -> Weight {
 		let check = T::DbWeight::get().reads(1);
-		if !check.all_lte(limit) || StaleRanks::<T>::get() == 0 {
-			return if check.all_lte(limit) { check } else { Weight::zero() };
+		if !check.all_lte(limit) {
+			return Weight::zero();
+		}
+		if StaleRanks::<T>::get() == 0 {
+			return check;
 		}
 		let left = limit.saturating_sub(check);
 		// The most entries whose sweep fits (the weight grows with them).
@@ -176,8 +179,7 @@ impl<T: Config> Pallet<T> {
 			};
 			seen += 1;
 			if !Self::ranks_live(&who, market, long, key) {
-				ProfitOrder::<T>::remove((market, long, key, &who));
-				StaleRanks::<T>::mutate(|stale| *stale = stale.saturating_sub(1));
+				Self::remove_stale(market, long, key, &who);
 			}
 		}
 		match BoundedVec::try_from(entries.last_raw_key().to_vec()) {
@@ -201,8 +203,13 @@ impl<T: Config> Pallet<T> {
 		{
 			return false;
 		}
+		Self::remove_stale(market, long, key, who);
+		true
+	}
+
+	/// Removes a stale entry, and its count.
+	fn remove_stale(market: MarketId, long: bool, key: RankKey, who: &T::AccountId) {
 		ProfitOrder::<T>::remove((market, long, key, who));
 		StaleRanks::<T>::mutate(|stale| *stale = stale.saturating_sub(1));
-		true
 	}
 }
