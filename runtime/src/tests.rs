@@ -301,7 +301,7 @@ fn a_partial_liquidation_is_planned_from_one_valuation_and_the_real_books_agree(
 		// covers the 2% that closing everything costs (≈ 3,700): partial.
 		Oracle::set_fresh_price(asset_ids::BTC, Price::from_u32(63_050));
 		Oracle::set_fresh_price(asset_ids::ETH, Price::from_u32(2_910));
-		let before = Margin::risk(&eve).expect("fresh prices").margins;
+		let before = Margin::risk(&eve, &mut Default::default()).expect("fresh prices").margins;
 		assert!(before.state().is_liquidatable());
 		let call = pallet_liquidation::Call::<Runtime>::liquidate {
 			accounts: vec![eve.clone()].try_into().unwrap(),
@@ -311,7 +311,7 @@ fn a_partial_liquidation_is_planned_from_one_valuation_and_the_real_books_agree(
 		// A quarter of each, in one margin call; not yet restored, so both steps were planned.
 		assert_eq!(Margin::position(&eve, 0).map(|p| p.size), Some(btc - btc / 4));
 		assert_eq!(Margin::position(&eve, 1).map(|p| p.size), Some(eth - eth / 4));
-		let after = Margin::risk(&eve).expect("fresh prices").margins;
+		let after = Margin::risk(&eve, &mut Default::default()).expect("fresh prices").margins;
 		let liquidated = System::events().into_iter().find_map(|record| match record.event {
 			crate::RuntimeEvent::Liquidation(pallet_liquidation::Event::Liquidated {
 				closes,

@@ -122,7 +122,7 @@ impl<T: Config> Pallet<T> {
 	/// `who`'s position in `market` at fresh prices, if it may be deleveraged now: in profit,
 	/// with the account's equity positive.
 	fn deleverageable(who: &T::AccountId, market: MarketId) -> Option<PositionRisk> {
-		let risk = T::Margin::risk(who)?;
+		let risk = T::Margin::risk(who, &mut Default::default())?;
 		let position = risk.positions.into_iter().find(|p| p.market == market)?;
 		(risk.margins.equity > 0 && position.pnl > 0 && position.cost > 0).then_some(position)
 	}
@@ -244,7 +244,13 @@ impl<T: Config> Pallet<T> {
 			let price = entry_price(position.cost, size, position.unit, su, rounding)
 				.ok_or(Error::<T>::Overflow)?;
 			let close = Close { market, amount, price };
-			let reduced = T::Margin::reduce_positions(&who, &[close], Perbill::zero(), &fund)?;
+			let reduced = T::Margin::reduce_positions(
+				&who,
+				&[close],
+				Perbill::zero(),
+				&fund,
+				&mut Default::default(),
+			)?;
 			// (Margin answers one reduction per close, or an error.)
 			let reduction = reduced.reductions.first().ok_or(Error::<T>::Overflow)?;
 			// A position closed in full leaves its entry stale, where the next walk would

@@ -227,7 +227,7 @@ impl<T: Config> Pallet<T> {
 			OpenAuctions::<T>::insert(&auction.owner, open);
 		}
 		if open == 0 {
-			let risk = T::Margin::risk(&auction.owner);
+			let risk = T::Margin::risk(&auction.owner, &mut Default::default());
 			if risk.as_ref().is_some_and(|risk| risk.positions.is_empty()) {
 				Self::settle_debt(&auction.owner, risk, &mut Vec::new())?;
 			}

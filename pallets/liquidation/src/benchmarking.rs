@@ -97,7 +97,7 @@ mod benchmarks {
 
 		for (who, market) in positions {
 			ensure!(
-				T::Margin::risk(&who)
+				T::Margin::risk(&who, &mut Default::default())
 					.is_none_or(|r| r.positions.iter().all(|p| p.market != market)),
 				BenchmarkError::Stop("a target is still open")
 			);

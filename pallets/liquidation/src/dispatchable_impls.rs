@@ -100,8 +100,11 @@ impl<T: Config> Pallet<T> {
 		let mut unused = Weight::zero();
 		// Each market's notional closed in this block, read once for the batch, written once.
 		let mut closed = Notional::<T>::new();
+		// Markets, collateral and prices, read once for the batch. Only what no liquidation
+		// changes, so an account rolled back leaves them true.
+		let mut quotes = QuotesOf::<T>::default();
 		for who in accounts.iter() {
-			let Some(before) = Self::verdict(who) else {
+			let Some(before) = Self::verdict(who, &mut quotes) else {
 				Self::deposit_event(Event::Skipped { who: who.clone() });
 				continue;
 			};
@@ -110,7 +113,7 @@ impl<T: Config> Pallet<T> {
 			// others.
 			let mut with = closed.clone();
 			match frame_support::storage::with_storage_layer(|| {
-				Self::run_waterfall(who, before, &mut with)
+				Self::run_waterfall(who, before, &mut with, &mut quotes)
 			}) {
 				Ok(_) => closed = with,
 				Err(error) => {
@@ -133,9 +136,10 @@ impl<T: Config> Pallet<T> {
 		who: T::AccountId,
 	) -> Result<bool, DispatchError> {
 		ensure!(Breaker::<T>::get().allows(Stage::Liquidation), Error::<T>::BreakerActive);
-		let before = Self::verdict(&who).ok_or(Error::<T>::NotLiquidatable)?;
+		let mut quotes = QuotesOf::<T>::default();
+		let before = Self::verdict(&who, &mut quotes).ok_or(Error::<T>::NotLiquidatable)?;
 		let mut closed = Notional::<T>::new();
-		let outcome = Self::run_waterfall(&who, before, &mut closed)?;
+		let outcome = Self::run_waterfall(&who, before, &mut closed, &mut quotes)?;
 		closed.store();
 		let reward = T::KeeperShare::get().mul_floor(outcome.collected_penalty());
 		if reward > 0 && keeper != who {
@@ -147,14 +151,15 @@ impl<T: Config> Pallet<T> {
 
 	/// The waterfall for one liquidatable account, valued `before` just now (`verdict`):
 	/// stage (a) on its positions, counting its closes in `closed`, then, with none left, its
-	/// debt (see `settle_debt`). Margin keeps the account's risk-index entries exact at every
-	/// step.
+	/// debt (see `settle_debt`), valued on `quotes`. Margin keeps the account's risk-index
+	/// entries exact at every step.
 	pub(crate) fn run_waterfall(
 		who: &T::AccountId,
 		before: AccountRisk,
 		closed: &mut Notional<T>,
+		quotes: &mut QuotesOf<T>,
 	) -> Result<Outcome, DispatchError> {
-		let (mut outcome, now) = Self::reduce_positions(who, before, closed)?;
+		let (mut outcome, now) = Self::reduce_positions(who, before, closed, quotes)?;
 		if !outcome.positions_left && OpenAuctions::<T>::get(who) == 0 {
 			Self::settle_debt(who, now, &mut outcome.path)?;
 		}
@@ -242,6 +247,7 @@ impl<T: Config> Pallet<T> {
 		who: &T::AccountId,
 		risk: AccountRisk,
 		closed: &mut Notional<T>,
+		quotes: &mut QuotesOf<T>,
 	) -> Result<(Outcome, Option<AccountRisk>), DispatchError> {
 		let before = risk.margins;
 		let exposures = &risk.positions;
@@ -278,7 +284,8 @@ impl<T: Config> Pallet<T> {
 		} else {
 			let closes: Vec<Close> = planned.iter().map(|(_, close)| *close).collect();
 			let fund = Self::insurance_fund();
-			let reduced = T::Margin::reduce_positions(who, &closes, T::Penalty::get(), &fund)?;
+			let reduced =
+				T::Margin::reduce_positions(who, &closes, T::Penalty::get(), &fund, quotes)?;
 			let mut open = exposures.len();
 			for ((position, close), reduction) in planned.iter().zip(&reduced.reductions) {
 				let notional =

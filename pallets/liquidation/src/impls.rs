@@ -62,10 +62,11 @@ impl<T: Config> Pallet<T> {
 	/// the liquidation is run and rolled back.
 	pub fn path(who: &T::AccountId) -> Option<alloc::vec::Vec<Step>> {
 		use frame_support::storage::{with_transaction, TransactionOutcome};
-		let before = Self::verdict(who)?;
+		let mut quotes = Default::default();
+		let before = Self::verdict(who, &mut quotes)?;
 		let outcome = with_transaction(|| {
 			TransactionOutcome::Rollback(Ok::<_, DispatchError>(
-				Self::run_waterfall(who, before, &mut Notional::<T>::new()).ok(),
+				Self::run_waterfall(who, before, &mut Notional::<T>::new(), &mut quotes).ok(),
 			))
 		});
 		outcome.ok().flatten().map(|outcome| outcome.path)
@@ -117,16 +118,17 @@ impl<T: Config> Pallet<T> {
 	/// is below its maintenance margin at fresh prices, and it holds positions or, with none
 	/// left, a debt that no open auction of its collateral is raising yet.
 	pub fn may_liquidate(who: &T::AccountId) -> bool {
-		Self::verdict(who).is_some()
+		Self::verdict(who, &mut Default::default()).is_some()
 	}
 
 	/// `who` as liquidation values it, if a new liquidation of it may start now (see
-	/// `may_liquidate`): one valuation of the account, which the waterfall starts from.
-	pub(crate) fn verdict(who: &T::AccountId) -> Option<AccountRisk> {
+	/// `may_liquidate`): one valuation of the account, on `quotes`, which the waterfall starts
+	/// from.
+	pub(crate) fn verdict(who: &T::AccountId, quotes: &mut QuotesOf<T>) -> Option<AccountRisk> {
 		if !Breaker::<T>::get().allows(Stage::Liquidation) {
 			return None;
 		}
-		T::Margin::risk(who).filter(|risk| Self::admits(who, risk))
+		T::Margin::risk(who, quotes).filter(|risk| Self::admits(who, risk))
 	}
 
 	/// Whether an account valued at `risk` may be liquidated (see `may_liquidate`).

@@ -73,6 +73,10 @@ pub mod pallet {
 	/// A batch of accounts to liquidate.
 	pub type AccountsOf<T> =
 		BoundedVec<<T as frame_system::Config>::AccountId, <T as Config>::MaxBatch>;
+	/// What one call's valuations share (see `MarginReader::Quotes`).
+	pub type QuotesOf<T> = <<T as Config>::Margin as perp_primitives::MarginReader<
+		<T as frame_system::Config>::AccountId,
+	>>::Quotes;
 
 	#[pallet::pallet]
 	pub struct Pallet<T>(_);

@@ -256,11 +256,13 @@ impl MarginDouble {
 }
 
 impl MarginReader<u64> for MarginDouble {
+	type Quotes = ();
+
 	fn candidates(limit: u32) -> Vec<u64> {
 		Candidates::get().into_iter().take(limit as usize).collect()
 	}
 
-	fn risk(who: &u64) -> Option<AccountRisk> {
+	fn risk(who: &u64, _: &mut ()) -> Option<AccountRisk> {
 		let unpriced_collateral = Holdings::get().into_iter().any(|((owner, asset), amount)| {
 			owner == *who && amount > 0 && PriceTable::price(asset).fresh().is_none()
 		});
@@ -354,6 +356,7 @@ impl MarginLiquidator<u64> for MarginDouble {
 		closes: &[Close],
 		penalty: Perbill,
 		beneficiary: &u64,
+		_: &mut (),
 	) -> Result<perp_primitives::Reduced, DispatchError> {
 		if Failing::get().contains(who) {
 			return Err(DispatchError::Unavailable);
@@ -363,7 +366,7 @@ impl MarginLiquidator<u64> for MarginDouble {
 			reductions.push(Self::reduce_one(who, market, amount, price, penalty, beneficiary)?);
 		}
 		Reindexed::mutate(|r| r.push(*who));
-		Ok(perp_primitives::Reduced { reductions, after: Self::risk(who) })
+		Ok(perp_primitives::Reduced { reductions, after: Self::risk(who, &mut ()) })
 	}
 
 	fn seize_collateral(

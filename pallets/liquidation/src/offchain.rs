@@ -199,7 +199,7 @@ impl<T: Config> Pallet<T> {
 				batch
 					.into_iter()
 					.map(|(who, ledger)| {
-						let risk = Self::verdict(&who)?;
+						let risk = Self::verdict(&who, &mut Default::default())?;
 						let positions = risk.positions.len() as u32;
 						(ledger_of(&risk) == ledger).then_some((who, ledger, positions))
 					})
@@ -242,7 +242,7 @@ impl<T: Config> Pallet<T> {
 		let mut found: alloc::vec::Vec<_> = window
 			.into_iter()
 			.filter_map(|(index, who)| {
-				let risk = Self::verdict(&who)?;
+				let risk = Self::verdict(&who, &mut Default::default())?;
 				let shortfall = i128::try_from(risk.margins.maintenance)
 					.unwrap_or(i128::MAX)
 					.saturating_sub(risk.margins.equity);

@@ -125,12 +125,14 @@ impl<T: Config> perp_primitives::PriceUsers for Pallet<T> {
 }
 
 impl<T: Config> perp_primitives::MarginReader<T::AccountId> for Pallet<T> {
+	type Quotes = crate::valuation::Quotes<T>;
+
 	fn candidates(limit: u32) -> alloc::vec::Vec<T::AccountId> {
 		Self::crossed_accounts(limit)
 	}
 
-	fn risk(who: &T::AccountId) -> Option<AccountRisk> {
-		Self::liquidation_snapshot(who)?.account_risk()
+	fn risk(who: &T::AccountId, quotes: &mut Self::Quotes) -> Option<AccountRisk> {
+		Self::liquidation_snapshot(who, quotes)?.account_risk()
 	}
 
 	fn market_prices(
@@ -174,8 +176,9 @@ impl<T: Config> perp_primitives::MarginLiquidator<T::AccountId> for Pallet<T> {
 		closes: &[perp_primitives::Close],
 		penalty: sp_runtime::Perbill,
 		beneficiary: &T::AccountId,
+		quotes: &mut Self::Quotes,
 	) -> Result<perp_primitives::Reduced, sp_runtime::DispatchError> {
-		Self::do_reduce_positions(who, closes, penalty, beneficiary)
+		Self::do_reduce_positions(who, closes, penalty, beneficiary, quotes)
 	}
 
 	fn prune_ranked(

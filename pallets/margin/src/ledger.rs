@@ -4,7 +4,7 @@
 use crate::{
 	pallet::*,
 	risk::{self},
-	valuation::Pricing,
+	valuation::{Pricing, Quotes},
 	Interest, Position,
 };
 use alloc::vec::Vec;
@@ -18,12 +18,14 @@ impl<T: Config> Pallet<T> {
 	/// closed notional moves from `who`'s cash to `beneficiary`'s. The account, the beneficiary,
 	/// the vault and each market's open interest are written once, however many positions
 	/// close; `who` is then valued once, re-indexed from that valuation, and the valuation is
-	/// returned. For liquidation: no margin check, the caller decides.
+	/// returned. Markets and prices come from `quotes`. For liquidation: no margin check, the
+	/// caller decides.
 	pub(crate) fn do_reduce_positions(
 		who: &T::AccountId,
 		closes: &[perp_primitives::Close],
 		penalty: Perbill,
 		beneficiary: &T::AccountId,
+		quotes: &mut Quotes<T>,
 	) -> Result<perp_primitives::Reduced, DispatchError> {
 		ensure!(who != beneficiary, Error::<T>::InvalidBeneficiary);
 		let mut account = Accounts::<T>::get(who).ok_or(Error::<T>::NoPosition)?;
@@ -33,15 +35,13 @@ impl<T: Config> Pallet<T> {
 		let mut reductions = Vec::with_capacity(closes.len());
 		// Each close's position before and after, for the profit order.
 		let mut reranks = Vec::with_capacity(closes.len());
-		// The markets of the positions left, for the valuation after the closes.
-		let mut known = Vec::with_capacity(closes.len());
 		// Nothing is written until every close has succeeded.
 		let su = T::SettlementUnit::get();
 		let overflow = || DispatchError::from(ArithmeticError::Overflow);
 
 		for &perp_primitives::Close { market, amount, price } in closes {
 			ensure!(amount > 0, Error::<T>::ZeroAmount);
-			let params = Markets::<T>::get(market).ok_or(Error::<T>::UnknownMarket)?;
+			let params = quotes.market(market).ok_or(Error::<T>::UnknownMarket)?;
 			let index = account
 				.positions
 				.iter()
@@ -80,9 +80,6 @@ impl<T: Config> Pallet<T> {
 				*slot = new;
 			}
 			reranks.push((old, new, params.unit));
-			if remaining != 0 {
-				known.push((market, params));
-			}
 			reductions.push(perp_primitives::Reduction { closed, remaining, realized, penalty });
 		}
 
@@ -90,7 +87,7 @@ impl<T: Config> Pallet<T> {
 		let after = if account.is_empty() {
 			None
 		} else {
-			Self::snapshot_with(&account, Pricing::Liquidation, known).ok()
+			Self::snapshot_with(&account, Pricing::Liquidation, quotes).ok()
 		};
 		Self::store_account(who, &account);
 		match &after {

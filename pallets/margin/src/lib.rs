@@ -5,7 +5,7 @@ extern crate alloc;
 
 pub use pallet::*;
 pub use types::*;
-pub use valuation::{Pricing, Snapshot, STALE_COLLATERAL_SHARE};
+pub use valuation::{Pricing, Quotes, Snapshot, STALE_COLLATERAL_SHARE};
 pub use weights::WeightInfo;
 
 #[cfg(feature = "runtime-benchmarks")]

@@ -99,12 +99,15 @@ parameter_types! {
 	pub const MaxPrice: Price = Price::from_u32(1_000_000_000);
 	/// The price table: asset → (price, status).
 	pub static Prices: BTreeMap<AssetId, (Price, PriceStatus)> = BTreeMap::new();
+	/// How many prices [`PriceTable`] has handed out.
+	pub static PriceReads: u32 = 0;
 }
 
 /// Reads [`Prices`].
 pub struct PriceTable;
 impl PriceProvider for PriceTable {
 	fn price(asset: AssetId) -> PriceInfo {
+		PriceReads::mutate(|n| *n += 1);
 		match Prices::get().get(&asset) {
 			Some((price, status)) => PriceInfo { price: *price, updated_at: 0, status: *status },
 			None => PriceInfo::missing(),

@@ -4,7 +4,7 @@
 use crate::{
 	pallet::*,
 	risk::{self, CollateralLine, Health, PositionLine},
-	Position,
+	CollateralParams, Position,
 };
 use alloc::vec::Vec;
 use frame_support::pallet_prelude::*;
@@ -130,51 +130,91 @@ impl<T: Config> Snapshot<T> {
 		)
 	}
 }
+/// What the valuations of one call share: each market's and collateral asset's parameters and
+/// each asset's price, read on first use and kept. Within one call of a liquidation batch no
+/// price or parameter changes (feeds and listings are calls of their own), so every account of
+/// the batch is valued on the same reads; a `Quotes` must not outlive the call that made it.
+pub struct Quotes<T: Config> {
+	prices: Vec<(AssetId, perp_primitives::PriceInfo)>,
+	markets: Vec<(MarketId, MarketParamsOf<T>)>,
+	collateral: Vec<(AssetId, CollateralParams)>,
+}
+
+impl<T: Config> Default for Quotes<T> {
+	fn default() -> Self {
+		Self { prices: Vec::new(), markets: Vec::new(), collateral: Vec::new() }
+	}
+}
+
+impl<T: Config> Quotes<T> {
+	/// `asset`'s price as the oracle gives it.
+	pub(crate) fn price(&mut self, asset: AssetId) -> perp_primitives::PriceInfo {
+		if let Some((_, info)) = self.prices.iter().find(|(a, _)| *a == asset) {
+			return *info;
+		}
+		let info = T::Prices::price(asset);
+		self.prices.push((asset, info));
+		info
+	}
+
+	/// `market`'s parameters, `None` if it is not listed.
+	pub(crate) fn market(&mut self, market: MarketId) -> Option<MarketParamsOf<T>> {
+		if let Some((_, params)) = self.markets.iter().find(|(m, _)| *m == market) {
+			return Some(params.clone());
+		}
+		let params = Markets::<T>::get(market)?;
+		self.markets.push((market, params.clone()));
+		Some(params)
+	}
+
+	/// Collateral `asset`'s parameters, `None` if it is not listed.
+	pub(crate) fn collateral(&mut self, asset: AssetId) -> Option<CollateralParams> {
+		if let Some((_, params)) = self.collateral.iter().find(|(a, _)| *a == asset) {
+			return Some(*params);
+		}
+		let params = CollateralAssets::<T>::get(asset)?;
+		self.collateral.push((asset, params));
+		Some(params)
+	}
+}
+
 impl<T: Config> Pallet<T> {
 	/// The cash, collateral and positions of `account`, at prices taken as `pricing` says.
 	pub(crate) fn snapshot(
 		account: &MarginAccountOf<T>,
 		pricing: Pricing,
 	) -> Result<Snapshot<T>, DispatchError> {
-		Self::snapshot_with(account, pricing, Vec::new())
+		Self::snapshot_with(account, pricing, &mut Quotes::default())
 	}
 
-	/// [`Self::snapshot`] with the parameters of some markets already read (`known`, taken
-	/// instead of reading them again).
+	/// [`Self::snapshot`] on the parameters and prices of `quotes`.
 	pub(crate) fn snapshot_with(
 		account: &MarginAccountOf<T>,
 		pricing: Pricing,
-		mut known: Vec<(MarketId, MarketParamsOf<T>)>,
+		quotes: &mut Quotes<T>,
 	) -> Result<Snapshot<T>, DispatchError> {
 		let mut all_fresh = true;
-		// Each asset's price is read once, however many markets and holdings share it.
-		let mut seen: Vec<(AssetId, perp_primitives::PriceInfo)> = Vec::new();
 		// The price of `asset` and whether it is fresh, or the error `pricing` makes of it.
-		let mut price_of =
-			|asset: AssetId, collateral: bool| -> Result<(Price, bool), DispatchError> {
-				let info = match seen.iter().find(|(a, _)| *a == asset) {
-					Some((_, info)) => *info,
-					None => {
-						let info = T::Prices::price(asset);
-						seen.push((asset, info));
-						info
-					},
-				};
-				let fresh = info.status == PriceStatus::Fresh;
-				all_fresh &= fresh;
-				match pricing {
-					Pricing::FreshOnly if !fresh => Err(Error::<T>::PriceNotFresh.into()),
-					Pricing::Liquidation if !fresh && !collateral => {
-						Err(Error::<T>::PriceNotFresh.into())
-					},
-					_ => Ok((info.price, fresh)),
-				}
-			};
+		let mut price_of = |quotes: &mut Quotes<T>,
+		                    asset: AssetId,
+		                    collateral: bool|
+		 -> Result<(Price, bool), DispatchError> {
+			let info = quotes.price(asset);
+			let fresh = info.status == PriceStatus::Fresh;
+			all_fresh &= fresh;
+			match pricing {
+				Pricing::FreshOnly if !fresh => Err(Error::<T>::PriceNotFresh.into()),
+				Pricing::Liquidation if !fresh && !collateral => {
+					Err(Error::<T>::PriceNotFresh.into())
+				},
+				_ => Ok((info.price, fresh)),
+			}
+		};
 		let mut unpriced = Vec::new();
 		let mut collateral = Vec::with_capacity(account.collateral.len());
 		for &(asset, amount) in &account.collateral {
-			let params = CollateralAssets::<T>::get(asset).ok_or(Error::<T>::UnknownAsset)?;
-			let (price, fresh) = price_of(asset, true)?;
+			let params = quotes.collateral(asset).ok_or(Error::<T>::UnknownAsset)?;
+			let (price, fresh) = price_of(quotes, asset, true)?;
 			let weight = if fresh || pricing != Pricing::Liquidation {
 				params.weight
 			} else {
@@ -185,11 +225,8 @@ impl<T: Config> Pallet<T> {
 		}
 		let mut markets = Vec::with_capacity(account.positions.len());
 		for position in &account.positions {
-			let params = match known.iter().position(|(market, _)| *market == position.market) {
-				Some(i) => known.swap_remove(i).1,
-				None => Markets::<T>::get(position.market).ok_or(Error::<T>::UnknownMarket)?,
-			};
-			let (price, _) = price_of(params.asset, false)?;
+			let params = quotes.market(position.market).ok_or(Error::<T>::UnknownMarket)?;
+			let (price, _) = price_of(quotes, params.asset, false)?;
 			markets.push((*position, params, price));
 		}
 		Ok(Snapshot { cash: account.cash, collateral, markets, all_fresh, unpriced })
@@ -197,9 +234,12 @@ impl<T: Config> Pallet<T> {
 
 	/// `who`'s snapshot as liquidation values it (`Pricing::Liquidation`); `None` without an
 	/// account or a fresh price of a market it holds.
-	pub(crate) fn liquidation_snapshot(who: &T::AccountId) -> Option<Snapshot<T>> {
+	pub(crate) fn liquidation_snapshot(
+		who: &T::AccountId,
+		quotes: &mut Quotes<T>,
+	) -> Option<Snapshot<T>> {
 		let account = Accounts::<T>::get(who)?;
-		Self::snapshot(&account, Pricing::Liquidation).ok()
+		Self::snapshot_with(&account, Pricing::Liquidation, quotes).ok()
 	}
 
 	/// Evaluates `account` as [`Self::snapshot`] describes.

@@ -362,6 +362,11 @@ pub struct Ranked<AccountId> {
 /// Read access to margin accounts for discovery, previews and the waterfall's decisions
 /// (implemented by the margin pallet).
 pub trait MarginReader<AccountId> {
+	/// What the valuations of one call share (the parameters and prices they read, each read
+	/// once): a batch values its accounts on one `Quotes`, made fresh for the call and dropped
+	/// with it. A lone valuation takes `&mut Default::default()`.
+	type Quotes: Default;
+
 	/// Up to `limit` accounts that may be liquidatable, found through the risk index; each
 	/// must be re-checked with [`MarginReader::risk`].
 	fn candidates(limit: u32) -> alloc::vec::Vec<AccountId>;
@@ -369,7 +374,7 @@ pub trait MarginReader<AccountId> {
 	/// `who` as liquidation values it, or `None` without an account, without a fresh price of
 	/// a market it holds, or on overflow. Collateral without a fresh price counts for less and
 	/// never blocks the verdict.
-	fn risk(who: &AccountId) -> Option<AccountRisk>;
+	fn risk(who: &AccountId, quotes: &mut Self::Quotes) -> Option<AccountRisk>;
 
 	/// Every market, by id, with its asset's price if it is fresh.
 	fn market_prices() -> alloc::vec::Vec<(MarketId, Option<Price>)>;
@@ -407,12 +412,14 @@ pub trait MarginLiquidator<AccountId>: MarginReader<AccountId> {
 	/// with the vault, and moves `penalty` of the closed notional from `who`'s USD to
 	/// `beneficiary`'s. All or nothing. `who` is valued once afterwards, and that valuation is
 	/// returned; margin re-indexes the account from it, or, while it is still liquidatable,
-	/// keeps it found at any price until its liquidation goes on.
+	/// keeps it found at any price until its liquidation goes on. Markets and prices come from
+	/// `quotes`.
 	fn reduce_positions(
 		who: &AccountId,
 		closes: &[Close],
 		penalty: sp_runtime::Perbill,
 		beneficiary: &AccountId,
+		quotes: &mut Self::Quotes,
 	) -> Result<Reduced, sp_runtime::DispatchError>;
 
 	/// Removes the entry of `who` at `entry` from the profit order of `market`'s longs

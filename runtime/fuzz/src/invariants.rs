@@ -395,7 +395,8 @@ pub fn liquidated(call: &RuntimeCall, events: &[RuntimeEvent]) -> Vec<AccountId>
 /// prices.
 pub fn were_liquidatable(accounts: &[AccountId]) -> Result<(), Violation> {
 	for who in accounts {
-		let margins = <Margin as MarginReader<AccountId>>::risk(who).map(|risk| risk.margins);
+		let margins = <Margin as MarginReader<AccountId>>::risk(who, &mut Default::default())
+			.map(|risk| risk.margins);
 		ensure(margins.is_some_and(|m| m.state().is_liquidatable()), "healthy-liquidated", || {
 			format!("{who} was liquidated with margins {margins:?} before the call")
 		})?;

@@ -12,6 +12,11 @@ const ONE_BTC: i128 = BTC_UNIT as i128;
 /// The insurance fund's margin account in these tests.
 const FUND: u64 = 77;
 
+/// Quotes of their own for one valuation.
+fn quotes() -> crate::valuation::Quotes<Test> {
+	Default::default()
+}
+
 /// `reduce_positions` of one position: its reduction.
 fn reduce(
 	who: u64,
@@ -22,10 +27,10 @@ fn reduce(
 	beneficiary: u64,
 ) -> Result<Reduction, DispatchError> {
 	let close = Close { market, amount, price };
-	let reduced = Margin::reduce_positions(&who, &[close], penalty, &beneficiary)?;
+	let reduced = Margin::reduce_positions(&who, &[close], penalty, &beneficiary, &mut quotes())?;
 	assert_eq!(reduced.reductions.len(), 1);
 	// What the closes leave is what a fresh read of the account gives.
-	assert_eq!(reduced.after, Margin::risk(&who));
+	assert_eq!(reduced.after, Margin::risk(&who, &mut quotes()));
 	Ok(reduced.reductions[0])
 }
 
@@ -141,7 +146,7 @@ fn cash_moves_between_accounts_only_from_what_the_payer_holds_and_can_spare() {
 		deposit(ALICE, DOT, 10 * DOT_UNIT);
 		assert_eq!(Margin::settlement_unit(), usd(1));
 		assert_eq!(Margin::collateral(&ALICE, DOT), 10 * DOT_UNIT);
-		let held = Margin::risk(&ALICE).expect("an account").collateral;
+		let held = Margin::risk(&ALICE, &mut quotes()).expect("an account").collateral;
 		assert_eq!(held.len(), 1);
 		assert_eq!((held[0].asset, held[0].amount, held[0].unit), (DOT, 10 * DOT_UNIT, DOT_UNIT));
 
@@ -163,7 +168,7 @@ fn cash_moves_between_accounts_only_from_what_the_payer_holds_and_can_spare() {
 			Margin::transfer_cash(&ALICE, &BOB, usd(14_000)),
 			Error::<Test>::InsufficientMargin
 		);
-		let risk = Margin::risk(&ALICE).expect("fresh prices");
+		let risk = Margin::risk(&ALICE, &mut quotes()).expect("fresh prices");
 		let margins = risk.margins;
 		assert!(margins.maintenance > 0);
 		assert_eq!(risk.cash, Margin::cash(&ALICE));
@@ -174,7 +179,7 @@ fn cash_moves_between_accounts_only_from_what_the_payer_holds_and_can_spare() {
 		// A holding without a fresh price is left out of what liquidation may seize, and
 		// counts at its last price for half its weight: the account still gets a verdict.
 		set_price_status(DOT, p(5), perp_primitives::PriceStatus::Stale);
-		let stale = Margin::risk(&ALICE).expect("the market's price is fresh");
+		let stale = Margin::risk(&ALICE, &mut quotes()).expect("the market's price is fresh");
 		assert!(stale.collateral.is_empty());
 		assert!(stale.unpriced_collateral && stale.holds_collateral());
 		// 10 DOT at 5 USD: half of their weighted 50 USD is lost.
@@ -182,7 +187,37 @@ fn cash_moves_between_accounts_only_from_what_the_payer_holds_and_can_spare() {
 		let halved = crate::STALE_COLLATERAL_SHARE * weight;
 		let lost = weight.mul_floor(usd(50)) - halved.mul_floor(usd(50));
 		assert_eq!(margins.equity - stale.margins.equity, lost as i128);
-		assert_eq!(Margin::risk(&FUND), None, "no account");
+		assert_eq!(Margin::risk(&FUND, &mut quotes()), None, "no account");
+	});
+}
+
+#[test]
+fn valuations_on_one_quotes_read_each_price_once_and_agree_with_lone_ones() {
+	run_test(|| {
+		assert_ok!(Margin::fund_vault(RuntimeOrigin::signed(CHARLIE), usd(100_000)));
+		for who in [ALICE, BOB] {
+			deposit(who, USD, usd(20_000));
+			deposit(who, DOT, 10 * DOT_UNIT);
+			assert_ok!(trade(who, ONE_BTC));
+		}
+		let lone = [ALICE, BOB].map(|who| Margin::risk(&who, &mut quotes()));
+		assert!(lone.iter().all(Option::is_some));
+
+		crate::mock::PriceReads::set(0);
+		let mut shared = quotes();
+		let batch = [ALICE, BOB].map(|who| Margin::risk(&who, &mut shared));
+		assert_eq!(batch, lone);
+		// BTC for the market, DOT for the collateral: once each for both accounts.
+		assert_eq!(crate::mock::PriceReads::get(), 2);
+
+		// A close on the same quotes reads nothing more, and values the account as a fresh
+		// read does.
+		let close = Close { market: BTC_PERP, amount: BTC_UNIT / 2, price: p(50_000) };
+		let reduced =
+			Margin::reduce_positions(&ALICE, &[close], Perbill::zero(), &FUND, &mut shared)
+				.expect("a close");
+		assert_eq!(crate::mock::PriceReads::get(), 2);
+		assert_eq!(reduced.after, Margin::risk(&ALICE, &mut quotes()));
 	});
 }
 
@@ -229,13 +264,24 @@ fn several_positions_close_in_one_call_all_or_nothing() {
 		// A close of a position Alice does not hold undoes the whole call.
 		let missing = Close { market: 3, amount: 1, price: p(49_000) };
 		assert_noop!(
-			Margin::reduce_positions(&ALICE, &[long, missing], Perbill::zero(), &FUND),
+			Margin::reduce_positions(
+				&ALICE,
+				&[long, missing],
+				Perbill::zero(),
+				&FUND,
+				&mut quotes()
+			),
 			Error::<Test>::UnknownMarket
 		);
 
-		let reduced =
-			Margin::reduce_positions(&ALICE, &[long, short], Perbill::from_percent(1), &FUND)
-				.unwrap();
+		let reduced = Margin::reduce_positions(
+			&ALICE,
+			&[long, short],
+			Perbill::from_percent(1),
+			&FUND,
+			&mut quotes(),
+		)
+		.unwrap();
 		let reductions = &reduced.reductions;
 		// Entered at 50,000: the long loses 1,000, the half short gains 500; 1% penalty on
 		// 49,000 + 24,500.
@@ -252,7 +298,7 @@ fn several_positions_close_in_one_call_all_or_nothing() {
 		assert_eq!(OpenInterest::<Test>::get(other), Interest { long: 0, short: BTC_UNIT / 2 });
 		// One valuation after both closes: the half short left, and the account's bands.
 		let after = reduced.after.expect("fresh prices");
-		assert_eq!(Some(after.clone()), Margin::risk(&ALICE));
+		assert_eq!(Some(after.clone()), Margin::risk(&ALICE, &mut quotes()));
 		assert_eq!(after.positions.len(), 1);
 		assert_eq!(after.cash, cash(ALICE));
 		assert!(crate::Triggers::<Test>::get(ALICE).is_some());
