@@ -104,7 +104,7 @@ impl<T: Config> Pallet<T> {
 				started += 1;
 				continue;
 			}
-			if Auctions::<T>::count() >= T::MaxAuctions::get() {
+			if CounterForAuctions::<T>::get() >= T::MaxAuctions::get() {
 				log::warn!(target: crate::offchain::LOG_TARGET, "MaxAuctions open: debt waits");
 				left = true;
 				break;
@@ -112,7 +112,7 @@ impl<T: Config> Pallet<T> {
 			T::Margin::seize_collateral(who, holding.asset, lot, &holder)?;
 			let id = NextAuctionId::<T>::get();
 			NextAuctionId::<T>::put(id.checked_add(1).ok_or(Error::<T>::Overflow)?);
-			Auctions::<T>::insert(
+			Self::open_auction(
 				id,
 				Auction {
 					owner: who.clone(),
@@ -204,6 +204,12 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
+	/// Stores a new auction under `id`, a fresh id from `NextAuctionId`, and counts it.
+	fn open_auction(id: AuctionId, auction: AuctionOf<T>) {
+		Auctions::<T>::insert(id, auction);
+		CounterForAuctions::<T>::mutate(|n| *n = n.saturating_add(1));
+	}
+
 	/// Closes an auction whose tab is raised or whose lot is sold: the rest of the lot goes
 	/// back to the owner (see `close_auction`).
 	fn end_auction(id: AuctionId, auction: AuctionOf<T>) -> DispatchResult {
@@ -216,6 +222,7 @@ impl<T: Config> Pallet<T> {
 	/// other auction open and no position, sends a debt left to the debt stage.
 	fn close_auction(id: AuctionId, auction: AuctionOf<T>, to: &T::AccountId) -> DispatchResult {
 		Auctions::<T>::remove(id);
+		CounterForAuctions::<T>::mutate(|n| *n = n.saturating_sub(1));
 		Restarts::<T>::remove(id);
 		if auction.lot > 0 {
 			T::Margin::seize_collateral(&Self::auction_account(), auction.asset, auction.lot, to)?;

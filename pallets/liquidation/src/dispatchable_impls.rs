@@ -453,7 +453,9 @@ impl<T: Config> Pallet<T> {
 			*lot = lot.checked_add(auction.lot).ok_or("lot sum overflows")?;
 			*owners.entry(auction.owner).or_default() += 1;
 		}
-		ensure!(Auctions::<T>::count() <= T::MaxAuctions::get(), "too many auctions");
+		let open = CounterForAuctions::<T>::get();
+		ensure!(Auctions::<T>::iter_keys().count() == open as usize, "auction count mismatch");
+		ensure!(open <= T::MaxAuctions::get(), "too many auctions");
 		let holder = Self::auction_account();
 		for (asset, lot) in &lots {
 			ensure!(T::Margin::collateral(&holder, *asset) == *lot, "auction lots != holdings");

@@ -172,10 +172,17 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Params<T: Config> = StorageValue<_, AuctionParamsOf<T>, ValueQuery, DefaultParams<T>>;
 
-	/// Open collateral auctions.
+	/// Open collateral auctions, each under an id below `NextAuctionId`.
 	#[pallet::storage]
 	pub type Auctions<T: Config> =
-		CountedStorageMap<_, Twox64Concat, AuctionId, AuctionOf<T>, OptionQuery>;
+		StorageMap<_, Twox64Concat, AuctionId, AuctionOf<T>, OptionQuery>;
+
+	/// How many auctions are open (the entries of `Auctions`). A new auction's id is new by
+	/// construction (`NextAuctionId`), so counting it needs no read of the map, which a counted
+	/// map's insert makes. Stored under the key the counted map `Auctions` once kept its counter
+	/// at, so the layout is unchanged.
+	#[pallet::storage]
+	pub type CounterForAuctions<T: Config> = StorageValue<_, u32, ValueQuery>;
 
 	/// The id the next auction gets.
 	#[pallet::storage]

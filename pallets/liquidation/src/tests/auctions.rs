@@ -11,7 +11,7 @@ fn dust_collateral_is_folded_into_the_settlement_instead_of_auctioned() {
 		assert_ok!(liquidate(&[OWNER]));
 		// No auction nobody would take: the fund takes the DOT at the floor (2.50 USD), and
 		// the rest of the debt is a shortfall at once.
-		assert_eq!(crate::Auctions::<Test>::count(), 0);
+		assert_eq!(crate::CounterForAuctions::<Test>::get(), 0);
 		assert_eq!((holding(OWNER, DOT), holding(fund(), DOT)), (0, DOT_UNIT));
 		let paid = usd(5) / 2;
 		System::assert_has_event(
@@ -38,7 +38,7 @@ fn a_debt_below_the_minimum_lot_is_bought_out_by_the_fund_at_the_floor() {
 		let before = totals();
 		assert_ok!(liquidate(&[OWNER]));
 		// The fund pays the debt and takes what covers it at the floor (2.50 USD): 2 DOT.
-		assert_eq!(crate::Auctions::<Test>::count(), 0);
+		assert_eq!(crate::CounterForAuctions::<Test>::get(), 0);
 		assert_eq!((holding(OWNER, DOT), holding(fund(), DOT)), (998 * DOT_UNIT, 2 * DOT_UNIT));
 		assert_eq!((cash(OWNER), cash(fund())), (0, (usd(1_000) - usd(5)) as i128));
 		assert_eq!(totals(), before);
@@ -58,7 +58,7 @@ fn one_liquidation_starts_at_most_max_auctions_per_liquidation_auctions() {
 		let before = totals();
 		assert_ok!(liquidate(&[OWNER]));
 		// Two auctions (the mock's bound); asset 6 waits for them to end.
-		assert_eq!(crate::Auctions::<Test>::count(), 2);
+		assert_eq!(crate::CounterForAuctions::<Test>::get(), 2);
 		assert_eq!(holding(OWNER, 6), 20 * DOT_UNIT);
 		assert_eq!(totals(), before);
 	});
@@ -359,5 +359,23 @@ fn auctions_stop_with_the_breaker_and_bad_parameters_are_refused() {
 		}
 		assert_ok!(Liquidation::set_params(RuntimeOrigin::root(), good));
 		System::assert_last_event(Event::ParamsSet { params: good }.into());
+	});
+}
+
+#[test]
+fn the_auction_count_stays_where_the_counted_map_kept_it() {
+	use frame_support::storage::generator::StorageValue as _;
+	// A counted map keeps its counter as the value `CounterFor<map>` of its pallet: the
+	// chains that ran with `Auctions` counted read the same count.
+	let key =
+		[sp_io::hashing::twox_128(b"Liquidation"), sp_io::hashing::twox_128(b"CounterForAuctions")]
+			.concat();
+	assert_eq!(crate::CounterForAuctions::<Test>::storage_value_final_key().to_vec(), key);
+	run_test(|| {
+		indebted(10_000, 1_000);
+		assert_ok!(liquidate(&[OWNER]));
+		let open = crate::Auctions::<Test>::iter_keys().count() as u32;
+		assert!(open > 0);
+		assert_eq!(frame_support::storage::unhashed::get::<u32>(&key), Some(open));
 	});
 }
