@@ -32,12 +32,10 @@ use crate::{pallet::*, types::AdlTarget};
 use alloc::vec::Vec;
 use frame_support::{ensure, pallet_prelude::*};
 use perp_primitives::{
-	entry_price, Balance, Close, MarginLiquidator, MarginReader, MarketId, PositionRisk, Price,
-	Ranked,
+	entry_price, mul_div, Balance, Close, MarginLiquidator, MarginReader, MarketId, PositionRisk,
+	Price, Ranked,
 };
-use sp_runtime::{
-	helpers_128bit::multiply_by_rational_with_rounding, FixedU128, Perbill, Rounding,
-};
+use sp_runtime::{FixedU128, Perbill, Rounding};
 
 /// The PnL% of a position opened at `entry` on the `long` side at `price`: `None` unless it is
 /// in profit.
@@ -235,9 +233,7 @@ impl<T: Config> Pallet<T> {
 			let amount = if pnl <= left {
 				size
 			} else {
-				multiply_by_rational_with_rounding(size, left, pnl, Rounding::Up)
-					.unwrap_or(size)
-					.clamp(1, size)
+				mul_div(size, left, pnl, Rounding::Up).unwrap_or(size).clamp(1, size)
 			};
 			// The entry price, rounded for the holder: it realizes no loss.
 			let rounding = if position.size > 0 { Rounding::Up } else { Rounding::Down };
@@ -258,9 +254,7 @@ impl<T: Config> Pallet<T> {
 			if reduction.remaining == 0 {
 				T::Margin::prune_ranked(market, long, entry, &who);
 			}
-			let given_up =
-				multiply_by_rational_with_rounding(pnl, reduction.closed, size, Rounding::Down)
-					.unwrap_or(0);
+			let given_up = mul_div(pnl, reduction.closed, size, Rounding::Down).unwrap_or(0);
 			let recovered = i128::try_from(given_up)
 				.unwrap_or(i128::MAX)
 				.saturating_sub(reduction.realized)

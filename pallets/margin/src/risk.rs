@@ -8,9 +8,8 @@
 //! treat as the unsafe outcome.
 
 use crate::types::Tier;
-use perp_primitives::{Balance, HealthState, Price};
+use perp_primitives::{mul_div, Balance, HealthState, Price};
 use sp_runtime::{
-	helpers_128bit::multiply_by_rational_with_rounding,
 	traits::{CheckedAdd, CheckedSub, One, Zero},
 	FixedPointNumber, Perbill, Rounding,
 };
@@ -259,10 +258,10 @@ pub fn split_cost(
 	}
 	let magnitude = cost.unsigned_abs();
 	let part = if cost >= 0 {
-		let up = multiply_by_rational_with_rounding(magnitude, closed, held, Rounding::Up)?;
+		let up = mul_div(magnitude, closed, held, Rounding::Up)?;
 		i128::try_from(up).ok()?
 	} else {
-		let down = multiply_by_rational_with_rounding(magnitude, closed, held, Rounding::Down)?;
+		let down = mul_div(magnitude, closed, held, Rounding::Down)?;
 		-i128::try_from(down).ok()?
 	};
 	Some((part, cost.checked_sub(part)?))
@@ -343,20 +342,10 @@ pub fn band(price: Price, delta: sp_runtime::FixedU128) -> (Option<Price>, Optio
 	use sp_runtime::FixedU128;
 	let one = FixedU128::one();
 	let lower = one.checked_sub(&delta).filter(|d| !d.is_zero()).and_then(|factor| {
-		multiply_by_rational_with_rounding(
-			price.into_inner(),
-			factor.into_inner(),
-			Price::DIV,
-			Rounding::Up,
-		)
+		mul_div(price.into_inner(), factor.into_inner(), Price::DIV, Rounding::Up)
 	});
 	let upper = one.checked_add(&delta).and_then(|factor| {
-		multiply_by_rational_with_rounding(
-			price.into_inner(),
-			factor.into_inner(),
-			Price::DIV,
-			Rounding::Down,
-		)
+		mul_div(price.into_inner(), factor.into_inner(), Price::DIV, Rounding::Down)
 	});
 	(lower.map(Price::from_inner), upper.map(Price::from_inner))
 }

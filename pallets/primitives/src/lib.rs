@@ -29,6 +29,34 @@ pub type Price = FixedU128;
 /// Milliseconds since the Unix epoch, as kept by `pallet-timestamp`.
 pub type Moment = u64;
 
+/// `a × b / c` rounded as `rounding` asks, `None` when `c` is zero or the result exceeds 128
+/// bits: the same as `sp_arithmetic`'s `multiply_by_rational_with_rounding`, which always takes
+/// the 256-bit product; this takes it only when `a × b` does not fit in 128 bits. In wasm, where
+/// 128-bit division is a software routine, the 256-bit path costs several divisions, and the
+/// products of a valuation (amounts of a few whole units at prices of up to 10^5 USD) mostly
+/// fit.
+pub fn mul_div(a: u128, b: u128, c: u128, rounding: Rounding) -> Option<u128> {
+	if c == 0 {
+		return None;
+	}
+	let Some(product) = a.checked_mul(b) else {
+		return multiply_by_rational_with_rounding(a, b, c, rounding);
+	};
+	let (quotient, remainder) = (product / c, product % c);
+	let up = match rounding {
+		Rounding::Up => remainder > 0,
+		// (`c - remainder` cannot overflow; `remainder >= c - remainder` is `2r >= c`.)
+		Rounding::NearestPrefUp => remainder >= c - remainder,
+		Rounding::NearestPrefDown => remainder > c - remainder,
+		Rounding::Down => false,
+	};
+	if up {
+		quotient.checked_add(1)
+	} else {
+		Some(quotient)
+	}
+}
+
 /// The USD value, in smallest USD units (`settlement_unit` per USD), of `amount` smallest units
 /// of an asset whose whole unit is `unit` of them, at `price`; `None` on overflow.
 pub fn usd_value(
@@ -40,7 +68,7 @@ pub fn usd_value(
 ) -> Option<Balance> {
 	let numerator = price.into_inner().checked_mul(settlement_unit)?;
 	let denominator = unit.checked_mul(Price::DIV)?;
-	multiply_by_rational_with_rounding(amount, numerator, denominator, rounding)
+	mul_div(amount, numerator, denominator, rounding)
 }
 
 /// The inverse of [`usd_value`]: how many smallest units of the asset `usd` buys at `price`;
@@ -57,7 +85,7 @@ pub fn units_for_usd(
 	if denominator == 0 {
 		return None;
 	}
-	multiply_by_rational_with_rounding(usd, numerator, denominator, rounding)
+	mul_div(usd, numerator, denominator, rounding)
 }
 
 /// The price at which `size` smallest units of an asset whose whole unit is `unit` of them cost
@@ -74,8 +102,7 @@ pub fn entry_price(
 	if denominator == 0 {
 		return None;
 	}
-	multiply_by_rational_with_rounding(cost, numerator, denominator, rounding)
-		.map(Price::from_inner)
+	mul_div(cost, numerator, denominator, rounding).map(Price::from_inner)
 }
 
 /// How much a consumer may trust a price.
@@ -458,6 +485,56 @@ pub trait MarginLiquidator<AccountId>: MarginReader<AccountId> {
 #[cfg(test)]
 mod tests {
 	use super::*;
+	use proptest::prelude::*;
+
+	fn rounding() -> impl Strategy<Value = Rounding> {
+		prop_oneof![
+			Just(Rounding::Up),
+			Just(Rounding::Down),
+			Just(Rounding::NearestPrefUp),
+			Just(Rounding::NearestPrefDown),
+		]
+	}
+
+	/// Operands of every size, small ones (whose product fits) as often as large ones.
+	fn operand() -> impl Strategy<Value = u128> {
+		prop_oneof![0..=u64::MAX as u128, any::<u128>(), 0u128..1_000]
+	}
+
+	proptest! {
+		#![proptest_config(ProptestConfig::with_cases(20_000))]
+		#[test]
+		fn mul_div_is_the_256_bit_result(
+			a in operand(),
+			b in operand(),
+			c in operand(),
+			rounding in rounding(),
+		) {
+			prop_assert_eq!(
+				mul_div(a, b, c, rounding),
+				multiply_by_rational_with_rounding(a, b, c, rounding)
+			);
+		}
+	}
+
+	#[test]
+	fn mul_div_rounds_halves_as_asked() {
+		// 7 × 3 / 2 = 10.5; 5 × 1 / 3 = 1.67; 4 × 1 / 3 = 1.33.
+		let cases = [
+			(7, 3, 2, Rounding::NearestPrefUp, 11),
+			(7, 3, 2, Rounding::NearestPrefDown, 10),
+			(5, 1, 3, Rounding::NearestPrefDown, 2),
+			(4, 1, 3, Rounding::NearestPrefUp, 1),
+			(4, 1, 3, Rounding::Up, 2),
+			(5, 1, 3, Rounding::Down, 1),
+		];
+		for (a, b, c, rounding, expected) in cases {
+			assert_eq!(mul_div(a, b, c, rounding), Some(expected), "{a} × {b} / {c}");
+		}
+		assert_eq!(mul_div(1, 1, 0, Rounding::Down), None);
+		assert_eq!(mul_div(u128::MAX, 1, 1, Rounding::Up), Some(u128::MAX));
+		assert_eq!(mul_div(u128::MAX, 3, 2, Rounding::Down), None);
+	}
 
 	#[test]
 	fn only_a_fresh_price_is_handed_out_without_asking() {
