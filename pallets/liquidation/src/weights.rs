@@ -63,8 +63,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn set_breaker() -> Weight {
 		// Proof size, measured: `6`
 		// Proof size, estimated: `1486`
-		// Fastest run: 5_922_000 ps.
-		Weight::from_parts(10_950_000, 1486)
+		// Fastest run: 5_570_000 ps.
+		Weight::from_parts(10_079_000, 1486)
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -100,23 +100,23 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::CounterForAuctions` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::NextAuctionId` (r:1 w:1)
 	/// Proof: `Liquidation::NextAuctionId` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::Auctions` (r:32 w:32)
+	/// Storage: `Liquidation::Auctions` (r:0 w:32)
 	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(132), added: 2607, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::LowerTriggers` (r:0 w:16)
 	/// Proof: `Margin::LowerTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Component `n` ranges over `[1, 16]`.
 	fn liquidate(n: u32, ) -> Weight {
 		// Proof size, measured: `3114 + n * (172 ±0)`
-		// Proof size, estimated: `27160 + n * (5214 ±0)`
-		// Fastest run: 650_771_000 ps.
-		Weight::from_parts(741_141_000, 27160)
-			// Standard error: 4_464_493
-			.saturating_add(Weight::from_parts(366_104_302, 0).saturating_mul(n.into()))
+		// Proof size, estimated: `27160 + n * (2989 ±0)`
+		// Fastest run: 361_047_000 ps.
+		Weight::from_parts(103_694_032, 27160)
+			// Standard error: 4_441_512
+			.saturating_add(Weight::from_parts(227_247_609, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(54))
-			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(22))
 			.saturating_add(T::DbWeight::get().writes((6_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 5214).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 2989).saturating_mul(n.into()))
 	}
 	/// Storage: `Liquidation::Breaker` (r:1 w:0)
 	/// Proof: `Liquidation::Breaker` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
@@ -150,19 +150,19 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::CounterForAuctions` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::NextAuctionId` (r:1 w:1)
 	/// Proof: `Liquidation::NextAuctionId` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::Auctions` (r:32 w:32)
+	/// Storage: `Liquidation::Auctions` (r:0 w:32)
 	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(132), added: 2607, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::LowerTriggers` (r:0 w:16)
 	/// Proof: `Margin::LowerTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Component `p` ranges over `[1, 8]`.
 	fn liquidate_positions(p: u32, ) -> Weight {
 		// Proof size, measured: `5087 + p * (98 ±0)`
-		// Proof size, estimated: `84414 + p * (2764 ±59)`
-		// Fastest run: 3_831_247_000 ps.
-		Weight::from_parts(3_830_757_668, 84414)
-			// Standard error: 12_832_498
-			.saturating_add(Weight::from_parts(317_408_322, 0).saturating_mul(p.into()))
-			.saturating_add(T::DbWeight::get().reads(109))
+		// Proof size, estimated: `54792 + p * (2764 ±0)`
+		// Fastest run: 1_905_735_000 ps.
+		Weight::from_parts(2_524_398_402, 54792)
+			// Standard error: 11_654_711
+			.saturating_add(Weight::from_parts(76_274_029, 0).saturating_mul(p.into()))
+			.saturating_add(T::DbWeight::get().reads(77))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes(102))
 			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(p.into())))
@@ -186,10 +186,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn skip(n: u32, ) -> Weight {
 		// Proof size, measured: `2644 + n * (86 ±0)`
 		// Proof size, estimated: `27160 + n * (2989 ±0)`
-		// Fastest run: 167_314_000 ps.
-		Weight::from_parts(250_284_112, 27160)
-			// Standard error: 1_050_295
-			.saturating_add(Weight::from_parts(94_113_281, 0).saturating_mul(n.into()))
+		// Fastest run: 188_063_000 ps.
+		Weight::from_parts(231_711_643, 27160)
+			// Standard error: 905_119
+			.saturating_add(Weight::from_parts(22_483_505, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(29))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2989).saturating_mul(n.into()))
@@ -226,16 +226,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::CounterForAuctions` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::NextAuctionId` (r:1 w:1)
 	/// Proof: `Liquidation::NextAuctionId` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::Auctions` (r:2 w:2)
+	/// Storage: `Liquidation::Auctions` (r:0 w:2)
 	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(132), added: 2607, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::LowerTriggers` (r:0 w:1)
 	/// Proof: `Margin::LowerTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	fn liquidate_account() -> Weight {
 		// Proof size, measured: `3287`
 		// Proof size, estimated: `27160`
-		// Fastest run: 407_244_000 ps.
-		Weight::from_parts(471_765_000, 27160)
-			.saturating_add(T::DbWeight::get().reads(59))
+		// Fastest run: 324_179_000 ps.
+		Weight::from_parts(361_158_000, 27160)
+			.saturating_add(T::DbWeight::get().reads(57))
 			.saturating_add(T::DbWeight::get().writes(28))
 	}
 	/// Storage: `Liquidation::Breaker` (r:1 w:0)
@@ -274,10 +274,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn deleverage(n: u32, ) -> Weight {
 		// Proof size, measured: `4778 + n * (380 ±0)`
 		// Proof size, estimated: `164318 + n * (2989 ±0)`
-		// Fastest run: 2_025_509_000 ps.
-		Weight::from_parts(1_858_621_260, 164318)
-			// Standard error: 11_441_935
-			.saturating_add(Weight::from_parts(683_961_763, 0).saturating_mul(n.into()))
+		// Fastest run: 1_815_125_000 ps.
+		Weight::from_parts(1_410_990_687, 164318)
+			// Standard error: 3_577_720
+			.saturating_add(Weight::from_parts(412_258_673, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(126))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(6))
@@ -315,8 +315,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn take() -> Weight {
 		// Proof size, measured: `1172`
 		// Proof size, estimated: `12946`
-		// Fastest run: 162_395_000 ps.
-		Weight::from_parts(176_431_000, 12946)
+		// Fastest run: 153_738_000 ps.
+		Weight::from_parts(167_565_000, 12946)
 			.saturating_add(T::DbWeight::get().reads(18))
 			.saturating_add(T::DbWeight::get().writes(19))
 	}
@@ -341,8 +341,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn restart() -> Weight {
 		// Proof size, measured: `1252`
 		// Proof size, estimated: `6968`
-		// Fastest run: 69_160_000 ps.
-		Weight::from_parts(83_496_000, 6968)
+		// Fastest run: 65_773_000 ps.
+		Weight::from_parts(71_574_000, 6968)
 			.saturating_add(T::DbWeight::get().reads(11))
 			.saturating_add(T::DbWeight::get().writes(6))
 	}
@@ -351,8 +351,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn set_params() -> Weight {
 		// Proof size, measured: `0`
 		// Proof size, estimated: `0`
-		// Fastest run: 4_689_000 ps.
-		Weight::from_parts(6_792_000, 0)
+		// Fastest run: 4_458_000 ps.
+		Weight::from_parts(4_950_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 	/// Storage: `Margin::Accounts` (r:2 w:2)
@@ -362,8 +362,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn fund_insurance() -> Weight {
 		// Proof size, measured: `342`
 		// Proof size, estimated: `6968`
-		// Fastest run: 28_324_000 ps.
-		Weight::from_parts(31_429_000, 6968)
+		// Fastest run: 26_900_000 ps.
+		Weight::from_parts(28_925_000, 6968)
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(4))
 	}
@@ -376,8 +376,8 @@ impl WeightInfo for () {
 	fn set_breaker() -> Weight {
 		// Proof size, measured: `6`
 		// Proof size, estimated: `1486`
-		// Fastest run: 5_922_000 ps.
-		Weight::from_parts(10_950_000, 1486)
+		// Fastest run: 5_570_000 ps.
+		Weight::from_parts(10_079_000, 1486)
 			.saturating_add(ParityDbWeight::get().reads(1))
 			.saturating_add(ParityDbWeight::get().writes(1))
 	}
@@ -413,23 +413,23 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::CounterForAuctions` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::NextAuctionId` (r:1 w:1)
 	/// Proof: `Liquidation::NextAuctionId` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::Auctions` (r:32 w:32)
+	/// Storage: `Liquidation::Auctions` (r:0 w:32)
 	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(132), added: 2607, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::LowerTriggers` (r:0 w:16)
 	/// Proof: `Margin::LowerTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Component `n` ranges over `[1, 16]`.
 	fn liquidate(n: u32, ) -> Weight {
 		// Proof size, measured: `3114 + n * (172 ±0)`
-		// Proof size, estimated: `27160 + n * (5214 ±0)`
-		// Fastest run: 650_771_000 ps.
-		Weight::from_parts(741_141_000, 27160)
-			// Standard error: 4_464_493
-			.saturating_add(Weight::from_parts(366_104_302, 0).saturating_mul(n.into()))
+		// Proof size, estimated: `27160 + n * (2989 ±0)`
+		// Fastest run: 361_047_000 ps.
+		Weight::from_parts(103_694_032, 27160)
+			// Standard error: 4_441_512
+			.saturating_add(Weight::from_parts(227_247_609, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(54))
-			.saturating_add(ParityDbWeight::get().reads((5_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(22))
 			.saturating_add(ParityDbWeight::get().writes((6_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 5214).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 2989).saturating_mul(n.into()))
 	}
 	/// Storage: `Liquidation::Breaker` (r:1 w:0)
 	/// Proof: `Liquidation::Breaker` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
@@ -463,19 +463,19 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::CounterForAuctions` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::NextAuctionId` (r:1 w:1)
 	/// Proof: `Liquidation::NextAuctionId` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::Auctions` (r:32 w:32)
+	/// Storage: `Liquidation::Auctions` (r:0 w:32)
 	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(132), added: 2607, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::LowerTriggers` (r:0 w:16)
 	/// Proof: `Margin::LowerTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Component `p` ranges over `[1, 8]`.
 	fn liquidate_positions(p: u32, ) -> Weight {
 		// Proof size, measured: `5087 + p * (98 ±0)`
-		// Proof size, estimated: `84414 + p * (2764 ±59)`
-		// Fastest run: 3_831_247_000 ps.
-		Weight::from_parts(3_830_757_668, 84414)
-			// Standard error: 12_832_498
-			.saturating_add(Weight::from_parts(317_408_322, 0).saturating_mul(p.into()))
-			.saturating_add(ParityDbWeight::get().reads(109))
+		// Proof size, estimated: `54792 + p * (2764 ±0)`
+		// Fastest run: 1_905_735_000 ps.
+		Weight::from_parts(2_524_398_402, 54792)
+			// Standard error: 11_654_711
+			.saturating_add(Weight::from_parts(76_274_029, 0).saturating_mul(p.into()))
+			.saturating_add(ParityDbWeight::get().reads(77))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(p.into())))
 			.saturating_add(ParityDbWeight::get().writes(102))
 			.saturating_add(ParityDbWeight::get().writes((2_u64).saturating_mul(p.into())))
@@ -499,10 +499,10 @@ impl WeightInfo for () {
 	fn skip(n: u32, ) -> Weight {
 		// Proof size, measured: `2644 + n * (86 ±0)`
 		// Proof size, estimated: `27160 + n * (2989 ±0)`
-		// Fastest run: 167_314_000 ps.
-		Weight::from_parts(250_284_112, 27160)
-			// Standard error: 1_050_295
-			.saturating_add(Weight::from_parts(94_113_281, 0).saturating_mul(n.into()))
+		// Fastest run: 188_063_000 ps.
+		Weight::from_parts(231_711_643, 27160)
+			// Standard error: 905_119
+			.saturating_add(Weight::from_parts(22_483_505, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(29))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2989).saturating_mul(n.into()))
@@ -539,16 +539,16 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::CounterForAuctions` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::NextAuctionId` (r:1 w:1)
 	/// Proof: `Liquidation::NextAuctionId` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::Auctions` (r:2 w:2)
+	/// Storage: `Liquidation::Auctions` (r:0 w:2)
 	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(132), added: 2607, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::LowerTriggers` (r:0 w:1)
 	/// Proof: `Margin::LowerTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	fn liquidate_account() -> Weight {
 		// Proof size, measured: `3287`
 		// Proof size, estimated: `27160`
-		// Fastest run: 407_244_000 ps.
-		Weight::from_parts(471_765_000, 27160)
-			.saturating_add(ParityDbWeight::get().reads(59))
+		// Fastest run: 324_179_000 ps.
+		Weight::from_parts(361_158_000, 27160)
+			.saturating_add(ParityDbWeight::get().reads(57))
 			.saturating_add(ParityDbWeight::get().writes(28))
 	}
 	/// Storage: `Liquidation::Breaker` (r:1 w:0)
@@ -587,10 +587,10 @@ impl WeightInfo for () {
 	fn deleverage(n: u32, ) -> Weight {
 		// Proof size, measured: `4778 + n * (380 ±0)`
 		// Proof size, estimated: `164318 + n * (2989 ±0)`
-		// Fastest run: 2_025_509_000 ps.
-		Weight::from_parts(1_858_621_260, 164318)
-			// Standard error: 11_441_935
-			.saturating_add(Weight::from_parts(683_961_763, 0).saturating_mul(n.into()))
+		// Fastest run: 1_815_125_000 ps.
+		Weight::from_parts(1_410_990_687, 164318)
+			// Standard error: 3_577_720
+			.saturating_add(Weight::from_parts(412_258_673, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(126))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(6))
@@ -628,8 +628,8 @@ impl WeightInfo for () {
 	fn take() -> Weight {
 		// Proof size, measured: `1172`
 		// Proof size, estimated: `12946`
-		// Fastest run: 162_395_000 ps.
-		Weight::from_parts(176_431_000, 12946)
+		// Fastest run: 153_738_000 ps.
+		Weight::from_parts(167_565_000, 12946)
 			.saturating_add(ParityDbWeight::get().reads(18))
 			.saturating_add(ParityDbWeight::get().writes(19))
 	}
@@ -654,8 +654,8 @@ impl WeightInfo for () {
 	fn restart() -> Weight {
 		// Proof size, measured: `1252`
 		// Proof size, estimated: `6968`
-		// Fastest run: 69_160_000 ps.
-		Weight::from_parts(83_496_000, 6968)
+		// Fastest run: 65_773_000 ps.
+		Weight::from_parts(71_574_000, 6968)
 			.saturating_add(ParityDbWeight::get().reads(11))
 			.saturating_add(ParityDbWeight::get().writes(6))
 	}
@@ -664,8 +664,8 @@ impl WeightInfo for () {
 	fn set_params() -> Weight {
 		// Proof size, measured: `0`
 		// Proof size, estimated: `0`
-		// Fastest run: 4_689_000 ps.
-		Weight::from_parts(6_792_000, 0)
+		// Fastest run: 4_458_000 ps.
+		Weight::from_parts(4_950_000, 0)
 			.saturating_add(ParityDbWeight::get().writes(1))
 	}
 	/// Storage: `Margin::Accounts` (r:2 w:2)
@@ -675,8 +675,8 @@ impl WeightInfo for () {
 	fn fund_insurance() -> Weight {
 		// Proof size, measured: `342`
 		// Proof size, estimated: `6968`
-		// Fastest run: 28_324_000 ps.
-		Weight::from_parts(31_429_000, 6968)
+		// Fastest run: 26_900_000 ps.
+		Weight::from_parts(28_925_000, 6968)
 			.saturating_add(ParityDbWeight::get().reads(4))
 			.saturating_add(ParityDbWeight::get().writes(4))
 	}

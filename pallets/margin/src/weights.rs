@@ -70,8 +70,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn deposit() -> Weight {
 		// Proof size, measured: `1336`
 		// Proof size, estimated: `6208`
-		// Fastest run: 80_922_000 ps.
-		Weight::from_parts(140_283_000, 6208)
+		// Fastest run: 74_811_000 ps.
+		Weight::from_parts(81_112_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(6))
 			.saturating_add(T::DbWeight::get().writes(5))
 	}
@@ -102,12 +102,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn withdraw(p: u32, c: u32, ) -> Weight {
 		// Proof size, measured: `1961 + c * (175 ±0) + p * (83 ±0)`
 		// Proof size, estimated: `6208 + c * (2617 ±0) + p * (2764 ±0)`
-		// Fastest run: 157_656_000 ps.
-		Weight::from_parts(97_375_802, 6208)
-			// Standard error: 666_379
-			.saturating_add(Weight::from_parts(18_241_981, 0).saturating_mul(p.into()))
-			// Standard error: 580_108
-			.saturating_add(Weight::from_parts(24_038_333, 0).saturating_mul(c.into()))
+		// Fastest run: 150_552_000 ps.
+		Weight::from_parts(107_600_733, 6208)
+			// Standard error: 271_811
+			.saturating_add(Weight::from_parts(8_975_297, 0).saturating_mul(p.into()))
+			// Standard error: 236_621
+			.saturating_add(Weight::from_parts(19_781_921, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(11))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(c.into())))
@@ -146,10 +146,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn trade(p: u32, c: u32, ) -> Weight {
 		// Proof size, measured: `1030 + c * (123 ±0) + p * (148 ±0)`
 		// Proof size, estimated: `3979 + c * (2617 ±0) + p * (2764 ±0)`
-		// Fastest run: 132_468_000 ps.
-		Weight::from_parts(253_441_579, 3979)
-			// Standard error: 613_610
-			.saturating_add(Weight::from_parts(26_935_148, 0).saturating_mul(c.into()))
+		// Fastest run: 129_312_000 ps.
+		Weight::from_parts(57_931_691, 3979)
+			// Standard error: 393_500
+			.saturating_add(Weight::from_parts(11_691_743, 0).saturating_mul(p.into()))
+			// Standard error: 342_556
+			.saturating_add(Weight::from_parts(23_626_317, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(11))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(c.into())))
@@ -166,8 +168,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn create_market() -> Weight {
 		// Proof size, measured: `308`
 		// Proof size, estimated: `3754`
-		// Fastest run: 16_291_000 ps.
-		Weight::from_parts(27_061_000, 3754)
+		// Fastest run: 16_000_000 ps.
+		Weight::from_parts(17_874_000, 3754)
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(3))
 	}
@@ -182,8 +184,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn update_market() -> Weight {
 		// Proof size, measured: `547`
 		// Proof size, estimated: `3754`
-		// Fastest run: 19_557_000 ps.
-		Weight::from_parts(31_459_000, 3754)
+		// Fastest run: 18_134_000 ps.
+		Weight::from_parts(19_637_000, 3754)
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(3))
 	}
@@ -202,8 +204,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn set_collateral() -> Weight {
 		// Proof size, measured: `876`
 		// Proof size, estimated: `3675`
-		// Fastest run: 30_918_000 ps.
-		Weight::from_parts(49_352_000, 3675)
+		// Fastest run: 29_505_000 ps.
+		Weight::from_parts(31_690_000, 3675)
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().writes(3))
 	}
@@ -218,8 +220,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn fund_vault() -> Weight {
 		// Proof size, measured: `1250`
 		// Proof size, estimated: `6208`
-		// Fastest run: 69_229_000 ps.
-		Weight::from_parts(87_173_000, 6208)
+		// Fastest run: 64_922_000 ps.
+		Weight::from_parts(69_301_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().writes(4))
 	}
@@ -250,10 +252,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn refresh(p: u32, c: u32, ) -> Weight {
 		// Proof size, measured: `1123 + c * (123 ±0) + p * (83 ±0)`
 		// Proof size, estimated: `3979 + c * (2617 ±0) + p * (2764 ±0)`
-		// Fastest run: 102_602_000 ps.
-		Weight::from_parts(123_954_082, 3979)
-			// Standard error: 524_562
-			.saturating_add(Weight::from_parts(35_063_992, 0).saturating_mul(c.into()))
+		// Fastest run: 99_296_000 ps.
+		Weight::from_parts(48_757_807, 3979)
+			// Standard error: 196_502
+			.saturating_add(Weight::from_parts(8_798_731, 0).saturating_mul(p.into()))
+			// Standard error: 171_062
+			.saturating_add(Weight::from_parts(22_479_693, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(7))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(c.into())))
@@ -276,10 +280,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn prune_stale(n: u32, ) -> Weight {
 		// Proof size, measured: `600 + n * (139 ±0)`
 		// Proof size, estimated: `3754 + n * (2989 ±0)`
-		// Fastest run: 26_941_000 ps.
-		Weight::from_parts(31_790_000, 3754)
-			// Standard error: 203_805
-			.saturating_add(Weight::from_parts(20_805_843, 0).saturating_mul(n.into()))
+		// Fastest run: 24_747_000 ps.
+		Weight::from_parts(25_298_000, 3754)
+			// Standard error: 99_667
+			.saturating_add(Weight::from_parts(14_623_446, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -303,8 +307,8 @@ impl WeightInfo for () {
 	fn deposit() -> Weight {
 		// Proof size, measured: `1336`
 		// Proof size, estimated: `6208`
-		// Fastest run: 80_922_000 ps.
-		Weight::from_parts(140_283_000, 6208)
+		// Fastest run: 74_811_000 ps.
+		Weight::from_parts(81_112_000, 6208)
 			.saturating_add(ParityDbWeight::get().reads(6))
 			.saturating_add(ParityDbWeight::get().writes(5))
 	}
@@ -335,12 +339,12 @@ impl WeightInfo for () {
 	fn withdraw(p: u32, c: u32, ) -> Weight {
 		// Proof size, measured: `1961 + c * (175 ±0) + p * (83 ±0)`
 		// Proof size, estimated: `6208 + c * (2617 ±0) + p * (2764 ±0)`
-		// Fastest run: 157_656_000 ps.
-		Weight::from_parts(97_375_802, 6208)
-			// Standard error: 666_379
-			.saturating_add(Weight::from_parts(18_241_981, 0).saturating_mul(p.into()))
-			// Standard error: 580_108
-			.saturating_add(Weight::from_parts(24_038_333, 0).saturating_mul(c.into()))
+		// Fastest run: 150_552_000 ps.
+		Weight::from_parts(107_600_733, 6208)
+			// Standard error: 271_811
+			.saturating_add(Weight::from_parts(8_975_297, 0).saturating_mul(p.into()))
+			// Standard error: 236_621
+			.saturating_add(Weight::from_parts(19_781_921, 0).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(11))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(p.into())))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(c.into())))
@@ -379,10 +383,12 @@ impl WeightInfo for () {
 	fn trade(p: u32, c: u32, ) -> Weight {
 		// Proof size, measured: `1030 + c * (123 ±0) + p * (148 ±0)`
 		// Proof size, estimated: `3979 + c * (2617 ±0) + p * (2764 ±0)`
-		// Fastest run: 132_468_000 ps.
-		Weight::from_parts(253_441_579, 3979)
-			// Standard error: 613_610
-			.saturating_add(Weight::from_parts(26_935_148, 0).saturating_mul(c.into()))
+		// Fastest run: 129_312_000 ps.
+		Weight::from_parts(57_931_691, 3979)
+			// Standard error: 393_500
+			.saturating_add(Weight::from_parts(11_691_743, 0).saturating_mul(p.into()))
+			// Standard error: 342_556
+			.saturating_add(Weight::from_parts(23_626_317, 0).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(11))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(p.into())))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(c.into())))
@@ -399,8 +405,8 @@ impl WeightInfo for () {
 	fn create_market() -> Weight {
 		// Proof size, measured: `308`
 		// Proof size, estimated: `3754`
-		// Fastest run: 16_291_000 ps.
-		Weight::from_parts(27_061_000, 3754)
+		// Fastest run: 16_000_000 ps.
+		Weight::from_parts(17_874_000, 3754)
 			.saturating_add(ParityDbWeight::get().reads(3))
 			.saturating_add(ParityDbWeight::get().writes(3))
 	}
@@ -415,8 +421,8 @@ impl WeightInfo for () {
 	fn update_market() -> Weight {
 		// Proof size, measured: `547`
 		// Proof size, estimated: `3754`
-		// Fastest run: 19_557_000 ps.
-		Weight::from_parts(31_459_000, 3754)
+		// Fastest run: 18_134_000 ps.
+		Weight::from_parts(19_637_000, 3754)
 			.saturating_add(ParityDbWeight::get().reads(3))
 			.saturating_add(ParityDbWeight::get().writes(3))
 	}
@@ -435,8 +441,8 @@ impl WeightInfo for () {
 	fn set_collateral() -> Weight {
 		// Proof size, measured: `876`
 		// Proof size, estimated: `3675`
-		// Fastest run: 30_918_000 ps.
-		Weight::from_parts(49_352_000, 3675)
+		// Fastest run: 29_505_000 ps.
+		Weight::from_parts(31_690_000, 3675)
 			.saturating_add(ParityDbWeight::get().reads(5))
 			.saturating_add(ParityDbWeight::get().writes(3))
 	}
@@ -451,8 +457,8 @@ impl WeightInfo for () {
 	fn fund_vault() -> Weight {
 		// Proof size, measured: `1250`
 		// Proof size, estimated: `6208`
-		// Fastest run: 69_229_000 ps.
-		Weight::from_parts(87_173_000, 6208)
+		// Fastest run: 64_922_000 ps.
+		Weight::from_parts(69_301_000, 6208)
 			.saturating_add(ParityDbWeight::get().reads(5))
 			.saturating_add(ParityDbWeight::get().writes(4))
 	}
@@ -483,10 +489,12 @@ impl WeightInfo for () {
 	fn refresh(p: u32, c: u32, ) -> Weight {
 		// Proof size, measured: `1123 + c * (123 ±0) + p * (83 ±0)`
 		// Proof size, estimated: `3979 + c * (2617 ±0) + p * (2764 ±0)`
-		// Fastest run: 102_602_000 ps.
-		Weight::from_parts(123_954_082, 3979)
-			// Standard error: 524_562
-			.saturating_add(Weight::from_parts(35_063_992, 0).saturating_mul(c.into()))
+		// Fastest run: 99_296_000 ps.
+		Weight::from_parts(48_757_807, 3979)
+			// Standard error: 196_502
+			.saturating_add(Weight::from_parts(8_798_731, 0).saturating_mul(p.into()))
+			// Standard error: 171_062
+			.saturating_add(Weight::from_parts(22_479_693, 0).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(7))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(p.into())))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(c.into())))
@@ -509,10 +517,10 @@ impl WeightInfo for () {
 	fn prune_stale(n: u32, ) -> Weight {
 		// Proof size, measured: `600 + n * (139 ±0)`
 		// Proof size, estimated: `3754 + n * (2989 ±0)`
-		// Fastest run: 26_941_000 ps.
-		Weight::from_parts(31_790_000, 3754)
-			// Standard error: 203_805
-			.saturating_add(Weight::from_parts(20_805_843, 0).saturating_mul(n.into()))
+		// Fastest run: 24_747_000 ps.
+		Weight::from_parts(25_298_000, 3754)
+			// Standard error: 99_667
+			.saturating_add(Weight::from_parts(14_623_446, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(3))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(2))
