@@ -161,7 +161,10 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 
 /// The storage migrations a runtime upgrade runs, oldest first; each checks the pallet's
 /// storage version and runs once.
-pub type Migrations = (pallet_margin::migrations::v1::MigrateToV1<Runtime>,);
+pub type Migrations = (
+	pallet_margin::migrations::v1::MigrateToV1<Runtime>,
+	pallet_margin::migrations::v2::MigrateToV2<Runtime, Liquidation>,
+);
 
 /// Executive: handles dispatch to the various pallets.
 pub type Executive = frame_executive::Executive<

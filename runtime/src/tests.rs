@@ -1105,7 +1105,7 @@ fn the_liquidation_benchmarks_worst_case_holds_every_collateral_asset_and_auctio
 /// try-runtime's checks: each migration's pre/post checks and every pallet's `try_state`.
 #[cfg(feature = "try-runtime")]
 #[test]
-fn the_runtime_upgrade_migrates_margin_to_version_1_and_keeps_every_balance() {
+fn the_runtime_upgrade_migrates_margin_to_version_2_and_keeps_every_balance() {
 	use crate::{configs::liquidation::LiquidationBenchmarkHelper, Executive};
 	use frame_support::traits::{GetStorageVersion, StorageVersion};
 	use frame_try_runtime::UpgradeCheckSelect;
@@ -1113,17 +1113,27 @@ fn the_runtime_upgrade_migrates_margin_to_version_1_and_keeps_every_balance() {
 
 	on_preset(sp_genesis_builder::DEV_RUNTIME_PRESET, || {
 		crate::System::set_block_number(1);
-		assert_eq!(crate::Margin::on_chain_storage_version(), StorageVersion::new(1));
-		// Accounts with positions, cash and every collateral asset.
+		assert_eq!(crate::Margin::on_chain_storage_version(), StorageVersion::new(2));
+		// Accounts with positions, cash and every collateral asset; one liquidated into
+		// auctions.
 		let accounts = LiquidationBenchmarkHelper::liquidatable_accounts(3, 2);
+		let debtor = accounts[0].clone();
+		let batch = frame_support::BoundedVec::truncate_from(vec![debtor.clone()]);
+		crate::Liquidation::liquidate(crate::RuntimeOrigin::none(), batch).expect("liquidated");
+		let open = pallet_margin::Accounts::<Runtime>::get(&debtor).map_or(0, |a| a.auctions);
+		assert!(open > 0, "an auction is open");
 		let records: Vec<_> = pallet_margin::Accounts::<Runtime>::iter().collect();
 		assert!(records.iter().any(|(_, account)| !account.collateral.is_empty()));
-		pallet_margin::migrations::v1::downgrade::<Runtime>();
-		assert!(accounts.iter().all(pallet_margin::migrations::v1::has_old_record::<Runtime>));
+		use pallet_margin::migrations::{v1, v2};
+		v2::downgrade::<Runtime, crate::Liquidation>();
+		assert_eq!(v2::old_count::<Runtime, crate::Liquidation>(&debtor), open);
+		v1::downgrade::<Runtime>();
+		assert!(accounts.iter().all(v1::has_old_record::<Runtime>));
 
 		Executive::try_runtime_upgrade(UpgradeCheckSelect::All).expect("migrations and checks");
 
-		assert_eq!(crate::Margin::on_chain_storage_version(), StorageVersion::new(1));
+		assert_eq!(crate::Margin::on_chain_storage_version(), StorageVersion::new(2));
+		assert_eq!(v2::old_count::<Runtime, crate::Liquidation>(&debtor), 0);
 		let mut after: Vec<_> = pallet_margin::Accounts::<Runtime>::iter().collect();
 		let mut before = records;
 		after.sort_by(|a, b| a.0.cmp(&b.0));

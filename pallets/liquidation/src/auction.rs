@@ -109,7 +109,7 @@ impl<T: Config> Pallet<T> {
 				left = true;
 				break;
 			}
-			T::Margin::seize_collateral(who, holding.asset, lot, &holder)?;
+			T::Margin::auction_collateral(who, holding.asset, lot, &holder)?;
 			let id = NextAuctionId::<T>::get();
 			NextAuctionId::<T>::put(id.checked_add(1).ok_or(Error::<T>::Overflow)?);
 			Self::open_auction(
@@ -125,7 +125,6 @@ impl<T: Config> Pallet<T> {
 					started: now,
 				},
 			);
-			OpenAuctions::<T>::mutate(who, |n| *n = n.saturating_add(1));
 			started += 1;
 			uncovered -= tab;
 			path.push(Step::Auction { id, asset: holding.asset, lot, tab });
@@ -227,13 +226,7 @@ impl<T: Config> Pallet<T> {
 		if auction.lot > 0 {
 			T::Margin::seize_collateral(&Self::auction_account(), auction.asset, auction.lot, to)?;
 		}
-		let open = OpenAuctions::<T>::get(&auction.owner).saturating_sub(1);
-		if open == 0 {
-			OpenAuctions::<T>::remove(&auction.owner);
-		} else {
-			OpenAuctions::<T>::insert(&auction.owner, open);
-		}
-		if open == 0 {
+		if T::Margin::auction_closed(&auction.owner)? == 0 {
 			let risk = T::Margin::risk(&auction.owner, &mut Default::default());
 			if risk.as_ref().is_some_and(|risk| risk.positions.is_empty()) {
 				Self::settle_debt(&auction.owner, risk, &mut Vec::new())?;

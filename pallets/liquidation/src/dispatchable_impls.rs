@@ -160,7 +160,8 @@ impl<T: Config> Pallet<T> {
 		quotes: &mut QuotesOf<T>,
 	) -> Result<Outcome, DispatchError> {
 		let (mut outcome, now) = Self::reduce_positions(who, before, closed, quotes)?;
-		if !outcome.positions_left && OpenAuctions::<T>::get(who) == 0 {
+		// (Without a valuation, the debt stage does nothing: no verdict on stale prices.)
+		if !outcome.positions_left && now.as_ref().is_some_and(|now| now.open_auctions == 0) {
 			Self::settle_debt(who, now, &mut outcome.path)?;
 		}
 		Ok(outcome)
@@ -191,7 +192,7 @@ impl<T: Config> Pallet<T> {
 		let folded = path.iter().any(|step| matches!(step, Step::Folded { .. }));
 		if folded
 			&& !left && !unpriced
-			&& OpenAuctions::<T>::get(who) == 0
+			&& T::Margin::open_auctions(who) == 0
 			&& T::Margin::cash(who) < 0
 		{
 			Self::settle_shortfall(who, path)?;
@@ -460,7 +461,7 @@ impl<T: Config> Pallet<T> {
 		for (asset, lot) in &lots {
 			ensure!(T::Margin::collateral(&holder, *asset) == *lot, "auction lots != holdings");
 		}
-		for (owner, count) in OpenAuctions::<T>::iter() {
+		for (owner, count) in T::Margin::auction_counts() {
 			ensure!(owners.remove(&owner) == Some(count), "open auction count mismatch");
 		}
 		ensure!(owners.is_empty(), "auctions of an owner not counted");

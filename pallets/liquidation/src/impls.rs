@@ -128,12 +128,12 @@ impl<T: Config> Pallet<T> {
 		if !Breaker::<T>::get().allows(Stage::Liquidation) {
 			return None;
 		}
-		T::Margin::risk(who, quotes).filter(|risk| Self::admits(who, risk))
+		T::Margin::risk(who, quotes).filter(Self::admits)
 	}
 
 	/// Whether an account valued at `risk` may be liquidated (see `may_liquidate`).
-	fn admits(who: &T::AccountId, risk: &AccountRisk) -> bool {
+	fn admits(risk: &AccountRisk) -> bool {
 		risk.margins.state().is_liquidatable()
-			&& (risk.margins.maintenance > 0 || (risk.cash < 0 && OpenAuctions::<T>::get(who) == 0))
+			&& (risk.margins.maintenance > 0 || (risk.cash < 0 && risk.open_auctions == 0))
 	}
 }

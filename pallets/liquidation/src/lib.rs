@@ -192,11 +192,6 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Restarts<T: Config> = StorageMap<_, Twox64Concat, AuctionId, u32, ValueQuery>;
 
-	/// How many open auctions sell each account's collateral.
-	#[pallet::storage]
-	pub type OpenAuctions<T: Config> =
-		StorageMap<_, Blake2_128Concat, T::AccountId, u32, ValueQuery>;
-
 	/// The notional liquidation has closed in each market, and in which block.
 	#[pallet::storage]
 	pub type LiquidatedNotional<T: Config> =

@@ -109,6 +109,8 @@ parameter_types! {
 	pub static Cash: BTreeMap<u64, i128> = BTreeMap::new();
 	/// Collateral per (account, asset).
 	pub static Holdings: BTreeMap<(u64, AssetId), Balance> = BTreeMap::new();
+	/// Open collateral auctions per account, as margin counts them.
+	pub static AuctionCounts: BTreeMap<u64, u32> = BTreeMap::new();
 	/// Oracle prices with their status.
 	pub static Prices: BTreeMap<AssetId, (Price, PriceStatus)> = BTreeMap::new();
 	/// What the vault absorbed.
@@ -272,7 +274,16 @@ impl MarginReader<u64> for MarginDouble {
 			positions: Self::exposures(who),
 			collateral: Self::collaterals(who),
 			unpriced_collateral,
+			open_auctions: Self::open_auctions(who),
 		})
+	}
+
+	fn open_auctions(who: &u64) -> u32 {
+		AuctionCounts::get().get(who).copied().unwrap_or(0)
+	}
+
+	fn auction_counts() -> Vec<(u64, u32)> {
+		AuctionCounts::get().into_iter().collect()
 	}
 
 	/// Every market a booked position is in, at that position's price.
@@ -367,6 +378,30 @@ impl MarginLiquidator<u64> for MarginDouble {
 		}
 		Reindexed::mutate(|r| r.push(*who));
 		Ok(perp_primitives::Reduced { reductions, after: Self::risk(who, &mut ()) })
+	}
+
+	fn auction_collateral(
+		who: &u64,
+		asset: AssetId,
+		amount: Balance,
+		holder: &u64,
+	) -> sp_runtime::DispatchResult {
+		Self::seize_collateral(who, asset, amount, holder)?;
+		AuctionCounts::mutate(|counts| *counts.entry(*who).or_default() += 1);
+		Ok(())
+	}
+
+	fn auction_closed(owner: &u64) -> Result<u32, DispatchError> {
+		let mut counts = AuctionCounts::get();
+		let open = counts.get(owner).copied().unwrap_or(0);
+		let left = open.checked_sub(1).ok_or(DispatchError::Other("no open auction"))?;
+		if left == 0 {
+			counts.remove(owner);
+		} else {
+			counts.insert(*owner, left);
+		}
+		AuctionCounts::set(counts);
+		Ok(left)
 	}
 
 	fn seize_collateral(
@@ -574,6 +609,7 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 	Reindexed::take();
 	Cash::take();
 	Holdings::take();
+	AuctionCounts::take();
 	Prices::take();
 	Absorbed::take();
 	Failing::take();

@@ -228,6 +228,7 @@ mod benchmarks {
 				cash: 0,
 				positions: BoundedVec::truncate_from(alloc::vec![position]),
 				collateral: BoundedVec::new(),
+				auctions: 0,
 			};
 			Accounts::<T>::insert(&who, record);
 			let key = crate::ranking::rank_key(true, Price::from_u32(40_000));

@@ -161,6 +161,17 @@ impl<T: Config> perp_primitives::MarginReader<T::AccountId> for Pallet<T> {
 		Accounts::<T>::get(who).map_or(0, |account| account.holding(asset))
 	}
 
+	fn open_auctions(who: &T::AccountId) -> u32 {
+		Accounts::<T>::get(who).map_or(0, |account| account.auctions)
+	}
+
+	fn auction_counts() -> alloc::vec::Vec<(T::AccountId, u32)> {
+		Accounts::<T>::iter()
+			.filter(|(_, account)| account.auctions > 0)
+			.map(|(who, account)| (who, account.auctions))
+			.collect()
+	}
+
 	fn settlement_unit() -> Balance {
 		T::SettlementUnit::get()
 	}
@@ -190,13 +201,26 @@ impl<T: Config> perp_primitives::MarginLiquidator<T::AccountId> for Pallet<T> {
 		Self::do_prune_ranked(market, long, entry, who)
 	}
 
+	fn auction_collateral(
+		who: &T::AccountId,
+		asset: perp_primitives::AssetId,
+		amount: Balance,
+		holder: &T::AccountId,
+	) -> sp_runtime::DispatchResult {
+		Self::do_seize_collateral(who, asset, amount, holder, true)
+	}
+
+	fn auction_closed(owner: &T::AccountId) -> Result<u32, sp_runtime::DispatchError> {
+		Self::do_auction_closed(owner)
+	}
+
 	fn seize_collateral(
 		who: &T::AccountId,
 		asset: perp_primitives::AssetId,
 		amount: Balance,
 		to: &T::AccountId,
 	) -> sp_runtime::DispatchResult {
-		Self::do_seize_collateral(who, asset, amount, to)
+		Self::do_seize_collateral(who, asset, amount, to, false)
 	}
 
 	fn cover_shortfall(

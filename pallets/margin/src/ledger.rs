@@ -120,16 +120,21 @@ impl<T: Config> Pallet<T> {
 		Ok(perp_primitives::Reduced { reductions, after })
 	}
 
-	/// Moves `amount` of `who`'s collateral `asset` to `to`.
+	/// Moves `amount` of `who`'s collateral `asset` to `to`; with `opens_auction`, counts one
+	/// more auction open for `who` in the same write.
 	pub(crate) fn do_seize_collateral(
 		who: &T::AccountId,
 		asset: AssetId,
 		amount: Balance,
 		to: &T::AccountId,
+		opens_auction: bool,
 	) -> DispatchResult {
 		ensure!(amount > 0, Error::<T>::ZeroAmount);
 		ensure!(who != to, Error::<T>::InvalidBeneficiary);
 		let mut from = Accounts::<T>::get(who).unwrap_or_default();
+		if opens_auction {
+			from.auctions = from.auctions.checked_add(1).ok_or(ArithmeticError::Overflow)?;
+		}
 		let mut receiver = Accounts::<T>::get(to).unwrap_or_default();
 		let left = from
 			.holding(asset)
@@ -156,6 +161,14 @@ impl<T: Config> Pallet<T> {
 			to: to.clone(),
 		});
 		Ok(())
+	}
+
+	/// Counts one auction fewer open for `owner`; returns how many stay open.
+	pub(crate) fn do_auction_closed(owner: &T::AccountId) -> Result<u32, DispatchError> {
+		let mut account = Accounts::<T>::get(owner).ok_or(Error::<T>::NoOpenAuction)?;
+		account.auctions = account.auctions.checked_sub(1).ok_or(Error::<T>::NoOpenAuction)?;
+		Self::store_account(owner, &account);
+		Ok(account.auctions)
 	}
 
 	/// Covers `who`'s negative cash from `from`'s positive cash, at most `limit`; returns what

@@ -68,7 +68,7 @@ pub mod pallet {
 	}
 
 	/// The storage layout's version (see `migrations`).
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -361,6 +361,8 @@ pub mod pallet {
 		/// The holding left would be less than the asset's `min_amount`: leave none or at least
 		/// that much.
 		CollateralTooSmall,
+		/// The account has no collateral auction open to close.
+		NoOpenAuction,
 	}
 
 	#[pallet::hooks]

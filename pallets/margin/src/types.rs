@@ -163,7 +163,8 @@ impl Interest {
 	}
 }
 
-/// A margin account: its USD cash, its positions and its collateral in other assets.
+/// A margin account: its USD cash, its positions, its collateral in other assets, and how many
+/// of its collateral's auctions are open.
 #[derive(
 	CloneNoBound,
 	Encode,
@@ -185,6 +186,10 @@ pub struct MarginAccount<MaxPositions: Get<u32>, MaxCollateral: Get<u32>> {
 	/// Non-settlement collateral: (asset, amount), ascending asset ids, no zero amount. Kept
 	/// in the record because every valuation reads all of it with the positions.
 	pub collateral: BoundedVec<(AssetId, Balance), MaxCollateral>,
+	/// How many collateral auctions are open for the account's debt. The liquidation pallet's
+	/// count, kept here because every liquidation reads and writes the record anyway (see
+	/// `MarginLiquidator::auction_collateral`).
+	pub auctions: u32,
 }
 
 /// A new collateral asset found an account's list full (see [`MarginAccount::set_holding`]).
@@ -193,14 +198,17 @@ pub struct NoRoom;
 
 impl<M: Get<u32>, C: Get<u32>> Default for MarginAccount<M, C> {
 	fn default() -> Self {
-		Self { cash: 0, positions: BoundedVec::new(), collateral: BoundedVec::new() }
+		Self { cash: 0, positions: BoundedVec::new(), collateral: BoundedVec::new(), auctions: 0 }
 	}
 }
 
 impl<M: Get<u32>, C: Get<u32>> MarginAccount<M, C> {
 	/// Whether the account holds nothing and can be removed from storage.
 	pub fn is_empty(&self) -> bool {
-		self.cash == 0 && self.positions.is_empty() && self.collateral.is_empty()
+		self.cash == 0
+			&& self.positions.is_empty()
+			&& self.collateral.is_empty()
+			&& self.auctions == 0
 	}
 
 	/// The amount of collateral `asset` held.

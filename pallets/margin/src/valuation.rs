@@ -41,6 +41,8 @@ pub struct Snapshot<T: Config> {
 	pub all_fresh: bool,
 	/// The collateral assets valued without a fresh price (`Pricing::Liquidation`).
 	pub unpriced: Vec<AssetId>,
+	/// The account's open collateral auctions.
+	pub auctions: u32,
 }
 
 impl<T: Config> Snapshot<T> {
@@ -117,6 +119,7 @@ impl<T: Config> Snapshot<T> {
 			positions: self.position_risks(),
 			collateral: self.collateral_risks(),
 			unpriced_collateral: !self.unpriced.is_empty(),
+			open_auctions: self.auctions,
 		})
 	}
 
@@ -229,7 +232,14 @@ impl<T: Config> Pallet<T> {
 			let (price, _) = price_of(quotes, params.asset, false)?;
 			markets.push((*position, params, price));
 		}
-		Ok(Snapshot { cash: account.cash, collateral, markets, all_fresh, unpriced })
+		Ok(Snapshot {
+			cash: account.cash,
+			collateral,
+			markets,
+			all_fresh,
+			unpriced,
+			auctions: account.auctions,
+		})
 	}
 
 	/// `who`'s snapshot as liquidation values it (`Pricing::Liquidation`); `None` without an

@@ -353,6 +353,8 @@ pub struct AccountRisk {
 	/// Whether it also holds non-settlement collateral without a fresh price: its debt is not
 	/// a shortfall while it does.
 	pub unpriced_collateral: bool,
+	/// How many collateral auctions are open for its debt.
+	pub open_auctions: u32,
 }
 
 impl AccountRisk {
@@ -423,6 +425,13 @@ pub trait MarginReader<AccountId> {
 	/// `who`'s holding of collateral `asset`.
 	fn collateral(who: &AccountId, asset: AssetId) -> Balance;
 
+	/// How many collateral auctions are open for `who`'s debt (see
+	/// [`MarginLiquidator::auction_collateral`]).
+	fn open_auctions(who: &AccountId) -> u32;
+
+	/// Every account with an auction open, and how many (for checks: it reads every account).
+	fn auction_counts() -> alloc::vec::Vec<(AccountId, u32)>;
+
 	/// Smallest USD units per whole USD.
 	fn settlement_unit() -> Balance;
 
@@ -452,6 +461,19 @@ pub trait MarginLiquidator<AccountId>: MarginReader<AccountId> {
 	/// Removes the entry of `who` at `entry` from the profit order of `market`'s longs
 	/// (`long`) or shorts if it is stale; returns whether it was.
 	fn prune_ranked(market: MarketId, long: bool, entry: Price, who: &AccountId) -> bool;
+
+	/// Moves `amount` of `who`'s collateral `asset` to `holder`'s, the account that holds the
+	/// lots of auctions, and counts one more auction open for `who` (in its account record,
+	/// which the seizure writes anyway).
+	fn auction_collateral(
+		who: &AccountId,
+		asset: AssetId,
+		amount: Balance,
+		holder: &AccountId,
+	) -> sp_runtime::DispatchResult;
+
+	/// Counts one auction fewer open for `owner`; returns how many stay open.
+	fn auction_closed(owner: &AccountId) -> Result<u32, sp_runtime::DispatchError>;
 
 	/// Moves `amount` of `who`'s collateral `asset` to `to`'s collateral.
 	fn seize_collateral(

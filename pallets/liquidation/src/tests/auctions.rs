@@ -146,7 +146,7 @@ fn the_auction_price_decays_every_block_and_takes_repay_the_debt_and_return_the_
 			Event::AuctionEnded { id: 0, returned: 300 * DOT_UNIT - bought, unpaid: 0 }.into(),
 		);
 		assert!(crate::Auctions::<Test>::get(0).is_none());
-		assert_eq!(crate::OpenAuctions::<Test>::get(OWNER), 0);
+		assert_eq!(<MarginDouble as perp_primitives::MarginReader<u64>>::open_auctions(&OWNER), 0);
 		assert_eq!(totals(), before);
 		assert_noop!(take(1, top), Error::<Test>::UnknownAuction);
 	});
@@ -214,7 +214,7 @@ fn an_auction_nobody_takes_is_retired_to_the_insurance_fund_after_its_last_resta
 		);
 		assert!(crate::Auctions::<Test>::get(0).is_none());
 		assert_eq!(crate::Restarts::<Test>::get(0), 0);
-		assert_eq!(crate::OpenAuctions::<Test>::get(OWNER), 0);
+		assert_eq!(<MarginDouble as perp_primitives::MarginReader<u64>>::open_auctions(&OWNER), 0);
 		assert_eq!(holding(fund(), DOT), auction.lot);
 		assert_eq!(cash(OWNER), 0, "the debt was settled");
 		assert!(cash(fund()) < fund_cash);

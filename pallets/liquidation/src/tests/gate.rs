@@ -36,7 +36,7 @@ fn only_liquidatable_accounts_pass_the_gate_and_only_while_running() {
 		set_cash(8, -5);
 		book(9, -5, 0, 0, &[]);
 		set_cash(9, -5);
-		crate::OpenAuctions::<Test>::insert(9, 1);
+		AuctionCounts::mutate(|counts| counts.insert(9, 1));
 		Unpriced::set(vec![5]);
 		let states: Vec<_> = (1..=4).map(|who| MarginDouble::health(&who).unwrap()).collect();
 		assert_eq!(
@@ -57,7 +57,7 @@ fn only_liquidatable_accounts_pass_the_gate_and_only_while_running() {
 			assert_ok!(Liquidation::set_breaker(RuntimeOrigin::root(), level));
 			assert_eq!(gate(), vec![false; 9], "{level:?} must stop new liquidations");
 		}
-		crate::OpenAuctions::<Test>::remove(9);
+		AuctionCounts::take();
 	});
 }
 

@@ -243,6 +243,14 @@ fn bad_liquidation_requests_change_nothing() {
 			Margin::cover_shortfall(&ALICE, &ALICE, u128::MAX),
 			Error::<Test>::InvalidBeneficiary
 		);
+		// No auction to close, with an account (Alice) or without (Bob).
+		assert_noop!(Margin::auction_closed(&ALICE), Error::<Test>::NoOpenAuction);
+		assert_noop!(Margin::auction_closed(&BOB), Error::<Test>::NoOpenAuction);
+		assert_noop!(
+			Margin::auction_collateral(&ALICE, DOT, 1, &FUND),
+			Error::<Test>::InsufficientCollateral
+		);
+		assert_eq!(Margin::open_auctions(&ALICE), 0);
 	});
 }
 

@@ -2,12 +2,81 @@
 
 use super::*;
 use crate::{
-	migrations::v1::{self, CollateralIntoAccounts},
+	migrations::{
+		v1::{self, CollateralIntoAccounts},
+		v2::{self, AuctionCountsIntoAccounts},
+	},
 	Accounts, TotalCollateral,
 };
 #[cfg(feature = "try-runtime")]
 use frame_support::traits::UncheckedOnRuntimeUpgrade;
 use frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade};
+
+/// The liquidation pallet, as far as the migrations see it: a storage prefix.
+struct Liquidation;
+impl frame_support::traits::PalletInfoAccess for Liquidation {
+	fn index() -> usize {
+		9
+	}
+	fn name() -> &'static str {
+		"Liquidation"
+	}
+	fn name_hash() -> [u8; 16] {
+		sp_io::hashing::twox_128(Self::name().as_bytes())
+	}
+	fn module_name() -> &'static str {
+		"pallet_liquidation"
+	}
+	fn crate_version() -> frame_support::traits::CrateVersion {
+		frame_support::traits::CrateVersion::new(0, 1, 0)
+	}
+}
+
+#[test]
+fn auction_counts_move_into_the_account_records_and_nothing_else_changes() {
+	use perp_primitives::{MarginLiquidator, MarginReader};
+	new_test_ext().execute_with(|| {
+		assert_ok!(Margin::fund_vault(RuntimeOrigin::signed(CHARLIE), usd(100_000)));
+		deposit(ALICE, USD, usd(20_000));
+		deposit(ALICE, DOT, 5 * DOT_UNIT);
+		assert_ok!(trade(ALICE, BTC_UNIT as i128 / 10));
+		// Two of Alice's lots at auction, one of Bob's, who holds nothing else.
+		deposit(BOB, DOT, 3 * DOT_UNIT);
+		const HOLDER: u64 = 66;
+		assert_ok!(Margin::auction_collateral(&ALICE, DOT, DOT_UNIT, &HOLDER));
+		assert_ok!(Margin::auction_collateral(&ALICE, DOT, DOT_UNIT, &HOLDER));
+		assert_ok!(Margin::auction_collateral(&BOB, DOT, 3 * DOT_UNIT, &HOLDER));
+		assert_eq!((Margin::open_auctions(&ALICE), Margin::open_auctions(&BOB)), (2, 1));
+		assert_ok!(Margin::do_try_state());
+		let mut before: Vec<_> = Accounts::<Test>::iter().collect();
+
+		v2::downgrade::<Test, Liquidation>();
+		assert_eq!(Margin::on_chain_storage_version(), 1);
+		assert_eq!(v2::old_count::<Test, Liquidation>(&ALICE), 2);
+		assert_eq!(v2::old_count::<Test, Liquidation>(&BOB), 1);
+		// Bob's record held only his count: version 1 kept none.
+		assert!(v1::has_v1_record::<Test>(&ALICE) && !v1::has_v1_record::<Test>(&BOB));
+
+		#[cfg(feature = "try-runtime")]
+		let state = AuctionCountsIntoAccounts::<Test, Liquidation>::pre_upgrade().unwrap();
+		v2::MigrateToV2::<Test, Liquidation>::on_runtime_upgrade();
+		#[cfg(feature = "try-runtime")]
+		AuctionCountsIntoAccounts::<Test, Liquidation>::post_upgrade(state).unwrap();
+
+		assert_eq!(Margin::on_chain_storage_version(), 2);
+		let mut after: Vec<_> = Accounts::<Test>::iter().collect();
+		after.sort_by_key(|(who, _)| *who);
+		before.sort_by_key(|(who, _)| *who);
+		assert_eq!(after, before);
+		assert_eq!(v2::old_count::<Test, Liquidation>(&ALICE), 0);
+		assert_ok!(Margin::do_try_state());
+
+		// Once at version 2 it does nothing.
+		v2::MigrateToV2::<Test, Liquidation>::on_runtime_upgrade();
+		assert_eq!(Margin::open_auctions(&ALICE), 2);
+		assert_eq!(Margin::auction_closed(&ALICE), Ok(1));
+	});
+}
 
 #[test]
 fn collateral_moves_into_the_account_records_and_nothing_else_changes() {
@@ -22,6 +91,7 @@ fn collateral_moves_into_the_account_records_and_nothing_else_changes() {
 		assert_ok!(Margin::do_try_state());
 		let before: Vec<_> = Accounts::<Test>::iter().collect();
 		let totals: Vec<_> = TotalCollateral::<Test>::iter().collect();
+		v2::downgrade::<Test, Liquidation>();
 		v1::downgrade::<Test>();
 		assert_eq!(Margin::on_chain_storage_version(), 0);
 		assert_eq!(CollateralIntoAccounts::<Test>::old_sums().1, 3);
@@ -32,8 +102,9 @@ fn collateral_moves_into_the_account_records_and_nothing_else_changes() {
 		v1::MigrateToV1::<Test>::on_runtime_upgrade();
 		#[cfg(feature = "try-runtime")]
 		CollateralIntoAccounts::<Test>::post_upgrade(state).unwrap();
-
 		assert_eq!(Margin::on_chain_storage_version(), 1);
+		v2::MigrateToV2::<Test, Liquidation>::on_runtime_upgrade();
+		assert_eq!(Margin::on_chain_storage_version(), 2);
 		let mut after: Vec<_> = Accounts::<Test>::iter().collect();
 		let mut expected = before;
 		after.sort_by_key(|(who, _)| *who);
@@ -43,7 +114,7 @@ fn collateral_moves_into_the_account_records_and_nothing_else_changes() {
 		assert_eq!(v1::Collateral::<Test>::iter().count(), 0);
 		assert_ok!(Margin::do_try_state());
 
-		// Once at version 1 it does nothing, even with entries in the old map.
+		// Once past version 0 it does nothing, even with entries in the old map.
 		v1::Collateral::<Test>::insert(BOB, DOT, 1);
 		v1::MigrateToV1::<Test>::on_runtime_upgrade();
 		assert_eq!(Accounts::<Test>::get(BOB).map(|a| a.holding(DOT)), Some(3 * DOT_UNIT));
