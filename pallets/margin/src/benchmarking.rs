@@ -229,6 +229,7 @@ mod benchmarks {
 				positions: BoundedVec::truncate_from(alloc::vec![position]),
 				collateral: BoundedVec::new(),
 				auctions: 0,
+				crossed: false,
 			};
 			Accounts::<T>::insert(&who, record);
 			let key = crate::ranking::rank_key(true, Price::from_u32(40_000));

@@ -69,7 +69,7 @@ impl<T: Config> Pallet<T> {
 	/// cannot be valued, or is already below maintenance, is indexed as crossed at any price.
 	pub(crate) fn reindex(who: &T::AccountId) {
 		let account = Accounts::<T>::get(who).unwrap_or_default();
-		let at_risk = !account.positions.is_empty() || account.cash < 0;
+		let at_risk = account.at_risk();
 		let snapshot = at_risk.then(|| Self::snapshot(&account, Pricing::LastKnown).ok()).flatten();
 		Self::reindex_from(who, &account, snapshot.as_ref());
 	}
@@ -83,6 +83,12 @@ impl<T: Config> Pallet<T> {
 		account: &MarginAccountOf<T>,
 		snapshot: Option<&Snapshot<T>>,
 	) {
+		if account.crossed {
+			LowerTriggers::<T>::remove(Self::crossed_key(who));
+			let mut cleared = account.clone();
+			cleared.crossed = false;
+			Self::store_account(who, &cleared);
+		}
 		if let Some(old) = Triggers::<T>::take(who) {
 			if old.version < RiskVersion::<T>::get() {
 				Outdated::<T>::mutate(|n| *n = n.saturating_sub(1));
@@ -181,38 +187,36 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// Makes `who` found at any price, without recomputing its bands: one entry under the
-	/// settlement asset at the highest lower end, which every price reaches. Its other entries
-	/// stay (an entry that stays is visited more often than needed, never less). For an account
-	/// that just lost value it cannot be valued well without (collateral seized into an auction,
-	/// its debt left): cheaper than a re-index, which would remove every entry to add this one.
-	/// An account left without positions or debt is re-indexed instead (out of the index).
-	pub(crate) fn mark_crossed(who: &T::AccountId) {
-		let at_risk = Accounts::<T>::get(who)
-			.is_some_and(|account| !account.positions.is_empty() || account.cash < 0);
-		if !at_risk {
-			return Self::reindex(who);
+	/// The `LowerTriggers` key of `who` crossed at any price: the settlement asset's entry at
+	/// the highest lower end, which every price reaches (also the key of the bands of an account
+	/// with debt and nothing to value).
+	pub(crate) fn crossed_key(who: &T::AccountId) -> (AssetId, Bucket, T::AccountId) {
+		(T::SettlementAsset::get(), lower_key(u32::MAX), who.clone())
+	}
+
+	/// Makes `who`, valued as `account` about to be stored, found at any price without
+	/// recomputing its bands: its `crossed` flag and one entry under the settlement asset at the
+	/// highest lower end. Its other entries stay (an entry that stays is visited more often than
+	/// needed, never less). For an account that just lost value it cannot be valued well
+	/// without (still liquidatable after closes, collateral seized into an auction, its debt
+	/// left): cheaper than a re-index, which would remove every entry to add this one, and the
+	/// flag is written with the record. Returns `false`, changing nothing, for an account
+	/// without positions or debt, which the caller re-indexes (out of the index) instead.
+	pub(crate) fn cross(who: &T::AccountId, account: &mut MarginAccountOf<T>) -> bool {
+		if !account.at_risk() {
+			return false;
 		}
-		let asset = T::SettlementAsset::get();
-		let crossed = Trigger { asset, lower: Some(lower_key(u32::MAX)), upper: None };
-		let mut entry = Triggers::<T>::get(who).unwrap_or_else(|| IndexEntry {
-			version: RiskVersion::<T>::get(),
-			triggers: Default::default(),
-		});
-		if entry.triggers.contains(&crossed) {
-			return;
+		if !account.crossed {
+			account.crossed = true;
+			LowerTriggers::<T>::insert(Self::crossed_key(who), ());
 		}
-		if entry.triggers.try_push(crossed).is_err() {
-			return Self::reindex(who);
-		}
-		LowerTriggers::<T>::insert((asset, lower_key(u32::MAX), who), ());
-		Triggers::<T>::insert(who, entry);
+		true
 	}
 
 	/// [`Self::reindex`] of an account that only gained value, if it is in the index at all:
 	/// its bands stay on the safe side, but a debt it had may be gone.
 	pub(crate) fn reindex_if_indexed(who: &T::AccountId) {
-		if Triggers::<T>::contains_key(who) {
+		if Triggers::<T>::contains_key(who) || Accounts::<T>::get(who).is_some_and(|a| a.crossed) {
 			Self::reindex(who);
 		}
 	}
@@ -240,6 +244,9 @@ impl<T: Config> Pallet<T> {
 	/// collateral whose price is not fresh, or its bands are from before the current
 	/// `RiskVersion`.
 	pub fn is_crossed(who: &T::AccountId) -> bool {
+		if Accounts::<T>::get(who).is_some_and(|account| account.crossed) {
+			return true;
+		}
 		Triggers::<T>::get(who).is_some_and(|entry| {
 			entry.version < RiskVersion::<T>::get()
 				|| entry.triggers.iter().any(|t| {

@@ -89,18 +89,20 @@ impl<T: Config> Pallet<T> {
 		} else {
 			Self::snapshot_with(&account, Pricing::Liquidation, quotes).ok()
 		};
+		// Still liquidatable (its liquidation goes on, in its debt stage or the next block):
+		// found at any price until then, flagged in the record written now, its other entries
+		// kept, instead of rewriting one entry per asset it holds.
+		let liquidatable = after
+			.as_ref()
+			.is_some_and(|snapshot| snapshot.health().is_none_or(|h| h.state().is_liquidatable()));
+		let crossed = liquidatable && Self::cross(who, &mut account);
 		Self::store_account(who, &account);
 		match &after {
-			// Still liquidatable (its liquidation goes on, in its debt stage or the next
-			// block): found at any price until then, its other entries kept, instead of
-			// rewriting one entry per asset it holds.
-			Some(snapshot) if snapshot.health().is_none_or(|h| h.state().is_liquidatable()) => {
-				Self::mark_crossed(who)
-			},
-			Some(snapshot) => Self::reindex_from(who, &account, Some(snapshot)),
+			_ if crossed => {},
+			Some(snapshot) if !liquidatable => Self::reindex_from(who, &account, Some(snapshot)),
 			// (A market without a fresh price, or nothing left: the bands at the last known
 			// prices, or none.)
-			None => Self::reindex(who),
+			_ => Self::reindex(who),
 		}
 		Self::store_account(beneficiary, &receiver);
 		// A closed position's entry stays, stale: one write less a position (see `ranking`).
@@ -147,11 +149,14 @@ impl<T: Config> Pallet<T> {
 		receiver
 			.set_holding(asset, received)
 			.map_err(|_| Error::<T>::TooManyCollateralAssets)?;
-		Self::store_account(who, &from);
-		Self::store_account(to, &receiver);
 		// `who` lost value: found at any price until it is re-indexed (by its next change, such
 		// as an auction take repaying its debt).
-		Self::mark_crossed(who);
+		let crossed = Self::cross(who, &mut from);
+		Self::store_account(who, &from);
+		Self::store_account(to, &receiver);
+		if !crossed {
+			Self::reindex(who);
+		}
 		// `to` only gains collateral (see `do_reduce_positions`).
 		Self::reindex_if_indexed(to);
 		Self::deposit_event(Event::CollateralSeized {

@@ -47,6 +47,7 @@ pub mod v1 {
 				positions: old.positions,
 				collateral: old.collateral,
 				auctions: 0,
+				crossed: false,
 			}
 		}
 	}
@@ -232,7 +233,9 @@ pub mod v1 {
 
 /// Version 2: each account's count of open collateral auctions moves from the liquidation
 /// pallet's `OpenAuctions` map into its `MarginAccount` record, which every liquidation reads
-/// and writes anyway (one read and one write less a liquidated account).
+/// and writes anyway (one read and one write less a liquidated account), and the record gains
+/// its `crossed` flag, unset: an account version 1 marked crossed keeps the mark in its
+/// `Triggers` entry, which claims the same index entry, until its next re-index.
 pub mod v2 {
 	use super::v1::{layout, V1MarginAccountOf};
 	use crate::{pallet::*, MarginAccountOf};
@@ -340,12 +343,27 @@ pub mod v2 {
 	}
 
 	/// Rewrites the state in the version 1 layout, the inverse of the migration: records
-	/// without their count, the counts in the liquidation pallet's `OpenAuctions`, storage
-	/// version 1. For testing the migrations on real states.
+	/// without their count, the counts in the liquidation pallet's `OpenAuctions`, a `crossed`
+	/// flag as the trigger version 1 kept in the `Triggers` entry, storage version 1. For
+	/// testing the migrations on real states.
 	#[cfg(any(feature = "try-runtime", test))]
 	pub fn downgrade<T: Config, Liquidation: PalletInfoAccess>() {
 		let accounts: Vec<_> = Accounts::<T>::iter().collect();
 		for (who, account) in accounts {
+			if account.crossed {
+				let (asset, bucket, _) = Pallet::<T>::crossed_key(&who);
+				let crossed = crate::Trigger { asset, lower: Some(bucket), upper: None };
+				Triggers::<T>::mutate(&who, |entry| {
+					let entry = entry.get_or_insert_with(|| crate::IndexEntry {
+						version: RiskVersion::<T>::get(),
+						triggers: Default::default(),
+					});
+					if !entry.triggers.contains(&crossed) {
+						// (Version 1 re-indexed an account whose entry had no room.)
+						let _ = entry.triggers.try_push(crossed);
+					}
+				});
+			}
 			if account.auctions > 0 {
 				put_storage_value(
 					Liquidation::name().as_bytes(),

@@ -100,7 +100,7 @@ impl<T: Config> Pallet<T> {
 				outdated += 1;
 			}
 			let account = Accounts::<T>::get(&who).ok_or("index entries of no account")?;
-			ensure!(!account.positions.is_empty() || account.cash < 0, "index entries, no risk");
+			ensure!(account.at_risk(), "index entries, no risk");
 			for t in &triggers {
 				if let Some(b) = t.lower {
 					ensure!(LowerTriggers::<T>::contains_key((t.asset, b, &who)), "lower missing");
@@ -111,12 +111,14 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 		ensure!(outdated == Outdated::<T>::get(), "outdated count mismatch");
+		// A lower entry belongs to its owner's bands, or is the entry its `crossed` flag keeps.
 		for ((asset, bucket, who), ()) in LowerTriggers::<T>::iter() {
-			let triggers = Triggers::<T>::get(&who).ok_or("lower entry of no account")?.triggers;
-			ensure!(
-				triggers.iter().any(|t| t.asset == asset && t.lower == Some(bucket)),
-				"stray lower entry"
-			);
+			let flagged = (asset, bucket, who.clone()) == Self::crossed_key(&who)
+				&& Accounts::<T>::get(&who).is_some_and(|account| account.crossed);
+			let banded = Triggers::<T>::get(&who).is_some_and(|entry| {
+				entry.triggers.iter().any(|t| t.asset == asset && t.lower == Some(bucket))
+			});
+			ensure!(flagged || banded, "stray lower entry");
 		}
 		for ((asset, bucket, who), ()) in UpperTriggers::<T>::iter() {
 			let triggers = Triggers::<T>::get(&who).ok_or("upper entry of no account")?.triggers;
@@ -126,10 +128,20 @@ impl<T: Config> Pallet<T> {
 			);
 		}
 		for (who, account) in Accounts::<T>::iter() {
-			if account.positions.is_empty() && account.cash >= 0 {
+			if account.crossed {
+				ensure!(account.at_risk(), "crossed account without risk");
+				ensure!(
+					LowerTriggers::<T>::contains_key(Self::crossed_key(&who)),
+					"crossed account not found at any price"
+				);
+			}
+			if !account.at_risk() {
 				continue;
 			}
-			ensure!(Triggers::<T>::contains_key(&who), "account at risk not indexed");
+			ensure!(
+				account.crossed || Triggers::<T>::contains_key(&who),
+				"account at risk not indexed"
+			);
 			if let Ok(health) = Self::evaluate(&account, Pricing::Liquidation) {
 				ensure!(
 					Self::is_crossed(&who) || !health.state().is_liquidatable(),

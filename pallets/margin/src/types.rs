@@ -190,6 +190,12 @@ pub struct MarginAccount<MaxPositions: Get<u32>, MaxCollateral: Get<u32>> {
 	/// count, kept here because every liquidation reads and writes the record anyway (see
 	/// `MarginLiquidator::auction_collateral`).
 	pub auctions: u32,
+	/// Whether the account is in the risk index as crossed at any price: one `LowerTriggers`
+	/// entry under the settlement asset at the highest lower end, which every price reaches.
+	/// Set when it lost value it cannot be valued well without (see `cross`), cleared by
+	/// its next re-index. Kept here, in the record the liquidation that sets it writes anyway,
+	/// instead of in its `Triggers` entry: one read and one write less a liquidated account.
+	pub crossed: bool,
 }
 
 /// A new collateral asset found an account's list full (see [`MarginAccount::set_holding`]).
@@ -198,7 +204,13 @@ pub struct NoRoom;
 
 impl<M: Get<u32>, C: Get<u32>> Default for MarginAccount<M, C> {
 	fn default() -> Self {
-		Self { cash: 0, positions: BoundedVec::new(), collateral: BoundedVec::new(), auctions: 0 }
+		Self {
+			cash: 0,
+			positions: BoundedVec::new(),
+			collateral: BoundedVec::new(),
+			auctions: 0,
+			crossed: false,
+		}
 	}
 }
 
@@ -209,6 +221,12 @@ impl<M: Get<u32>, C: Get<u32>> MarginAccount<M, C> {
 			&& self.positions.is_empty()
 			&& self.collateral.is_empty()
 			&& self.auctions == 0
+			&& !self.crossed
+	}
+
+	/// Whether a price can make the account liquidatable: it has positions or debt.
+	pub fn at_risk(&self) -> bool {
+		!self.positions.is_empty() || self.cash < 0
 	}
 
 	/// The amount of collateral `asset` held.

@@ -119,7 +119,9 @@ fn discovery_returns_the_accounts_furthest_past_their_bands_first() {
 		mint(USD, 4, usd(10_050));
 		deposit(4, USD, usd(10_050));
 		assert_ok!(trade(4, -ONE_BTC));
-		crate::Pallet::<Test>::mark_crossed(&4);
+		let mut account = crate::Accounts::<Test>::get(4).expect("an account");
+		assert!(Margin::cross(&4, &mut account));
+		Margin::store_account(&4, &account);
 		// At 40,000 every long is past its lower end, the thinnest one furthest.
 		set_price(BTC, p(40_000));
 		assert_eq!(Margin::crossed_accounts(100), vec![4, 3, 2, 1]);

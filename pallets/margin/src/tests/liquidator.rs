@@ -92,11 +92,12 @@ fn collateral_is_seized_and_a_shortfall_covered_as_far_as_the_payer_can() {
 		);
 		assert_eq!(held(ALICE, DOT), None);
 		assert_eq!(held(FUND, DOT), Some(100 * DOT_UNIT));
-		// Marked crossed instead of re-indexed: found whatever the prices, its earlier entries
-		// kept until its next re-index.
-		let triggers = crate::Triggers::<Test>::get(ALICE).expect("indexed").triggers;
+		// Marked crossed in its record instead of re-indexed: found whatever the prices, its
+		// earlier entries kept until its next re-index.
+		assert!(crate::Accounts::<Test>::get(ALICE).is_some_and(|a| a.crossed));
 		let crossed = crate::index::lower_key(u32::MAX);
-		assert!(triggers.iter().any(|t| t.asset == USD && t.lower == Some(crossed)));
+		assert!(crate::LowerTriggers::<Test>::contains_key((USD, crossed, ALICE)));
+		let triggers = crate::Triggers::<Test>::get(ALICE).expect("indexed").triggers;
 		assert!(triggers.iter().any(|t| t.asset == DOT));
 		set_price(BTC, p(90_000));
 		assert!(Margin::crossed_accounts(10).contains(&ALICE));
