@@ -573,15 +573,17 @@ fn beyond_the_threshold_a_bankrupt_traders_loss_is_recovered_from_the_best_ranke
 /// database's costs measured instead of the SDK's constants, reads dearer and writes cheaper,
 /// which makes the feeds' room heavier, 108 ms instead of 73; 441 once a liquidation's closes
 /// leave their profit-order entries stale, 6 writes an account instead of 14; 584 once a batch
-/// reads markets, collateral and prices once (`Quotes`) and a new auction is not looked up.)
-const PINNED_LIQUIDATIONS_PER_BLOCK: u32 = 584;
+/// reads markets, collateral and prices once (`Quotes`) and a new auction is not looked up;
+/// 695 once the open-auction count and the crossed mark live in the margin record, one read
+/// and two writes an account.)
+const PINNED_LIQUIDATIONS_PER_BLOCK: u32 = 695;
 /// The same for accounts with one position each, whose batches report less than they declare
-/// (679 with `Quotes`; 567 with stale profit-order entries, one write less but the weights' fixed part measured
+/// (884 with the auction count and crossed mark in the record; 679 with `Quotes`; 567 with stale profit-order entries, one write less but the weights' fixed part measured
 /// heavier; 584 with the measured database costs; 652 on the production host's weights with the SDK's
 /// constants; 270 on the debug host's, 296 with the smaller feed
 /// room, 305 before the profit order, 348 when the benchmarked account held one collateral
 /// asset).
-const PINNED_ONE_POSITION_LIQUIDATIONS_PER_BLOCK: u32 = 679;
+const PINNED_ONE_POSITION_LIQUIDATIONS_PER_BLOCK: u32 = 884;
 
 #[test]
 fn the_liquidations_a_congested_block_holds_follow_from_the_weights_in_use() {

@@ -63,15 +63,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn set_breaker() -> Weight {
 		// Proof size, measured: `6`
 		// Proof size, estimated: `1486`
-		// Fastest run: 5_570_000 ps.
-		Weight::from_parts(10_079_000, 1486)
+		// Fastest run: 6_032_000 ps.
+		Weight::from_parts(11_612_000, 1486)
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 	/// Storage: `Liquidation::Breaker` (r:1 w:0)
 	/// Proof: `Liquidation::Breaker` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Accounts` (r:18 w:18)
-	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(514), added: 2989, mode: `MaxEncodedLen`)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(519), added: 2994, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::CollateralAssets` (r:8 w:0)
 	/// Proof: `Margin::CollateralAssets` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	/// Storage: `Oracle::Aggregates` (r:10 w:0)
@@ -88,12 +88,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::Vault` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::OpenInterest` (r:8 w:8)
 	/// Proof: `Margin::OpenInterest` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::Triggers` (r:18 w:16)
-	/// Proof: `Margin::Triggers` (`max_values`: None, `max_size`: Some(277), added: 2752, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::StaleRanks` (r:1 w:1)
 	/// Proof: `Margin::StaleRanks` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::OpenAuctions` (r:16 w:16)
-	/// Proof: `Liquidation::OpenAuctions` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Triggers` (r:2 w:0)
+	/// Proof: `Margin::Triggers` (`max_values`: None, `max_size`: Some(277), added: 2752, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Params` (r:1 w:0)
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(48), added: 543, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::CounterForAuctions` (r:1 w:1)
@@ -106,22 +104,22 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::LowerTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Component `n` ranges over `[1, 16]`.
 	fn liquidate(n: u32, ) -> Weight {
-		// Proof size, measured: `3114 + n * (172 ±0)`
-		// Proof size, estimated: `27160 + n * (2989 ±0)`
-		// Fastest run: 361_047_000 ps.
-		Weight::from_parts(103_694_032, 27160)
-			// Standard error: 4_441_512
-			.saturating_add(Weight::from_parts(227_247_609, 0).saturating_mul(n.into()))
+		// Proof size, measured: `3090 + n * (112 ±0)`
+		// Proof size, estimated: `27160 + n * (2994 ±0)`
+		// Fastest run: 550_202_000 ps.
+		Weight::from_parts(568_764_935, 27160)
+			// Standard error: 2_807_816
+			.saturating_add(Weight::from_parts(211_819_410, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(54))
-			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(22))
-			.saturating_add(T::DbWeight::get().writes((6_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 2989).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2994).saturating_mul(n.into()))
 	}
 	/// Storage: `Liquidation::Breaker` (r:1 w:0)
 	/// Proof: `Liquidation::Breaker` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Accounts` (r:18 w:18)
-	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(514), added: 2989, mode: `MaxEncodedLen`)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(519), added: 2994, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::CollateralAssets` (r:8 w:0)
 	/// Proof: `Margin::CollateralAssets` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	/// Storage: `Oracle::Aggregates` (r:10 w:0)
@@ -138,12 +136,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::Vault` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::OpenInterest` (r:8 w:8)
 	/// Proof: `Margin::OpenInterest` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::Triggers` (r:18 w:16)
-	/// Proof: `Margin::Triggers` (`max_values`: None, `max_size`: Some(277), added: 2752, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::StaleRanks` (r:1 w:1)
 	/// Proof: `Margin::StaleRanks` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::OpenAuctions` (r:16 w:16)
-	/// Proof: `Liquidation::OpenAuctions` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Triggers` (r:2 w:0)
+	/// Proof: `Margin::Triggers` (`max_values`: None, `max_size`: Some(277), added: 2752, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Params` (r:1 w:0)
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(48), added: 543, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::CounterForAuctions` (r:1 w:1)
@@ -156,22 +152,22 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::LowerTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Component `p` ranges over `[1, 8]`.
 	fn liquidate_positions(p: u32, ) -> Weight {
-		// Proof size, measured: `5087 + p * (98 ±0)`
-		// Proof size, estimated: `54792 + p * (2764 ±0)`
-		// Fastest run: 1_905_735_000 ps.
-		Weight::from_parts(2_524_398_402, 54792)
-			// Standard error: 11_654_711
-			.saturating_add(Weight::from_parts(76_274_029, 0).saturating_mul(p.into()))
-			.saturating_add(T::DbWeight::get().reads(77))
+		// Proof size, measured: `4060 + p * (98 ±0)`
+		// Proof size, estimated: `54882 + p * (2764 ±59)`
+		// Fastest run: 1_575_215_000 ps.
+		Weight::from_parts(2_548_667_126, 54882)
+			// Standard error: 9_731_843
+			.saturating_add(Weight::from_parts(136_487_179, 0).saturating_mul(p.into()))
+			.saturating_add(T::DbWeight::get().reads(45))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(p.into())))
-			.saturating_add(T::DbWeight::get().writes(102))
+			.saturating_add(T::DbWeight::get().writes(70))
 			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(p.into())))
 			.saturating_add(Weight::from_parts(0, 2764).saturating_mul(p.into()))
 	}
 	/// Storage: `Liquidation::Breaker` (r:1 w:0)
 	/// Proof: `Liquidation::Breaker` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Accounts` (r:16 w:0)
-	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(514), added: 2989, mode: `MaxEncodedLen`)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(519), added: 2994, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::CollateralAssets` (r:8 w:0)
 	/// Proof: `Margin::CollateralAssets` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	/// Storage: `Oracle::Aggregates` (r:10 w:0)
@@ -184,20 +180,20 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::Markets` (`max_values`: None, `max_size`: Some(289), added: 2764, mode: `MaxEncodedLen`)
 	/// Component `n` ranges over `[1, 16]`.
 	fn skip(n: u32, ) -> Weight {
-		// Proof size, measured: `2644 + n * (86 ±0)`
-		// Proof size, estimated: `27160 + n * (2989 ±0)`
-		// Fastest run: 188_063_000 ps.
-		Weight::from_parts(231_711_643, 27160)
-			// Standard error: 905_119
-			.saturating_add(Weight::from_parts(22_483_505, 0).saturating_mul(n.into()))
+		// Proof size, measured: `2649 + n * (86 ±0)`
+		// Proof size, estimated: `27160 + n * (2994 ±0)`
+		// Fastest run: 182_152_000 ps.
+		Weight::from_parts(196_322_513, 27160)
+			// Standard error: 970_807
+			.saturating_add(Weight::from_parts(34_241_392, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(29))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 2989).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 2994).saturating_mul(n.into()))
 	}
 	/// Storage: `Liquidation::Breaker` (r:1 w:0)
 	/// Proof: `Liquidation::Breaker` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Accounts` (r:3 w:3)
-	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(514), added: 2989, mode: `MaxEncodedLen`)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(519), added: 2994, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::CollateralAssets` (r:8 w:0)
 	/// Proof: `Margin::CollateralAssets` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	/// Storage: `Oracle::Aggregates` (r:10 w:0)
@@ -214,12 +210,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::Vault` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::OpenInterest` (r:8 w:8)
 	/// Proof: `Margin::OpenInterest` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::Triggers` (r:3 w:1)
-	/// Proof: `Margin::Triggers` (`max_values`: None, `max_size`: Some(277), added: 2752, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::StaleRanks` (r:1 w:1)
 	/// Proof: `Margin::StaleRanks` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::OpenAuctions` (r:1 w:1)
-	/// Proof: `Liquidation::OpenAuctions` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Triggers` (r:2 w:0)
+	/// Proof: `Margin::Triggers` (`max_values`: None, `max_size`: Some(277), added: 2752, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Params` (r:1 w:0)
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(48), added: 543, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::CounterForAuctions` (r:1 w:1)
@@ -231,12 +225,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Margin::LowerTriggers` (r:0 w:1)
 	/// Proof: `Margin::LowerTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	fn liquidate_account() -> Weight {
-		// Proof size, measured: `3287`
+		// Proof size, measured: `3215`
 		// Proof size, estimated: `27160`
-		// Fastest run: 324_179_000 ps.
-		Weight::from_parts(361_158_000, 27160)
-			.saturating_add(T::DbWeight::get().reads(57))
-			.saturating_add(T::DbWeight::get().writes(28))
+		// Fastest run: 358_653_000 ps.
+		Weight::from_parts(643_077_000, 27160)
+			.saturating_add(T::DbWeight::get().reads(55))
+			.saturating_add(T::DbWeight::get().writes(26))
 	}
 	/// Storage: `Liquidation::Breaker` (r:1 w:0)
 	/// Proof: `Liquidation::Breaker` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
@@ -253,7 +247,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Margin::ProfitOrder` (r:80 w:16)
 	/// Proof: `Margin::ProfitOrder` (`max_values`: None, `max_size`: Some(77), added: 2552, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Accounts` (r:17 w:17)
-	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(514), added: 2989, mode: `MaxEncodedLen`)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(519), added: 2994, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::CollateralAssets` (r:8 w:0)
 	/// Proof: `Margin::CollateralAssets` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Vault` (r:1 w:1)
@@ -272,17 +266,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::LowerTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Component `n` ranges over `[1, 16]`.
 	fn deleverage(n: u32, ) -> Weight {
-		// Proof size, measured: `4778 + n * (380 ±0)`
-		// Proof size, estimated: `164318 + n * (2989 ±0)`
-		// Fastest run: 1_815_125_000 ps.
-		Weight::from_parts(1_410_990_687, 164318)
-			// Standard error: 3_577_720
-			.saturating_add(Weight::from_parts(412_258_673, 0).saturating_mul(n.into()))
+		// Proof size, measured: `4783 + n * (380 ±0)`
+		// Proof size, estimated: `164318 + n * (2994 ±0)`
+		// Fastest run: 2_327_095_000 ps.
+		Weight::from_parts(2_806_563_659, 164318)
+			// Standard error: 4_138_595
+			.saturating_add(Weight::from_parts(726_610_508, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(126))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(6))
 			.saturating_add(T::DbWeight::get().writes((23_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 2989).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 2994).saturating_mul(n.into()))
 	}
 	/// Storage: `Liquidation::Breaker` (r:1 w:0)
 	/// Proof: `Liquidation::Breaker` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
@@ -291,7 +285,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Liquidation::Params` (r:1 w:0)
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(48), added: 543, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Accounts` (r:4 w:4)
-	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(514), added: 2989, mode: `MaxEncodedLen`)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(519), added: 2994, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Triggers` (r:4 w:4)
 	/// Proof: `Margin::Triggers` (`max_values`: None, `max_size`: Some(277), added: 2752, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::CounterForTriggers` (r:1 w:1)
@@ -300,8 +294,6 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::RiskVersion` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::CounterForAuctions` (r:1 w:1)
 	/// Proof: `Liquidation::CounterForAuctions` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::OpenAuctions` (r:1 w:1)
-	/// Proof: `Liquidation::OpenAuctions` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::InsurancePaid` (r:1 w:1)
 	/// Proof: `Liquidation::InsurancePaid` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Vault` (r:1 w:1)
@@ -313,12 +305,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Margin::LowerTriggers` (r:0 w:3)
 	/// Proof: `Margin::LowerTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	fn take() -> Weight {
-		// Proof size, measured: `1172`
-		// Proof size, estimated: `12946`
-		// Fastest run: 153_738_000 ps.
-		Weight::from_parts(167_565_000, 12946)
-			.saturating_add(T::DbWeight::get().reads(18))
-			.saturating_add(T::DbWeight::get().writes(19))
+		// Proof size, measured: `1103`
+		// Proof size, estimated: `12966`
+		// Fastest run: 160_982_000 ps.
+		Weight::from_parts(251_962_000, 12966)
+			.saturating_add(T::DbWeight::get().reads(17))
+			.saturating_add(T::DbWeight::get().writes(18))
 	}
 	/// Storage: `Liquidation::Breaker` (r:1 w:0)
 	/// Proof: `Liquidation::Breaker` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
@@ -335,14 +327,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Oracle::Params` (r:1 w:0)
 	/// Proof: `Oracle::Params` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Accounts` (r:2 w:2)
-	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(514), added: 2989, mode: `MaxEncodedLen`)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(519), added: 2994, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Triggers` (r:2 w:2)
 	/// Proof: `Margin::Triggers` (`max_values`: None, `max_size`: Some(277), added: 2752, mode: `MaxEncodedLen`)
 	fn restart() -> Weight {
-		// Proof size, measured: `1252`
-		// Proof size, estimated: `6968`
-		// Fastest run: 65_773_000 ps.
-		Weight::from_parts(71_574_000, 6968)
+		// Proof size, measured: `1219`
+		// Proof size, estimated: `6978`
+		// Fastest run: 68_719_000 ps.
+		Weight::from_parts(114_625_000, 6978)
 			.saturating_add(T::DbWeight::get().reads(11))
 			.saturating_add(T::DbWeight::get().writes(6))
 	}
@@ -351,19 +343,19 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn set_params() -> Weight {
 		// Proof size, measured: `0`
 		// Proof size, estimated: `0`
-		// Fastest run: 4_458_000 ps.
-		Weight::from_parts(4_950_000, 0)
+		// Fastest run: 4_779_000 ps.
+		Weight::from_parts(10_640_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 	/// Storage: `Margin::Accounts` (r:2 w:2)
-	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(514), added: 2989, mode: `MaxEncodedLen`)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(519), added: 2994, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Triggers` (r:2 w:2)
 	/// Proof: `Margin::Triggers` (`max_values`: None, `max_size`: Some(277), added: 2752, mode: `MaxEncodedLen`)
 	fn fund_insurance() -> Weight {
-		// Proof size, measured: `342`
-		// Proof size, estimated: `6968`
-		// Fastest run: 26_900_000 ps.
-		Weight::from_parts(28_925_000, 6968)
+		// Proof size, measured: `347`
+		// Proof size, estimated: `6978`
+		// Fastest run: 28_624_000 ps.
+		Weight::from_parts(47_188_000, 6978)
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(4))
 	}
@@ -376,15 +368,15 @@ impl WeightInfo for () {
 	fn set_breaker() -> Weight {
 		// Proof size, measured: `6`
 		// Proof size, estimated: `1486`
-		// Fastest run: 5_570_000 ps.
-		Weight::from_parts(10_079_000, 1486)
+		// Fastest run: 6_032_000 ps.
+		Weight::from_parts(11_612_000, 1486)
 			.saturating_add(ParityDbWeight::get().reads(1))
 			.saturating_add(ParityDbWeight::get().writes(1))
 	}
 	/// Storage: `Liquidation::Breaker` (r:1 w:0)
 	/// Proof: `Liquidation::Breaker` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Accounts` (r:18 w:18)
-	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(514), added: 2989, mode: `MaxEncodedLen`)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(519), added: 2994, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::CollateralAssets` (r:8 w:0)
 	/// Proof: `Margin::CollateralAssets` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	/// Storage: `Oracle::Aggregates` (r:10 w:0)
@@ -401,12 +393,10 @@ impl WeightInfo for () {
 	/// Proof: `Margin::Vault` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::OpenInterest` (r:8 w:8)
 	/// Proof: `Margin::OpenInterest` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::Triggers` (r:18 w:16)
-	/// Proof: `Margin::Triggers` (`max_values`: None, `max_size`: Some(277), added: 2752, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::StaleRanks` (r:1 w:1)
 	/// Proof: `Margin::StaleRanks` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::OpenAuctions` (r:16 w:16)
-	/// Proof: `Liquidation::OpenAuctions` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Triggers` (r:2 w:0)
+	/// Proof: `Margin::Triggers` (`max_values`: None, `max_size`: Some(277), added: 2752, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Params` (r:1 w:0)
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(48), added: 543, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::CounterForAuctions` (r:1 w:1)
@@ -419,22 +409,22 @@ impl WeightInfo for () {
 	/// Proof: `Margin::LowerTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Component `n` ranges over `[1, 16]`.
 	fn liquidate(n: u32, ) -> Weight {
-		// Proof size, measured: `3114 + n * (172 ±0)`
-		// Proof size, estimated: `27160 + n * (2989 ±0)`
-		// Fastest run: 361_047_000 ps.
-		Weight::from_parts(103_694_032, 27160)
-			// Standard error: 4_441_512
-			.saturating_add(Weight::from_parts(227_247_609, 0).saturating_mul(n.into()))
+		// Proof size, measured: `3090 + n * (112 ±0)`
+		// Proof size, estimated: `27160 + n * (2994 ±0)`
+		// Fastest run: 550_202_000 ps.
+		Weight::from_parts(568_764_935, 27160)
+			// Standard error: 2_807_816
+			.saturating_add(Weight::from_parts(211_819_410, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(54))
-			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(22))
-			.saturating_add(ParityDbWeight::get().writes((6_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 2989).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().writes((4_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2994).saturating_mul(n.into()))
 	}
 	/// Storage: `Liquidation::Breaker` (r:1 w:0)
 	/// Proof: `Liquidation::Breaker` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Accounts` (r:18 w:18)
-	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(514), added: 2989, mode: `MaxEncodedLen`)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(519), added: 2994, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::CollateralAssets` (r:8 w:0)
 	/// Proof: `Margin::CollateralAssets` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	/// Storage: `Oracle::Aggregates` (r:10 w:0)
@@ -451,12 +441,10 @@ impl WeightInfo for () {
 	/// Proof: `Margin::Vault` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::OpenInterest` (r:8 w:8)
 	/// Proof: `Margin::OpenInterest` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::Triggers` (r:18 w:16)
-	/// Proof: `Margin::Triggers` (`max_values`: None, `max_size`: Some(277), added: 2752, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::StaleRanks` (r:1 w:1)
 	/// Proof: `Margin::StaleRanks` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::OpenAuctions` (r:16 w:16)
-	/// Proof: `Liquidation::OpenAuctions` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Triggers` (r:2 w:0)
+	/// Proof: `Margin::Triggers` (`max_values`: None, `max_size`: Some(277), added: 2752, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Params` (r:1 w:0)
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(48), added: 543, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::CounterForAuctions` (r:1 w:1)
@@ -469,22 +457,22 @@ impl WeightInfo for () {
 	/// Proof: `Margin::LowerTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Component `p` ranges over `[1, 8]`.
 	fn liquidate_positions(p: u32, ) -> Weight {
-		// Proof size, measured: `5087 + p * (98 ±0)`
-		// Proof size, estimated: `54792 + p * (2764 ±0)`
-		// Fastest run: 1_905_735_000 ps.
-		Weight::from_parts(2_524_398_402, 54792)
-			// Standard error: 11_654_711
-			.saturating_add(Weight::from_parts(76_274_029, 0).saturating_mul(p.into()))
-			.saturating_add(ParityDbWeight::get().reads(77))
+		// Proof size, measured: `4060 + p * (98 ±0)`
+		// Proof size, estimated: `54882 + p * (2764 ±59)`
+		// Fastest run: 1_575_215_000 ps.
+		Weight::from_parts(2_548_667_126, 54882)
+			// Standard error: 9_731_843
+			.saturating_add(Weight::from_parts(136_487_179, 0).saturating_mul(p.into()))
+			.saturating_add(ParityDbWeight::get().reads(45))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(p.into())))
-			.saturating_add(ParityDbWeight::get().writes(102))
+			.saturating_add(ParityDbWeight::get().writes(70))
 			.saturating_add(ParityDbWeight::get().writes((2_u64).saturating_mul(p.into())))
 			.saturating_add(Weight::from_parts(0, 2764).saturating_mul(p.into()))
 	}
 	/// Storage: `Liquidation::Breaker` (r:1 w:0)
 	/// Proof: `Liquidation::Breaker` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Accounts` (r:16 w:0)
-	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(514), added: 2989, mode: `MaxEncodedLen`)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(519), added: 2994, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::CollateralAssets` (r:8 w:0)
 	/// Proof: `Margin::CollateralAssets` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	/// Storage: `Oracle::Aggregates` (r:10 w:0)
@@ -497,20 +485,20 @@ impl WeightInfo for () {
 	/// Proof: `Margin::Markets` (`max_values`: None, `max_size`: Some(289), added: 2764, mode: `MaxEncodedLen`)
 	/// Component `n` ranges over `[1, 16]`.
 	fn skip(n: u32, ) -> Weight {
-		// Proof size, measured: `2644 + n * (86 ±0)`
-		// Proof size, estimated: `27160 + n * (2989 ±0)`
-		// Fastest run: 188_063_000 ps.
-		Weight::from_parts(231_711_643, 27160)
-			// Standard error: 905_119
-			.saturating_add(Weight::from_parts(22_483_505, 0).saturating_mul(n.into()))
+		// Proof size, measured: `2649 + n * (86 ±0)`
+		// Proof size, estimated: `27160 + n * (2994 ±0)`
+		// Fastest run: 182_152_000 ps.
+		Weight::from_parts(196_322_513, 27160)
+			// Standard error: 970_807
+			.saturating_add(Weight::from_parts(34_241_392, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(29))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 2989).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 2994).saturating_mul(n.into()))
 	}
 	/// Storage: `Liquidation::Breaker` (r:1 w:0)
 	/// Proof: `Liquidation::Breaker` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Accounts` (r:3 w:3)
-	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(514), added: 2989, mode: `MaxEncodedLen`)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(519), added: 2994, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::CollateralAssets` (r:8 w:0)
 	/// Proof: `Margin::CollateralAssets` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	/// Storage: `Oracle::Aggregates` (r:10 w:0)
@@ -527,12 +515,10 @@ impl WeightInfo for () {
 	/// Proof: `Margin::Vault` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::OpenInterest` (r:8 w:8)
 	/// Proof: `Margin::OpenInterest` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::Triggers` (r:3 w:1)
-	/// Proof: `Margin::Triggers` (`max_values`: None, `max_size`: Some(277), added: 2752, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::StaleRanks` (r:1 w:1)
 	/// Proof: `Margin::StaleRanks` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::OpenAuctions` (r:1 w:1)
-	/// Proof: `Liquidation::OpenAuctions` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Triggers` (r:2 w:0)
+	/// Proof: `Margin::Triggers` (`max_values`: None, `max_size`: Some(277), added: 2752, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Params` (r:1 w:0)
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(48), added: 543, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::CounterForAuctions` (r:1 w:1)
@@ -544,12 +530,12 @@ impl WeightInfo for () {
 	/// Storage: `Margin::LowerTriggers` (r:0 w:1)
 	/// Proof: `Margin::LowerTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	fn liquidate_account() -> Weight {
-		// Proof size, measured: `3287`
+		// Proof size, measured: `3215`
 		// Proof size, estimated: `27160`
-		// Fastest run: 324_179_000 ps.
-		Weight::from_parts(361_158_000, 27160)
-			.saturating_add(ParityDbWeight::get().reads(57))
-			.saturating_add(ParityDbWeight::get().writes(28))
+		// Fastest run: 358_653_000 ps.
+		Weight::from_parts(643_077_000, 27160)
+			.saturating_add(ParityDbWeight::get().reads(55))
+			.saturating_add(ParityDbWeight::get().writes(26))
 	}
 	/// Storage: `Liquidation::Breaker` (r:1 w:0)
 	/// Proof: `Liquidation::Breaker` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
@@ -566,7 +552,7 @@ impl WeightInfo for () {
 	/// Storage: `Margin::ProfitOrder` (r:80 w:16)
 	/// Proof: `Margin::ProfitOrder` (`max_values`: None, `max_size`: Some(77), added: 2552, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Accounts` (r:17 w:17)
-	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(514), added: 2989, mode: `MaxEncodedLen`)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(519), added: 2994, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::CollateralAssets` (r:8 w:0)
 	/// Proof: `Margin::CollateralAssets` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Vault` (r:1 w:1)
@@ -585,17 +571,17 @@ impl WeightInfo for () {
 	/// Proof: `Margin::LowerTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Component `n` ranges over `[1, 16]`.
 	fn deleverage(n: u32, ) -> Weight {
-		// Proof size, measured: `4778 + n * (380 ±0)`
-		// Proof size, estimated: `164318 + n * (2989 ±0)`
-		// Fastest run: 1_815_125_000 ps.
-		Weight::from_parts(1_410_990_687, 164318)
-			// Standard error: 3_577_720
-			.saturating_add(Weight::from_parts(412_258_673, 0).saturating_mul(n.into()))
+		// Proof size, measured: `4783 + n * (380 ±0)`
+		// Proof size, estimated: `164318 + n * (2994 ±0)`
+		// Fastest run: 2_327_095_000 ps.
+		Weight::from_parts(2_806_563_659, 164318)
+			// Standard error: 4_138_595
+			.saturating_add(Weight::from_parts(726_610_508, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(126))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(6))
 			.saturating_add(ParityDbWeight::get().writes((23_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 2989).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 2994).saturating_mul(n.into()))
 	}
 	/// Storage: `Liquidation::Breaker` (r:1 w:0)
 	/// Proof: `Liquidation::Breaker` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
@@ -604,7 +590,7 @@ impl WeightInfo for () {
 	/// Storage: `Liquidation::Params` (r:1 w:0)
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(48), added: 543, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Accounts` (r:4 w:4)
-	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(514), added: 2989, mode: `MaxEncodedLen`)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(519), added: 2994, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Triggers` (r:4 w:4)
 	/// Proof: `Margin::Triggers` (`max_values`: None, `max_size`: Some(277), added: 2752, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::CounterForTriggers` (r:1 w:1)
@@ -613,8 +599,6 @@ impl WeightInfo for () {
 	/// Proof: `Margin::RiskVersion` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::CounterForAuctions` (r:1 w:1)
 	/// Proof: `Liquidation::CounterForAuctions` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::OpenAuctions` (r:1 w:1)
-	/// Proof: `Liquidation::OpenAuctions` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::InsurancePaid` (r:1 w:1)
 	/// Proof: `Liquidation::InsurancePaid` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Vault` (r:1 w:1)
@@ -626,12 +610,12 @@ impl WeightInfo for () {
 	/// Storage: `Margin::LowerTriggers` (r:0 w:3)
 	/// Proof: `Margin::LowerTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	fn take() -> Weight {
-		// Proof size, measured: `1172`
-		// Proof size, estimated: `12946`
-		// Fastest run: 153_738_000 ps.
-		Weight::from_parts(167_565_000, 12946)
-			.saturating_add(ParityDbWeight::get().reads(18))
-			.saturating_add(ParityDbWeight::get().writes(19))
+		// Proof size, measured: `1103`
+		// Proof size, estimated: `12966`
+		// Fastest run: 160_982_000 ps.
+		Weight::from_parts(251_962_000, 12966)
+			.saturating_add(ParityDbWeight::get().reads(17))
+			.saturating_add(ParityDbWeight::get().writes(18))
 	}
 	/// Storage: `Liquidation::Breaker` (r:1 w:0)
 	/// Proof: `Liquidation::Breaker` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
@@ -648,14 +632,14 @@ impl WeightInfo for () {
 	/// Storage: `Oracle::Params` (r:1 w:0)
 	/// Proof: `Oracle::Params` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Accounts` (r:2 w:2)
-	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(514), added: 2989, mode: `MaxEncodedLen`)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(519), added: 2994, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Triggers` (r:2 w:2)
 	/// Proof: `Margin::Triggers` (`max_values`: None, `max_size`: Some(277), added: 2752, mode: `MaxEncodedLen`)
 	fn restart() -> Weight {
-		// Proof size, measured: `1252`
-		// Proof size, estimated: `6968`
-		// Fastest run: 65_773_000 ps.
-		Weight::from_parts(71_574_000, 6968)
+		// Proof size, measured: `1219`
+		// Proof size, estimated: `6978`
+		// Fastest run: 68_719_000 ps.
+		Weight::from_parts(114_625_000, 6978)
 			.saturating_add(ParityDbWeight::get().reads(11))
 			.saturating_add(ParityDbWeight::get().writes(6))
 	}
@@ -664,19 +648,19 @@ impl WeightInfo for () {
 	fn set_params() -> Weight {
 		// Proof size, measured: `0`
 		// Proof size, estimated: `0`
-		// Fastest run: 4_458_000 ps.
-		Weight::from_parts(4_950_000, 0)
+		// Fastest run: 4_779_000 ps.
+		Weight::from_parts(10_640_000, 0)
 			.saturating_add(ParityDbWeight::get().writes(1))
 	}
 	/// Storage: `Margin::Accounts` (r:2 w:2)
-	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(514), added: 2989, mode: `MaxEncodedLen`)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(519), added: 2994, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Triggers` (r:2 w:2)
 	/// Proof: `Margin::Triggers` (`max_values`: None, `max_size`: Some(277), added: 2752, mode: `MaxEncodedLen`)
 	fn fund_insurance() -> Weight {
-		// Proof size, measured: `342`
-		// Proof size, estimated: `6968`
-		// Fastest run: 26_900_000 ps.
-		Weight::from_parts(28_925_000, 6968)
+		// Proof size, measured: `347`
+		// Proof size, estimated: `6978`
+		// Fastest run: 28_624_000 ps.
+		Weight::from_parts(47_188_000, 6978)
 			.saturating_add(ParityDbWeight::get().reads(4))
 			.saturating_add(ParityDbWeight::get().writes(4))
 	}

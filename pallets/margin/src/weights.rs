@@ -58,7 +58,7 @@ pub trait WeightInfo {
 pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Margin::Accounts` (r:1 w:1)
-	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(514), added: 2989, mode: `MaxEncodedLen`)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(519), added: 2994, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::CustodyReserve` (r:1 w:0)
 	/// Proof: `Margin::CustodyReserve` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:2 w:2)
@@ -68,17 +68,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Margin::Triggers` (r:1 w:1)
 	/// Proof: `Margin::Triggers` (`max_values`: None, `max_size`: Some(277), added: 2752, mode: `MaxEncodedLen`)
 	fn deposit() -> Weight {
-		// Proof size, measured: `1336`
+		// Proof size, measured: `1341`
 		// Proof size, estimated: `6208`
-		// Fastest run: 74_811_000 ps.
-		Weight::from_parts(81_112_000, 6208)
+		// Fastest run: 78_818_000 ps.
+		Weight::from_parts(132_720_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(6))
 			.saturating_add(T::DbWeight::get().writes(5))
 	}
 	/// Storage: `Margin::CollateralAssets` (r:9 w:0)
 	/// Proof: `Margin::CollateralAssets` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Accounts` (r:1 w:1)
-	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(514), added: 2989, mode: `MaxEncodedLen`)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(519), added: 2994, mode: `MaxEncodedLen`)
 	/// Storage: `Oracle::Aggregates` (r:9 w:0)
 	/// Proof: `Oracle::Aggregates` (`max_values`: None, `max_size`: Some(142), added: 2617, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
@@ -100,14 +100,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Component `p` ranges over `[1, 8]`.
 	/// Component `c` ranges over `[0, 8]`.
 	fn withdraw(p: u32, c: u32, ) -> Weight {
-		// Proof size, measured: `1961 + c * (175 ±0) + p * (83 ±0)`
+		// Proof size, measured: `1966 + c * (175 ±0) + p * (83 ±0)`
 		// Proof size, estimated: `6208 + c * (2617 ±0) + p * (2764 ±0)`
-		// Fastest run: 150_552_000 ps.
-		Weight::from_parts(107_600_733, 6208)
-			// Standard error: 271_811
-			.saturating_add(Weight::from_parts(8_975_297, 0).saturating_mul(p.into()))
-			// Standard error: 236_621
-			.saturating_add(Weight::from_parts(19_781_921, 0).saturating_mul(c.into()))
+		// Fastest run: 161_533_000 ps.
+		Weight::from_parts(193_884_000, 6208)
+			// Standard error: 363_373
+			.saturating_add(Weight::from_parts(14_107_973, 0).saturating_mul(p.into()))
+			// Standard error: 369_519
+			.saturating_add(Weight::from_parts(16_733_542, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(11))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(c.into())))
@@ -124,7 +124,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Oracle::Params` (r:1 w:0)
 	/// Proof: `Oracle::Params` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Accounts` (r:1 w:1)
-	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(514), added: 2989, mode: `MaxEncodedLen`)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(519), added: 2994, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::OpenInterest` (r:1 w:1)
 	/// Proof: `Margin::OpenInterest` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Vault` (r:1 w:1)
@@ -144,14 +144,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Component `p` ranges over `[1, 8]`.
 	/// Component `c` ranges over `[0, 8]`.
 	fn trade(p: u32, c: u32, ) -> Weight {
-		// Proof size, measured: `1030 + c * (123 ±0) + p * (148 ±0)`
-		// Proof size, estimated: `3979 + c * (2617 ±0) + p * (2764 ±0)`
-		// Fastest run: 129_312_000 ps.
-		Weight::from_parts(57_931_691, 3979)
-			// Standard error: 393_500
-			.saturating_add(Weight::from_parts(11_691_743, 0).saturating_mul(p.into()))
-			// Standard error: 342_556
-			.saturating_add(Weight::from_parts(23_626_317, 0).saturating_mul(c.into()))
+		// Proof size, measured: `1035 + c * (123 ±0) + p * (148 ±0)`
+		// Proof size, estimated: `3984 + c * (2617 ±0) + p * (2764 ±0)`
+		// Fastest run: 191_670_000 ps.
+		Weight::from_parts(226_404_000, 3984)
+			// Standard error: 349_228
+			.saturating_add(Weight::from_parts(13_284_790, 0).saturating_mul(p.into()))
+			// Standard error: 355_135
+			.saturating_add(Weight::from_parts(18_084_740, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(11))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(c.into())))
@@ -168,8 +168,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn create_market() -> Weight {
 		// Proof size, measured: `308`
 		// Proof size, estimated: `3754`
-		// Fastest run: 16_000_000 ps.
-		Weight::from_parts(17_874_000, 3754)
+		// Fastest run: 17_492_000 ps.
+		Weight::from_parts(32_260_000, 3754)
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(3))
 	}
@@ -184,8 +184,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn update_market() -> Weight {
 		// Proof size, measured: `547`
 		// Proof size, estimated: `3754`
-		// Fastest run: 18_134_000 ps.
-		Weight::from_parts(19_637_000, 3754)
+		// Fastest run: 20_178_000 ps.
+		Weight::from_parts(36_479_000, 3754)
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(3))
 	}
@@ -204,8 +204,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn set_collateral() -> Weight {
 		// Proof size, measured: `876`
 		// Proof size, estimated: `3675`
-		// Fastest run: 29_505_000 ps.
-		Weight::from_parts(31_690_000, 3675)
+		// Fastest run: 32_050_000 ps.
+		Weight::from_parts(60_373_000, 3675)
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().writes(3))
 	}
@@ -220,11 +220,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn fund_vault() -> Weight {
 		// Proof size, measured: `1250`
 		// Proof size, estimated: `6208`
-		// Fastest run: 64_922_000 ps.
-		Weight::from_parts(69_301_000, 6208)
+		// Fastest run: 70_463_000 ps.
+		Weight::from_parts(118_482_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().writes(4))
 	}
+	/// Storage: `Margin::Accounts` (r:1 w:0)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(519), added: 2994, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Triggers` (r:1 w:1)
 	/// Proof: `Margin::Triggers` (`max_values`: None, `max_size`: Some(277), added: 2752, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::RiskVersion` (r:1 w:0)
@@ -235,8 +237,6 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Oracle::Params` (r:1 w:0)
 	/// Proof: `Oracle::Params` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::Accounts` (r:1 w:0)
-	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(514), added: 2989, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::CollateralAssets` (r:8 w:0)
 	/// Proof: `Margin::CollateralAssets` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Markets` (r:8 w:0)
@@ -250,14 +250,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Component `p` ranges over `[1, 8]`.
 	/// Component `c` ranges over `[0, 8]`.
 	fn refresh(p: u32, c: u32, ) -> Weight {
-		// Proof size, measured: `1123 + c * (123 ±0) + p * (83 ±0)`
-		// Proof size, estimated: `3979 + c * (2617 ±0) + p * (2764 ±0)`
-		// Fastest run: 99_296_000 ps.
-		Weight::from_parts(48_757_807, 3979)
-			// Standard error: 196_502
-			.saturating_add(Weight::from_parts(8_798_731, 0).saturating_mul(p.into()))
-			// Standard error: 171_062
-			.saturating_add(Weight::from_parts(22_479_693, 0).saturating_mul(c.into()))
+		// Proof size, measured: `1128 + c * (123 ±0) + p * (83 ±0)`
+		// Proof size, estimated: `3984 + c * (2617 ±0) + p * (2764 ±0)`
+		// Fastest run: 109_766_000 ps.
+		Weight::from_parts(149_567_292, 3984)
+			// Standard error: 670_167
+			.saturating_add(Weight::from_parts(5_726_519, 0).saturating_mul(p.into()))
+			// Standard error: 583_405
+			.saturating_add(Weight::from_parts(25_644_565, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(7))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(c.into())))
@@ -273,29 +273,29 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Margin::Markets` (r:1 w:0)
 	/// Proof: `Margin::Markets` (`max_values`: None, `max_size`: Some(289), added: 2764, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Accounts` (r:512 w:0)
-	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(514), added: 2989, mode: `MaxEncodedLen`)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(519), added: 2994, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::StaleRanks` (r:1 w:1)
 	/// Proof: `Margin::StaleRanks` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Component `n` ranges over `[1, 512]`.
 	fn prune_stale(n: u32, ) -> Weight {
-		// Proof size, measured: `600 + n * (139 ±0)`
-		// Proof size, estimated: `3754 + n * (2989 ±0)`
-		// Fastest run: 24_747_000 ps.
-		Weight::from_parts(25_298_000, 3754)
-			// Standard error: 99_667
-			.saturating_add(Weight::from_parts(14_623_446, 0).saturating_mul(n.into()))
+		// Proof size, measured: `605 + n * (139 ±0)`
+		// Proof size, estimated: `3754 + n * (2994 ±0)`
+		// Fastest run: 34_385_000 ps.
+		Weight::from_parts(34_895_000, 3754)
+			// Standard error: 134_304
+			.saturating_add(Weight::from_parts(23_787_368, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(2))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 2989).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 2994).saturating_mul(n.into()))
 	}
 }
 
 /// The same measurements with ParityDB costs, for tests and mocks.
 impl WeightInfo for () {
 	/// Storage: `Margin::Accounts` (r:1 w:1)
-	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(514), added: 2989, mode: `MaxEncodedLen`)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(519), added: 2994, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::CustodyReserve` (r:1 w:0)
 	/// Proof: `Margin::CustodyReserve` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:2 w:2)
@@ -305,17 +305,17 @@ impl WeightInfo for () {
 	/// Storage: `Margin::Triggers` (r:1 w:1)
 	/// Proof: `Margin::Triggers` (`max_values`: None, `max_size`: Some(277), added: 2752, mode: `MaxEncodedLen`)
 	fn deposit() -> Weight {
-		// Proof size, measured: `1336`
+		// Proof size, measured: `1341`
 		// Proof size, estimated: `6208`
-		// Fastest run: 74_811_000 ps.
-		Weight::from_parts(81_112_000, 6208)
+		// Fastest run: 78_818_000 ps.
+		Weight::from_parts(132_720_000, 6208)
 			.saturating_add(ParityDbWeight::get().reads(6))
 			.saturating_add(ParityDbWeight::get().writes(5))
 	}
 	/// Storage: `Margin::CollateralAssets` (r:9 w:0)
 	/// Proof: `Margin::CollateralAssets` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Accounts` (r:1 w:1)
-	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(514), added: 2989, mode: `MaxEncodedLen`)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(519), added: 2994, mode: `MaxEncodedLen`)
 	/// Storage: `Oracle::Aggregates` (r:9 w:0)
 	/// Proof: `Oracle::Aggregates` (`max_values`: None, `max_size`: Some(142), added: 2617, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
@@ -337,14 +337,14 @@ impl WeightInfo for () {
 	/// Component `p` ranges over `[1, 8]`.
 	/// Component `c` ranges over `[0, 8]`.
 	fn withdraw(p: u32, c: u32, ) -> Weight {
-		// Proof size, measured: `1961 + c * (175 ±0) + p * (83 ±0)`
+		// Proof size, measured: `1966 + c * (175 ±0) + p * (83 ±0)`
 		// Proof size, estimated: `6208 + c * (2617 ±0) + p * (2764 ±0)`
-		// Fastest run: 150_552_000 ps.
-		Weight::from_parts(107_600_733, 6208)
-			// Standard error: 271_811
-			.saturating_add(Weight::from_parts(8_975_297, 0).saturating_mul(p.into()))
-			// Standard error: 236_621
-			.saturating_add(Weight::from_parts(19_781_921, 0).saturating_mul(c.into()))
+		// Fastest run: 161_533_000 ps.
+		Weight::from_parts(193_884_000, 6208)
+			// Standard error: 363_373
+			.saturating_add(Weight::from_parts(14_107_973, 0).saturating_mul(p.into()))
+			// Standard error: 369_519
+			.saturating_add(Weight::from_parts(16_733_542, 0).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(11))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(p.into())))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(c.into())))
@@ -361,7 +361,7 @@ impl WeightInfo for () {
 	/// Storage: `Oracle::Params` (r:1 w:0)
 	/// Proof: `Oracle::Params` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Accounts` (r:1 w:1)
-	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(514), added: 2989, mode: `MaxEncodedLen`)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(519), added: 2994, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::OpenInterest` (r:1 w:1)
 	/// Proof: `Margin::OpenInterest` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Vault` (r:1 w:1)
@@ -381,14 +381,14 @@ impl WeightInfo for () {
 	/// Component `p` ranges over `[1, 8]`.
 	/// Component `c` ranges over `[0, 8]`.
 	fn trade(p: u32, c: u32, ) -> Weight {
-		// Proof size, measured: `1030 + c * (123 ±0) + p * (148 ±0)`
-		// Proof size, estimated: `3979 + c * (2617 ±0) + p * (2764 ±0)`
-		// Fastest run: 129_312_000 ps.
-		Weight::from_parts(57_931_691, 3979)
-			// Standard error: 393_500
-			.saturating_add(Weight::from_parts(11_691_743, 0).saturating_mul(p.into()))
-			// Standard error: 342_556
-			.saturating_add(Weight::from_parts(23_626_317, 0).saturating_mul(c.into()))
+		// Proof size, measured: `1035 + c * (123 ±0) + p * (148 ±0)`
+		// Proof size, estimated: `3984 + c * (2617 ±0) + p * (2764 ±0)`
+		// Fastest run: 191_670_000 ps.
+		Weight::from_parts(226_404_000, 3984)
+			// Standard error: 349_228
+			.saturating_add(Weight::from_parts(13_284_790, 0).saturating_mul(p.into()))
+			// Standard error: 355_135
+			.saturating_add(Weight::from_parts(18_084_740, 0).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(11))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(p.into())))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(c.into())))
@@ -405,8 +405,8 @@ impl WeightInfo for () {
 	fn create_market() -> Weight {
 		// Proof size, measured: `308`
 		// Proof size, estimated: `3754`
-		// Fastest run: 16_000_000 ps.
-		Weight::from_parts(17_874_000, 3754)
+		// Fastest run: 17_492_000 ps.
+		Weight::from_parts(32_260_000, 3754)
 			.saturating_add(ParityDbWeight::get().reads(3))
 			.saturating_add(ParityDbWeight::get().writes(3))
 	}
@@ -421,8 +421,8 @@ impl WeightInfo for () {
 	fn update_market() -> Weight {
 		// Proof size, measured: `547`
 		// Proof size, estimated: `3754`
-		// Fastest run: 18_134_000 ps.
-		Weight::from_parts(19_637_000, 3754)
+		// Fastest run: 20_178_000 ps.
+		Weight::from_parts(36_479_000, 3754)
 			.saturating_add(ParityDbWeight::get().reads(3))
 			.saturating_add(ParityDbWeight::get().writes(3))
 	}
@@ -441,8 +441,8 @@ impl WeightInfo for () {
 	fn set_collateral() -> Weight {
 		// Proof size, measured: `876`
 		// Proof size, estimated: `3675`
-		// Fastest run: 29_505_000 ps.
-		Weight::from_parts(31_690_000, 3675)
+		// Fastest run: 32_050_000 ps.
+		Weight::from_parts(60_373_000, 3675)
 			.saturating_add(ParityDbWeight::get().reads(5))
 			.saturating_add(ParityDbWeight::get().writes(3))
 	}
@@ -457,11 +457,13 @@ impl WeightInfo for () {
 	fn fund_vault() -> Weight {
 		// Proof size, measured: `1250`
 		// Proof size, estimated: `6208`
-		// Fastest run: 64_922_000 ps.
-		Weight::from_parts(69_301_000, 6208)
+		// Fastest run: 70_463_000 ps.
+		Weight::from_parts(118_482_000, 6208)
 			.saturating_add(ParityDbWeight::get().reads(5))
 			.saturating_add(ParityDbWeight::get().writes(4))
 	}
+	/// Storage: `Margin::Accounts` (r:1 w:0)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(519), added: 2994, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Triggers` (r:1 w:1)
 	/// Proof: `Margin::Triggers` (`max_values`: None, `max_size`: Some(277), added: 2752, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::RiskVersion` (r:1 w:0)
@@ -472,8 +474,6 @@ impl WeightInfo for () {
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Oracle::Params` (r:1 w:0)
 	/// Proof: `Oracle::Params` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::Accounts` (r:1 w:0)
-	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(514), added: 2989, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::CollateralAssets` (r:8 w:0)
 	/// Proof: `Margin::CollateralAssets` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Markets` (r:8 w:0)
@@ -487,14 +487,14 @@ impl WeightInfo for () {
 	/// Component `p` ranges over `[1, 8]`.
 	/// Component `c` ranges over `[0, 8]`.
 	fn refresh(p: u32, c: u32, ) -> Weight {
-		// Proof size, measured: `1123 + c * (123 ±0) + p * (83 ±0)`
-		// Proof size, estimated: `3979 + c * (2617 ±0) + p * (2764 ±0)`
-		// Fastest run: 99_296_000 ps.
-		Weight::from_parts(48_757_807, 3979)
-			// Standard error: 196_502
-			.saturating_add(Weight::from_parts(8_798_731, 0).saturating_mul(p.into()))
-			// Standard error: 171_062
-			.saturating_add(Weight::from_parts(22_479_693, 0).saturating_mul(c.into()))
+		// Proof size, measured: `1128 + c * (123 ±0) + p * (83 ±0)`
+		// Proof size, estimated: `3984 + c * (2617 ±0) + p * (2764 ±0)`
+		// Fastest run: 109_766_000 ps.
+		Weight::from_parts(149_567_292, 3984)
+			// Standard error: 670_167
+			.saturating_add(Weight::from_parts(5_726_519, 0).saturating_mul(p.into()))
+			// Standard error: 583_405
+			.saturating_add(Weight::from_parts(25_644_565, 0).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(7))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(p.into())))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(c.into())))
@@ -510,21 +510,21 @@ impl WeightInfo for () {
 	/// Storage: `Margin::Markets` (r:1 w:0)
 	/// Proof: `Margin::Markets` (`max_values`: None, `max_size`: Some(289), added: 2764, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Accounts` (r:512 w:0)
-	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(514), added: 2989, mode: `MaxEncodedLen`)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(519), added: 2994, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::StaleRanks` (r:1 w:1)
 	/// Proof: `Margin::StaleRanks` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Component `n` ranges over `[1, 512]`.
 	fn prune_stale(n: u32, ) -> Weight {
-		// Proof size, measured: `600 + n * (139 ±0)`
-		// Proof size, estimated: `3754 + n * (2989 ±0)`
-		// Fastest run: 24_747_000 ps.
-		Weight::from_parts(25_298_000, 3754)
-			// Standard error: 99_667
-			.saturating_add(Weight::from_parts(14_623_446, 0).saturating_mul(n.into()))
+		// Proof size, measured: `605 + n * (139 ±0)`
+		// Proof size, estimated: `3754 + n * (2994 ±0)`
+		// Fastest run: 34_385_000 ps.
+		Weight::from_parts(34_895_000, 3754)
+			// Standard error: 134_304
+			.saturating_add(Weight::from_parts(23_787_368, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(3))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(2))
 			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 2989).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 2994).saturating_mul(n.into()))
 	}
 }
