@@ -55,7 +55,11 @@ impl<T: Config> Pallet<T> {
 
 	/// Up to `limit` accounts liquidatable now, found through margin's risk index.
 	pub fn candidates(limit: u32) -> alloc::vec::Vec<T::AccountId> {
-		T::Margin::candidates(limit).into_iter().filter(Self::may_liquidate).collect()
+		let mut quotes = QuotesOf::<T>::default();
+		T::Margin::candidates(limit)
+			.into_iter()
+			.filter(|who| Self::verdict(who, &mut quotes).is_some())
+			.collect()
 	}
 
 	/// The waterfall `who` would go through now, or `None` when it is not liquidatable:

@@ -519,7 +519,9 @@ pub mod pallet {
 				_ => return InvalidTransaction::Call.into(),
 			};
 			Self::ensure_batch(accounts).map_err(|_| InvalidTransaction::Custom(0))?;
-			if !accounts.iter().all(Self::may_liquidate) {
+			// The pool's re-check values the batch on one `Quotes`, as the call does.
+			let mut quotes = QuotesOf::<T>::default();
+			if !accounts.iter().all(|who| Self::verdict(who, &mut quotes).is_some()) {
 				return InvalidTransaction::Stale.into();
 			}
 			let now = frame_system::Pallet::<T>::block_number();

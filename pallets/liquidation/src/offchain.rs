@@ -194,12 +194,13 @@ impl<T: Config> Pallet<T> {
 	fn waiting_batches() -> alloc::vec::Vec<alloc::vec::Vec<Member<T>>> {
 		let sent: alloc::vec::Vec<alloc::vec::Vec<(T::AccountId, Fingerprint)>> =
 			StorageValueRef::persistent(SENT_KEY).get().ok().flatten().unwrap_or_default();
+		let mut quotes = QuotesOf::<T>::default();
 		sent.into_iter()
 			.filter_map(|batch| {
 				batch
 					.into_iter()
 					.map(|(who, ledger)| {
-						let risk = Self::verdict(&who, &mut Default::default())?;
+						let risk = Self::verdict(&who, &mut quotes)?;
 						let positions = risk.positions.len() as u32;
 						(ledger_of(&risk) == ledger).then_some((who, ledger, positions))
 					})
@@ -239,10 +240,11 @@ impl<T: Config> Pallet<T> {
 			Some((index, _)) if window.len() == scan as usize => *index as u32 + 1,
 			_ => 0,
 		};
+		let mut quotes = QuotesOf::<T>::default();
 		let mut found: alloc::vec::Vec<_> = window
 			.into_iter()
 			.filter_map(|(index, who)| {
-				let risk = Self::verdict(&who, &mut Default::default())?;
+				let risk = Self::verdict(&who, &mut quotes)?;
 				let shortfall = i128::try_from(risk.margins.maintenance)
 					.unwrap_or(i128::MAX)
 					.saturating_sub(risk.margins.equity);

@@ -63,14 +63,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn set_breaker() -> Weight {
 		// Proof size, measured: `6`
 		// Proof size, estimated: `1486`
-		// Fastest run: 6_032_000 ps.
-		Weight::from_parts(11_612_000, 1486)
+		// Fastest run: 6_081_000 ps.
+		Weight::from_parts(10_430_000, 1486)
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 	/// Storage: `Liquidation::Breaker` (r:1 w:0)
 	/// Proof: `Liquidation::Breaker` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::Accounts` (r:18 w:18)
+	/// Storage: `Margin::Accounts` (r:34 w:34)
 	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(519), added: 2994, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::CollateralAssets` (r:8 w:0)
 	/// Proof: `Margin::CollateralAssets` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
@@ -98,18 +98,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::CounterForAuctions` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::NextAuctionId` (r:1 w:1)
 	/// Proof: `Liquidation::NextAuctionId` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::Auctions` (r:0 w:32)
+	/// Storage: `Liquidation::Auctions` (r:0 w:64)
 	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(132), added: 2607, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::LowerTriggers` (r:0 w:16)
+	/// Storage: `Margin::LowerTriggers` (r:0 w:32)
 	/// Proof: `Margin::LowerTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
-	/// Component `n` ranges over `[1, 16]`.
+	/// Component `n` ranges over `[1, 32]`.
 	fn liquidate(n: u32, ) -> Weight {
-		// Proof size, measured: `3090 + n * (112 ±0)`
+		// Proof size, measured: `3197 + n * (99 ±0)`
 		// Proof size, estimated: `27160 + n * (2994 ±0)`
-		// Fastest run: 550_202_000 ps.
-		Weight::from_parts(568_764_935, 27160)
-			// Standard error: 2_807_816
-			.saturating_add(Weight::from_parts(211_819_410, 0).saturating_mul(n.into()))
+		// Fastest run: 515_878_000 ps.
+		Weight::from_parts(583_383_226, 27160)
+			// Standard error: 3_211_251
+			.saturating_add(Weight::from_parts(186_970_100, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(54))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(22))
@@ -118,7 +118,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	}
 	/// Storage: `Liquidation::Breaker` (r:1 w:0)
 	/// Proof: `Liquidation::Breaker` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::Accounts` (r:18 w:18)
+	/// Storage: `Margin::Accounts` (r:34 w:34)
 	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(519), added: 2994, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::CollateralAssets` (r:8 w:0)
 	/// Proof: `Margin::CollateralAssets` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
@@ -146,27 +146,27 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::CounterForAuctions` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::NextAuctionId` (r:1 w:1)
 	/// Proof: `Liquidation::NextAuctionId` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::Auctions` (r:0 w:32)
+	/// Storage: `Liquidation::Auctions` (r:0 w:64)
 	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(132), added: 2607, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::LowerTriggers` (r:0 w:16)
+	/// Storage: `Margin::LowerTriggers` (r:0 w:32)
 	/// Proof: `Margin::LowerTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Component `p` ranges over `[1, 8]`.
 	fn liquidate_positions(p: u32, ) -> Weight {
-		// Proof size, measured: `4060 + p * (98 ±0)`
-		// Proof size, estimated: `54882 + p * (2764 ±59)`
-		// Fastest run: 1_575_215_000 ps.
-		Weight::from_parts(2_548_667_126, 54882)
-			// Standard error: 9_731_843
-			.saturating_add(Weight::from_parts(136_487_179, 0).saturating_mul(p.into()))
-			.saturating_add(T::DbWeight::get().reads(45))
+		// Proof size, measured: `5534 + p * (98 ±0)`
+		// Proof size, estimated: `102786 + p * (2764 ±0)`
+		// Fastest run: 3_150_299_000 ps.
+		Weight::from_parts(4_033_475_304, 102786)
+			// Standard error: 16_040_512
+			.saturating_add(Weight::from_parts(446_337_916, 0).saturating_mul(p.into()))
+			.saturating_add(T::DbWeight::get().reads(61))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(p.into())))
-			.saturating_add(T::DbWeight::get().writes(70))
+			.saturating_add(T::DbWeight::get().writes(134))
 			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(p.into())))
 			.saturating_add(Weight::from_parts(0, 2764).saturating_mul(p.into()))
 	}
 	/// Storage: `Liquidation::Breaker` (r:1 w:0)
 	/// Proof: `Liquidation::Breaker` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::Accounts` (r:16 w:0)
+	/// Storage: `Margin::Accounts` (r:32 w:0)
 	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(519), added: 2994, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::CollateralAssets` (r:8 w:0)
 	/// Proof: `Margin::CollateralAssets` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
@@ -178,14 +178,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Oracle::Params` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Markets` (r:8 w:0)
 	/// Proof: `Margin::Markets` (`max_values`: None, `max_size`: Some(289), added: 2764, mode: `MaxEncodedLen`)
-	/// Component `n` ranges over `[1, 16]`.
+	/// Component `n` ranges over `[1, 32]`.
 	fn skip(n: u32, ) -> Weight {
-		// Proof size, measured: `2649 + n * (86 ±0)`
+		// Proof size, measured: `2648 + n * (86 ±0)`
 		// Proof size, estimated: `27160 + n * (2994 ±0)`
-		// Fastest run: 182_152_000 ps.
-		Weight::from_parts(196_322_513, 27160)
-			// Standard error: 970_807
-			.saturating_add(Weight::from_parts(34_241_392, 0).saturating_mul(n.into()))
+		// Fastest run: 181_039_000 ps.
+		Weight::from_parts(102_367_814, 27160)
+			// Standard error: 540_438
+			.saturating_add(Weight::from_parts(39_391_201, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(29))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2994).saturating_mul(n.into()))
@@ -227,8 +227,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn liquidate_account() -> Weight {
 		// Proof size, measured: `3215`
 		// Proof size, estimated: `27160`
-		// Fastest run: 358_653_000 ps.
-		Weight::from_parts(643_077_000, 27160)
+		// Fastest run: 370_144_000 ps.
+		Weight::from_parts(643_377_000, 27160)
 			.saturating_add(T::DbWeight::get().reads(55))
 			.saturating_add(T::DbWeight::get().writes(26))
 	}
@@ -244,9 +244,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Oracle::Params` (r:1 w:0)
 	/// Proof: `Oracle::Params` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::ProfitOrder` (r:80 w:16)
+	/// Storage: `Margin::ProfitOrder` (r:96 w:32)
 	/// Proof: `Margin::ProfitOrder` (`max_values`: None, `max_size`: Some(77), added: 2552, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::Accounts` (r:17 w:17)
+	/// Storage: `Margin::Accounts` (r:33 w:33)
 	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(519), added: 2994, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::CollateralAssets` (r:8 w:0)
 	/// Proof: `Margin::CollateralAssets` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
@@ -254,7 +254,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::Vault` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::OpenInterest` (r:1 w:1)
 	/// Proof: `Margin::OpenInterest` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::Triggers` (r:17 w:16)
+	/// Storage: `Margin::Triggers` (r:33 w:32)
 	/// Proof: `Margin::Triggers` (`max_values`: None, `max_size`: Some(277), added: 2752, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::CounterForTriggers` (r:1 w:1)
 	/// Proof: `Margin::CounterForTriggers` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
@@ -262,16 +262,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::RiskVersion` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::StaleRanks` (r:1 w:1)
 	/// Proof: `Margin::StaleRanks` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::LowerTriggers` (r:0 w:320)
+	/// Storage: `Margin::LowerTriggers` (r:0 w:640)
 	/// Proof: `Margin::LowerTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
-	/// Component `n` ranges over `[1, 16]`.
+	/// Component `n` ranges over `[1, 32]`.
 	fn deleverage(n: u32, ) -> Weight {
-		// Proof size, measured: `4783 + n * (380 ±0)`
+		// Proof size, measured: `5542 + n * (306 ±0)`
 		// Proof size, estimated: `164318 + n * (2994 ±0)`
-		// Fastest run: 2_327_095_000 ps.
-		Weight::from_parts(2_806_563_659, 164318)
-			// Standard error: 4_138_595
-			.saturating_add(Weight::from_parts(726_610_508, 0).saturating_mul(n.into()))
+		// Fastest run: 2_885_704_000 ps.
+		Weight::from_parts(3_875_529_498, 164318)
+			// Standard error: 9_669_954
+			.saturating_add(Weight::from_parts(455_063_422, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(126))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(6))
@@ -307,8 +307,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn take() -> Weight {
 		// Proof size, measured: `1103`
 		// Proof size, estimated: `12966`
-		// Fastest run: 160_982_000 ps.
-		Weight::from_parts(251_962_000, 12966)
+		// Fastest run: 165_090_000 ps.
+		Weight::from_parts(280_707_000, 12966)
 			.saturating_add(T::DbWeight::get().reads(17))
 			.saturating_add(T::DbWeight::get().writes(18))
 	}
@@ -333,8 +333,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn restart() -> Weight {
 		// Proof size, measured: `1219`
 		// Proof size, estimated: `6978`
-		// Fastest run: 68_719_000 ps.
-		Weight::from_parts(114_625_000, 6978)
+		// Fastest run: 66_214_000 ps.
+		Weight::from_parts(97_914_000, 6978)
 			.saturating_add(T::DbWeight::get().reads(11))
 			.saturating_add(T::DbWeight::get().writes(6))
 	}
@@ -343,8 +343,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn set_params() -> Weight {
 		// Proof size, measured: `0`
 		// Proof size, estimated: `0`
-		// Fastest run: 4_779_000 ps.
-		Weight::from_parts(10_640_000, 0)
+		// Fastest run: 4_649_000 ps.
+		Weight::from_parts(7_364_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 	/// Storage: `Margin::Accounts` (r:2 w:2)
@@ -354,8 +354,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn fund_insurance() -> Weight {
 		// Proof size, measured: `347`
 		// Proof size, estimated: `6978`
-		// Fastest run: 28_624_000 ps.
-		Weight::from_parts(47_188_000, 6978)
+		// Fastest run: 28_944_000 ps.
+		Weight::from_parts(48_200_000, 6978)
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(4))
 	}
@@ -368,14 +368,14 @@ impl WeightInfo for () {
 	fn set_breaker() -> Weight {
 		// Proof size, measured: `6`
 		// Proof size, estimated: `1486`
-		// Fastest run: 6_032_000 ps.
-		Weight::from_parts(11_612_000, 1486)
+		// Fastest run: 6_081_000 ps.
+		Weight::from_parts(10_430_000, 1486)
 			.saturating_add(ParityDbWeight::get().reads(1))
 			.saturating_add(ParityDbWeight::get().writes(1))
 	}
 	/// Storage: `Liquidation::Breaker` (r:1 w:0)
 	/// Proof: `Liquidation::Breaker` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::Accounts` (r:18 w:18)
+	/// Storage: `Margin::Accounts` (r:34 w:34)
 	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(519), added: 2994, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::CollateralAssets` (r:8 w:0)
 	/// Proof: `Margin::CollateralAssets` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
@@ -403,18 +403,18 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::CounterForAuctions` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::NextAuctionId` (r:1 w:1)
 	/// Proof: `Liquidation::NextAuctionId` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::Auctions` (r:0 w:32)
+	/// Storage: `Liquidation::Auctions` (r:0 w:64)
 	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(132), added: 2607, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::LowerTriggers` (r:0 w:16)
+	/// Storage: `Margin::LowerTriggers` (r:0 w:32)
 	/// Proof: `Margin::LowerTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
-	/// Component `n` ranges over `[1, 16]`.
+	/// Component `n` ranges over `[1, 32]`.
 	fn liquidate(n: u32, ) -> Weight {
-		// Proof size, measured: `3090 + n * (112 ±0)`
+		// Proof size, measured: `3197 + n * (99 ±0)`
 		// Proof size, estimated: `27160 + n * (2994 ±0)`
-		// Fastest run: 550_202_000 ps.
-		Weight::from_parts(568_764_935, 27160)
-			// Standard error: 2_807_816
-			.saturating_add(Weight::from_parts(211_819_410, 0).saturating_mul(n.into()))
+		// Fastest run: 515_878_000 ps.
+		Weight::from_parts(583_383_226, 27160)
+			// Standard error: 3_211_251
+			.saturating_add(Weight::from_parts(186_970_100, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(54))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(22))
@@ -423,7 +423,7 @@ impl WeightInfo for () {
 	}
 	/// Storage: `Liquidation::Breaker` (r:1 w:0)
 	/// Proof: `Liquidation::Breaker` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::Accounts` (r:18 w:18)
+	/// Storage: `Margin::Accounts` (r:34 w:34)
 	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(519), added: 2994, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::CollateralAssets` (r:8 w:0)
 	/// Proof: `Margin::CollateralAssets` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
@@ -451,27 +451,27 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::CounterForAuctions` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::NextAuctionId` (r:1 w:1)
 	/// Proof: `Liquidation::NextAuctionId` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::Auctions` (r:0 w:32)
+	/// Storage: `Liquidation::Auctions` (r:0 w:64)
 	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(132), added: 2607, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::LowerTriggers` (r:0 w:16)
+	/// Storage: `Margin::LowerTriggers` (r:0 w:32)
 	/// Proof: `Margin::LowerTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Component `p` ranges over `[1, 8]`.
 	fn liquidate_positions(p: u32, ) -> Weight {
-		// Proof size, measured: `4060 + p * (98 ±0)`
-		// Proof size, estimated: `54882 + p * (2764 ±59)`
-		// Fastest run: 1_575_215_000 ps.
-		Weight::from_parts(2_548_667_126, 54882)
-			// Standard error: 9_731_843
-			.saturating_add(Weight::from_parts(136_487_179, 0).saturating_mul(p.into()))
-			.saturating_add(ParityDbWeight::get().reads(45))
+		// Proof size, measured: `5534 + p * (98 ±0)`
+		// Proof size, estimated: `102786 + p * (2764 ±0)`
+		// Fastest run: 3_150_299_000 ps.
+		Weight::from_parts(4_033_475_304, 102786)
+			// Standard error: 16_040_512
+			.saturating_add(Weight::from_parts(446_337_916, 0).saturating_mul(p.into()))
+			.saturating_add(ParityDbWeight::get().reads(61))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(p.into())))
-			.saturating_add(ParityDbWeight::get().writes(70))
+			.saturating_add(ParityDbWeight::get().writes(134))
 			.saturating_add(ParityDbWeight::get().writes((2_u64).saturating_mul(p.into())))
 			.saturating_add(Weight::from_parts(0, 2764).saturating_mul(p.into()))
 	}
 	/// Storage: `Liquidation::Breaker` (r:1 w:0)
 	/// Proof: `Liquidation::Breaker` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::Accounts` (r:16 w:0)
+	/// Storage: `Margin::Accounts` (r:32 w:0)
 	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(519), added: 2994, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::CollateralAssets` (r:8 w:0)
 	/// Proof: `Margin::CollateralAssets` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
@@ -483,14 +483,14 @@ impl WeightInfo for () {
 	/// Proof: `Oracle::Params` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Markets` (r:8 w:0)
 	/// Proof: `Margin::Markets` (`max_values`: None, `max_size`: Some(289), added: 2764, mode: `MaxEncodedLen`)
-	/// Component `n` ranges over `[1, 16]`.
+	/// Component `n` ranges over `[1, 32]`.
 	fn skip(n: u32, ) -> Weight {
-		// Proof size, measured: `2649 + n * (86 ±0)`
+		// Proof size, measured: `2648 + n * (86 ±0)`
 		// Proof size, estimated: `27160 + n * (2994 ±0)`
-		// Fastest run: 182_152_000 ps.
-		Weight::from_parts(196_322_513, 27160)
-			// Standard error: 970_807
-			.saturating_add(Weight::from_parts(34_241_392, 0).saturating_mul(n.into()))
+		// Fastest run: 181_039_000 ps.
+		Weight::from_parts(102_367_814, 27160)
+			// Standard error: 540_438
+			.saturating_add(Weight::from_parts(39_391_201, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(29))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2994).saturating_mul(n.into()))
@@ -532,8 +532,8 @@ impl WeightInfo for () {
 	fn liquidate_account() -> Weight {
 		// Proof size, measured: `3215`
 		// Proof size, estimated: `27160`
-		// Fastest run: 358_653_000 ps.
-		Weight::from_parts(643_077_000, 27160)
+		// Fastest run: 370_144_000 ps.
+		Weight::from_parts(643_377_000, 27160)
 			.saturating_add(ParityDbWeight::get().reads(55))
 			.saturating_add(ParityDbWeight::get().writes(26))
 	}
@@ -549,9 +549,9 @@ impl WeightInfo for () {
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Oracle::Params` (r:1 w:0)
 	/// Proof: `Oracle::Params` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::ProfitOrder` (r:80 w:16)
+	/// Storage: `Margin::ProfitOrder` (r:96 w:32)
 	/// Proof: `Margin::ProfitOrder` (`max_values`: None, `max_size`: Some(77), added: 2552, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::Accounts` (r:17 w:17)
+	/// Storage: `Margin::Accounts` (r:33 w:33)
 	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(519), added: 2994, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::CollateralAssets` (r:8 w:0)
 	/// Proof: `Margin::CollateralAssets` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
@@ -559,7 +559,7 @@ impl WeightInfo for () {
 	/// Proof: `Margin::Vault` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::OpenInterest` (r:1 w:1)
 	/// Proof: `Margin::OpenInterest` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::Triggers` (r:17 w:16)
+	/// Storage: `Margin::Triggers` (r:33 w:32)
 	/// Proof: `Margin::Triggers` (`max_values`: None, `max_size`: Some(277), added: 2752, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::CounterForTriggers` (r:1 w:1)
 	/// Proof: `Margin::CounterForTriggers` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
@@ -567,16 +567,16 @@ impl WeightInfo for () {
 	/// Proof: `Margin::RiskVersion` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::StaleRanks` (r:1 w:1)
 	/// Proof: `Margin::StaleRanks` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::LowerTriggers` (r:0 w:320)
+	/// Storage: `Margin::LowerTriggers` (r:0 w:640)
 	/// Proof: `Margin::LowerTriggers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
-	/// Component `n` ranges over `[1, 16]`.
+	/// Component `n` ranges over `[1, 32]`.
 	fn deleverage(n: u32, ) -> Weight {
-		// Proof size, measured: `4783 + n * (380 ±0)`
+		// Proof size, measured: `5542 + n * (306 ±0)`
 		// Proof size, estimated: `164318 + n * (2994 ±0)`
-		// Fastest run: 2_327_095_000 ps.
-		Weight::from_parts(2_806_563_659, 164318)
-			// Standard error: 4_138_595
-			.saturating_add(Weight::from_parts(726_610_508, 0).saturating_mul(n.into()))
+		// Fastest run: 2_885_704_000 ps.
+		Weight::from_parts(3_875_529_498, 164318)
+			// Standard error: 9_669_954
+			.saturating_add(Weight::from_parts(455_063_422, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(126))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(6))
@@ -612,8 +612,8 @@ impl WeightInfo for () {
 	fn take() -> Weight {
 		// Proof size, measured: `1103`
 		// Proof size, estimated: `12966`
-		// Fastest run: 160_982_000 ps.
-		Weight::from_parts(251_962_000, 12966)
+		// Fastest run: 165_090_000 ps.
+		Weight::from_parts(280_707_000, 12966)
 			.saturating_add(ParityDbWeight::get().reads(17))
 			.saturating_add(ParityDbWeight::get().writes(18))
 	}
@@ -638,8 +638,8 @@ impl WeightInfo for () {
 	fn restart() -> Weight {
 		// Proof size, measured: `1219`
 		// Proof size, estimated: `6978`
-		// Fastest run: 68_719_000 ps.
-		Weight::from_parts(114_625_000, 6978)
+		// Fastest run: 66_214_000 ps.
+		Weight::from_parts(97_914_000, 6978)
 			.saturating_add(ParityDbWeight::get().reads(11))
 			.saturating_add(ParityDbWeight::get().writes(6))
 	}
@@ -648,8 +648,8 @@ impl WeightInfo for () {
 	fn set_params() -> Weight {
 		// Proof size, measured: `0`
 		// Proof size, estimated: `0`
-		// Fastest run: 4_779_000 ps.
-		Weight::from_parts(10_640_000, 0)
+		// Fastest run: 4_649_000 ps.
+		Weight::from_parts(7_364_000, 0)
 			.saturating_add(ParityDbWeight::get().writes(1))
 	}
 	/// Storage: `Margin::Accounts` (r:2 w:2)
@@ -659,8 +659,8 @@ impl WeightInfo for () {
 	fn fund_insurance() -> Weight {
 		// Proof size, measured: `347`
 		// Proof size, estimated: `6978`
-		// Fastest run: 28_624_000 ps.
-		Weight::from_parts(47_188_000, 6978)
+		// Fastest run: 28_944_000 ps.
+		Weight::from_parts(48_200_000, 6978)
 			.saturating_add(ParityDbWeight::get().reads(4))
 			.saturating_add(ParityDbWeight::get().writes(4))
 	}
