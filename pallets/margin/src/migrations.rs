@@ -1,5 +1,15 @@
 //! Storage migrations, one module per storage version.
 
+use frame_support::{traits::Get, weights::Weight};
+
+/// The weight of a migration that rewrites `records` account records, each read and written
+/// once, and moves `moved` entries into them, each read and written twice (where it was, and
+/// the record it joins).
+fn weight<T: crate::Config>(records: u64, moved: u64) -> Weight {
+	let keys = records.saturating_add(moved.saturating_mul(2));
+	T::DbWeight::get().reads_writes(keys, keys)
+}
+
 /// Version 1: each account's collateral moves from the `Collateral` double map into its
 /// `MarginAccount` record, which every valuation reads anyway (one read instead of one per
 /// asset plus the iteration).
@@ -106,10 +116,7 @@ pub mod v1 {
 				target: "runtime::margin",
 				"v1: {records} account records, {entries} collateral entries moved into them"
 			);
-			T::DbWeight::get().reads_writes(
-				records.saturating_add(entries.saturating_mul(2)),
-				records.saturating_add(entries.saturating_mul(2)),
-			)
+			super::weight::<T>(records, entries)
 		}
 
 		/// Per asset, the sum of the collateral entries, and how many there are.
@@ -245,7 +252,7 @@ pub mod v2 {
 		migrations::VersionedMigration,
 		pallet_prelude::*,
 		storage::migration::{clear_storage_prefix, put_storage_value, storage_key_iter},
-		traits::{Get, PalletInfoAccess, UncheckedOnRuntimeUpgrade},
+		traits::{PalletInfoAccess, UncheckedOnRuntimeUpgrade},
 		Blake2_128Concat, Hashable,
 	};
 
@@ -298,10 +305,7 @@ pub mod v2 {
 				target: "runtime::margin",
 				"v2: {records} account records, {moved} auction counts moved into them"
 			);
-			T::DbWeight::get().reads_writes(
-				records.saturating_add(moved.saturating_mul(2)),
-				records.saturating_add(moved.saturating_mul(2)),
-			)
+			super::weight::<T>(records, moved)
 		}
 
 		/// The counts, and every record as version 1 has it.
