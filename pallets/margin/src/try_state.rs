@@ -19,9 +19,10 @@ impl<T: Config> Pallet<T> {
 	///   its shorts.
 	/// - **USD**: custody holds the settlement reserve, every account's cash, the vault and the
 	///   fees.
-	/// - **Risk index**: an account's entries and the per-asset keys agree both ways; only
-	///   accounts with positions or debt are indexed, and every one of them is; the outdated
-	///   count is right; an account no fresh price has crossed is not liquidatable.
+	/// - **Risk index**: an account's entries (and its `crossed` flag's one key) and the
+	///   per-asset keys agree both ways; only accounts with positions or debt are indexed or
+	///   flagged, and every one of them is; the outdated count is right; an account no fresh
+	///   price has crossed is not liquidatable.
 	/// - **Profit order**: every open position is at its key; the other entries, stale, are
 	///   as many as `StaleRanks` counts.
 	/// - **Markets**: at most `MaxMarkets`, ids below the next id, parameters within bounds.

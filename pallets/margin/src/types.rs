@@ -163,8 +163,8 @@ impl Interest {
 	}
 }
 
-/// A margin account: its USD cash, its positions, its collateral in other assets, and how many
-/// of its collateral's auctions are open.
+/// A margin account: its USD cash, its positions, its collateral in other assets, how many of
+/// its collateral's auctions are open, and whether the risk index has it crossed at any price.
 #[derive(
 	CloneNoBound,
 	Encode,

@@ -149,35 +149,36 @@ impl<T: Config> Default for Quotes<T> {
 	}
 }
 
+/// The value kept for `key` in `kept`, or what `read` gives, kept if it is `Some`.
+fn kept_or_read<K: PartialEq + Copy, V: Clone>(
+	kept: &mut Vec<(K, V)>,
+	key: K,
+	read: impl FnOnce() -> Option<V>,
+) -> Option<V> {
+	if let Some((_, value)) = kept.iter().find(|(k, _)| *k == key) {
+		return Some(value.clone());
+	}
+	let value = read()?;
+	kept.push((key, value.clone()));
+	Some(value)
+}
+
 impl<T: Config> Quotes<T> {
 	/// `asset`'s price as the oracle gives it.
 	pub(crate) fn price(&mut self, asset: AssetId) -> perp_primitives::PriceInfo {
-		if let Some((_, info)) = self.prices.iter().find(|(a, _)| *a == asset) {
-			return *info;
-		}
-		let info = T::Prices::price(asset);
-		self.prices.push((asset, info));
-		info
+		// (The oracle always answers, `Missing` at worst: the fallback is never taken.)
+		kept_or_read(&mut self.prices, asset, || Some(T::Prices::price(asset)))
+			.unwrap_or_else(perp_primitives::PriceInfo::missing)
 	}
 
 	/// `market`'s parameters, `None` if it is not listed.
 	pub(crate) fn market(&mut self, market: MarketId) -> Option<MarketParamsOf<T>> {
-		if let Some((_, params)) = self.markets.iter().find(|(m, _)| *m == market) {
-			return Some(params.clone());
-		}
-		let params = Markets::<T>::get(market)?;
-		self.markets.push((market, params.clone()));
-		Some(params)
+		kept_or_read(&mut self.markets, market, || Markets::<T>::get(market))
 	}
 
 	/// Collateral `asset`'s parameters, `None` if it is not listed.
 	pub(crate) fn collateral(&mut self, asset: AssetId) -> Option<CollateralParams> {
-		if let Some((_, params)) = self.collateral.iter().find(|(a, _)| *a == asset) {
-			return Some(*params);
-		}
-		let params = CollateralAssets::<T>::get(asset)?;
-		self.collateral.push((asset, params));
-		Some(params)
+		kept_or_read(&mut self.collateral, asset, || CollateralAssets::<T>::get(asset))
 	}
 }
 
