@@ -164,6 +164,7 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 pub type Migrations = (
 	pallet_margin::migrations::v1::MigrateToV1<Runtime>,
 	pallet_margin::migrations::v2::MigrateToV2<Runtime, Liquidation>,
+	pallet_perp_oracle::migrations::v1::MigrateToV1<Runtime>,
 );
 
 /// Executive: handles dispatch to the various pallets.

@@ -258,8 +258,9 @@ fn an_offchain_worker_feed_is_a_valid_operational_transaction() {
 		Executive::initialize_block(&header);
 		assert_eq!(Executive::apply_extrinsic(xt), Ok(Ok(())));
 		let alice = Sr25519Keyring::Alice.to_account_id();
+		let btc = pallet_perp_oracle::Assets::<Runtime>::get(asset_ids::BTC).unwrap_or_default();
 		assert_eq!(
-			pallet_perp_oracle::RawValues::<Runtime>::get(asset_ids::BTC, alice).map(|v| v.price),
+			btc.iter().find(|v| v.feeder == alice).map(|v| v.value.price),
 			Some(Price::from_u32(60_000))
 		);
 	});
@@ -1107,6 +1108,32 @@ fn the_liquidation_benchmarks_worst_case_holds_every_collateral_asset_and_auctio
 /// The runtime's migrations, through the executive as a runtime upgrade runs them, with
 /// try-runtime's checks: each migration's pre/post checks and every pallet's `try_state`.
 #[cfg(feature = "try-runtime")]
+#[test]
+fn the_runtime_upgrade_migrates_the_oracle_to_version_1_and_keeps_every_value() {
+	use crate::Executive;
+	use frame_support::traits::{GetStorageVersion, StorageVersion};
+	use frame_try_runtime::UpgradeCheckSelect;
+	use pallet_perp_oracle::migrations::v1;
+
+	on_preset(sp_genesis_builder::DEV_RUNTIME_PRESET, || {
+		feed_btc_at(1, 60_000);
+		feed_btc_at(2, 61_000);
+		assert_eq!(crate::Oracle::on_chain_storage_version(), StorageVersion::new(1));
+		let values = v1::entries::<Runtime>();
+		assert!(values.len() >= 4, "two feeders' BTC and DOT values");
+		let price = crate::Oracle::price(asset_ids::BTC);
+		v1::downgrade::<Runtime>();
+		assert_eq!(v1::old_entries::<Runtime>(), values);
+
+		Executive::try_runtime_upgrade(UpgradeCheckSelect::All).expect("migrations and checks");
+
+		assert_eq!(crate::Oracle::on_chain_storage_version(), StorageVersion::new(1));
+		assert!(v1::old_entries::<Runtime>().is_empty());
+		assert_eq!(v1::entries::<Runtime>(), values, "every value as it was");
+		assert_eq!(crate::Oracle::price(asset_ids::BTC), price);
+	});
+}
+
 #[test]
 fn the_runtime_upgrade_migrates_margin_to_version_2_and_keeps_every_balance() {
 	use crate::{configs::liquidation::LiquidationBenchmarkHelper, Executive};

@@ -1,7 +1,7 @@
 //! Benchmarks of the oracle pallet's calls, each in the worst case of its bounds.
 
 use super::*;
-use crate::pallet::{Aggregates, Assets, Feeders, Params, RawValues};
+use crate::pallet::{Aggregates, Assets, Feeders, Params};
 use alloc::vec::Vec;
 use frame_benchmarking::v2::*;
 use frame_support::{
@@ -32,12 +32,16 @@ fn priced<T: Config>(n: u32, feeders: &[T::AccountId]) {
 fn price_asset<T: Config>(asset: AssetId, feeders: &[T::AccountId]) {
 	Params::<T>::mutate(|params| params.min_feeders = 1);
 	let now = Pallet::<T>::now();
-	Assets::<T>::insert(asset, ());
-	for (i, feeder) in feeders.iter().enumerate() {
-		let price = Price::from_u32(1_000 + i as u32 % 3);
-		let block: BlockNumberFor<T> = 0u32.into();
-		RawValues::<T>::insert(asset, feeder, RawValue { price, at: now, block });
-	}
+	let values: Vec<_> = feeders
+		.iter()
+		.enumerate()
+		.map(|(i, feeder)| {
+			let price = Price::from_u32(1_000 + i as u32 % 3);
+			let block: BlockNumberFor<T> = 0u32.into();
+			FeederValue { feeder: feeder.clone(), value: RawValue { price, at: now, block } }
+		})
+		.collect();
+	Assets::<T>::insert(asset, BoundedVec::<_, T::MaxFeeders>::truncate_from(values));
 }
 
 fn governance<T: Config>() -> Result<T::RuntimeOrigin, BenchmarkError> {
@@ -103,7 +107,7 @@ mod benchmarks {
 	fn add_asset() -> Result<(), BenchmarkError> {
 		let _ = Assets::<T>::clear(u32::MAX, None);
 		for asset in 0..T::MaxAssets::get() - 1 {
-			Assets::<T>::insert(1_000 + asset, ());
+			Assets::<T>::insert(1_000 + asset, ValuesOf::<T>::default());
 		}
 		let asset = T::MaxAssets::get();
 		let origin = governance::<T>()?;

@@ -28,8 +28,11 @@ impl<T: Config> Pallet<T> {
 		FedIn::<T>::remove(&who);
 		let assets: Vec<AssetId> = Assets::<T>::iter_keys().collect();
 		for asset in assets {
-			if RawValues::<T>::take(asset, &who).is_some() {
-				Self::aggregate(asset, false);
+			let mut values = Assets::<T>::get(asset).unwrap_or_default();
+			if let Ok(at) = Self::find_value(&values, &who) {
+				values.remove(at);
+				Assets::<T>::insert(asset, &values);
+				Self::aggregate_values(asset, &values, false);
 			}
 		}
 		Self::deposit_event(Event::FeederRemoved { who });
@@ -39,7 +42,7 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn do_add_asset(asset: AssetId) -> DispatchResult {
 		ensure!(!Assets::<T>::contains_key(asset), Error::<T>::AssetAlreadyListed);
 		ensure!(Assets::<T>::count() < T::MaxAssets::get(), Error::<T>::TooManyAssets);
-		Assets::<T>::insert(asset, ());
+		Assets::<T>::insert(asset, ValuesOf::<T>::default());
 		Self::deposit_event(Event::AssetAdded { asset });
 		Ok(())
 	}
@@ -50,9 +53,8 @@ impl<T: Config> Pallet<T> {
 			!<T::PriceUsers as perp_primitives::PriceUsers>::uses(asset),
 			Error::<T>::AssetInUse
 		);
+		// Its values go with it.
 		Assets::<T>::remove(asset);
-		// At most one value per feeder: bounded by `MaxFeeders`.
-		let _ = RawValues::<T>::clear_prefix(asset, T::MaxFeeders::get(), None);
 		Aggregates::<T>::remove(asset);
 		Self::deposit_event(Event::AssetRemoved { asset });
 		Ok(())
@@ -115,42 +117,63 @@ impl<T: Config> Pallet<T> {
 		let now = Self::now();
 		FedIn::<T>::insert(&who, block);
 		for (asset, price) in values {
-			RawValues::<T>::insert(asset, &who, RawValue { price, at: now, block });
+			let mut record = Assets::<T>::get(asset).ok_or(Error::<T>::UnknownAsset)?;
+			let value =
+				FeederValue { feeder: who.clone(), value: RawValue { price, at: now, block } };
+			match Self::find_value(&record, &who) {
+				Ok(at) => record[at] = value,
+				// A feeder's first value of the asset. Every value is a current feeder's, one
+				// each, so there is room; were there none, nothing of the feed is kept.
+				Err(at) => record.try_insert(at, value).map_err(|_| Error::<T>::TooManyFeeders)?,
+			}
+			Assets::<T>::insert(asset, &record);
 			Self::deposit_event(Event::PriceFed { feeder: who.clone(), asset, price });
-			Self::aggregate(asset, true);
+			Self::aggregate_values(asset, &record, true);
 		}
 		Ok(Feeders::<T>::decode_len().unwrap_or(0) as u32)
 	}
 
-	/// The values of `asset` newer than `max_age`, with their feeders.
+	/// Where `who`'s value is in `values` (`Ok`), or where it would go (`Err`).
+	fn find_value(values: &ValuesOf<T>, who: &T::AccountId) -> Result<usize, usize> {
+		values.binary_search_by(|v| v.feeder.cmp(who))
+	}
+
+	/// The values among `values` newer than `max_age`.
 	fn fresh_values(
-		asset: AssetId,
+		values: &[FeederValueOf<T>],
 		now: Moment,
 		params: &OracleParams,
-	) -> Vec<(T::AccountId, RawValueOf<T>)> {
-		RawValues::<T>::iter_prefix(asset)
-			.filter(|(_, v)| now.saturating_sub(v.at) <= params.max_age)
+	) -> Vec<FeederValueOf<T>> {
+		values
+			.iter()
+			.filter(|v| now.saturating_sub(v.value.at) <= params.max_age)
+			.cloned()
 			.collect()
 	}
 
-	/// Recomputes the aggregate of `asset` from its fresh values and applies the circuit
-	/// breaker. `report_quorum` emits `QuorumNotMet` when there are too few values (on feeds;
-	/// not when a feeder or asset is being removed).
+	/// Recomputes the aggregate of `asset` from its stored values: see [`Self::aggregate_values`].
 	pub(crate) fn aggregate(asset: AssetId, report_quorum: bool) {
+		Self::aggregate_values(asset, &Assets::<T>::get(asset).unwrap_or_default(), report_quorum);
+	}
+
+	/// Recomputes the aggregate of `asset` from the fresh ones of its `values` (those in
+	/// storage) and applies the circuit breaker. `report_quorum` emits `QuorumNotMet` when
+	/// there are too few values (on feeds; not when a feeder or asset is being removed).
+	fn aggregate_values(asset: AssetId, values: &ValuesOf<T>, report_quorum: bool) {
 		let params = Params::<T>::get();
 		let now = Self::now();
 		let block = frame_system::Pallet::<T>::block_number();
 		let previous = Aggregates::<T>::get(asset);
 		let frozen_since = previous.and_then(|a| a.frozen_since);
-		let fresh = Self::fresh_values(asset, now, &params);
+		let fresh = Self::fresh_values(values, now, &params);
 
 		// While frozen, only a quorum of values submitted after the trip may reset the breaker;
 		// the price it resets to is then the ordinary aggregate of all fresh values.
 		if let Some(since) = frozen_since {
 			let confirming: Vec<_> = fresh
 				.iter()
-				.filter(|(_, v)| v.at > since)
-				.map(|(who, v)| (who.clone(), v.price))
+				.filter(|v| v.value.at > since)
+				.map(|v| (v.feeder.clone(), v.value.price))
 				.collect();
 			let confirmed = aggregation::filter_and_aggregate(
 				&confirming,
@@ -166,7 +189,7 @@ impl<T: Config> Pallet<T> {
 				return;
 			}
 		}
-		let all: Vec<_> = fresh.iter().map(|(who, v)| (who.clone(), v.price)).collect();
+		let all: Vec<_> = fresh.iter().map(|v| (v.feeder.clone(), v.value.price)).collect();
 		let Some(filtered) =
 			aggregation::filter_and_aggregate(&all, params.min_feeders, params.max_deviation)
 		else {
@@ -249,12 +272,12 @@ impl<T: Config> Pallet<T> {
 	/// time of the `min_feeders`-th newest of them. Once that value is older than `max_age`,
 	/// fewer than a quorum of them are fresh, and so is the price. `None` with no value kept.
 	fn quorum_time(
-		fresh: &[(T::AccountId, RawValueOf<T>)],
+		fresh: &[FeederValueOf<T>],
 		kept: &[T::AccountId],
 		min_feeders: u32,
 	) -> Option<Moment> {
 		let mut times: Vec<Moment> =
-			fresh.iter().filter(|(who, _)| kept.contains(who)).map(|(_, v)| v.at).collect();
+			fresh.iter().filter(|v| kept.contains(&v.feeder)).map(|v| v.value.at).collect();
 		times.sort_unstable_by(|a, b| b.cmp(a));
 		let quorum = (min_feeders.max(1) as usize).min(times.len());
 		times.get(quorum.checked_sub(1)?).copied()
@@ -363,13 +386,18 @@ impl<T: Config> Pallet<T> {
 		for feeder in FedIn::<T>::iter_keys() {
 			ensure!(feeders.binary_search(&feeder).is_ok(), "a non-feeder's feed recorded");
 		}
-		for (asset, feeder, value) in RawValues::<T>::iter() {
-			ensure!(feeders.binary_search(&feeder).is_ok(), "raw value from a non-feeder");
-			ensure!(Assets::<T>::contains_key(asset), "raw value for an unlisted asset");
+		for (_, values) in Assets::<T>::iter() {
 			ensure!(
-				!value.price.is_zero() && value.price <= T::MaxPrice::get(),
-				"raw value out of bounds"
+				values.windows(2).all(|w| w[0].feeder < w[1].feeder),
+				"raw values not sorted by feeder or two from one feeder"
 			);
+			for FeederValue { feeder, value } in values {
+				ensure!(feeders.binary_search(&feeder).is_ok(), "raw value from a non-feeder");
+				ensure!(
+					!value.price.is_zero() && value.price <= T::MaxPrice::get(),
+					"raw value out of bounds"
+				);
+			}
 		}
 		let params = Params::<T>::get();
 		let now = Self::now();
@@ -386,9 +414,10 @@ impl<T: Config> Pallet<T> {
 			let block = frame_system::Pallet::<T>::block_number();
 			let accepted_now = aggregate.base.is_some_and(|base| base.block == block);
 			if accepted_now && aggregate.frozen_since.is_none() {
-				let fresh: Vec<_> = Self::fresh_values(asset, now, &params)
+				let values = Assets::<T>::get(asset).unwrap_or_default();
+				let fresh: Vec<_> = Self::fresh_values(&values, now, &params)
 					.into_iter()
-					.map(|(who, v)| (who, v.price))
+					.map(|v| (v.feeder, v.value.price))
 					.collect();
 				if let Some(f) = aggregation::filter_and_aggregate(
 					&fresh,

@@ -42,12 +42,14 @@ impl<T: Config> Pallet<T> {
 	pub fn raw_value_views(asset: AssetId) -> alloc::vec::Vec<crate::RawValueView<T::AccountId>> {
 		let now = Self::now();
 		let max_age = Params::<T>::get().max_age;
-		RawValues::<T>::iter_prefix(asset)
-			.map(|(feeder, v)| crate::RawValueView {
+		Assets::<T>::get(asset)
+			.unwrap_or_default()
+			.into_iter()
+			.map(|crate::FeederValue { feeder, value }| crate::RawValueView {
 				feeder,
-				price: v.price,
-				at: v.at,
-				fresh: now.saturating_sub(v.at) <= max_age,
+				price: value.price,
+				at: value.at,
+				fresh: now.saturating_sub(value.at) <= max_age,
 			})
 			.collect()
 	}
@@ -63,7 +65,9 @@ impl<T: Config> Pallet<T> {
 	/// For other pallets' benchmarks: lists `asset` and makes its price `Fresh` at `price`.
 	pub fn set_fresh_price(asset: AssetId, price: perp_primitives::Price) {
 		use sp_runtime::traits::Zero;
-		Assets::<T>::insert(asset, ());
+		if !Assets::<T>::contains_key(asset) {
+			Assets::<T>::insert(asset, crate::ValuesOf::<T>::default());
+		}
 		Aggregates::<T>::insert(
 			asset,
 			crate::Aggregate {

@@ -12,6 +12,7 @@ pub mod aggregation;
 mod benchmarking;
 mod dispatchable_impls;
 mod impls;
+pub mod migrations;
 #[cfg(test)]
 mod mock;
 pub mod offchain;
@@ -39,13 +40,22 @@ pub mod pallet {
 	pub type FeedValuesOf<T> = BoundedVec<(AssetId, Price), <T as Config>::MaxValuesPerFeed>;
 	/// A raw value with this runtime's block number.
 	pub type RawValueOf<T> = RawValue<BlockNumberFor<T>>;
+	/// A feeder's value with this runtime's types.
+	pub type FeederValueOf<T> =
+		FeederValue<<T as frame_system::Config>::AccountId, BlockNumberFor<T>>;
+	/// An asset's values, one per feeder at most, sorted by feeder.
+	pub type ValuesOf<T> = BoundedVec<FeederValueOf<T>, <T as Config>::MaxFeeders>;
 	/// An aggregate with this runtime's block number.
 	pub type AggregateOf<T> = Aggregate<BlockNumberFor<T>>;
 	/// A list of feeders, as long as the feeder set at most.
 	pub type FeederListOf<T> =
 		BoundedVec<<T as frame_system::Config>::AccountId, <T as Config>::MaxFeeders>;
 
+	/// The storage version: 1 keeps each asset's values in its `Assets` record.
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+
 	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
 
 	#[pallet::config]
@@ -84,21 +94,12 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Feeders<T: Config> = StorageValue<_, FeederListOf<T>, ValueQuery>;
 
-	/// The assets the oracle prices.
+	/// The assets the oracle prices, each with its values: every feeder's latest, sorted by
+	/// feeder, one each. One record per asset, so that a feed of an asset reads one item to
+	/// check that it is listed and to aggregate it, however many feeders there are.
 	#[pallet::storage]
-	pub type Assets<T: Config> = CountedStorageMap<_, Twox64Concat, AssetId, (), OptionQuery>;
-
-	/// Each feeder's latest value per asset.
-	#[pallet::storage]
-	pub type RawValues<T: Config> = StorageDoubleMap<
-		_,
-		Twox64Concat,
-		AssetId,
-		Blake2_128Concat,
-		T::AccountId,
-		RawValueOf<T>,
-		OptionQuery,
-	>;
+	pub type Assets<T: Config> =
+		CountedStorageMap<_, Twox64Concat, AssetId, ValuesOf<T>, OptionQuery>;
 
 	/// The block of each feeder's last feed: a feeder feeds at most once a block, so the feeds
 	/// of a block are bounded by the feeders (`MaxFeeders` feeds of at most `MaxValuesPerFeed`
@@ -136,7 +137,7 @@ pub mod pallet {
 			Feeders::<T>::put(feeders);
 			assert!(self.assets.len() <= T::MaxAssets::get() as usize, "too many genesis assets");
 			for asset in &self.assets {
-				Assets::<T>::insert(asset, ());
+				Assets::<T>::insert(asset, ValuesOf::<T>::default());
 			}
 		}
 	}

@@ -27,6 +27,26 @@ pub struct RawValue<BlockNumber> {
 	pub block: BlockNumber,
 }
 
+/// One feeder's latest value of an asset, in the asset's record of values.
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Eq,
+	PartialEq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct FeederValue<AccountId, BlockNumber> {
+	/// The feeder.
+	pub feeder: AccountId,
+	/// Its value.
+	pub value: RawValue<BlockNumber>,
+}
+
 /// The aggregate of an asset, its statistics, and the state its circuit breaker needs.
 #[derive(
 	Clone,

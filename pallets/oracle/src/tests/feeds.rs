@@ -1,6 +1,6 @@
 //! Tests of the oracle pallet: feeds, aggregation, freshness, breaker, governance.
 
-use super::p;
+use super::{p, raw_value};
 use crate::{mock::*, pallet::*, Error, Event, OracleParams};
 use frame_support::{
 	assert_noop, assert_ok,
@@ -299,7 +299,8 @@ fn removing_a_feeder_drops_its_values_and_re_aggregates() {
 		assert_eq!(Oracle::price(BTC).price, p(102));
 		assert_ok!(Oracle::remove_feeder(RuntimeOrigin::root(), CHARLIE));
 		System::assert_last_event(Event::FeederRemoved { who: CHARLIE }.into());
-		assert!(RawValues::<Test>::get(BTC, CHARLIE).is_none());
+		assert_eq!(raw_value(BTC, CHARLIE), None);
+		assert_eq!(raw_value(BTC, ALICE), Some(p(100)));
 		assert_eq!(Oracle::price(BTC).price, p(100));
 		assert_noop!(feed(CHARLIE, vec![(BTC, p(1))]), Error::<Test>::NoPermission);
 	});
@@ -324,7 +325,7 @@ fn assets_are_listed_and_delisted_by_governance_within_bounds() {
 		InUse::set(vec![]);
 		assert_ok!(Oracle::remove_asset(RuntimeOrigin::root(), BTC));
 		System::assert_last_event(Event::AssetRemoved { asset: BTC }.into());
-		assert_eq!(RawValues::<Test>::iter_prefix(BTC).count(), 0);
+		assert!(!Assets::<Test>::contains_key(BTC));
 		assert_eq!(status(BTC), PriceStatus::Missing);
 		assert_noop!(feed(ALICE, vec![(BTC, p(1))]), Error::<Test>::UnknownAsset);
 	});

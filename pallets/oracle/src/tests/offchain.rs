@@ -140,7 +140,7 @@ fn the_worker_feeds_the_median_of_its_sources_and_the_chain_accepts_it() {
 		System::assert_has_event(
 			Event::PriceFed { feeder: ALICE, asset: BTC, price: price(10025, 2) }.into(),
 		);
-		assert_eq!(RawValues::<Test>::get(ETH, ALICE).map(|v| v.price), Some(price(75, 1)));
+		assert_eq!(super::raw_value(ETH, ALICE), Some(price(75, 1)));
 		Oracle::do_try_state().unwrap();
 	});
 }
