@@ -113,7 +113,7 @@ impl pallet_liquidation::Config for Runtime {
 	type Penalty = LiquidationPenalty;
 	type Buffer = LiquidationBuffer;
 	type FullLiquidationBelow = FullLiquidationBelow;
-	type MaxBatch = ConstU32<32>;
+	type MaxBatch = ConstU32<64>;
 	type MaxBatchesPerRun = ConstU32<64>;
 	type FeedRoom = FeedRoom;
 	type UnsignedPriority = ConstU64<LIQUIDATION_PRIORITY>;

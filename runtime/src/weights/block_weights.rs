@@ -1,6 +1,6 @@
 //! THIS FILE WAS AUTO-GENERATED USING THE SUBSTRATE BENCHMARK CLI VERSION 64.0.0
-//! DATE: 2026-12-02 (Y/M/D)
-//! HOSTNAME: `vm`, CPU: `AMD EPYC`
+//! DATE: 2026-12-04 (Y/M/D)
+//! HOSTNAME: `vm`, CPU: `Intel(R) Xeon(R) Processor`
 //!
 //! SHORT-NAME: `block`, LONG-NAME: `BlockExecution`, RUNTIME: `perpchain`
 //! WARMUPS: `10`, REPEAT: `100`
@@ -29,17 +29,17 @@ parameter_types! {
 	/// Calculated by multiplying the *Average* with `1.0` and adding `0`.
 	///
 	/// Stats nanoseconds:
-	///   Min, Max: 180_348, 285_564
-	///   Average:  200_153
-	///   Median:   197_684
-	///   Std-Dev:  16922.61
+	///   Min, Max: 209_221, 269_019
+	///   Average:  221_612
+	///   Median:   216_494
+	///   Std-Dev:  12256.65
 	///
 	/// Percentiles nanoseconds:
-	///   99th: 247_007
-	///   95th: 233_747
-	///   75th: 208_019
+	///   99th: 262_593
+	///   95th: 249_747
+	///   75th: 225_232
 	pub const BlockExecutionWeight: Weight =
-		Weight::from_parts(WEIGHT_REF_TIME_PER_NANOS.saturating_mul(200_153), 0);
+		Weight::from_parts(WEIGHT_REF_TIME_PER_NANOS.saturating_mul(221_612), 0);
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! THIS FILE WAS AUTO-GENERATED USING THE SUBSTRATE BENCHMARK CLI VERSION 64.0.0
-//! DATE: 2026-12-02 (Y/M/D)
-//! HOSTNAME: `vm`, CPU: `AMD EPYC`
+//! DATE: 2026-12-04 (Y/M/D)
+//! HOSTNAME: `vm`, CPU: `Intel(R) Xeon(R) Processor`
 //!
 //! SHORT-NAME: `extrinsic`, LONG-NAME: `ExtrinsicBase`, RUNTIME: `perpchain`
 //! WARMUPS: `10`, REPEAT: `100`
@@ -29,17 +29,17 @@ parameter_types! {
 	/// Calculated by multiplying the *Average* with `1.0` and adding `0`.
 	///
 	/// Stats nanoseconds:
-	///   Min, Max: 102_061, 154_400
-	///   Average:  117_305
-	///   Median:   110_878
-	///   Std-Dev:  14785.38
+	///   Min, Max: 106_626, 117_594
+	///   Average:  108_628
+	///   Median:   107_851
+	///   Std-Dev:  2126.55
 	///
 	/// Percentiles nanoseconds:
-	///   99th: 147_522
-	///   95th: 146_535
-	///   75th: 125_702
+	///   99th: 117_049
+	///   95th: 112_520
+	///   75th: 108_330
 	pub const ExtrinsicBaseWeight: Weight =
-		Weight::from_parts(WEIGHT_REF_TIME_PER_NANOS.saturating_mul(117_305), 0);
+		Weight::from_parts(WEIGHT_REF_TIME_PER_NANOS.saturating_mul(108_628), 0);
 }
 
 #[cfg(test)]
