@@ -60,7 +60,7 @@ impl_runtime_apis! {
 		}
 
 		fn inherent_extrinsics(data: sp_inherents::InherentData) -> Vec<<Block as BlockT>::Extrinsic> {
-			data.create_extrinsics()
+			crate::inherent_extrinsics(&data)
 		}
 
 		fn check_inherents(

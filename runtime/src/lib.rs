@@ -159,6 +159,21 @@ pub type UncheckedExtrinsic =
 /// The payload being signed in transactions.
 pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 
+/// The block's inherents, as `BlockBuilder::inherent_extrinsics` hands them to the block
+/// author: in extrinsic format 4 (bare), which every client decodes, where the SDK builds
+/// format 5, which clients such as `@substrate/api-sidecar` 18 do not decode yet. The runtime
+/// reads both. (The offchain workers' bare transactions are format 4 as well, see
+/// `configs::transactions`.)
+pub fn inherent_extrinsics(data: &sp_inherents::InherentData) -> Vec<UncheckedExtrinsic> {
+	data.create_extrinsics()
+		.into_iter()
+		.map(|xt| match xt.preamble {
+			generic::Preamble::Bare(_) => UncheckedExtrinsic::new_bare_legacy(xt.function),
+			_ => xt,
+		})
+		.collect()
+}
+
 /// The storage migrations a runtime upgrade runs, oldest first; each checks the pallet's
 /// storage version and runs once.
 pub type Migrations = (

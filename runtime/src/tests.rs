@@ -32,6 +32,38 @@ fn on_preset(name: &str, scenario: impl FnOnce()) {
 }
 
 #[test]
+fn inherents_are_built_in_extrinsic_format_4() {
+	use codec::{Decode, Encode};
+	use frame_support::inherent::ProvideInherent;
+	use sp_runtime::generic::Preamble;
+	/// Extrinsic format 4 (sp-runtime's `LEGACY_EXTRINSIC_FORMAT_VERSION`).
+	const FORMAT_4: u8 = 4;
+	type Timestamp = pallet_timestamp::Pallet<Runtime>;
+
+	let mut data = sp_inherents::InherentData::new();
+	data.put_data(Timestamp::INHERENT_IDENTIFIER, &1_006_000u64).expect("encodes");
+	preset_storage(sp_genesis_builder::DEV_RUNTIME_PRESET).execute_with(|| {
+		let inherents = crate::inherent_extrinsics(&data);
+		assert_eq!(inherents.len(), 1, "the timestamp");
+		for xt in inherents {
+			let Preamble::Bare(format) = xt.preamble else { panic!("an inherent is bare") };
+			assert_eq!(format, FORMAT_4);
+			// On the wire: the length, then the version byte of a bare format 4 extrinsic.
+			let encoded = xt.encode();
+			let len = codec::Compact::<u32>::decode(&mut &encoded[..]).expect("length");
+			assert_eq!(encoded[len.encoded_size()], FORMAT_4);
+			// The runtime decodes it back as the same inherent.
+			let back = crate::UncheckedExtrinsic::decode(&mut &encoded[..]).expect("decodes");
+			assert_eq!(back, xt);
+			assert!(matches!(
+				back.function,
+				crate::RuntimeCall::Timestamp(pallet_timestamp::Call::set { now: 1_006_000 })
+			));
+		}
+	});
+}
+
+#[test]
 fn all_pallets_pass_their_integrity_tests() {
 	sp_io::TestExternalities::default().execute_with(|| {
 		<AllPalletsWithSystem as IntegrityTest>::integrity_test();
