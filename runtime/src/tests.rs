@@ -1139,8 +1139,8 @@ fn the_liquidation_benchmarks_worst_case_holds_every_collateral_asset_and_auctio
 	}
 }
 
-/// The runtime's migrations, through the executive as a runtime upgrade runs them, with
-/// try-runtime's checks: each migration's pre/post checks and every pallet's `try_state`.
+/// The oracle's migration, through the executive as a runtime upgrade runs it, with
+/// try-runtime's checks: its pre/post checks and every pallet's `try_state`.
 #[cfg(feature = "try-runtime")]
 #[test]
 fn the_runtime_upgrade_migrates_the_oracle_to_version_1_and_keeps_every_value() {
@@ -1168,6 +1168,9 @@ fn the_runtime_upgrade_migrates_the_oracle_to_version_1_and_keeps_every_value() 
 	});
 }
 
+/// The runtime's migrations, through the executive as a runtime upgrade runs them, with
+/// try-runtime's checks: each migration's pre/post checks and every pallet's `try_state`.
+#[cfg(feature = "try-runtime")]
 #[test]
 fn the_runtime_upgrade_migrates_margin_to_version_2_and_keeps_every_balance() {
 	use crate::{configs::liquidation::LiquidationBenchmarkHelper, Executive};
