@@ -2,9 +2,11 @@
 // waits for finality, decodes the metadata and every block and its events so far, submits one
 // signed transfer and checks it is included and succeeded, then exercises the oracle: the three
 // dev feeders feed a price, read back through the OracleApi runtime API at their median; a lying
-// feeder is excluded; with two feeders silent the price turns Stale after its max age. Last, the
+// feeder is excluded; with two feeders silent the price turns Stale after its max age. Then the
 // validator's offchain worker feeds: a local HTTP price server is started, the node is given its
 // URLs (offchain local storage) and the feeders' `orcl` keys, and ETH follows the server's price.
+// Margin trading and an offchain-worker liquidation follow, then the compatibility check of the
+// whole run through this polkadot.js and through @substrate/api-sidecar (sidecar.mjs).
 //
 // Usage: node smoke-dev.mjs ws://127.0.0.1:PORT
 import fs from 'node:fs';
@@ -12,6 +14,7 @@ import http from 'node:http';
 import { ApiPromise, Keyring, WsProvider } from '@polkadot/api';
 import { BTC, BTC_PERP, DOT, DOT_UNIT, ETH, ETH_PERP, UNIT, USD, USD_UNIT, catchWarnings, hex, priceView, sendAndWait, sleep } from './common.mjs';
 import { callProjectApis, decodeBlocks, readProjectStorage, submitEveryCall } from './compat.mjs';
+import { checkSidecar } from './sidecar.mjs';
 
 const endpoint = process.argv[2] ?? 'ws://127.0.0.1:9944';
 const MIN_FINALIZED = 3;
@@ -462,6 +465,16 @@ async function main() {
     `smoke: compat: ${submitted.length} user-facing calls submitted through api.tx (${submitted.join(', ')}); ` +
       `decoded all ${all.blocks} blocks (${all.signed} signed, ${all.unsigned} unsigned extrinsics, ${all.events} events); ` +
       `read ${storage.items} storage items of the project pallets (${storage.entries} values); ${apis} runtime API calls`,
+  );
+
+  // The same blocks through @substrate/api-sidecar, on its own, older polkadot.js.
+  const rest = await checkSidecar(api, endpoint, head);
+  if (!rest.methods.has('liquidation.liquidate')) fail('sidecar decoded no unsigned liquidation');
+  console.log(
+    `smoke: sidecar: read all ${rest.blocks} blocks (${rest.extrinsics} extrinsics, ${rest.events} events, ` +
+      `${rest.methods.size} kinds of call); ${rest.storage} storage items of the project pallets ` +
+      `(${rest.values} values), ${rest.eventTypes} events, ${rest.errors} errors, ` +
+      `${rest.dispatchables} dispatchables; /transaction/material`,
   );
 
   await api.disconnect();
