@@ -5,12 +5,14 @@
 # 100,000 margin accounts, drawn as in benchmarks/RISK.md, each with its wallet, deposits,
 # positions and risk-index entries) opens its accounts through the real runtime, and the state
 # after that block becomes the genesis of a copy of the dev chain, which the node imports into a
-# new ParityDB database before it measures.
+# new ParityDB database before it measures. The node that measures is built as a validator's
+# (`benchmarks/production-node.sh`): the database, the trie and the hashing are its native code.
 #
 # Writes are timed in batches that each compute the storage root once and commit, as a block
-# does; the default batch, 10,000 keys, is what a block full of liquidations writes (about 14
-# keys an account, `pallets/liquidation/src/weights.rs`), so the root's cost is shared as in
-# such a block and not over more writes than a block makes.
+# does; the default batch, 10,000 keys, is about what a block full of liquidations writes (4
+# keys an account and 22 a batch of 64, `pallets/liquidation/src/weights.rs`: 2,500 accounts
+# write about 10,900), so the root's cost is shared as in such a block and not over more writes
+# than a block makes.
 #
 # Usage: benchmarks/storage.sh [--accounts N] [--batch-size KEYS]
 # Run it with nothing else running on the machine: every read and write is timed.
@@ -29,13 +31,14 @@ done
 
 "$ROOT/scripts/setup.sh"
 build_node
+node="$("$ROOT/benchmarks/production-node.sh")"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cd "$ROOT"
 
 log "the state of $accounts accounts (perpchain-sim state)"
 "$CARGO_TARGET_DIR/debug/perpchain-sim" state --accounts "$accounts" --out "$work"
-"$NODE_BIN" build-spec --chain dev --raw 2>/dev/null >"$work/dev.json"
+"$node" build-spec --chain dev --raw 2>/dev/null >"$work/dev.json"
 # The dev chain's spec with that state as its genesis; the runtime's code stays the node's.
 python3 - "$work" <<'EOF'
 import json, sys
@@ -51,7 +54,7 @@ print(f"genesis of {len(state)} keys", file=sys.stderr)
 EOF
 
 log "benchmark storage -> runtime/src/weights/paritydb_weights.rs"
-"$NODE_BIN" benchmark storage \
+"$node" benchmark storage \
 	--chain "$work/spec.json" \
 	--base-path "$work/db" \
 	--database paritydb \
