@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Discovery scaling: how long the liquidation offchain worker's read of margin's risk index takes
 # among 1,000, 10,000 and 100,000 indexed accounts with 1% of them crossed by the price (the
-# `discover` benchmark of pallet_margin, `--extra`). Prints the benchmark's report (time and
+# `discover` benchmark of pallet_margin, `--extra`, on the runtime's wasm in the benchmarking
+# host of generate-weights.sh, `frame-omni-bencher`). Prints the benchmark's report (time and
 # storage reads per point) and writes it to benchmarks/DISCOVERY.md.
 #
 # Usage: benchmarks/discovery.sh
@@ -10,9 +11,11 @@ cd "$ROOT"
 
 "$ROOT/scripts/setup.sh"
 build_node
+BENCHER="$("$ROOT/benchmarks/bencher.sh")"
 log "benchmark pallet_margin::discover over 10^3, 10^4 and 10^5 accounts"
 json="$(mktemp)"
-"$NODE_BIN" benchmark pallet --chain dev --pallet pallet_margin --extrinsic discover --extra \
+"$BENCHER" v1 benchmark pallet --runtime "$RUNTIME_WASM" --genesis-builder runtime \
+	--genesis-builder-preset development --pallet pallet_margin --extrinsic discover --extra \
 	--steps 3 --repeat 5 --wasm-execution compiled --heap-pages 4096 --json-file "$json" >/dev/null
 # One row per point: the median time over the repeats and the storage reads of one run.
 table="$(python3 - "$json" <<'PY'

@@ -46,9 +46,10 @@ pub enum Subcommand {
 	/// Remove the whole chain.
 	PurgeChain(sc_cli::PurgeChainCmd),
 
-	/// Benchmarks: `benchmark pallet` writes the runtime's weights (needs a build with the
-	/// `runtime-benchmarks` feature); `benchmark storage` the database's cost of a read and a
-	/// write on a chain's state; `benchmark machine` rates the hardware.
+	/// Benchmarks (a node built with the `benchmark-cli` feature): `benchmark storage` the
+	/// database's cost of a read and a write on a chain's state; `benchmark pallet` a pallet's
+	/// weights; `benchmark machine` rates the hardware.
+	#[cfg(feature = "benchmark-cli")]
 	#[command(subcommand)]
 	Benchmark(frame_benchmarking_cli::BenchmarkCmd),
 }

@@ -5,10 +5,12 @@ use crate::{
 	cli::{Cli, Subcommand},
 	service,
 };
+#[cfg(feature = "benchmark-cli")]
 use frame_benchmarking_cli::BenchmarkCmd;
 use perpchain_runtime::opaque::Block;
 use sc_cli::SubstrateCli;
 use sc_service::PartialComponents;
+#[cfg(feature = "benchmark-cli")]
 use sp_runtime::traits::HashingFor;
 
 impl SubstrateCli for Cli {
@@ -102,19 +104,14 @@ pub fn run() -> sc_cli::Result<()> {
 			let runner = cli.create_runner(cmd)?;
 			runner.sync_run(|config| cmd.run(config.database))
 		},
+		#[cfg(feature = "benchmark-cli")]
 		Some(Subcommand::Benchmark(cmd)) => {
 			let runner = cli.create_runner(cmd)?;
 			runner.sync_run(|config| match cmd {
-				BenchmarkCmd::Pallet(cmd) => {
-					if !cfg!(feature = "runtime-benchmarks") {
-						return Err("`benchmark pallet` needs a node built with \
-						            `--features runtime-benchmarks`"
-							.into());
-					}
-					cmd.run_with_spec::<HashingFor<Block>, service::HostFunctions>(Some(
+				BenchmarkCmd::Pallet(cmd) => cmd
+					.run_with_spec::<HashingFor<Block>, service::HostFunctions>(Some(
 						config.chain_spec,
-					))
-				},
+					)),
 				BenchmarkCmd::Machine(cmd) => {
 					cmd.run(&config, frame_benchmarking_cli::SUBSTRATE_REFERENCE_HARDWARE.clone())
 				},
