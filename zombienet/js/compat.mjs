@@ -10,8 +10,8 @@ import { BTC, BTC_PERP, DOT, Failure, USD, USD_UNIT, errorName, priceView } from
 export const PROJECT_PALLETS = ['Oracle', 'Margin', 'Liquidation'];
 export const PROJECT_APIS = ['OracleApi', 'MarginApi', 'LiquidationApi'];
 
-const lowerFirst = (s) => s.charAt(0).toLowerCase() + s.slice(1);
-const camel = (s) => s.replace(/_([a-z])/g, (_, c) => c.toUpperCase());
+export const lowerFirst = (s) => s.charAt(0).toLowerCase() + s.slice(1);
+export const camel = (s) => s.replace(/_([a-z])/g, (_, c) => c.toUpperCase());
 
 // Decodes blocks `from..=to`: every extrinsic's call and arguments through the metadata, the
 // signature fields of signed ones, every event. Returns counts.

@@ -12,14 +12,11 @@ import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import { Failure, sleep } from './common.mjs';
-import { PROJECT_PALLETS } from './compat.mjs';
+import { PROJECT_PALLETS, camel, lowerFirst } from './compat.mjs';
 
 const require = createRequire(import.meta.url);
 const SIDECAR = require.resolve('@substrate/api-sidecar/build/src/main.js');
 const START_DEADLINE_MS = 120_000;
-
-const lowerFirst = (s) => s.charAt(0).toLowerCase() + s.slice(1);
-const camel = (s) => s.replace(/_([a-z])/g, (_, c) => c.toUpperCase());
 
 function freePort() {
   return new Promise((resolve, reject) => {
