@@ -63,7 +63,8 @@ pub fn markets() -> Vec<pallet_margin::MarketParams<crate::configs::MaxTiers>> {
 			max_open_interest_short: cap,
 			trading_fee: Perbill::from_parts(500_000), // 0.05%
 			liquidation_discount: Perbill::from_percent(1),
-			max_partial_liquidation: Perbill::from_percent(25),
+			// One liquidation may close what restoring the account takes.
+			max_partial_liquidation: Perbill::from_percent(100),
 			// No position under 10 USD of notional.
 			min_notional: 10 * USD_UNIT,
 		})

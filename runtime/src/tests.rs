@@ -71,6 +71,15 @@ fn all_pallets_pass_their_integrity_tests() {
 }
 
 #[test]
+fn a_liquidation_that_restores_the_initial_margin_plus_the_buffer_always_ends_it() {
+	// Restored means equity ≥ initial × (1 + Buffer) ≥ maintenance × (1 + Buffer): above the
+	// exit, maintenance × (1 + ExitBuffer), only while the exit buffer is at most the buffer.
+	let exit = <crate::Runtime as pallet_margin::Config>::ExitBuffer::get();
+	let buffer = <crate::Runtime as pallet_liquidation::Config>::Buffer::get();
+	assert!(exit <= buffer, "{exit:?} > {buffer:?}");
+}
+
+#[test]
 fn presets_are_listed_and_unknown_ones_are_not() {
 	let names = genesis_config_presets::preset_names();
 	assert_eq!(names.len(), 2);
@@ -341,10 +350,13 @@ fn a_partial_liquidation_is_planned_from_one_valuation_and_the_real_books_agree(
 		};
 		assert!(call.dispatch_bypass_filter(RuntimeOrigin::none()).is_ok());
 
-		// A quarter of each, in one margin call; not yet restored, so both steps were planned.
-		assert_eq!(Margin::position(&eve, 0).map(|p| p.size), Some(btc - btc / 4));
-		assert_eq!(Margin::position(&eve, 1).map(|p| p.size), Some(eth - eth / 4));
-		let after = Margin::risk(&eve, &mut Default::default()).expect("fresh prices").margins;
+		// The smallest closes that restore the initial margin plus the buffer, largest
+		// maintenance margin first: all of the BTC (its close gains 4,426 against a shortage
+		// of 5,931) and then about 74% of the ETH, in one margin call.
+		assert_eq!(Margin::position(&eve, 0), None);
+		let eth_left = Margin::position(&eve, 1).map_or(0, |p| p.size);
+		assert!(eth_left > eth / 4 && eth_left < eth * 3 / 10, "{eth_left}");
+		let after = Margin::risk(&eve, &mut Default::default()).expect("fresh prices");
 		let liquidated = System::events().into_iter().find_map(|record| match record.event {
 			crate::RuntimeEvent::Liquidation(pallet_liquidation::Event::Liquidated {
 				closes,
@@ -354,17 +366,19 @@ fn a_partial_liquidation_is_planned_from_one_valuation_and_the_real_books_agree(
 			}) => Some((closes.len(), full, equity)),
 			_ => None,
 		});
-		assert_eq!(liquidated, Some((2, false, after.equity)));
-		// The plan charged each step its discount and penalty on the closed notional, rounded
-		// up: the real books lost no more.
-		let closed = (63_050 * 2 + 2_910 * 20) * USD_UNIT / 4;
-		assert!(after.equity >= before.equity - (closed / 50 + 2) as i128, "{before:?} {after:?}");
-		assert!(after.equity < before.equity);
-		// The step raised equity against maintenance (what the partial stage is for); still
-		// below it, the next block's batch goes on.
-		let ratio = |m: &perp_primitives::Margins| m.equity as f64 / m.maintenance as f64;
-		assert!(ratio(&after) > ratio(&before), "{before:?} {after:?}");
-		assert!(Liquidation::may_liquidate(&eve));
+		assert_eq!(liquidated, Some((2, false, after.margins.equity)));
+		// The plan charged each close its discount and penalty on the closed notional,
+		// rounded up: the real books lost no more.
+		let closed_eth =
+			(eth - eth_left) as u128 * 2_910 * USD_UNIT / genesis_config_presets::ETH_UNIT;
+		let closed = 63_050 * 2 * USD_UNIT + closed_eth;
+		let equity = after.margins.equity;
+		assert!(equity >= before.equity - (closed / 50 + 4) as i128, "{before:?} {after:?}");
+		// Restored: equity at least the initial margin plus 10%, and the liquidation is over.
+		let target = after.margins.initial + after.margins.initial / 10;
+		assert!(equity >= target as i128, "{after:?}");
+		assert!(!after.in_liquidation);
+		assert!(!Liquidation::may_liquidate(&eve));
 	});
 }
 

@@ -43,8 +43,8 @@ pub enum Feeds {
 #[derive(Clone, Debug)]
 pub struct Policy {
 	pub name: String,
-	/// The markets' largest share of a position one partial step closes (100%: whole
-	/// positions); `None` keeps genesis's.
+	/// The markets' close factor, the largest share of a position one liquidation closes;
+	/// `None` keeps genesis's (100%).
 	pub max_partial: Option<Perbill>,
 	/// The markets' liquidation discount; `None` keeps genesis's.
 	pub discount: Option<Perbill>,
@@ -58,14 +58,14 @@ impl Policy {
 		Policy { name: "baseline".into(), max_partial: None, discount: None, insurance: 500_000.0 }
 	}
 
-	/// The policies `name` names: `baseline`; `whole-positions` (a partial step closes whole
-	/// positions: `max_partial_liquidation` 100% instead of 25%); `discount-2` (a 2%
+	/// The policies `name` names: `baseline`; `close-factor-25` (one liquidation closes at most
+	/// a quarter of a position: `max_partial_liquidation` 25% instead of 100%); `discount-2` (a 2%
 	/// liquidation discount instead of 1%); `small-fund` (a 50,000 USD insurance fund).
 	pub fn named(name: &str) -> Option<Policy> {
 		let base = Policy::baseline();
 		Some(match name {
 			"baseline" => base,
-			"whole-positions" => Policy { max_partial: Some(Perbill::one()), ..base },
+			"close-factor-25" => Policy { max_partial: Some(Perbill::from_percent(25)), ..base },
 			"discount-2" => Policy { discount: Some(Perbill::from_percent(2)), ..base },
 			"small-fund" => Policy { insurance: 50_000.0, ..base },
 			_ => return None,

@@ -30,7 +30,7 @@ struct Args {
 	/// Share of the accounts that go long.
 	#[arg(long, default_value_t = 0.7)]
 	long_share: f64,
-	/// Policies to compare, side by side: `baseline`, `whole-positions`, `discount-2`,
+	/// Policies to compare, side by side: `baseline`, `close-factor-25`, `discount-2`,
 	/// `small-fund`.
 	#[arg(long, default_value = "baseline", value_delimiter = ',')]
 	policies: Vec<String>,
@@ -127,7 +127,7 @@ fn standard(
 	args: &Args,
 	traders: &[population::Trader],
 ) -> Result<Vec<(String, Vec<Outcome>)>, String> {
-	let all = policies(&["baseline", "whole-positions", "discount-2", "small-fund"])?;
+	let all = policies(&["baseline", "close-factor-25", "discount-2", "small-fund"])?;
 	let base = policies(&["baseline"])?;
 	let mut groups = Vec::new();
 	for name in ["march-2020", "may-2021", "october-2025"] {

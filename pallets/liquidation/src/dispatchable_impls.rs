@@ -1,6 +1,7 @@
 //! The `do_*` functions behind the calls: the breaker, the partial-liquidation stage (a), the
 //! hand-over to the collateral stage (b, in `auction.rs`) and the shortfall stage (c).
 
+use crate::sizing::{self, Restore, Terms};
 use crate::types::{BlockTally, BreakerLevel, Stage};
 use crate::{
 	pallet::*,
@@ -13,7 +14,7 @@ use perp_primitives::{
 	units_for_usd, usd_value, AccountRisk, Balance, Close, MarginLiquidator, MarginReader, Margins,
 	MarketId, PositionRisk, Price,
 };
-use sp_runtime::{traits::Saturating, FixedU128, Rounding};
+use sp_runtime::Rounding;
 
 /// Each market's notional closed by liquidations in this block: read from `LiquidatedNotional`
 /// once per market and written back once (`store`), however many accounts a batch closes.
@@ -238,10 +239,12 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Stage (a), partial liquidation, of one liquidatable account valued `risk`. The steps
-	/// are planned from it: largest maintenance margin first, each market's partial share,
-	/// until the margins the steps leave (see `after_step`) are restored, or every position in
-	/// full (`needs_full_liquidation`). One margin call closes them all and values the account
+	/// Stage (a), partial liquidation, of one liquidatable account valued `risk`. The closes
+	/// are planned from it: largest maintenance margin first, each the smallest close that
+	/// restores the margins the closes before it leave (`sizing::to_restore`; a position that
+	/// falls short closes in full and the next goes on), within the market's close factor
+	/// (`max_partial`) and its notional cap for the block; or every position in full
+	/// (`needs_full_liquidation`). One margin call closes them all and values the account
 	/// once afterwards. Returns the outcome and the account as it is now (`None` when it
 	/// cannot be valued at fresh prices).
 	fn reduce_positions(
@@ -261,21 +264,32 @@ impl<T: Config> Pallet<T> {
 		if exposures.is_empty() {
 			return Ok((outcome, Some(risk)));
 		}
-		let full = Self::needs_full_liquidation(&before, exposures);
-		let su = T::Margin::settlement_unit();
+		let terms = Self::terms();
+		let full = Self::needs_full_liquidation(&before, exposures, &terms);
 		let mut planned = Vec::with_capacity(exposures.len());
 		let mut predicted = before;
 		for position in exposures {
-			let Some(close) = Self::plan_close(who, position, full, closed, su) else {
+			let price =
+				sizing::liquidation_price(position.price, position.discount, position.size > 0);
+			let size = position.size.unsigned_abs();
+			let wanted = if full {
+				size
+			} else {
+				let restoring = match sizing::to_restore(&predicted, position, price, &terms) {
+					Restore::Nothing => break,
+					Restore::Useless => continue,
+					Restore::Units(units) => units,
+					Restore::All => size,
+				};
+				// The market's close factor: the most of a position one liquidation closes
+				// (what it leaves waits for the account's next liquidation).
+				restoring.min(position.max_partial.mul_ceil(size).max(1))
+			};
+			let Some(close) = Self::plan_close(who, position, wanted, price, closed, &terms) else {
 				continue;
 			};
-			if !full {
-				predicted = Self::after_step(&predicted, position, &close, su);
-			}
+			predicted = sizing::after_step(&predicted, position, close.amount, price, &terms);
 			planned.push((position, close));
-			if !full && Self::is_restored(&predicted) {
-				break;
-			}
 		}
 		let mut after = before;
 		let mut report = Vec::with_capacity(planned.len());
@@ -289,6 +303,7 @@ impl<T: Config> Pallet<T> {
 				T::Margin::reduce_positions(who, &closes, T::Penalty::get(), &fund, quotes)?;
 			let mut open = exposures.len();
 			for ((position, close), reduction) in planned.iter().zip(&reduced.reductions) {
+				let su = terms.settlement_unit;
 				let notional =
 					usd_value(reduction.closed, position.unit, close.price, su, Rounding::Up)
 						.unwrap_or(Balance::MAX);
@@ -326,69 +341,33 @@ impl<T: Config> Pallet<T> {
 		Ok((outcome, now_risk))
 	}
 
-	/// The margins `margins` become once `close` is done on `position`: equity loses what the
-	/// close costs (`closing_cost`); the requirements lose the closed share of the position's,
-	/// rounded down. (Tiers only rise with notional, so what is left of a requirement is at
-	/// most that share of it: the prediction never overstates recovery.)
-	pub(crate) fn after_step(
-		margins: &Margins,
-		position: &PositionRisk,
-		close: &Close,
-		su: Balance,
-	) -> Margins {
-		let size = position.size.unsigned_abs();
-		let share = <sp_runtime::Perbill as sp_runtime::PerThing>::from_rational_with_rounding(
-			close.amount.min(size),
-			size,
-			Rounding::Down,
-		)
-		.unwrap_or_default();
-		let cost = Self::closing_cost(position, close.amount, close.price, su);
-		Margins {
-			equity: margins.equity.saturating_sub(i128::try_from(cost).unwrap_or(i128::MAX)),
-			initial: margins.initial.saturating_sub(share.mul_floor(position.initial)),
-			maintenance: margins.maintenance.saturating_sub(share.mul_floor(position.maintenance)),
+	/// What stage (a) charges and aims for.
+	pub(crate) fn terms() -> Terms {
+		Terms {
+			penalty: T::Penalty::get(),
+			buffer: T::Buffer::get(),
+			settlement_unit: T::Margin::settlement_unit(),
 		}
 	}
 
-	/// What closing `amount` units of `position` at `price` (its discounted price) takes from
-	/// the account's equity: the discount on the notional at the oracle price, and the penalty
-	/// on the notional at the close price, both rounded up.
-	pub(crate) fn closing_cost(
-		position: &PositionRisk,
-		amount: Balance,
-		price: Price,
-		su: Balance,
-	) -> Balance {
-		let notional = |price| {
-			usd_value(amount, position.unit, price, su, Rounding::Up).unwrap_or(Balance::MAX)
-		};
-		position
-			.discount
-			.mul_ceil(notional(position.price))
-			.saturating_add(T::Penalty::get().mul_ceil(notional(price)))
-	}
-
-	/// What stage (a) closes of `position` now, with the market's notional closed so far in
-	/// this block (`closed`): all of it (`full`) or its partial share, at the discounted price,
-	/// within the market's cap for the block. `None`, with a `Deferred` event, once the cap is
-	/// reached.
+	/// What stage (a) closes of `position` now: `wanted` units at its liquidation price
+	/// `price`, within the market's notional cap for the block, given what was closed in it so
+	/// far (`closed`). `None`, with a `Deferred` event, once the cap is reached.
 	fn plan_close(
 		who: &T::AccountId,
 		position: &PositionRisk,
-		full: bool,
+		wanted: Balance,
+		price: Price,
 		closed: &mut Notional<T>,
-		su: Balance,
+		terms: &Terms,
 	) -> Option<Close> {
-		let size = position.size.unsigned_abs();
-		let amount = if full { size } else { position.max_partial.mul_ceil(size).max(1) };
-		let price = Self::liquidation_price(position.price, position.discount, position.size > 0);
 		let used = closed.used(position.market);
 		let room = T::MaxLiquidatedNotionalPerBlock::get().saturating_sub(used);
 		// (Room beyond what 128 bits can express caps nothing.)
 		let affordable =
-			units_for_usd(room, position.unit, price, su, Rounding::Down).unwrap_or(Balance::MAX);
-		let amount = amount.min(affordable);
+			units_for_usd(room, position.unit, price, terms.settlement_unit, Rounding::Down)
+				.unwrap_or(Balance::MAX);
+		let amount = wanted.min(affordable);
 		if amount == 0 {
 			Self::deposit_event(Event::Deferred { who: who.clone(), market: position.market });
 			return None;
@@ -397,44 +376,29 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// An account is closed in full below `FullLiquidationBelow` of its maintenance margin
-	/// (or bankrupt), and when its equity does not cover what closing all of its `positions`
-	/// costs (each market's discount plus the penalty, on its notional): then each partial
-	/// step would lower its equity against its maintenance margin instead of restoring it.
-	pub(crate) fn needs_full_liquidation(margins: &Margins, positions: &[PositionRisk]) -> bool {
+	/// (or bankrupt); when its equity does not cover what closing all of its `positions`
+	/// costs (each market's discount plus the penalty, on its notional), since partial closes
+	/// would then lower its equity against its maintenance margin instead of restoring it; and
+	/// when no position's close gains anything against the target (`sizing::gain`).
+	pub(crate) fn needs_full_liquidation(
+		margins: &Margins,
+		positions: &[PositionRisk],
+		terms: &Terms,
+	) -> bool {
 		let threshold = T::FullLiquidationBelow::get().mul_floor(margins.maintenance);
 		if margins.equity < 0 || margins.equity.unsigned_abs() < threshold {
 			return true;
 		}
-		let su = T::Margin::settlement_unit();
+		let mut helps = false;
 		let cost = positions.iter().fold(0 as Balance, |cost, position| {
 			let price =
-				Self::liquidation_price(position.price, position.discount, position.size > 0);
-			let all = Self::closing_cost(position, position.size.unsigned_abs(), price, su);
+				sizing::liquidation_price(position.price, position.discount, position.size > 0);
+			helps |= sizing::gain(position, price, terms).is_some();
+			let all = sizing::closing_cost(position, position.size.unsigned_abs(), price, terms);
+			// (A cost beyond 128 bits is beyond any equity: clamped.)
 			cost.saturating_add(all)
 		});
-		margins.equity.unsigned_abs() < cost
-	}
-
-	/// Equity back at the initial margin plus the buffer.
-	pub(crate) fn is_restored(margins: &Margins) -> bool {
-		let target = margins.initial.saturating_add(T::Buffer::get().mul_ceil(margins.initial));
-		margins.equity >= 0 && margins.equity.unsigned_abs() >= target
-	}
-
-	/// The price a liquidated position closes at: the oracle price less the discount for a
-	/// long (the liquidator buys cheaper), plus it for a short.
-	pub(crate) fn liquidation_price(
-		price: Price,
-		discount: sp_runtime::Perbill,
-		long: bool,
-	) -> Price {
-		let discount = FixedU128::from_perbill(discount);
-		let factor = if long {
-			FixedU128::one().saturating_sub(discount)
-		} else {
-			FixedU128::one().saturating_add(discount)
-		};
-		price.saturating_mul(factor)
+		!helps || margins.equity.unsigned_abs() < cost
 	}
 }
 

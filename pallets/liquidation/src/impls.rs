@@ -119,7 +119,8 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Whether a new liquidation of `who` may start now: the breaker allows it, the account
-	/// is below its maintenance margin at fresh prices, and it holds positions or, with none
+	/// is below its maintenance margin at fresh prices (or still below its exit from a
+	/// liquidation under way), and it holds positions or, with none
 	/// left, a debt that no open auction of its collateral is raising yet.
 	pub fn may_liquidate(who: &T::AccountId) -> bool {
 		Self::verdict(who, &mut Default::default()).is_some()
@@ -135,9 +136,11 @@ impl<T: Config> Pallet<T> {
 		T::Margin::risk(who, quotes).filter(Self::admits)
 	}
 
-	/// Whether an account valued at `risk` may be liquidated (see `may_liquidate`).
+	/// Whether an account valued at `risk` may be liquidated (see `may_liquidate`): below its
+	/// maintenance margin, or in a liquidation under way that has not brought it above its
+	/// exit (`AccountRisk::in_liquidation`).
 	fn admits(risk: &AccountRisk) -> bool {
-		risk.margins.state().is_liquidatable()
+		(risk.margins.state().is_liquidatable() || risk.in_liquidation)
 			&& (risk.margins.maintenance > 0 || (risk.cash < 0 && risk.open_auctions == 0))
 	}
 }

@@ -20,6 +20,7 @@ mod impls;
 #[cfg(test)]
 mod mock;
 pub mod offchain;
+pub mod sizing;
 #[cfg(test)]
 #[allow(deprecated)]
 mod tests;
@@ -356,10 +357,12 @@ pub mod pallet {
 			Self::do_set_breaker(level)
 		}
 
-		/// Liquidate `accounts`: each one still below maintenance margin at fresh prices has its
-		/// positions closed, largest maintenance margin first, in partial steps (each market's
-		/// `max_partial_liquidation` share) until its equity reaches the initial margin plus
-		/// `Buffer`, or in full below `FullLiquidationBelow` of its maintenance margin or when
+		/// Liquidate `accounts`: each one still below maintenance margin at fresh prices (or in a
+		/// liquidation under way and below margin's exit) has its positions closed, largest
+		/// maintenance margin first, each by the smallest close that brings its equity back to
+		/// the initial margin plus `Buffer` (in closed form, see `sizing`; at most the market's
+		/// `max_partial_liquidation` share of a position, within its notional cap for the
+		/// block), or in full below `FullLiquidationBelow` of its maintenance margin or when
 		/// its equity does not cover the discount and penalty of closing everything; each
 		/// step closes at the price less (long) or plus (short) the market's discount and pays
 		/// `Penalty` of the closed notional to the insurance fund. Accounts that recovered are

@@ -101,6 +101,10 @@ parameter_types! {
 	pub static Books: BTreeMap<u64, Book> = BTreeMap::new();
 	/// Accounts whose prices are not fresh: no verdict.
 	pub static Unpriced: Vec<u64> = Vec::new();
+	/// The close factor (`max_partial`) of the positions `book` creates.
+	pub static CloseFactor: Perbill = Perbill::from_percent(25);
+	/// Accounts margin reports in a liquidation under way.
+	pub static InLiquidation: Vec<u64> = Vec::new();
 	/// What `candidates` returns.
 	pub static Candidates: Vec<u64> = Vec::new();
 	/// Every `reduce_position` call: (who, market, amount, price, penalty, beneficiary).
@@ -275,6 +279,7 @@ impl MarginReader<u64> for MarginDouble {
 			collateral: Self::collaterals(who),
 			unpriced_collateral,
 			open_auctions: Self::open_auctions(who),
+			in_liquidation: InLiquidation::get().contains(who),
 		})
 	}
 
@@ -542,8 +547,8 @@ impl crate::BenchmarkHelper<u64> for DoubleBenchmarkHelper {
 }
 
 /// Puts `who` in the double with `equity`, `initial` and `maintenance`, and `positions` of
-/// `(market, size, maintenance)` at price 100, entered at 100, with a 2% discount and a 25%
-/// partial share. A unit of size is worth one smallest USD unit at 100: the scale at which the
+/// `(market, size, maintenance)` at price 100, entered at 100, with a 2% discount and
+/// `CloseFactor` as their close factor (25% unless a test sets it). A unit of size is worth one smallest USD unit at 100: the scale at which the
 /// double charges its penalty (on the units closed).
 pub fn book(
 	who: u64,
@@ -578,7 +583,7 @@ pub fn book_in(
 			initial: (maintenance * initial).checked_div(total_maintenance).unwrap_or(0),
 			maintenance,
 			discount: Perbill::from_percent(2),
-			max_partial: Perbill::from_percent(25),
+			max_partial: CloseFactor::get(),
 		})
 		.collect();
 	Books::mutate(|b| {
@@ -604,6 +609,8 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 	ext.execute_with(|| System::set_block_number(1));
 	Books::take();
 	Unpriced::take();
+	InLiquidation::take();
+	CloseFactor::set(Perbill::from_percent(25));
 	Candidates::take();
 	Reduced::take();
 	Reindexed::take();

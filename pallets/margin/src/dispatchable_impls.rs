@@ -26,6 +26,9 @@ pub const MAX_MIN_NOTIONAL: Balance = 100_000;
 pub const MAX_MIN_COLLATERAL: Balance = 1_000;
 /// The highest trading fee a market may charge.
 pub const MAX_TRADING_FEE: Perbill = Perbill::from_percent(10);
+/// The widest exit buffer (`Config::ExitBuffer`): an account leaves liquidation by twice its
+/// maintenance margin at the latest.
+pub const MAX_EXIT_BUFFER: Perbill = Perbill::from_percent(100);
 
 impl<T: Config> Pallet<T> {
 	/// The account that holds all collateral.

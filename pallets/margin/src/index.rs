@@ -83,7 +83,13 @@ impl<T: Config> Pallet<T> {
 		account: &MarginAccountOf<T>,
 		snapshot: Option<&Snapshot<T>>,
 	) {
-		if account.crossed {
+		// A liquidation under way goes on while the account is below its exit (its flag and
+		// key stay, re-inserted below should its bands have claimed the same key).
+		let in_liquidation = account.crossed
+			&& snapshot
+				.and_then(|snapshot| snapshot.health())
+				.is_some_and(|h| Self::below_exit(&h));
+		if account.crossed && !in_liquidation {
 			LowerTriggers::<T>::remove(Self::crossed_key(who));
 			let mut cleared = account.clone();
 			cleared.crossed = false;
@@ -101,6 +107,9 @@ impl<T: Config> Pallet<T> {
 					UpperTriggers::<T>::remove((trigger.asset, bucket, who));
 				}
 			}
+		}
+		if in_liquidation {
+			LowerTriggers::<T>::insert(Self::crossed_key(who), ());
 		}
 		if account.positions.is_empty() && account.cash >= 0 {
 			return;
@@ -211,6 +220,16 @@ impl<T: Config> Pallet<T> {
 			LowerTriggers::<T>::insert(Self::crossed_key(who), ());
 		}
 		true
+	}
+
+	/// Whether `health` is below the maintenance margin times one plus `ExitBuffer`: an account
+	/// a liquidation leaves there stays in liquidation (see `Config::ExitBuffer`).
+	pub(crate) fn below_exit(health: &crate::risk::Health) -> bool {
+		let exit = health
+			.maintenance
+			.saturating_add(T::ExitBuffer::get().mul_ceil(health.maintenance));
+		// (An exit beyond `i128` is above any equity.)
+		health.equity < i128::try_from(exit).unwrap_or(i128::MAX)
 	}
 
 	/// [`Self::reindex`] of an account that only gained value, if it is in the index at all:

@@ -89,17 +89,17 @@ impl<T: Config> Pallet<T> {
 		} else {
 			Self::snapshot_with(&account, Pricing::Liquidation, quotes).ok()
 		};
-		// Still liquidatable (its liquidation goes on, in its debt stage or the next block):
+		// Still below its exit (its liquidation goes on, in its debt stage or the next block):
 		// found at any price until then, flagged in the record written now, its other entries
 		// kept, instead of rewriting one entry per asset it holds.
-		let liquidatable = after
+		let staying = after
 			.as_ref()
-			.is_some_and(|snapshot| snapshot.health().is_none_or(|h| h.state().is_liquidatable()));
-		let crossed = liquidatable && Self::cross(who, &mut account);
+			.is_some_and(|snapshot| snapshot.health().is_none_or(|h| Self::below_exit(&h)));
+		let crossed = staying && Self::cross(who, &mut account);
 		Self::store_account(who, &account);
 		match &after {
 			_ if crossed => {},
-			Some(snapshot) if !liquidatable => Self::reindex_from(who, &account, Some(snapshot)),
+			Some(snapshot) if !staying => Self::reindex_from(who, &account, Some(snapshot)),
 			// (A market without a fresh price, or nothing left: the bands at the last known
 			// prices, or none.)
 			_ => Self::reindex(who),
@@ -118,7 +118,10 @@ impl<T: Config> Pallet<T> {
 		// saves a re-valuation per liquidated account.
 		Self::reindex_if_indexed(beneficiary);
 		// (The caller reports the closes: liquidation in one event per account.)
-		let after = after.and_then(|snapshot| snapshot.account_risk());
+		let after = after.and_then(|mut snapshot| {
+			snapshot.crossed = account.crossed;
+			snapshot.account_risk()
+		});
 		Ok(perp_primitives::Reduced { reductions, after })
 	}
 

@@ -107,6 +107,12 @@ pub mod pallet {
 		/// The highest price a liquidation price is searched up to.
 		#[pallet::constant]
 		type MaxPrice: Get<Price>;
+		/// An account a liquidation leaves below its maintenance margin times one plus this
+		/// stays in liquidation (found at any price, and liquidatable) until its equity is
+		/// above that: it cannot leave liquidation and come back on noise around its
+		/// maintenance margin. At most `MAX_EXIT_BUFFER`.
+		#[pallet::constant]
+		type ExitBuffer: Get<sp_runtime::Perbill>;
 		/// Weights of this pallet's calls, from its benchmarks.
 		type WeightInfo: WeightInfo;
 		/// Creates the state the benchmarks need.
@@ -373,6 +379,10 @@ pub mod pallet {
 			assert!(T::MaxMarkets::get() > 0, "MaxMarkets must be positive");
 			assert!(T::SettlementUnit::get() > 0, "SettlementUnit must be positive");
 			assert!(!T::MaxPrice::get().is_zero(), "MaxPrice must be positive");
+			assert!(
+				T::ExitBuffer::get() <= crate::dispatchable_impls::MAX_EXIT_BUFFER,
+				"ExitBuffer above MAX_EXIT_BUFFER"
+			);
 		}
 
 		/// With the block's spare weight, the sweep of the profit order removes the stale

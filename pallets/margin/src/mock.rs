@@ -97,6 +97,7 @@ parameter_types! {
 	pub const SettlementAsset: AssetId = USD;
 	pub const MarginPalletId: PalletId = PalletId(*b"perp/mrg");
 	pub const MaxPrice: Price = Price::from_u32(1_000_000_000);
+	pub const ExitBuffer: sp_runtime::Perbill = sp_runtime::Perbill::from_percent(10);
 	/// The price table: asset → (price, status).
 	pub static Prices: BTreeMap<AssetId, (Price, PriceStatus)> = BTreeMap::new();
 	/// How many prices [`PriceTable`] has handed out.
@@ -142,6 +143,7 @@ impl pallet_margin::Config for Test {
 	type MaxCollateralAssets = ConstU32<3>;
 	type MaxMarkets = ConstU32<4>;
 	type MaxPrice = MaxPrice;
+	type ExitBuffer = ExitBuffer;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = MockBenchmarkHelper;

@@ -43,6 +43,8 @@ pub struct Snapshot<T: Config> {
 	pub unpriced: Vec<AssetId>,
 	/// The account's open collateral auctions.
 	pub auctions: u32,
+	/// Whether the account is marked crossed (a liquidation of it is under way).
+	pub crossed: bool,
 }
 
 impl<T: Config> Snapshot<T> {
@@ -113,8 +115,10 @@ impl<T: Config> Snapshot<T> {
 
 	/// The account as liquidation sees it; `None` on overflow.
 	pub fn account_risk(&self) -> Option<perp_primitives::AccountRisk> {
+		let health = self.health()?;
 		Some(perp_primitives::AccountRisk {
-			margins: self.health()?.into(),
+			in_liquidation: self.crossed && Pallet::<T>::below_exit(&health),
+			margins: health.into(),
 			cash: self.cash,
 			positions: self.position_risks(),
 			collateral: self.collateral_risks(),
@@ -240,6 +244,7 @@ impl<T: Config> Pallet<T> {
 			all_fresh,
 			unpriced,
 			auctions: account.auctions,
+			crossed: account.crossed,
 		})
 	}
 

@@ -355,6 +355,11 @@ pub struct AccountRisk {
 	pub unpriced_collateral: bool,
 	/// How many collateral auctions are open for its debt.
 	pub open_auctions: u32,
+	/// Whether a liquidation of it is under way: one left it below its maintenance margin
+	/// times one plus the exit buffer, and it has not been above that since. Such an account
+	/// stays liquidatable while it is there, so that it cannot leave liquidation on noise just
+	/// above its maintenance margin.
+	pub in_liquidation: bool,
 }
 
 impl AccountRisk {

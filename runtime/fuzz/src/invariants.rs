@@ -392,12 +392,19 @@ pub fn liquidated(call: &RuntimeCall, events: &[RuntimeEvent]) -> Vec<AccountId>
 }
 
 /// On the state before the call: each of `accounts` was below its maintenance margin at fresh
-/// prices.
+/// prices, or in a liquidation under way and below its exit (maintenance margin times one plus
+/// margin's `ExitBuffer`).
 pub fn were_liquidatable(accounts: &[AccountId]) -> Result<(), Violation> {
+	let exit = <Runtime as pallet_margin::Config>::ExitBuffer::get();
 	for who in accounts {
-		let margins = <Margin as MarginReader<AccountId>>::risk(who, &mut Default::default())
-			.map(|risk| risk.margins);
-		ensure(margins.is_some_and(|m| m.state().is_liquidatable()), "healthy-liquidated", || {
+		let risk = <Margin as MarginReader<AccountId>>::risk(who, &mut Default::default());
+		let margins = risk.as_ref().map(|risk| risk.margins);
+		let admitted = risk.as_ref().is_some_and(|risk| {
+			let m = risk.margins;
+			let below_exit = m.equity < (m.maintenance + exit.mul_ceil(m.maintenance)) as i128;
+			m.state().is_liquidatable() || (risk.in_liquidation && below_exit)
+		});
+		ensure(admitted, "healthy-liquidated", || {
 			format!("{who} was liquidated with margins {margins:?} before the call")
 		})?;
 	}

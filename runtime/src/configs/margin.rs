@@ -12,6 +12,10 @@ use sp_runtime::{traits::Convert, Either};
 parameter_types! {
 	pub const SettlementAsset: crate::AssetId = asset_ids::USD;
 	pub const MarginPalletId: PalletId = PalletId(*b"perp/mrg");
+	/// An account a liquidation leaves below 110% of its maintenance margin stays in
+	/// liquidation until it is above that (at most the liquidation's `Buffer`, so that a
+	/// liquidation that restores the initial margin plus the buffer always ends it).
+	pub const ExitBuffer: sp_runtime::Perbill = sp_runtime::Perbill::from_percent(10);
 }
 
 /// The most margin tiers a market may have.
@@ -45,6 +49,7 @@ impl pallet_margin::Config for Runtime {
 	type MaxCollateralAssets = ConstU32<8>;
 	type MaxMarkets = ConstU32<32>;
 	type MaxPrice = super::oracle::MaxPrice;
+	type ExitBuffer = ExitBuffer;
 	type WeightInfo = pallet_margin::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = MarginBenchmarkHelper;

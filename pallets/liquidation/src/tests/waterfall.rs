@@ -1,6 +1,8 @@
 //! Stage (a): partial and full closes, skips, refunds, failures and the per-block caps.
 
 use super::*;
+use crate::sizing;
+use perp_primitives::MarginReader;
 
 #[test]
 fn partial_steps_close_the_largest_maintenance_first_at_the_discounted_price() {
@@ -151,5 +153,55 @@ fn a_markets_notional_cap_per_block_defers_the_rest_to_the_next_block() {
 		assert_ok!(liquidate(&[2, 1]));
 		assert_eq!(closed(), vec![(1, 30), (2, 30)]);
 		System::assert_has_event(Event::Deferred { who: 1, market: 0 }.into());
+	});
+}
+
+#[test]
+fn a_partial_liquidation_closes_what_restores_the_initial_margin_plus_the_buffer_at_once() {
+	run_test(|| {
+		CloseFactor::set(Perbill::one());
+		// 1,000,000 units of 1/1,000 at 100 USD: 100,000 USD of notional. Equity 4,800 USD
+		// against 5,000 of maintenance and 10,000 of initial margin.
+		let usd = |n: i128| n * USD_UNIT as i128;
+		book_in(
+			1_000,
+			1,
+			usd(4_800),
+			10_000 * USD_UNIT,
+			5_000 * USD_UNIT,
+			&[(0, 1_000_000, 5_000 * USD_UNIT)],
+		);
+		let before = MarginDouble::risk(&1, &mut ()).unwrap();
+		assert_ok!(liquidate(&[1]));
+		// The target, 11,000, less 4,800, over what closing it all gains (11,000 freed less
+		// 2,000 of discount and 980 of penalty): 6,200 / 8,020 of the position, rounded up
+		// with the six units of rounding slack.
+		let closed = Reduced::get();
+		assert_eq!(closed.len(), 1);
+		assert_eq!(closed[0].2, 773_068);
+		// By the plan it restores the account, and a unit less does not (this far from
+		// the slack, one unit of size is 8,020 smallest USD units of gain).
+		let terms = Pallet::<Test>::terms();
+		let position = &before.positions[0];
+		let price = sizing::liquidation_price(position.price, position.discount, true);
+		let after = |x| sizing::after_step(&before.margins, position, x, price, &terms);
+		assert!(sizing::is_restored(&after(773_068), &terms));
+		assert!(!sizing::is_restored(&after(773_067), &terms));
+	});
+}
+
+#[test]
+fn a_liquidation_under_way_goes_on_above_maintenance_and_others_are_left_alone() {
+	run_test(|| {
+		// Both above maintenance (52 of 50); only the first is in a liquidation under way.
+		book(1, 52, 100, 50, &[(0, 100, 50)]);
+		book(2, 52, 100, 50, &[(0, 100, 50)]);
+		InLiquidation::set(vec![1]);
+		assert!(Pallet::<Test>::may_liquidate(&1) && !Pallet::<Test>::may_liquidate(&2));
+		assert_ok!(liquidate(&[1, 2]));
+		System::assert_has_event(Event::Skipped { who: 2 }.into());
+		// A partial close of the first (its close factor's 25%), none of the second.
+		let closed: Vec<_> = Reduced::get().iter().map(|r| (r.0, r.2)).collect();
+		assert_eq!(closed, vec![(1, 25)]);
 	});
 }

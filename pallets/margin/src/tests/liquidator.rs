@@ -485,3 +485,46 @@ fn try_state_catches_a_position_out_of_the_profit_order() {
 		ProfitOrder::<Test>::remove((BTC_PERP, false, [0u8; 16], BOB));
 	});
 }
+
+#[test]
+fn a_liquidation_under_way_goes_on_until_the_account_is_above_its_exit() {
+	run_test(|| {
+		assert_ok!(Margin::fund_vault(RuntimeOrigin::signed(CHARLIE), usd(100_000)));
+		deposit(ALICE, USD, usd(10_150));
+		assert_ok!(trade(ALICE, 2 * ONE_BTC));
+		set_price(BTC, p(46_000));
+		// Half the position at the price, without a penalty: equity 2,050 against a
+		// maintenance margin of 2,300.
+		let close = Close { market: BTC_PERP, amount: BTC_UNIT, price: p(46_000) };
+		let reduced =
+			Margin::reduce_positions(&ALICE, &[close], Perbill::zero(), &FUND, &mut quotes())
+				.unwrap();
+		let after = reduced.after.unwrap();
+		assert_eq!(after.margins.state(), HealthState::Liquidatable);
+		assert!(after.in_liquidation);
+		// At 46,400: equity 2,450, above the maintenance margin of 2,320 but below its exit,
+		// 110% of it (2,552): still in liquidation, and found.
+		set_price(BTC, p(46_400));
+		let risk = Margin::risk(&ALICE, &mut quotes()).unwrap();
+		assert_eq!(risk.margins.equity, usd(2_450) as i128);
+		assert_eq!(risk.margins.state(), HealthState::Restricted);
+		assert!(risk.in_liquidation);
+		assert_eq!(Margin::candidates(10), vec![ALICE]);
+		// A deposit that leaves it below its exit re-indexes it and keeps it there.
+		deposit(ALICE, USD, usd(50));
+		assert!(Margin::risk(&ALICE, &mut quotes()).unwrap().in_liquidation);
+		assert_eq!(Margin::candidates(10), vec![ALICE]);
+		// One that lifts it above (2,600) ends the liquidation: not found at this price.
+		deposit(ALICE, USD, usd(100));
+		let risk = Margin::risk(&ALICE, &mut quotes()).unwrap();
+		assert!(!risk.in_liquidation);
+		assert!(!crate::Accounts::<Test>::get(ALICE).unwrap().crossed);
+		assert!(Margin::candidates(10).is_empty());
+		// Without a liquidation under way, below the exit but above maintenance is only
+		// restricted: at 46,300, equity 2,500 against 2,315 and its exit, 2,546.5.
+		set_price(BTC, p(46_300));
+		let risk = Margin::risk(&ALICE, &mut quotes()).unwrap();
+		assert_eq!(risk.margins.state(), HealthState::Restricted);
+		assert!(!risk.in_liquidation);
+	});
+}
