@@ -146,11 +146,12 @@ pub struct Outcome {
 	pub auction_discount: f64,
 	/// The liquidated accounts' equity at the start.
 	pub liquidated_equity: f64,
-	/// Accounts liquidated although the chain's own valuation (`Margin::health`, as
-	/// liquidation values them) put them above maintenance just before: must be 0.
+	/// Accounts liquidated although the chain's own valuation (as liquidation values them)
+	/// put them out of liquidation just before (above maintenance, and above the exit of any
+	/// liquidation under way): must be 0.
 	pub healthy_liquidated: u32,
 	/// Accounts liquidated although at the true prices (the path's, every one fresh) they were
-	/// above maintenance just before: what a stale, frozen, lagging or lying oracle costs users.
+	/// out of liquidation just before: what a stale, frozen, lagging or lying oracle costs users.
 	pub above_at_true_prices: u32,
 	/// USD created or destroyed in margin's books (custody against cash, vault, fees and the
 	/// reserve), end against start.
@@ -388,15 +389,23 @@ fn value(who: &AccountId, prices: [f64; 4]) -> Option<(HealthState, f64, Watch)>
 	Some((summary.state, signed_usd(summary.equity), Watch { prices, safe }))
 }
 
-/// Whether `who` is below maintenance with every price fresh at `prices` (in a state thrown
-/// away afterwards).
+/// Whether the chain's own valuation puts `who` in liquidation now: below maintenance, or in a
+/// liquidation under way and below its exit (`AccountRisk::in_liquidation`).
+fn in_liquidation(who: &AccountId) -> bool {
+	use perp_primitives::MarginReader;
+	Margin::risk(who, &mut Default::default())
+		.is_some_and(|risk| risk.margins.state().is_liquidatable() || risk.in_liquidation)
+}
+
+/// Whether `who` is in liquidation (see [`in_liquidation`]) with every price fresh at
+/// `prices` (in a state thrown away afterwards).
 fn liquidatable_at(who: &AccountId, prices: [f64; 4]) -> bool {
 	chain::rolled_back(|| {
 		for asset in ASSETS {
 			let price = fixed(prices[asset as usize]);
 			pallet_perp_oracle::Pallet::<Runtime>::set_fresh_price(price_of(asset), price);
 		}
-		Margin::health(who).is_some_and(|h| h.is_liquidatable())
+		in_liquidation(who)
 	})
 }
 
@@ -515,7 +524,7 @@ pub fn run(scenario: &Scenario, policy: &Policy, traders: &[Trader]) -> Result<O
 					&xt.function
 				{
 					for who in accounts.iter() {
-						let chain_says = Margin::health(who).is_some_and(|h| h.is_liquidatable());
+						let chain_says = in_liquidation(who);
 						before.insert(who.clone(), (chain_says, liquidatable_at(who, prices)));
 					}
 				}

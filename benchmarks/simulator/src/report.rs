@@ -98,7 +98,7 @@ pub fn table(outcomes: &[Outcome]) -> String {
 		),
 		("blocks with a stale price", Box::new(|o: &Outcome| o.stale_blocks.to_string())),
 		(
-			"liquidated above maintenance: by the chain's valuation / at the true prices",
+			"liquidated out of liquidation (above maintenance and any exit): by the chain's valuation / at the true prices",
 			Box::new(|o: &Outcome| {
 				format!("{} / {}", o.healthy_liquidated, o.above_at_true_prices)
 			}),
