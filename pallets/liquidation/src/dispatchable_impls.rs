@@ -1,7 +1,7 @@
 //! The `do_*` functions behind the calls: the breaker, the partial-liquidation stage (a), the
 //! hand-over to the collateral stage (b, in `auction.rs`) and the shortfall stage (c).
 
-use crate::sizing::{self, Restore, Terms};
+use crate::sizing::{self, Restore, Terms, WholeClose};
 use crate::types::{BlockTally, BreakerLevel, Stage};
 use crate::{
 	pallet::*,
@@ -265,17 +265,18 @@ impl<T: Config> Pallet<T> {
 			return Ok((outcome, Some(risk)));
 		}
 		let terms = Self::terms();
-		let full = Self::needs_full_liquidation(&before, exposures, &terms);
+		let wholes: Vec<WholeClose> =
+			exposures.iter().map(|position| sizing::whole_close(position, &terms)).collect();
+		let full = Self::needs_full_liquidation(&before, &wholes);
 		let mut planned = Vec::with_capacity(exposures.len());
 		let mut predicted = before;
-		for position in exposures {
-			let price =
-				sizing::liquidation_price(position.price, position.discount, position.size > 0);
+		for (position, whole) in exposures.iter().zip(&wholes) {
+			let price = whole.price;
 			let size = position.size.unsigned_abs();
 			let wanted = if full {
 				size
 			} else {
-				let restoring = match sizing::to_restore(&predicted, position, price, &terms) {
+				let restoring = match sizing::to_restore(&predicted, position, whole, &terms) {
 					Restore::Nothing => break,
 					Restore::Useless => continue,
 					Restore::Units(units) => units,
@@ -302,8 +303,8 @@ impl<T: Config> Pallet<T> {
 			let reduced =
 				T::Margin::reduce_positions(who, &closes, T::Penalty::get(), &fund, quotes)?;
 			let mut open = exposures.len();
+			let su = terms.settlement_unit;
 			for ((position, close), reduction) in planned.iter().zip(&reduced.reductions) {
-				let su = terms.settlement_unit;
 				let notional =
 					usd_value(reduction.closed, position.unit, close.price, su, Rounding::Up)
 						.unwrap_or(Balance::MAX);
@@ -376,28 +377,18 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// An account is closed in full below `FullLiquidationBelow` of its maintenance margin
-	/// (or bankrupt); when its equity does not cover what closing all of its `positions`
-	/// costs (each market's discount plus the penalty, on its notional), since partial closes
-	/// would then lower its equity against its maintenance margin instead of restoring it; and
-	/// when no position's close gains anything against the target (`sizing::gain`).
-	pub(crate) fn needs_full_liquidation(
-		margins: &Margins,
-		positions: &[PositionRisk],
-		terms: &Terms,
-	) -> bool {
+	/// (or bankrupt); when its equity does not cover what closing all of its positions costs
+	/// (each market's discount plus the penalty, on its notional: `wholes`, one per position),
+	/// since partial closes would then lower its equity against its maintenance margin instead
+	/// of restoring it; and when no position's close gains anything against the target.
+	pub(crate) fn needs_full_liquidation(margins: &Margins, wholes: &[WholeClose]) -> bool {
 		let threshold = T::FullLiquidationBelow::get().mul_floor(margins.maintenance);
 		if margins.equity < 0 || margins.equity.unsigned_abs() < threshold {
 			return true;
 		}
-		let mut helps = false;
-		let cost = positions.iter().fold(0 as Balance, |cost, position| {
-			let price =
-				sizing::liquidation_price(position.price, position.discount, position.size > 0);
-			helps |= sizing::gain(position, price, terms).is_some();
-			let all = sizing::closing_cost(position, position.size.unsigned_abs(), price, terms);
-			// (A cost beyond 128 bits is beyond any equity: clamped.)
-			cost.saturating_add(all)
-		});
+		// (A cost beyond 128 bits is beyond any equity: clamped.)
+		let cost = wholes.iter().fold(0 as Balance, |cost, whole| cost.saturating_add(whole.cost));
+		let helps = wholes.iter().any(|whole| whole.gain.is_some());
 		!helps || margins.equity.unsigned_abs() < cost
 	}
 }

@@ -548,8 +548,9 @@ impl crate::BenchmarkHelper<u64> for DoubleBenchmarkHelper {
 
 /// Puts `who` in the double with `equity`, `initial` and `maintenance`, and `positions` of
 /// `(market, size, maintenance)` at price 100, entered at 100, with a 2% discount and
-/// `CloseFactor` as their close factor (25% unless a test sets it). A unit of size is worth one smallest USD unit at 100: the scale at which the
-/// double charges its penalty (on the units closed).
+/// `CloseFactor` as their close factor (25% unless a test sets it). A unit of size is worth
+/// one smallest USD unit at 100: the scale at which the double charges its penalty (on the
+/// units closed).
 pub fn book(
 	who: u64,
 	equity: i128,

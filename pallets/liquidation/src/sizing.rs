@@ -9,8 +9,9 @@
 //! buffer, less the cost of closing it all), closing `x` gains `G × x / S`, so the shortage
 //! `(I × (1 + b) − E)` is covered by `x = shortage × S / G`. The prediction rounds against the
 //! account (costs up, freed margin down); the closed form adds [`ROUNDING_SLACK`] to the
-//! shortage so that its size always restores by the prediction, and closes at most that much
-//! more than the exact maths needs.
+//! shortage so that its size always restores by the prediction; one unit less is within twice
+//! the slack of the target by the exact maths (the slack, and the rounding of `G` against the
+//! account).
 
 use perp_primitives::{mul_div, usd_value, Balance, Margins, PositionRisk, Price};
 use sp_runtime::{
@@ -122,29 +123,43 @@ pub fn is_restored(margins: &Margins, terms: &Terms) -> bool {
 	margins.equity >= 0 && margins.equity.unsigned_abs() >= target(margins, terms)
 }
 
-/// What closing all of `position` at `price` gains against the target, in USD: its initial
-/// margin times one plus the buffer, less the cost of closing it; `None` when that is not
-/// positive (see [`Restore::Useless`]). Rounded against the account, so that the closed form
-/// never falls short.
-pub fn gain(position: &PositionRisk, price: Price, terms: &Terms) -> Option<Balance> {
-	let freed = position.initial.saturating_add(terms.buffer.mul_floor(position.initial));
-	let cost = closing_cost(position, position.size.unsigned_abs(), price, terms);
-	freed.checked_sub(cost).filter(|gain| *gain > 0)
+/// Closing a whole position, worked out once for the plan: the full-liquidation check and the
+/// closed form both use it.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub struct WholeClose {
+	/// The position's liquidation price ([`liquidation_price`]).
+	pub price: Price,
+	/// What closing all of it costs ([`closing_cost`]).
+	pub cost: Balance,
+	/// What closing all of it gains against the target, in USD: its initial margin times one
+	/// plus the buffer, less `cost`; `None` when that is not positive (see
+	/// [`Restore::Useless`]). Rounded against the account, so that the closed form never
+	/// falls short.
+	pub gain: Option<Balance>,
 }
 
-/// The smallest close of `position` at `price` that brings `margins` back to the target, by the
-/// closed form (see the module's docs): a number of units below the position's size, or all of
-/// it when that is not enough, or nothing when closing it cannot help.
+/// [`WholeClose`] of `position`.
+pub fn whole_close(position: &PositionRisk, terms: &Terms) -> WholeClose {
+	let price = liquidation_price(position.price, position.discount, position.size > 0);
+	let cost = closing_cost(position, position.size.unsigned_abs(), price, terms);
+	let freed = position.initial.saturating_add(terms.buffer.mul_floor(position.initial));
+	WholeClose { price, cost, gain: freed.checked_sub(cost).filter(|gain| *gain > 0) }
+}
+
+/// The smallest close of `position` (`whole` its [`whole_close`]) that brings `margins` back to
+/// the target, by the closed form (see the module's docs): a number of units below the
+/// position's size, or all of it when that is not enough, or nothing when closing it cannot
+/// help.
 pub fn to_restore(
 	margins: &Margins,
 	position: &PositionRisk,
-	price: Price,
+	whole: &WholeClose,
 	terms: &Terms,
 ) -> Restore {
 	if is_restored(margins, terms) {
 		return Restore::Nothing;
 	}
-	let Some(gain) = gain(position, price, terms) else { return Restore::Useless };
+	let Some(gain) = whole.gain else { return Restore::Useless };
 	let size = position.size.unsigned_abs();
 	// Equity is below the target (or negative): the shortage is the distance between them.
 	let equity = i128::try_from(target(margins, terms)).unwrap_or(i128::MAX);
@@ -225,7 +240,9 @@ mod tests {
 		let margins =
 			Margins { equity: 14_000 * SU as i128, initial: p.initial, maintenance: p.maintenance };
 		let price = liquidation_price(p.price, p.discount, true);
-		let Restore::Units(x) = to_restore(&margins, &p, price, &terms) else { panic!("partial") };
+		let Restore::Units(x) = to_restore(&margins, &p, &whole_close(&p, &terms), &terms) else {
+			panic!("partial")
+		};
 		// The shortage, 33,000 of target less 14,000, over what closing it all gains (the
 		// 33,000 it frees less 6,000 of discount and 5,940 of penalty): 19,000 / 21,060 of the
 		// position, 90.22%.
@@ -240,24 +257,22 @@ mod tests {
 		// Initial 2% against a 1% discount and a 1% penalty: closing frees 2.2%, costs 1.99%.
 		let terms = terms(10_000_000, 100_000_000);
 		let p = position(1_000, 1, 100, 20_000_000, 10_000_000, 10_000_000);
-		assert!(gain(&p, liquidation_price(p.price, p.discount, true), &terms).is_some());
+		assert!(whole_close(&p, &terms).gain.is_some());
 		// Initial 1.5%: closing frees 1.65% and costs 1.99%.
 		let p = position(1_000, 1, 100, 15_000_000, 10_000_000, 10_000_000);
-		let price = liquidation_price(p.price, p.discount, true);
 		let margins = Margins { equity: 1, initial: p.initial, maintenance: p.maintenance };
-		assert_eq!(to_restore(&margins, &p, price, &terms), Restore::Useless);
+		assert_eq!(to_restore(&margins, &p, &whole_close(&p, &terms), &terms), Restore::Useless);
 	}
 
 	#[test]
 	fn a_restored_account_closes_nothing_and_a_deep_one_closes_all() {
 		let terms = terms(10_000_000, 100_000_000);
 		let p = position(-500, 1, 2_000, 50_000_000, 25_000_000, 10_000_000);
-		let price = liquidation_price(p.price, p.discount, false);
 		let restored =
 			Margins { equity: 100_000_000_000, initial: p.initial, maintenance: p.maintenance };
-		assert_eq!(to_restore(&restored, &p, price, &terms), Restore::Nothing);
+		assert_eq!(to_restore(&restored, &p, &whole_close(&p, &terms), &terms), Restore::Nothing);
 		let deep = Margins { equity: -1, initial: p.initial, maintenance: p.maintenance };
-		assert_eq!(to_restore(&deep, &p, price, &terms), Restore::All);
+		assert_eq!(to_restore(&deep, &p, &whole_close(&p, &terms), &terms), Restore::All);
 	}
 
 	proptest! {
@@ -265,7 +280,7 @@ mod tests {
 
 		/// The closed form's size restores the account by the prediction, and one unit less
 		/// is within twice the rounding slack of the target by the exact maths (the slack,
-		/// and what rounding `gain` against the account adds): it never closes more than one
+		/// and what rounding `G` against the account adds): it never closes more than one
 		/// unit beyond what the exact maths needs with that many smallest USD units to spare.
 		#[test]
 		fn the_closed_form_restores_within_one_unit_of_rounding(
@@ -291,7 +306,7 @@ mod tests {
 			let margins = Margins { equity, initial: p.initial, maintenance: p.maintenance };
 			let price = liquidation_price(p.price, p.discount, long);
 			let all = p.size.unsigned_abs();
-			match to_restore(&margins, &p, price, &terms) {
+			match to_restore(&margins, &p, &whole_close(&p, &terms), &terms) {
 				Restore::Units(x) => {
 					prop_assert!(x > 0 && x < all);
 					prop_assert!(is_restored(&after_step(&margins, &p, x, price, &terms), &terms));
@@ -304,7 +319,7 @@ mod tests {
 					let surplus = exact_surplus(&margins, &p, all - 1, price, &terms);
 					prop_assert!(surplus < 2.0 * ROUNDING_SLACK as f64, "{surplus}");
 				},
-				Restore::Useless => prop_assert!(gain(&p, price, &terms).is_none()),
+				Restore::Useless => prop_assert!(whole_close(&p, &terms).gain.is_none()),
 				Restore::Nothing => prop_assert!(is_restored(&margins, &terms)),
 			}
 		}
